@@ -1,0 +1,247 @@
+/*
+ * wedge_abi.h — the whole contract between a compiled module (.so) and the
+ * wedge runtime.  Generated C includes this header (through wedge_ops.h);
+ * so do libsledge (src/abi/) and the runtime (src/runtime/).
+ *
+ * It is self-contained (C11 + <stdint.h>) because it is embedded in the
+ * wedge binary and written next to the generated C at compile time.
+ *
+ * The SLEdge ABI names (sledge_abi__*) are kept for compatibility with the
+ * SLEdge runtime contract (SPEC section 2).  What that ABI cannot express
+ * lives in one versioned descriptor, `wedge_module_descriptor`, exported by
+ * every module .so.  The runtime refuses a .so whose abi_version differs
+ * from WEDGE_ABI_VERSION.
+ *
+ * Ownership: everything a descriptor points to is static data of the .so
+ * and lives as long as the .so stays loaded; the runtime writes only the
+ * `type_ids` array (once, at load).  Instances, memories and tables are
+ * created and owned by the runtime.
+ */
+#ifndef WEDGE_ABI_H
+#define WEDGE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEDGE_ABI_VERSION 1u
+
+#if defined(__GNUC__)
+#define WEDGE_NORETURN __attribute__((noreturn))
+#define WEDGE_COLD __attribute__((cold))
+#else
+#define WEDGE_NORETURN
+#define WEDGE_COLD
+#endif
+
+/* ---- values ------------------------------------------------------------ */
+
+/* One Wasm value.  References are pointers: a funcref is a
+ * `wedge_funcref *`, an externref is an opaque non-NULL host pointer;
+ * NULL is the null reference of either type. */
+typedef union wedge_value {
+    uint32_t i32;
+    uint64_t i64;
+    float f32;
+    double f64;
+    void *ref;
+} wedge_value;
+
+/* ---- traps ------------------------------------------------------------- */
+
+typedef enum wedge_trap_kind {
+    WEDGE_TRAP_NONE = 0,
+    WEDGE_TRAP_UNREACHABLE,          /* "unreachable" */
+    WEDGE_TRAP_MEMORY_OOB,           /* "out of bounds memory access" */
+    WEDGE_TRAP_INT_DIV_ZERO,         /* "integer divide by zero" */
+    WEDGE_TRAP_INT_OVERFLOW,         /* "integer overflow" */
+    WEDGE_TRAP_INVALID_CONVERSION,   /* "invalid conversion to integer" */
+    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" / "out of bounds table access" */
+    WEDGE_TRAP_UNINITIALIZED_ELEM,   /* "uninitialized element" */
+    WEDGE_TRAP_INDIRECT_TYPE,        /* "indirect call type mismatch" */
+    WEDGE_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
+    WEDGE_TRAP_TIMEOUT,              /* deadline / interrupt (serve) */
+    WEDGE_TRAP_HOST,                 /* a host call failed fatally */
+    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in trap_code */
+    WEDGE_TRAP__COUNT
+} wedge_trap_kind;
+
+/* ---- runtime objects (layouts shared with generated code) --------------- */
+
+/* A linear memory.  In guard mode `base` points into a reservation large
+ * enough that base + any u32 + any u32 offset stays inside it, and the
+ * base never moves, so generated code may cache it for a whole call. */
+typedef struct wedge_memory {
+    uint8_t *base;
+    uint64_t size;          /* bytes currently accessible (pages * 65536) */
+    uint64_t capacity;      /* bytes reserved (address space) */
+    uint64_t max;           /* max bytes allowed (declared max or limit) */
+    uint32_t pages;
+    uint32_t max_pages;
+} wedge_memory;
+
+struct wedge_instance;
+
+/* A function reference.  `fn` has the C signature of its Wasm type:
+ *   R fn(struct wedge_instance *inst, P1, P2, ...)
+ * with i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double,
+ * references -> void *; no result -> void; several results -> a struct
+ * of those types in order.  `inst` is the instance the function belongs to
+ * (for host functions: the instance that imported it). */
+typedef struct wedge_funcref {
+    uint32_t type_id;                  /* canonical, process-wide type id */
+    void (*fn)(void);
+    struct wedge_instance *inst;
+} wedge_funcref;
+
+typedef struct wedge_table {
+    void **elems;                      /* size entries; NULL = null ref */
+    uint32_t size;
+    uint32_t max;                      /* UINT32_MAX if none */
+    uint8_t elemtype;                  /* 0x70 funcref, 0x6F externref */
+} wedge_table;
+
+/* An instance.  The runtime allocates sizeof(wedge_instance) +
+ * ndefined_globals * sizeof(wedge_value); defined globals live inline at
+ * the end so generated code reaches them with one load. */
+typedef struct wedge_instance {
+    wedge_memory *mem;                 /* memory 0, or NULL */
+    wedge_table **tables;              /* table index space */
+    wedge_funcref **funcs;             /* function index space (imports resolved) */
+    wedge_value **imported_globals;    /* imported globals, by import order */
+    uint8_t *data_dropped;             /* one flag per data segment */
+    uint8_t *elem_dropped;             /* one flag per element segment */
+    const struct wedge_module_desc *desc;
+    void *host;                        /* runtime-private (WASI context, sandbox) */
+    wedge_value globals[];             /* defined globals */
+} wedge_instance;
+
+/* SLEdge name for the instance type. */
+#define sledge_abi__wasm_module_instance wedge_instance
+
+/* ---- the module descriptor ---------------------------------------------- */
+
+enum { WEDGE_CE_I32 = 1, WEDGE_CE_I64, WEDGE_CE_F32, WEDGE_CE_F64,
+       WEDGE_CE_GLOBAL_GET, WEDGE_CE_REF_NULL, WEDGE_CE_REF_FUNC };
+
+typedef struct wedge_constexpr {
+    uint8_t op;                        /* WEDGE_CE_* */
+    uint8_t type;                      /* value type code */
+    uint32_t index;                    /* global or function index */
+    uint64_t bits;                     /* constant value bits */
+} wedge_constexpr;
+
+/* Calls `f` with arguments from args[] and stores results in results[],
+ * for one function type.  One trampoline per type in the module. */
+typedef void (*wedge_trampoline)(const wedge_funcref *f, const wedge_value *args, wedge_value *results);
+
+typedef struct wedge_desc_type {
+    const char *sig;                   /* params ':' results, e.g. "iIfF:i" (I=i64 F=f64 r=funcref e=externref) */
+    wedge_trampoline tramp;
+} wedge_desc_type;
+
+typedef struct wedge_desc_import {
+    const char *module; uint32_t module_len;
+    const char *name; uint32_t name_len;
+    uint8_t kind;                      /* 0 func, 1 table, 2 memory, 3 global */
+    uint8_t valtype;                   /* global: value type; table: elem type */
+    uint8_t mut;                       /* global */
+    uint8_t has_max;                   /* table, memory */
+    uint32_t type;                     /* func: type index */
+    uint32_t min, max;                 /* table, memory limits */
+} wedge_desc_import;
+
+typedef struct wedge_desc_export {
+    const char *name; uint32_t name_len;
+    uint8_t kind;
+    uint32_t index;
+} wedge_desc_export;
+
+typedef struct wedge_desc_func {
+    uint32_t type;                     /* type index */
+    void (*fn)(void);                  /* defined function, signature as wedge_funcref */
+} wedge_desc_func;
+
+typedef struct wedge_desc_limits {
+    uint8_t elemtype;                  /* tables only */
+    uint8_t has_max;
+    uint32_t min, max;
+} wedge_desc_limits;
+
+typedef struct wedge_desc_global {
+    uint8_t valtype, mut;
+    wedge_constexpr init;
+} wedge_desc_global;
+
+typedef struct wedge_desc_elem {
+    uint8_t mode;                      /* 0 active, 1 passive, 2 declarative */
+    uint8_t elemtype;
+    uint32_t table;
+    wedge_constexpr offset;
+    uint32_t count;
+    const wedge_constexpr *items;
+} wedge_desc_elem;
+
+typedef struct wedge_desc_data {
+    uint8_t mode;                      /* 0 active, 1 passive */
+    uint32_t mem;
+    wedge_constexpr offset;
+    const uint8_t *bytes;
+    uint32_t len;
+} wedge_desc_data;
+
+enum { WEDGE_BOUNDS_GUARD = 0, WEDGE_BOUNDS_SOFTWARE = 1, WEDGE_BOUNDS_NONE = 2 };
+
+typedef struct wedge_module_desc {
+    uint32_t abi_version;              /* WEDGE_ABI_VERSION */
+    uint32_t bounds;                   /* WEDGE_BOUNDS_* the code was compiled for */
+    const char *compiler_version;
+    uint32_t ntypes;            const wedge_desc_type *types;
+    uint32_t *type_ids;                /* [ntypes], filled by the runtime at load */
+    uint32_t nimports;          const wedge_desc_import *imports;
+    uint32_t nimported_funcs, nimported_tables, nimported_mems, nimported_globals;
+    uint32_t nfuncs;            const wedge_desc_func *funcs;     /* defined only */
+    uint32_t ntables;           const wedge_desc_limits *tables;  /* defined only */
+    uint32_t nmems;             const wedge_desc_limits *mems;    /* defined only */
+    uint32_t nglobals;          const wedge_desc_global *globals; /* defined only */
+    uint32_t nexports;          const wedge_desc_export *exports;
+    uint32_t nelems;            const wedge_desc_elem *elems;
+    uint32_t ndatas;            const wedge_desc_data *datas;
+    int64_t start;                     /* function index, or -1 */
+} wedge_module_desc;
+
+#define WEDGE_DESCRIPTOR_SYMBOL "wedge_module_descriptor"
+
+/* ---- what the runtime exports to modules --------------------------------
+ * Resolved when the runtime dlopen()s the .so (the runtime is linked with
+ * -rdynamic). */
+
+/* SLEdge ABI. */
+extern __thread wedge_instance *sledge_abi__current_wasm_module_instance;
+WEDGE_NORETURN WEDGE_COLD void sledge_abi__wasm_trap_raise(wedge_trap_kind kind);
+uint32_t sledge_abi__wasm_globals_get_i32(uint32_t idx);
+uint64_t sledge_abi__wasm_globals_get_i64(uint32_t idx);
+int32_t sledge_abi__wasm_globals_set_i32(uint32_t idx, uint32_t value, int32_t is_mutable);
+int32_t sledge_abi__wasm_globals_set_i64(uint32_t idx, uint64_t value, int32_t is_mutable);
+/* Grow memory 0 of the current instance by `pages`; 0 on success. */
+int32_t sledge_abi__wasm_memory_expand(wedge_memory *mem, uint32_t pages);
+/* Copy `len` bytes to linear memory at `offset` (bounds-checked, traps). */
+void sledge_abi__wasm_memory_initialize_region(uint32_t offset, uint32_t len, const uint8_t *src);
+
+/* wedge runtime services used by libsledge. */
+/* memory.grow: returns old size in pages, or -1 (as uint32) on failure. */
+uint32_t wedge_rt_memory_grow(wedge_instance *inst, wedge_memory *mem, uint32_t delta_pages);
+/* table.grow: returns old size, or -1 (as uint32) on failure. */
+uint32_t wedge_rt_table_grow(wedge_instance *inst, wedge_table *tab, void *init, uint32_t delta);
+
+/* ---- what every module .so exports --------------------------------------
+ * (defined in generated code and libsledge) */
+extern const wedge_module_desc wedge_module_descriptor;
+void sledge_abi__init_globals(void);   /* globals of the current instance */
+void sledge_abi__init_mem(void);       /* active data segments into memory */
+void sledge_abi__init_tbl(void);       /* active element segments into table 0 */
+int32_t sledge_abi__entrypoint(void);  /* runs _start of the current instance */
+uint32_t sledge_abi__wasm_memory_starting_pages(void);
+uint32_t sledge_abi__wasm_memory_max_pages(void);
+uint32_t sledge_abi__wasm_globals_len(void);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * compile.h — the wedge compiler: a validated Wasm module to C, and C to a
+ * module .so linked with libsledge; plus the compiled-object cache.
+ *
+ * Ownership: the caller owns every buffer it passes; the compiler writes
+ * only the output paths it is given and files inside the cache directory.
+ * Errors: false + a caller-owned cg_err, one line naming the file and the
+ * reason; nothing allocated on the error path.
+ */
+#ifndef WEDGE_COMPILE_H
+#define WEDGE_COMPILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../abi/wedge_abi.h"
+#include "../wasm/wasm.h"
+
+typedef struct cg_options {
+    int opt_level;          /* -O N: passed to cc (default 2) */
+    int bounds;             /* WEDGE_BOUNDS_* (default guard) */
+    const char *emit_c;     /* also write the generated C here (first part), or NULL */
+    int jobs;               /* parallel cc processes; 0 = number of CPUs */
+    bool quiet;             /* no progress output */
+} cg_options;
+
+typedef struct cg_err {
+    char msg[512];
+} cg_err;
+
+void cg_options_default(cg_options *o);
+
+/* Generate C for a validated module.  `nparts` >= 1 C files are produced
+ * (one per part, for parallel cc); part 0 holds the descriptor.  Each
+ * part is written to `paths[i]`. */
+__attribute__((warn_unused_result))
+bool cg_emit_c(const wasm_module *m, const cg_options *o, int nparts, const char *const *paths, cg_err *err);
+
+/* Decode + validate + generate + cc: `wasm` bytes to `out_so`.
+ * `src_name` names the input in messages. */
+__attribute__((warn_unused_result))
+bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const char *out_so, const cg_options *o,
+                cg_err *err);
+
+/* The cache: compile unless an object for (module hash, compiler version,
+ * options) exists; write its path to so_path.  Directory:
+ * $WEDGE_CACHE_DIR, else $XDG_CACHE_HOME/wedge, else ~/.cache/wedge. */
+__attribute__((warn_unused_result))
+bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, const cg_options *o, char *so_path,
+                       size_t so_path_cap, cg_err *err);
+
+/* Version string that keys the cache (changes with the ABI headers and
+ * libsledge). */
+const char *cg_compiler_version(void);
+
+#endif

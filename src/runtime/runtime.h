@@ -1,0 +1,132 @@
+/*
+ * runtime.h — the wedge runtime core: load a compiled module (.so), link
+ * and instantiate it, call its exports, and turn every trap into a value.
+ *
+ * Ownership:
+ *  - rt_module_load() returns a module the caller owns; rt_module_unload()
+ *    dlclose()s it.  Instances of a module must be freed before it.
+ *  - rt_instantiate() returns an instance the caller owns
+ *    (rt_instance_free).  It keeps pointers to the externs it imported; the
+ *    caller keeps those alive at least as long (an instance that exports a
+ *    memory/table/global/function used by another must outlive it).
+ *  - Host objects made by rt_memory_new / rt_table_new / rt_host_func are
+ *    owned by the caller.
+ *
+ * Errors: calls return an rt_status and fill a caller-owned rt_result
+ * (trap kind, exit code, one-line message).  Nothing is allocated on the
+ * error path.  Traps never unwind through the caller: they end at the
+ * innermost rt_call / rt_instantiate.
+ *
+ * Threads: any thread may call into the runtime; each thread that runs
+ * guest code gets (lazily) its own guest stack with a guard region and an
+ * alternate signal stack.
+ */
+#ifndef WEDGE_RUNTIME_H
+#define WEDGE_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../abi/wedge_abi.h"
+
+#define RT_WARN_UNUSED __attribute__((warn_unused_result))
+
+typedef enum rt_status {
+    RT_OK = 0,
+    RT_ERR_LOAD,        /* dlopen / ABI version / bad descriptor */
+    RT_ERR_LINK,        /* unknown import or incompatible import type */
+    RT_ERR_TRAP,        /* a trap (res->trap says which) */
+    RT_ERR_EXIT,        /* proc_exit (res->exit_code) */
+    RT_ERR_RESOURCE,    /* out of memory / address space */
+} rt_status;
+
+typedef struct rt_result {
+    wedge_trap_kind trap;
+    int exit_code;
+    char msg[256];
+} rt_result;
+
+typedef struct rt_module rt_module;
+
+/* An extern value, as imported or exported. */
+typedef struct rt_extern {
+    uint8_t kind;                       /* WEDGE: 0 func, 1 table, 2 memory, 3 global */
+    union {
+        struct { wedge_funcref *ref; wedge_trampoline tramp; } func;
+        wedge_table *table;
+        wedge_memory *mem;
+        struct { wedge_value *cell; uint8_t valtype; uint8_t mut; } global;
+    } u;
+} rt_extern;
+
+/* Import resolution: called once per import, in order.  Return true and
+ * fill *out, or false (the runtime reports "unknown import").  The runtime
+ * then checks the extern's type against the import and reports
+ * "incompatible import type" itself. */
+typedef bool (*rt_resolve_fn)(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);
+
+typedef struct rt_limits {
+    uint32_t max_memory_pages;          /* cap on any memory; 0 = 65536 */
+    uint32_t max_table_elems;           /* cap on table growth; 0 = 10,000,000 */
+} rt_limits;
+
+/* ---- process / thread setup ---------------------------------------------- */
+
+/* Install the trap signal handlers (idempotent).  Call once before guest code. */
+RT_WARN_UNUSED bool rt_init(rt_result *res);
+
+/* Canonical id for a signature string ("iI:f", see wedge_desc_type). */
+uint32_t rt_type_intern(const char *sig);
+
+/* ---- modules ---------------------------------------------------------- */
+
+RT_WARN_UNUSED rt_module *rt_module_load(const char *so_path, rt_result *res);
+void rt_module_unload(rt_module *m);
+const wedge_module_desc *rt_module_desc(const rt_module *m);
+
+/* ---- instances -------------------------------------------------------- */
+
+/* Link, allocate, initialise globals/tables/memory, apply segments and run
+ * the start function.  On RT_ERR_TRAP during segment application or start,
+ * *out is still set (the instance exists, per Wasm 2.0 semantics, but
+ * should not be used); free it. `host` is stored in (*out)->host. */
+RT_WARN_UNUSED rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud,
+                                        void *host, wedge_instance **out, rt_result *res);
+void rt_instance_free(wedge_instance *inst);
+
+/* Look an export up by name.  False if there is none. */
+bool rt_instance_export(wedge_instance *inst, const char *name, size_t name_len, rt_extern *out);
+
+/* Signature of an exported function (from the descriptor), e.g. "ii:I". */
+const char *rt_func_sig(wedge_instance *inst, uint32_t funcidx);
+
+/* Call a function: args/results follow its signature.  Runs on this
+ * thread's guest stack; any trap ends here. */
+RT_WARN_UNUSED rt_status rt_call(const rt_extern *func, const wedge_value *args, wedge_value *results, rt_result *res);
+
+/* Run the WASI `_start` export (if present) like rt_call. */
+RT_WARN_UNUSED rt_status rt_run_start(wedge_instance *inst, rt_result *res);
+
+/* ---- host objects (spectest, embedders) ----------------------------------- */
+
+wedge_memory *rt_memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max, rt_result *res);
+void rt_memory_free(wedge_memory *mem);
+wedge_table *rt_table_new(uint8_t elemtype, uint32_t min, uint32_t max, bool has_max, rt_result *res);
+void rt_table_free(wedge_table *tab);
+/* A host function: fn has the wedge_funcref C signature for `sig`; it is
+ * called with inst = the importing instance.  `tramp` may be NULL when the
+ * host never calls it through rt_call. */
+wedge_funcref *rt_host_func(const char *sig, void (*fn)(void));
+
+/* ---- for host functions -------------------------------------------------- */
+
+/* End the current guest call with a trap / a proc_exit.  Only from host
+ * functions called by guest code. */
+WEDGE_NORETURN void rt_trap(wedge_trap_kind kind);
+WEDGE_NORETURN void rt_exit(int code);
+
+/* Text of a trap kind, as the spec test suite words it. */
+const char *rt_trap_name(wedge_trap_kind kind);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * wasi.h — WASI preview1 for guests (wasi_snapshot_preview1).
+ *
+ * A wasi_ctx holds one guest's view of the world: args, environment,
+ * stdio backends, pre-opened directories and its open file table.  The
+ * caller creates it, passes it as `host` to rt_instantiate() (the host
+ * functions find it through wedge_instance.host), and frees it after the
+ * instance.  wasi_ctx_new copies every string it is given.
+ *
+ * Jail: every path a guest names is resolved under a pre-opened directory
+ * with openat2(RESOLVE_BENEATH) semantics (no "..", absolute path or
+ * symbolic link may leave it).
+ */
+#ifndef WEDGE_WASI_H
+#define WEDGE_WASI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../runtime/runtime.h"
+
+typedef struct wasi_ctx wasi_ctx;
+
+typedef struct wasi_preopen {
+    const char *host_path;
+    const char *guest_path;
+} wasi_preopen;
+
+/* A stdio stream: a host descriptor, or memory (serve: request body in,
+ * response body out). */
+typedef struct wasi_stdio {
+    int host_fd;                 /* >= 0: use this descriptor (not closed by wasi) */
+    const uint8_t *in_buf;       /* host_fd < 0, input: bytes to read */
+    size_t in_len;
+    size_t out_limit;            /* host_fd < 0, output: max bytes kept (0 = unlimited) */
+} wasi_stdio;
+
+typedef struct wasi_config {
+    int argc;           const char *const *argv;
+    int envc;           const char *const *envp;   /* "NAME=VALUE" */
+    int npreopens;      const wasi_preopen *preopens;
+    wasi_stdio stdio[3];
+} wasi_config;
+
+/* NULL on error with a one-line message in err. */
+wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen);
+void wasi_ctx_free(wasi_ctx *ctx);
+
+/* Output captured for a memory-backed stdout/stderr (fd 1 or 2). */
+const uint8_t *wasi_ctx_output(const wasi_ctx *ctx, int fd, size_t *len, bool *truncated);
+
+/* Import resolver for rt_instantiate: resolves wasi_snapshot_preview1.*;
+ * `ud` is ignored (the context comes from the instance's host pointer). */
+bool wasi_resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);
+
+#endif
