@@ -114,9 +114,12 @@ wedge_memory *rt_memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max
 void rt_memory_free(wedge_memory *mem);
 wedge_table *rt_table_new(uint8_t elemtype, uint32_t min, uint32_t max, bool has_max, rt_result *res);
 void rt_table_free(wedge_table *tab);
-/* A host function: fn has the wedge_funcref C signature for `sig`; it is
- * called with inst = the importing instance.  `tramp` may be NULL when the
- * host never calls it through rt_call. */
+/* A host function: fn has the wedge_funcref C signature for `sig`.  The
+ * returned funcref has inst == NULL, which means "bind to the importer":
+ * when an import resolves to a funcref whose inst is NULL, the runtime
+ * makes an instance-owned copy with inst = the importing instance, so the
+ * host function receives the caller's instance (memory, host pointer).
+ * Returned funcrefs are interned per (sig, fn) and live for the process. */
 wedge_funcref *rt_host_func(const char *sig, void (*fn)(void));
 
 /* ---- for host functions -------------------------------------------------- */
