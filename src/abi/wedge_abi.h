@@ -62,6 +62,8 @@ typedef enum wedge_trap_kind {
     WEDGE_TRAP_TIMEOUT,              /* deadline / interrupt (serve) */
     WEDGE_TRAP_HOST,                 /* a host call failed fatally */
     WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in trap_code */
+    WEDGE_TRAP_TABLE_ACCESS_OOB,     /* "out of bounds table access" (table.get/set/fill/copy/init);
+                                        TABLE_OOB stays "undefined element" (call_indirect) */
     WEDGE_TRAP__COUNT
 } wedge_trap_kind;
 
