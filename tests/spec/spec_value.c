@@ -1,0 +1,242 @@
+/*
+ * spec_value.c — values as wast2json writes them, and how results are
+ * compared: integers and floats by exact bits (wast2json gives floats as
+ * the decimal of their bit pattern), NaNs by class per the spec's
+ * "nan:canonical" / "nan:arithmetic", references by identity.
+ */
+#include "spec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *spec_type_name(char type)
+{
+    switch (type) {
+    case 'i': return "i32";
+    case 'I': return "i64";
+    case 'f': return "f32";
+    case 'F': return "f64";
+    case 'r': return "funcref";
+    case 'e': return "externref";
+    case 'v': return "v128";
+    default: return "?";
+    }
+}
+
+static char type_letter(const char *name)
+{
+    static const struct { const char *name; char letter; } map[] = {
+        {"i32", 'i'}, {"i64", 'I'}, {"f32", 'f'}, {"f64", 'F'},
+        {"funcref", 'r'}, {"externref", 'e'}, {"v128", 'v'},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(name, map[i].name) == 0)
+            return map[i].letter;
+    return 0;
+}
+
+/* Any pointer that is distinct per N and not NULL will do: the runtime
+ * and generated code treat externrefs as opaque.  N + 1 keeps ref.extern 0
+ * non-null; the top bit keeps the pointers far from anything real in case
+ * a bug ever dereferences one (it then faults instead of reading data). */
+void *spec_host_ref(uint64_t n)
+{
+    return (void *)(uintptr_t)((n + 1) | ((uint64_t)1 << 62));
+}
+
+static bool host_ref_number(const void *p, uint64_t *n)
+{
+    uintptr_t u = (uintptr_t)p;
+    if (!(u & ((uint64_t)1 << 62)))
+        return false;
+    *n = (u & ~((uint64_t)1 << 62)) - 1;
+    return true;
+}
+
+/* Decimal (wast2json writes unsigned bit patterns; accept a sign too). */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    char *end;
+    errno = 0;
+    if (*s == '-') {
+        long long v = strtoll(s, &end, 10);
+        *out = (uint64_t)v;
+    } else {
+        *out = strtoull(s, &end, 10);
+    }
+    return errno == 0 && *end == '\0';
+}
+
+bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap)
+{
+    memset(out, 0, sizeof *out);
+    const cJSON *jt = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *jv = cJSON_GetObjectItemCaseSensitive(j, "value");
+    if (!cJSON_IsString(jt)) {
+        snprintf(why, why_cap, "value without a type");
+        return false;
+    }
+    out->type = type_letter(jt->valuestring);
+    if (out->type == 0) {
+        snprintf(why, why_cap, "unknown value type \"%s\"", jt->valuestring);
+        return false;
+    }
+    if (out->type == 'v')
+        return true;                    /* the caller skips SIMD */
+    if (jv == NULL) {
+        /* Only references may come without a value: "some non-null ref". */
+        if (out->type == 'r' || out->type == 'e') {
+            out->match = SPEC_MATCH_NONNULL_REF;
+            return true;
+        }
+        snprintf(why, why_cap, "%s value missing", jt->valuestring);
+        return false;
+    }
+    if (!cJSON_IsString(jv)) {
+        snprintf(why, why_cap, "%s value is not a string", jt->valuestring);
+        return false;
+    }
+    const char *s = jv->valuestring;
+    if (out->type == 'r' || out->type == 'e') {
+        uint64_t n;
+        if (strcmp(s, "null") == 0) {
+            out->v.ref = NULL;
+        } else if (out->type == 'e' && parse_u64(s, &n)) {
+            out->v.ref = spec_host_ref(n);
+        } else {
+            snprintf(why, why_cap, "%s value \"%s\" not supported", jt->valuestring, s);
+            return false;
+        }
+        return true;
+    }
+    if (out->type == 'f' || out->type == 'F') {
+        if (strcmp(s, "nan:canonical") == 0) {
+            out->match = SPEC_MATCH_NAN_CANONICAL;
+            return true;
+        }
+        if (strcmp(s, "nan:arithmetic") == 0) {
+            out->match = SPEC_MATCH_NAN_ARITHMETIC;
+            return true;
+        }
+    }
+    uint64_t bits;
+    if (!parse_u64(s, &bits)) {
+        snprintf(why, why_cap, "bad %s value \"%s\"", jt->valuestring, s);
+        return false;
+    }
+    switch (out->type) {
+    case 'i': out->v.i32 = (uint32_t)bits; break;
+    case 'I': out->v.i64 = bits; break;
+    case 'f': { uint32_t b = (uint32_t)bits; memcpy(&out->v.f32, &b, 4); break; }
+    case 'F': memcpy(&out->v.f64, &bits, 8); break;
+    }
+    return true;
+}
+
+static uint32_t f32_bits(const wedge_value *v)
+{
+    uint32_t b;
+    memcpy(&b, &v->f32, 4);
+    return b;
+}
+
+static uint64_t f64_bits(const wedge_value *v)
+{
+    uint64_t b;
+    memcpy(&b, &v->f64, 8);
+    return b;
+}
+
+bool spec_val_matches(const spec_val *e, const wedge_value *a)
+{
+    switch (e->type) {
+    case 'i':
+        return a->i32 == e->v.i32;
+    case 'I':
+        return a->i64 == e->v.i64;
+    case 'f': {
+        uint32_t b = f32_bits(a);
+        /* canonical: sign free, payload exactly the quiet bit;
+         * arithmetic: sign free, quiet bit set, any payload. */
+        if (e->match == SPEC_MATCH_NAN_CANONICAL)
+            return (b & 0x7fffffffu) == 0x7fc00000u;
+        if (e->match == SPEC_MATCH_NAN_ARITHMETIC)
+            return (b & 0x7fc00000u) == 0x7fc00000u;
+        return b == f32_bits(&e->v);
+    }
+    case 'F': {
+        uint64_t b = f64_bits(a);
+        if (e->match == SPEC_MATCH_NAN_CANONICAL)
+            return (b & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
+        if (e->match == SPEC_MATCH_NAN_ARITHMETIC)
+            return (b & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+        return b == f64_bits(&e->v);
+    }
+    case 'r':
+    case 'e':
+        if (e->match == SPEC_MATCH_NONNULL_REF)
+            return a->ref != NULL;
+        return a->ref == e->v.ref;
+    default:
+        return false;
+    }
+}
+
+void spec_val_format(char type, const wedge_value *v, char *buf, size_t cap)
+{
+    uint64_t n;
+    switch (type) {
+    case 'i':
+        snprintf(buf, cap, "i32:%" PRIu32 " (0x%08" PRIx32 ")", v->i32, v->i32);
+        break;
+    case 'I':
+        snprintf(buf, cap, "i64:%" PRIu64 " (0x%016" PRIx64 ")", v->i64, v->i64);
+        break;
+    case 'f':
+        snprintf(buf, cap, "f32:0x%08" PRIx32 " (%.9g)", f32_bits(v), (double)v->f32);
+        break;
+    case 'F':
+        snprintf(buf, cap, "f64:0x%016" PRIx64 " (%.17g)", f64_bits(v), v->f64);
+        break;
+    case 'e':
+        if (v->ref == NULL)
+            snprintf(buf, cap, "externref:null");
+        else if (host_ref_number(v->ref, &n))
+            snprintf(buf, cap, "externref:%" PRIu64, n);
+        else
+            snprintf(buf, cap, "externref:%p", v->ref);
+        break;
+    case 'r':
+        if (v->ref == NULL)
+            snprintf(buf, cap, "funcref:null");
+        else
+            snprintf(buf, cap, "funcref:%p", v->ref);
+        break;
+    default:
+        snprintf(buf, cap, "%s:?", spec_type_name(type));
+        break;
+    }
+}
+
+void spec_expected_format(const spec_val *e, char *buf, size_t cap)
+{
+    switch (e->match) {
+    case SPEC_MATCH_NAN_CANONICAL:
+        snprintf(buf, cap, "%s:nan:canonical", spec_type_name(e->type));
+        break;
+    case SPEC_MATCH_NAN_ARITHMETIC:
+        snprintf(buf, cap, "%s:nan:arithmetic", spec_type_name(e->type));
+        break;
+    case SPEC_MATCH_NONNULL_REF:
+        snprintf(buf, cap, "%s:non-null", spec_type_name(e->type));
+        break;
+    default:
+        spec_val_format(e->type, &e->v, buf, cap);
+        break;
+    }
+}
