@@ -80,6 +80,10 @@ enum {
     WASM_CE_GLOBAL_GET,     /* index = global index */
     WASM_CE_REF_NULL,       /* type = WASM_FUNCREF / WASM_EXTERNREF */
     WASM_CE_REF_FUNC,       /* index = function index */
+    /* Decoded but not a valid constant expression; only ever seen by
+     * wasm_validate(), which rejects them (a validated module has none). */
+    WASM_CE_NOT_CONST = 0x40, /* index = opcode of the first non-constant instruction */
+    WASM_CE_ARITY,          /* index = number of instructions (not 1) */
 };
 
 typedef struct wasm_constexpr {
