@@ -270,6 +270,60 @@ static int make_instance(runner *r, const cJSON *cmd, const char *name, wedge_in
     return MOD_OK;
 }
 
+/* ---- export names with NUL ------------------------------------------------ */
+
+/* cJSON ends a string at an escaped NUL (\u0000), but export names may
+ * contain NUL (names.wast).  Before parsing, every \u0000 escape becomes
+ * the escape pair of U+F0000 (private use, absent from the suite), which
+ * field_name() turns back into a NUL byte.  Returns a new string. */
+static char *protect_nul_escapes(const char *text, size_t len)
+{
+    static const char from[] = "\\u0000", to[] = "\\uDB80\\uDC00";
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, from)) != NULL; p += 6)
+        n++;
+    char *out = malloc(len + n * 6 + 1);
+    if (out == NULL)
+        return NULL;
+    char *o = out;
+    bool in_string = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') {
+            in_string = !in_string;
+        } else if (in_string && *p == '\\') {
+            if (strncmp(p, from, 6) == 0) {
+                memcpy(o, to, 12);
+                o += 12;
+                p += 5;
+                continue;
+            }
+            *o++ = *p++;            /* the escaped character, whatever it is */
+            if (*p == '\0')
+                break;
+        }
+        *o++ = *p;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* An export name from the script: bytes and length, NULs restored. */
+static void field_name(const char *s, char *buf, size_t cap, size_t *len)
+{
+    static const char standin[] = "\xF3\xB0\x80\x80";   /* U+F0000 in UTF-8 */
+    size_t n = 0;
+    while (*s && n + 1 < cap) {
+        if (strncmp(s, standin, 4) == 0) {
+            buf[n++] = '\0';
+            s += 4;
+        } else {
+            buf[n++] = *s++;
+        }
+    }
+    buf[n] = '\0';
+    *len = n;
+}
+
 /* ---- actions -------------------------------------------------------------- */
 
 enum { ACT_RETURNED, ACT_TRAPPED, ACT_ERROR, ACT_SKIP };
@@ -298,12 +352,11 @@ static char valtype_letter(uint8_t code)
 
 /* The signature string of export `field`, or NULL if the descriptor does
  * not say. */
-static const char *export_sig(wedge_instance *inst, const char *field)
+static const char *export_sig(wedge_instance *inst, const char *field, size_t n)
 {
     const wedge_module_desc *d = inst->desc;
     if (d == NULL)
         return NULL;
-    size_t n = strlen(field);
     for (uint32_t i = 0; i < d->nexports; i++) {
         const wedge_desc_export *e = &d->exports[i];
         if (e->kind == SPEC_EXTERN_FUNC && e->name_len == n && memcmp(e->name, field, n) == 0)
@@ -329,10 +382,12 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         snprintf(why, why_cap, "no instance %s (its module failed earlier)", modname ? modname : "(current)");
         return ACT_ERROR;
     }
-    const char *field = jfield->valuestring;
+    char field[1024];
+    size_t field_len;
+    field_name(jfield->valuestring, field, sizeof field, &field_len);
     rt_extern ext;
     memset(&ext, 0, sizeof ext);
-    if (!rt_instance_export(inst, field, strlen(field), &ext)) {
+    if (!rt_instance_export(inst, field, field_len, &ext)) {
         snprintf(why, why_cap, "no export \"%s\"", field);
         return ACT_ERROR;
     }
@@ -380,7 +435,7 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
 
     /* Check the call against the export's signature when the descriptor
      * gives it, so a wrong arity is reported instead of reading garbage. */
-    const char *sig = export_sig(inst, field);
+    const char *sig = export_sig(inst, field, field_len);
     if (sig != NULL) {
         const char *colon = strchr(sig, ':');
         size_t np = colon ? (size_t)(colon - sig) : strlen(sig);
@@ -761,8 +816,14 @@ int main(int argc, char **argv)
     }
     text = nt;
     text[len] = '\0';
-    cJSON *root = cJSON_Parse(text);
+    char *safe = protect_nul_escapes(text, len);
     free(text);
+    if (safe == NULL) {
+        fprintf(stderr, "wedge-spec: out of memory\n");
+        return 2;
+    }
+    cJSON *root = cJSON_Parse(safe);
+    free(safe);
     if (root == NULL) {
         fprintf(stderr, "wedge-spec: %s: not valid JSON\n", json_path);
         return 2;
