@@ -1,0 +1,515 @@
+/*
+ * srv_config.c — reading the `wedge serve` JSON configuration (both forms of
+ * SPEC §4) into the normalised srv_config, refusing anything doubtful with
+ * one line that names the key.
+ *
+ * cJSON builds a tree; we walk it once, checking every key of every object
+ * against the list of keys that object may have, and copy what we keep into
+ * one arena owned by the srv_config.  The cJSON tree is freed before
+ * returning, so nothing points into it.
+ */
+#include "srv_config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- the arena behind a srv_config ------------------------------------------ */
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+} chunk;
+
+static void *arena_alloc(chunk **head, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    chunk *c = *head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 4096 ? n : 4096;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = *head;
+        c->used = 0;
+        c->cap = cap;
+        *head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static void arena_free(chunk *c)
+{
+    while (c) {
+        chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+static char *arena_strdup(chunk **a, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = arena_alloc(a, n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* ---- walking state ------------------------------------------------------------ */
+
+typedef struct ctx {
+    const char *label;          /* file name for messages */
+    const char *base_dir;
+    chunk *arena;
+    srv_err *err;
+} ctx;
+
+/* Key paths like "[0].routes[2].port" are built on the stack. */
+#define KEYPATH_MAX 160
+
+static bool key_fail(ctx *x, const char *keypath, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool key_fail(ctx *x, const char *keypath, const char *fmt, ...)
+{
+    char reason[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return srv_fail(x->err, "%s: key \"%s\": %s", x->label, keypath, reason);
+}
+
+static bool oom(ctx *x)
+{
+    return srv_fail(x->err, "%s: out of memory", x->label);
+}
+
+/* Over-long key paths are cut; they only ever appear in messages. */
+static void put_key(char *out, const char *a, const char *b, const char *c)
+{
+    size_t n = 0;
+    for (const char *parts[3] = { a, b, c }, **p = parts; p < parts + 3; p++)
+        for (const char *s = *p; *s && n < KEYPATH_MAX - 1; s++)
+            out[n++] = *s;
+    out[n] = '\0';
+}
+
+static void join_key(char *out, const char *parent, const char *key)
+{
+    put_key(out, parent, *parent ? "." : "", key);
+}
+
+static void index_key(char *out, const char *parent, size_t i)
+{
+    char num[24];
+    snprintf(num, sizeof num, "[%zu]", i);
+    put_key(out, parent, num, "");
+}
+
+/* Every key of `obj` must be in `allowed` (NULL-terminated) and appear once. */
+static bool check_keys(ctx *x, const cJSON *obj, const char *parent, const char *const *allowed)
+{
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        char kp[KEYPATH_MAX];
+        join_key(kp, parent, it->string ? it->string : "");
+        bool known = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (it->string && !strcmp(*a, it->string))
+                known = true;
+        if (!known)
+            return key_fail(x, kp, "unknown key");
+        for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+            if (!strcmp(prev->string, it->string))
+                return key_fail(x, kp, "duplicate key");
+    }
+    return true;
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+    for (const cJSON *it = obj->child; it; it = it->next)
+        if (it->string && !strcmp(it->string, key))
+            return it;
+    return NULL;
+}
+
+/* An integer in [lo, hi]; absent: *out = dflt, or an error when required. */
+static bool get_uint(ctx *x, const cJSON *obj, const char *parent, const char *key,
+                     bool required, uint64_t dflt, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, key);
+    const cJSON *v = get(obj, key);
+    if (!v) {
+        if (required)
+            return key_fail(x, kp, "missing (required)");
+        *out = dflt;
+        return true;
+    }
+    if (!cJSON_IsNumber(v))
+        return key_fail(x, kp, "must be an integer");
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d))
+        return key_fail(x, kp, "must be an integer");
+    if (d < (double)lo || d > (double)hi)
+        return key_fail(x, kp, "%.0f is out of range %llu..%llu", d, (unsigned long long)lo,
+                        (unsigned long long)hi);
+    *out = (uint64_t)d;
+    return true;
+}
+
+/* A string of printable ASCII, 1..maxlen bytes; copied into the arena. */
+static bool get_str(ctx *x, const cJSON *obj, const char *parent, const char *key,
+                    bool required, const char *dflt, size_t maxlen, const char **out)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, key);
+    const cJSON *v = get(obj, key);
+    if (!v) {
+        if (required)
+            return key_fail(x, kp, "missing (required)");
+        *out = dflt;
+        return true;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return key_fail(x, kp, "must be a string");
+    const char *s = v->valuestring;
+    size_t n = strlen(s);
+    if (n == 0)
+        return key_fail(x, kp, "must not be empty");
+    if (n > maxlen)
+        return key_fail(x, kp, "longer than %zu bytes", maxlen);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return key_fail(x, kp, "contains a control character");
+    if (!(*out = arena_strdup(&x->arena, s)))
+        return oom(x);
+    return true;
+}
+
+static bool get_bool(ctx *x, const cJSON *obj, const char *parent, const char *key, bool dflt, bool *out)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, key);
+    const cJSON *v = get(obj, key);
+    if (!v) {
+        *out = dflt;
+        return true;
+    }
+    if (!cJSON_IsBool(v))
+        return key_fail(x, kp, "must be true or false");
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+/* `path` must name an existing regular file; relative paths are taken from
+ * the configuration file's directory, as Spin and wasmtime do. */
+static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **out)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, "path");
+    const char *p;
+    if (!get_str(x, obj, parent, "path", true, NULL, 4096, &p))
+        return false;
+    if (p[0] != '/' && x->base_dir && *x->base_dir) {
+        size_t n = strlen(x->base_dir) + 1 + strlen(p) + 1;
+        char *full = arena_alloc(&x->arena, n);
+        if (!full)
+            return oom(x);
+        snprintf(full, n, "%s/%s", x->base_dir, p);
+        p = full;
+    }
+    struct stat st;
+    if (stat(p, &st) != 0)
+        return key_fail(x, kp, "%s: %s", p, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return key_fail(x, kp, "%s: not a regular file", p);
+    *out = p;
+    return true;
+}
+
+static bool check_route_syntax(ctx *x, const char *kp, const char *r)
+{
+    if (r[0] != '/')
+        return key_fail(x, kp, "must start with '/'");
+    for (const char *c = r; *c; c++)
+        if (*c == '?' || *c == '#' || *c == ' ' || (unsigned char)*c > 0x7e)
+            return key_fail(x, kp, "must not contain '%c'", *c);
+    return true;
+}
+
+/* The keys a route and a module entry share; filled in order. */
+static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
+{
+    uint64_t v;
+    if (!get_path(x, obj, parent, &r->path))
+        return false;
+    if (!get_uint(x, obj, parent, "relative-deadline-us", true, 0, 1, SRV_MAX_DEADLINE_US, &v))
+        return false;
+    r->relative_deadline_us = v;
+    if (!get_uint(x, obj, parent, "expected-execution-us", false, 0, 0, SRV_MAX_DEADLINE_US, &v))
+        return false;
+    if (v > r->relative_deadline_us) {
+        char kp[KEYPATH_MAX];
+        join_key(kp, parent, "expected-execution-us");
+        return key_fail(x, kp, "exceeds relative-deadline-us (%llu)", (unsigned long long)r->relative_deadline_us);
+    }
+    r->expected_execution_us = v;
+    if (!get_uint(x, obj, parent, "admissions-percentile", false, SRV_DEFAULT_PERCENTILE, 50, 99, &v))
+        return false;
+    r->admissions_percentile = (uint32_t)v;
+    if (!get_str(x, obj, parent, "http-resp-content-type", false, SRV_DEFAULT_CONTENT_TYPE, 255, &r->content_type))
+        return false;
+    return true;
+}
+
+/* SLEdge's module list also carries these; they describe buffer sizes and
+ * request headers its runtime needed.  wedge needs none of them, and
+ * accepts them so that SLEdge configurations load unchanged. */
+#define SLEDGE_LEGACY_KEYS "active", "argsize", "http-req-headers", "http-req-content-type", \
+    "http-req-size", "http-resp-headers", "http-resp-size"
+
+static bool load_module(ctx *x, const cJSON *obj, const char *kp, srv_port *port)
+{
+    static const char *const keys[] = { "name", "path", "port", "relative-deadline-us",
+        "expected-execution-us", "admissions-percentile", "http-resp-content-type",
+        SLEDGE_LEGACY_KEYS, NULL };
+    if (!check_keys(x, obj, kp, keys))
+        return false;
+    srv_route *r = arena_alloc(&x->arena, sizeof *r);
+    if (!r)
+        return oom(x);
+    uint64_t v;
+    if (!get_str(x, obj, kp, "name", true, NULL, 255, &r->name) ||
+        !get_uint(x, obj, kp, "port", true, 0, 1, 65535, &v) ||
+        !get_function(x, obj, kp, r))
+        return false;
+    port->port = (uint16_t)v;
+    port->tenant = r->name;
+    r->prefix = "/";
+    r->prefix_len = 1;
+    port->routes = r;
+    port->nroutes = 1;
+    return true;
+}
+
+static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *tenant, srv_route *r)
+{
+    static const char *const keys[] = { "route", "path", "relative-deadline-us",
+        "expected-execution-us", "admissions-percentile", "http-resp-content-type",
+        "timeout-us", "max-memory-mb", "wagi", NULL };
+    if (!cJSON_IsObject(obj))
+        return key_fail(x, kp, "must be an object");
+    if (!check_keys(x, obj, kp, keys))
+        return false;
+    char rkp[KEYPATH_MAX];
+    join_key(rkp, kp, "route");
+    uint64_t v;
+    if (!get_str(x, obj, kp, "route", true, NULL, SRV_MAX_ROUTE_LEN, &r->prefix) ||
+        !check_route_syntax(x, rkp, r->prefix) ||
+        !get_function(x, obj, kp, r))
+        return false;
+    r->prefix_len = strlen(r->prefix);
+    if (!get_uint(x, obj, kp, "timeout-us", false, 0, 0, SRV_MAX_DEADLINE_US, &v))
+        return false;
+    r->timeout_us = v;
+    if (!get_uint(x, obj, kp, "max-memory-mb", false, 0, 1, SRV_MAX_MEMORY_MB, &v))
+        return false;
+    r->max_memory_mb = (uint32_t)v;
+    if (!get_bool(x, obj, kp, "wagi", false, &r->wagi))
+        return false;
+    size_t n = strlen(tenant) + r->prefix_len + 1;
+    char *name = arena_alloc(&x->arena, n);
+    if (!name)
+        return oom(x);
+    snprintf(name, n, "%s%s", tenant, r->prefix);
+    r->name = name;
+    return true;
+}
+
+static bool load_tenant(ctx *x, const cJSON *obj, const char *kp, srv_port *port)
+{
+    static const char *const keys[] = { "name", "port", "routes", NULL };
+    if (!check_keys(x, obj, kp, keys))
+        return false;
+    uint64_t v;
+    if (!get_str(x, obj, kp, "name", true, NULL, 255, &port->tenant) ||
+        !get_uint(x, obj, kp, "port", true, 0, 1, 65535, &v))
+        return false;
+    port->port = (uint16_t)v;
+    char rkp[KEYPATH_MAX];
+    join_key(rkp, kp, "routes");
+    const cJSON *routes = get(obj, "routes");
+    if (!cJSON_IsArray(routes))
+        return key_fail(x, rkp, "must be an array of routes");
+    int n = cJSON_GetArraySize(routes);
+    if (n <= 0)
+        return key_fail(x, rkp, "must not be empty");
+    port->routes = arena_alloc(&x->arena, (size_t)n * sizeof *port->routes);
+    if (!port->routes)
+        return oom(x);
+    size_t i = 0;
+    for (const cJSON *it = routes->child; it; it = it->next, i++) {
+        char ikp[KEYPATH_MAX];
+        index_key(ikp, rkp, i);
+        srv_route *r = &port->routes[i];
+        if (!load_route(x, it, ikp, port->tenant, r))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(port->routes[j].prefix, r->prefix)) {
+                char kk[KEYPATH_MAX];
+                join_key(kk, ikp, "route");
+                return key_fail(x, kk, "duplicate route \"%s\" (also routes[%zu])", r->prefix, j);
+            }
+    }
+    port->nroutes = i;
+    return true;
+}
+
+static bool load_all(ctx *x, const cJSON *root, srv_config *cfg)
+{
+    if (!cJSON_IsArray(root))
+        return srv_fail(x->err, "%s: the configuration must be a JSON array of modules or tenants", x->label);
+    int n = cJSON_GetArraySize(root);
+    if (n <= 0)
+        return srv_fail(x->err, "%s: the configuration lists nothing to serve", x->label);
+    cfg->ports = arena_alloc(&x->arena, (size_t)n * sizeof *cfg->ports);
+    if (!cfg->ports)
+        return oom(x);
+    size_t i = 0;
+    for (const cJSON *it = root->child; it; it = it->next, i++) {
+        char kp[KEYPATH_MAX];
+        index_key(kp, "", i);
+        if (!cJSON_IsObject(it))
+            return key_fail(x, kp, "must be an object");
+        srv_port *p = &cfg->ports[i];
+        /* The form is decided per entry: one with "routes" is a tenant. */
+        if (!(get(it, "routes") ? load_tenant(x, it, kp, p) : load_module(x, it, kp, p)))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (cfg->ports[j].port == p->port) {
+                char pk[KEYPATH_MAX];
+                join_key(pk, kp, "port");
+                return key_fail(x, pk, "port %u is already used by [%zu] (\"%s\")", p->port, j,
+                                cfg->ports[j].tenant);
+            }
+    }
+    cfg->nports = i;
+    return true;
+}
+
+/* Line and column of a byte offset, for JSON syntax errors. */
+static void line_col(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+bool srv_config_parse(const char *text, size_t len, const char *label,
+                      const char *base_dir, srv_config *cfg, srv_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    ctx x = { .label = label ? label : "config", .base_dir = base_dir, .err = err };
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        unsigned line, col;
+        line_col(text, off, &line, &col);
+        return srv_fail(err, "%s: invalid JSON at line %u, column %u", x.label, line, col);
+    }
+    /* Only whitespace may follow the document. */
+    const char *tail = end;
+    while (tail && tail < text + len && (*tail == ' ' || *tail == '\n' || *tail == '\r' || *tail == '\t'))
+        tail++;
+    bool ok;
+    if (tail && tail < text + len && *tail) {
+        unsigned line, col;
+        line_col(text, (size_t)(tail - text), &line, &col);
+        ok = srv_fail(err, "%s: unexpected text after the JSON document at line %u, column %u",
+                      x.label, line, col);
+    } else {
+        ok = load_all(&x, root, cfg);
+    }
+    cJSON_Delete(root);
+    if (!ok) {
+        arena_free(x.arena);
+        memset(cfg, 0, sizeof *cfg);
+        return false;
+    }
+    cfg->block_ = x.arena;
+    return true;
+}
+
+bool srv_config_load(const char *file, srv_config *cfg, srv_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return srv_fail(err, "%s: %s", file, strerror(errno));
+    /* A configuration is small; 16 MiB is far beyond any real one. */
+    enum { MAX_CONFIG = 16 << 20 };
+    char *text = malloc(MAX_CONFIG + 1);
+    if (!text) {
+        fclose(f);
+        return srv_fail(err, "%s: out of memory", file);
+    }
+    size_t n = fread(text, 1, MAX_CONFIG + 1, f);
+    bool rd_err = ferror(f);
+    fclose(f);
+    if (rd_err || n > MAX_CONFIG) {
+        free(text);
+        return srv_fail(err, "%s: %s", file, rd_err ? "read error" : "larger than 16 MiB");
+    }
+    text[n] = '\0';
+    /* Relative paths in the file are relative to its directory. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    bool ok = srv_config_parse(text, n, file, slash ? (dir[0] ? dir : "/") : NULL, cfg, err);
+    free(text);
+    return ok;
+}
+
+void srv_config_free(srv_config *cfg)
+{
+    if (!cfg)
+        return;
+    arena_free(cfg->block_);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+const srv_route *srv_route_match(const srv_port *port, const char *path, size_t len)
+{
+    const srv_route *best = NULL;
+    for (size_t i = 0; i < port->nroutes; i++) {
+        const srv_route *r = &port->routes[i];
+        size_t n = r->prefix_len;
+        if (n > len || memcmp(r->prefix, path, n) != 0)
+            continue;
+        /* Match whole segments only: "/fib" must not take "/fibber". */
+        bool boundary = n == len || r->prefix[n - 1] == '/' || path[n] == '/';
+        if (boundary && (!best || n > best->prefix_len))
+            best = r;
+    }
+    return best;
+}
