@@ -1,0 +1,87 @@
+/*
+ * wasi_host.h — the wasi_snapshot_preview1 host functions, callable
+ * directly (tests, embedders).  Each has the wedge_funcref C signature of
+ * its Wasm type: the importing instance first (its `host` is the
+ * wasi_ctx), then i32 -> uint32_t, i64 -> uint64_t.  All return a WASI
+ * errno except proc_exit.
+ *
+ * WASI_HOST_FUNCS lists them once, with their Wasm signatures: the
+ * resolver (wasi_resolve.c) and the SLEdge-named wrappers
+ * (sledge_abi__wasi_snapshot_preview1_<name>, same parameters without the
+ * instance, using sledge_abi__current_wasm_module_instance) are made from it.
+ *
+ * X(name, "sig", (typed params after inst), (argument names));
+ * sched_yield (no parameters) and proc_exit (no result) are declared
+ * separately.
+ */
+#ifndef WEDGE_WASI_HOST_H
+#define WEDGE_WASI_HOST_H
+
+#include <stdint.h>
+
+#include "../abi/wedge_abi.h"
+
+typedef uint32_t u32_;
+typedef uint64_t u64_;
+
+#define WASI_HOST_FUNCS(X) \
+    X(args_get, "ii:i", (u32_ argv, u32_ buf), (argv, buf)) \
+    X(args_sizes_get, "ii:i", (u32_ argc, u32_ size), (argc, size)) \
+    X(environ_get, "ii:i", (u32_ env, u32_ buf), (env, buf)) \
+    X(environ_sizes_get, "ii:i", (u32_ count, u32_ size), (count, size)) \
+    X(clock_res_get, "ii:i", (u32_ id, u32_ res), (id, res)) \
+    X(clock_time_get, "iIi:i", (u32_ id, u64_ precision, u32_ time), (id, precision, time)) \
+    X(fd_advise, "iIIi:i", (u32_ fd, u64_ off, u64_ len, u32_ advice), (fd, off, len, advice)) \
+    X(fd_allocate, "iII:i", (u32_ fd, u64_ off, u64_ len), (fd, off, len)) \
+    X(fd_close, "i:i", (u32_ fd), (fd)) \
+    X(fd_datasync, "i:i", (u32_ fd), (fd)) \
+    X(fd_fdstat_get, "ii:i", (u32_ fd, u32_ buf), (fd, buf)) \
+    X(fd_fdstat_set_flags, "ii:i", (u32_ fd, u32_ flags), (fd, flags)) \
+    X(fd_fdstat_set_rights, "iII:i", (u32_ fd, u64_ base, u64_ inh), (fd, base, inh)) \
+    X(fd_filestat_get, "ii:i", (u32_ fd, u32_ buf), (fd, buf)) \
+    X(fd_filestat_set_size, "iI:i", (u32_ fd, u64_ size), (fd, size)) \
+    X(fd_filestat_set_times, "iIIi:i", (u32_ fd, u64_ atim, u64_ mtim, u32_ fst), (fd, atim, mtim, fst)) \
+    X(fd_pread, "iiiIi:i", (u32_ fd, u32_ iovs, u32_ niovs, u64_ off, u32_ nread), (fd, iovs, niovs, off, nread)) \
+    X(fd_prestat_get, "ii:i", (u32_ fd, u32_ buf), (fd, buf)) \
+    X(fd_prestat_dir_name, "iii:i", (u32_ fd, u32_ path, u32_ len), (fd, path, len)) \
+    X(fd_pwrite, "iiiIi:i", (u32_ fd, u32_ iovs, u32_ niovs, u64_ off, u32_ nwritten), (fd, iovs, niovs, off, nwritten)) \
+    X(fd_read, "iiii:i", (u32_ fd, u32_ iovs, u32_ niovs, u32_ nread), (fd, iovs, niovs, nread)) \
+    X(fd_readdir, "iiiIi:i", (u32_ fd, u32_ buf, u32_ len, u64_ cookie, u32_ used), (fd, buf, len, cookie, used)) \
+    X(fd_renumber, "ii:i", (u32_ fd, u32_ to), (fd, to)) \
+    X(fd_seek, "iIii:i", (u32_ fd, u64_ off, u32_ whence, u32_ newoff), (fd, off, whence, newoff)) \
+    X(fd_sync, "i:i", (u32_ fd), (fd)) \
+    X(fd_tell, "ii:i", (u32_ fd, u32_ off), (fd, off)) \
+    X(fd_write, "iiii:i", (u32_ fd, u32_ iovs, u32_ niovs, u32_ nwritten), (fd, iovs, niovs, nwritten)) \
+    X(path_create_directory, "iii:i", (u32_ fd, u32_ path, u32_ len), (fd, path, len)) \
+    X(path_filestat_get, "iiiii:i", (u32_ fd, u32_ flags, u32_ path, u32_ len, u32_ buf), (fd, flags, path, len, buf)) \
+    X(path_filestat_set_times, "iiiiIIi:i", (u32_ fd, u32_ flags, u32_ path, u32_ len, u64_ atim, u64_ mtim, u32_ fst), (fd, flags, path, len, atim, mtim, fst)) \
+    X(path_link, "iiiiiii:i", (u32_ ofd, u32_ oflags, u32_ opath, u32_ olen, u32_ nfd, u32_ npath, u32_ nlen), (ofd, oflags, opath, olen, nfd, npath, nlen)) \
+    X(path_open, "iiiiiIIii:i", (u32_ fd, u32_ dirflags, u32_ path, u32_ len, u32_ oflags, u64_ base, u64_ inh, u32_ fdflags, u32_ out), (fd, dirflags, path, len, oflags, base, inh, fdflags, out)) \
+    X(path_readlink, "iiiiii:i", (u32_ fd, u32_ path, u32_ len, u32_ buf, u32_ buflen, u32_ used), (fd, path, len, buf, buflen, used)) \
+    X(path_remove_directory, "iii:i", (u32_ fd, u32_ path, u32_ len), (fd, path, len)) \
+    X(path_rename, "iiiiii:i", (u32_ fd, u32_ opath, u32_ olen, u32_ nfd, u32_ npath, u32_ nlen), (fd, opath, olen, nfd, npath, nlen)) \
+    X(path_symlink, "iiiii:i", (u32_ opath, u32_ olen, u32_ fd, u32_ npath, u32_ nlen), (opath, olen, fd, npath, nlen)) \
+    X(path_unlink_file, "iii:i", (u32_ fd, u32_ path, u32_ len), (fd, path, len)) \
+    X(poll_oneoff, "iiii:i", (u32_ in, u32_ out, u32_ nsubs, u32_ nevents), (in, out, nsubs, nevents)) \
+    X(proc_raise, "i:i", (u32_ sig), (sig)) \
+    X(random_get, "ii:i", (u32_ buf, u32_ len), (buf, len)) \
+    X(sock_accept, "iii:i", (u32_ fd, u32_ flags, u32_ out), (fd, flags, out)) \
+    X(sock_recv, "iiiiii:i", (u32_ fd, u32_ iovs, u32_ niovs, u32_ flags, u32_ len, u32_ oflags), (fd, iovs, niovs, flags, len, oflags)) \
+    X(sock_send, "iiiii:i", (u32_ fd, u32_ iovs, u32_ niovs, u32_ flags, u32_ len), (fd, iovs, niovs, flags, len)) \
+    X(sock_shutdown, "ii:i", (u32_ fd, u32_ how), (fd, how))
+
+#define WASI_EXPAND_(...) __VA_ARGS__
+
+#define WASI_DECLARE_(name, sig, params, args) \
+    uint32_t wasi_##name(wedge_instance *inst, WASI_EXPAND_ params); \
+    uint32_t sledge_abi__wasi_snapshot_preview1_##name params;
+WASI_HOST_FUNCS(WASI_DECLARE_)
+#undef WASI_DECLARE_
+
+/* The two that do not fit the list's shape. */
+uint32_t wasi_sched_yield(wedge_instance *inst);
+uint32_t sledge_abi__wasi_snapshot_preview1_sched_yield(void);
+WEDGE_NORETURN void wasi_proc_exit(wedge_instance *inst, uint32_t code);
+WEDGE_NORETURN void sledge_abi__wasi_snapshot_preview1_proc_exit(uint32_t code);
+
+#endif
