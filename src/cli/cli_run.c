@@ -1,0 +1,337 @@
+/*
+ * cli_run.c — `wedge run`: compile (cached) or load a module, instantiate it
+ * with WASI, and run `_start` or one export (--invoke).
+ *
+ * Exit status: proc_exit's code; 0 when _start (or the invoked export)
+ * returns; CLI_EXIT_TRAP (134, like wasmtime) on a trap, with
+ * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
+ * arguments, link error).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "compile/compile.h"
+#include "runtime/runtime.h"
+#include "wasi/wasi.h"
+
+static void cli_run_usage(FILE *f)
+{
+    fputs("Usage: wedge run [OPTIONS] MODULE.wasm|MODULE.so [ARGS...]\n"
+          "\n"
+          "Run a WASI command module (its _start export), or call one export.\n"
+          "A .wasm is compiled first (and cached); a .so made by `wedge compile`\n"
+          "is loaded as is.  Options go before the module; everything after it\n"
+          "is passed to the guest.\n"
+          "\n"
+          "Options:\n"
+          "  --dir HOST[::GUEST]          pre-open directory HOST as GUEST (default: same)\n"
+          "  --env NAME[=VALUE]           set a guest environment variable (no value: the host's)\n"
+          "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
+          "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
+          "                               print each result on its own line (integers signed)\n"
+          "  --bounds guard|software|none bounds checking when compiling a .wasm (default guard)\n"
+          "  -O N                         C optimisation level when compiling a .wasm\n"
+          "  -h, --help                   show this help\n"
+          "\n"
+          "Exit status: the guest's proc_exit code, 0 when it returns, 134 on a trap\n"
+          "(\"wasm trap: <kind>\" on stderr), 1 on an error.\n",
+          f);
+}
+
+#define CLI_MAX_DIRS 64
+#define CLI_MAX_ENVS 256
+
+typedef struct cli_run_opts {
+    const char *module;
+    const char *invoke;
+    int nargs;
+    char **args;
+    wasi_preopen dirs[CLI_MAX_DIRS];
+    int ndirs;
+    const char *envs[CLI_MAX_ENVS];
+    int nenvs;
+    cg_options cg;
+} cli_run_opts;
+
+/* Storage for split --dir values and NAME=VALUE strings built from the
+ * host environment; lives for the whole command. */
+static char *cli_keep(cli_run_opts *o, const char *s, size_t n)
+{
+    (void)o;
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
+{
+    bool bad = false;
+    const char *v;
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_run_usage(stdout);
+            return -1;
+        } else if ((v = cli_opt(argc, argv, &i, "--invoke", &bad))) {
+            o->invoke = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--dir", &bad))) {
+            if (o->ndirs == CLI_MAX_DIRS) {
+                cli_error("run: too many --dir options (max %d)", CLI_MAX_DIRS);
+                return CLI_EXIT_USER;
+            }
+            const char *sep = strstr(v, "::");
+            wasi_preopen *d = &o->dirs[o->ndirs++];
+            d->host_path = sep ? cli_keep(o, v, (size_t)(sep - v)) : v;
+            d->guest_path = sep ? sep + 2 : v;
+            if (!d->host_path || !*d->host_path || !*d->guest_path) {
+                cli_error("run: --dir %s: expected HOST[::GUEST]", v);
+                return CLI_EXIT_USER;
+            }
+        } else if ((v = cli_opt(argc, argv, &i, "--env", &bad))) {
+            if (o->nenvs == CLI_MAX_ENVS) {
+                cli_error("run: too many --env options (max %d)", CLI_MAX_ENVS);
+                return CLI_EXIT_USER;
+            }
+            if (!*v || *v == '=') {
+                cli_error("run: --env %s: expected NAME[=VALUE]", v);
+                return CLI_EXIT_USER;
+            }
+            if (strchr(v, '=')) {
+                o->envs[o->nenvs++] = v;
+            } else {
+                const char *hv = getenv(v);
+                if (hv) {
+                    size_t nl = strlen(v), vl = strlen(hv);
+                    char *kv = malloc(nl + vl + 2);
+                    if (!kv) {
+                        cli_error("run: out of memory");
+                        return CLI_EXIT_USER;
+                    }
+                    memcpy(kv, v, nl);
+                    kv[nl] = '=';
+                    memcpy(kv + nl + 1, hv, vl + 1);
+                    o->envs[o->nenvs++] = kv;
+                }
+            }
+        } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
+            if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
+                cli_error("run: --bounds %s: expected guard, software or none", v);
+                return CLI_EXIT_USER;
+            }
+        } else if ((v = cli_opt(argc, argv, &i, "-O", &bad))) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 0 || n > 3) {
+                cli_error("run: -O %s: expected 0, 1, 2 or 3", v);
+                return CLI_EXIT_USER;
+            }
+            o->cg.opt_level = (int)n;
+        } else if (bad) {
+            return CLI_EXIT_USER;
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("run: unknown option %s (see wedge run --help)", a);
+            return CLI_EXIT_USER;
+        } else {
+            break;
+        }
+        if (bad)
+            return CLI_EXIT_USER;
+    }
+    if (i >= argc) {
+        cli_error("run: no module given (usage: wedge run [OPTIONS] MODULE [ARGS...])");
+        return CLI_EXIT_USER;
+    }
+    o->module = argv[i];
+    o->args = argv + i + 1;
+    o->nargs = argc - i - 1;
+    return 0;
+}
+
+/* The module as a .so path: a .wasm goes through the compile cache. */
+static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
+{
+    int fd = open(o->module, O_RDONLY);
+    if (fd < 0) {
+        cli_error("%s: cannot open: %m", o->module);
+        return false;
+    }
+    uint8_t magic[4] = {0};
+    ssize_t n = read(fd, magic, 4);
+    close(fd);
+    if (n == 4 && memcmp(magic, "\0asm", 4) == 0) {
+        size_t len;
+        uint8_t *wasm = cli_read_file(o->module, &len);
+        if (!wasm)
+            return false;
+        cg_err err;
+        bool ok = cg_compile_cached(wasm, len, o->module, &o->cg, so, cap, &err);
+        free(wasm);
+        if (!ok)
+            cli_error("%s", err.msg);
+        return ok;
+    }
+    if (n == 4 && memcmp(magic, "\177ELF", 4) == 0) {
+        if ((size_t)snprintf(so, cap, "%s", o->module) >= cap) {
+            cli_error("%s: path too long", o->module);
+            return false;
+        }
+        return true;
+    }
+    cli_error("%s: not a WebAssembly module or a compiled .so", o->module);
+    return false;
+}
+
+/* Find export FUNC's signature from the descriptor. */
+static const char *cli_export_sig(wedge_instance *inst, const char *name)
+{
+    const wedge_module_desc *d = inst->desc;
+    size_t n = strlen(name);
+    for (uint32_t i = 0; i < d->nexports; i++)
+        if (d->exports[i].kind == 0 && d->exports[i].name_len == n && memcmp(d->exports[i].name, name, n) == 0)
+            return rt_func_sig(inst, d->exports[i].index);
+    return NULL;
+}
+
+static int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)
+{
+    fflush(stdout);
+    switch (st) {
+    case RT_OK:
+        return 0;
+    case RT_ERR_EXIT:
+        return res->exit_code & 0xFF;
+    case RT_ERR_TRAP:
+        fprintf(stderr, "wasm trap: %s\n", rt_trap_name(res->trap));
+        return CLI_EXIT_TRAP;
+    default:
+        cli_error("%s: %s", o->module, res->msg);
+        return CLI_EXIT_USER;
+    }
+}
+
+static int cli_invoke(cli_run_opts *o, wedge_instance *inst)
+{
+    rt_extern fn;
+    const char *sig = cli_export_sig(inst, o->invoke);
+    if (!sig || !rt_instance_export(inst, o->invoke, strlen(o->invoke), &fn)) {
+        cli_error("%s: no exported function named '%s'", o->module, o->invoke);
+        return CLI_EXIT_USER;
+    }
+    const char *colon = strchr(sig, ':');
+    size_t np = (size_t)(colon - sig), nr = strlen(colon + 1);
+    if (np != (size_t)o->nargs) {
+        cli_error("%s: %s expects %zu argument%s, got %d", o->module, o->invoke, np, np == 1 ? "" : "s",
+                  o->nargs);
+        return CLI_EXIT_USER;
+    }
+    if (strchr(sig, 'v')) {
+        cli_error("%s: %s uses v128, which --invoke cannot pass or print", o->module, o->invoke);
+        return CLI_EXIT_USER;
+    }
+    wedge_value *args = calloc(np + 1, sizeof *args), *results = calloc(nr + 1, sizeof *results);
+    if (!args || !results) {
+        free(args);
+        free(results);
+        cli_error("%s: out of memory", o->module);
+        return CLI_EXIT_USER;
+    }
+    int rc = 0;
+    for (size_t k = 0; k < np; k++) {
+        if (!cli_parse_value(sig[k], o->args[k], &args[k])) {
+            static const char *const names[128] = {['i'] = "i32", ['I'] = "i64", ['f'] = "f32", ['F'] = "f64",
+                                                   ['r'] = "funcref", ['e'] = "externref"};
+            cli_error("%s: argument %zu of %s: '%s' is not a valid %s", o->module, k + 1, o->invoke, o->args[k],
+                      names[(unsigned char)sig[k] & 127] ? names[(unsigned char)sig[k] & 127] : "value");
+            rc = CLI_EXIT_USER;
+            goto out;
+        }
+    }
+    rt_result res;
+    rt_status st = rt_call(&fn, args, results, &res);
+    if (st == RT_OK)
+        for (size_t k = 0; k < nr; k++)
+            cli_print_value(colon[1 + k], &results[k]);
+    rc = cli_report(o, st, &res);
+out:
+    free(args);
+    free(results);
+    return rc;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    cli_run_opts o;
+    memset(&o, 0, sizeof o);
+    cg_options_default(&o.cg);
+    o.cg.quiet = true;
+    int rc = cli_run_parse(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+
+    char so[4096];
+    if (!cli_module_so(&o, so, sizeof so))
+        return CLI_EXIT_USER;
+
+    rt_result res;
+    if (!rt_init(&res)) {
+        cli_error("%s", res.msg);
+        return CLI_EXIT_USER;
+    }
+    rt_module *m = rt_module_load(so, &res);
+    if (!m) {
+        cli_error("%s", res.msg);
+        return CLI_EXIT_USER;
+    }
+
+    const char **wargv = calloc((size_t)o.nargs + 2, sizeof *wargv);
+    if (!wargv) {
+        cli_error("%s: out of memory", o.module);
+        rt_module_unload(m);
+        return CLI_EXIT_USER;
+    }
+    wargv[0] = o.module;
+    for (int k = 0; k < o.nargs; k++)
+        wargv[k + 1] = o.args[k];
+    wasi_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.argc = o.nargs + 1;
+    cfg.argv = wargv;
+    cfg.envc = o.nenvs;
+    cfg.envp = o.envs;
+    cfg.npreopens = o.ndirs;
+    cfg.preopens = o.dirs;
+    for (int k = 0; k < 3; k++)
+        cfg.stdio[k].host_fd = k;
+    char err[256] = "";
+    wasi_ctx *wasi = wasi_ctx_new(&cfg, err, sizeof err);
+    if (!wasi) {
+        cli_error("%s: %s", o.module, err[0] ? err : "cannot set up WASI");
+        free(wargv);
+        rt_module_unload(m);
+        return CLI_EXIT_USER;
+    }
+
+    wedge_instance *inst = NULL;
+    rt_status st = rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, &inst, &res);
+    if (st == RT_OK)
+        rc = o.invoke ? cli_invoke(&o, inst) : cli_report(&o, rt_run_start(inst, &res), &res);
+    else
+        rc = cli_report(&o, st, &res);
+
+    rt_instance_free(inst);
+    wasi_ctx_free(wasi);
+    free(wargv);
+    rt_module_unload(m);
+    return rc;
+}

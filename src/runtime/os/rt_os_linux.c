@@ -1,0 +1,134 @@
+/*
+ * rt_os_linux.c — Linux specifics of the runtime: address-space
+ * reservations (mmap/mprotect), the SIGSEGV/SIGBUS/SIGFPE handlers and the
+ * per-thread alternate signal stack.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../rt_internal.h"
+
+void *rt_os_reserve(uint64_t len)
+{
+    /* MAP_NORESERVE: a guard reservation is 8 GiB of address space that is
+     * never meant to be backed; it must not count against overcommit. */
+    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+bool rt_os_commit(void *addr, uint64_t len)
+{
+    return len == 0 || mprotect(addr, len, PROT_READ | PROT_WRITE) == 0;
+}
+
+bool rt_os_decommit(void *addr, uint64_t len)
+{
+    if (len == 0)
+        return true;
+    /* Replacing the pages drops their contents and their memory charge. */
+    void *p = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return p != MAP_FAILED;
+}
+
+void rt_os_release(void *addr, uint64_t len)
+{
+    if (addr)
+        munmap(addr, len);
+}
+
+/* ---- signals --------------------------------------------------------------- */
+
+static struct sigaction rt_os_old_segv, rt_os_old_bus, rt_os_old_fpe;
+
+static struct sigaction *rt_os_old_action(int sig)
+{
+    return sig == SIGSEGV ? &rt_os_old_segv : sig == SIGBUS ? &rt_os_old_bus : &rt_os_old_fpe;
+}
+
+static void rt_os_on_fault(int sig, siginfo_t *si, void *uctx)
+{
+    int saved_errno = errno;
+    /* si_code <= 0: sent by kill()/raise(), not a fault of this thread. */
+    if (si->si_code > 0) {
+        if (sig == SIGFPE)
+            rt_trap_from_fpe(si->si_code);
+        else
+            rt_trap_from_fault((uintptr_t)si->si_addr);
+    }
+    /* Not a guest trap: a real crash stays a crash.  Put back whatever
+     * handled the signal before us (default action, or a sanitizer's
+     * reporter) and let it happen again. */
+    sigaction(sig, rt_os_old_action(sig), NULL);
+    if (si->si_code <= 0)
+        raise(sig);
+    errno = saved_errno;
+    (void)uctx;
+}
+
+bool rt_os_install_fault_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = rt_os_on_fault;
+    /* SA_ONSTACK: guest-stack exhaustion leaves no stack to run on.
+     * SA_NODEFER: the handler leaves by longjmp (not siglongjmp), so the
+     * signal must not be blocked while it runs or it would stay blocked. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, &rt_os_old_segv) == 0 && sigaction(SIGBUS, &sa, &rt_os_old_bus) == 0 &&
+           sigaction(SIGFPE, &sa, &rt_os_old_fpe) == 0;
+}
+
+/* The alternate signal stack of a thread, freed when the thread exits. */
+#define RT_ALTSTACK_SIZE ((size_t)64 << 10)
+#define RT_ALTSTACK_GUARD ((size_t)4 << 10)
+
+static pthread_key_t rt_os_altstack_key;
+static pthread_once_t rt_os_altstack_once = PTHREAD_ONCE_INIT;
+static __thread uint8_t *rt_os_altstack;
+
+static void rt_os_altstack_release(void *p)
+{
+    stack_t ss = {.ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
+}
+
+static void rt_os_altstack_key_init(void)
+{
+    (void)pthread_key_create(&rt_os_altstack_key, rt_os_altstack_release);
+}
+
+bool rt_os_thread_altstack(void)
+{
+    if (rt_os_altstack)
+        return true;
+    /* Keep an alternate stack someone else (a sanitizer, an embedder)
+     * already gave this thread if it is big enough for our handler. */
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= RT_ALTSTACK_SIZE / 2) {
+        rt_os_altstack = cur.ss_sp;
+        return true;
+    }
+    pthread_once(&rt_os_altstack_once, rt_os_altstack_key_init);
+    uint8_t *p = mmap(NULL, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    /* A guard page below, so an overflowing handler crashes instead of
+     * scribbling over a neighbour mapping. */
+    mprotect(p, RT_ALTSTACK_GUARD, PROT_NONE);
+    stack_t ss = {.ss_sp = p + RT_ALTSTACK_GUARD, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) {
+        munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
+        return false;
+    }
+    rt_os_altstack = p;
+    pthread_setspecific(rt_os_altstack_key, p);
+    return true;
+}

@@ -1,0 +1,320 @@
+/*
+ * rt_instance.c — linking and instantiation (Wasm 2.0, section 4.5.4):
+ * resolve and type-check imports, allocate the instance and its defined
+ * funcrefs, tables, memory and globals, apply active element segments then
+ * active data segments (a trap stops there; earlier writes stay), drop
+ * active and declarative segments, run the start function.
+ *
+ * Memory layout of an instance: [rt_instance_priv][wedge_instance][globals],
+ * one block; see rt_internal.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+/* Import names come from the module: keep messages one printable line. */
+static void rt_name(char *out, size_t cap, const char *s, uint32_t len)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        out[n++] = ch >= 0x20 && ch < 0x7F ? (char)ch : '?';
+    }
+    out[n] = 0;
+}
+
+static rt_status rt_link_fail(rt_result *res, const wedge_desc_import *imp, const char *what, const char *why)
+{
+    char mod[96], name[96];
+    rt_name(mod, sizeof mod, imp->module, imp->module_len);
+    rt_name(name, sizeof name, imp->name, imp->name_len);
+    return rt_fail(res, RT_ERR_LINK, "%s %s.%s%s%s", what, mod, name, why ? ": " : "", why ? why : "");
+}
+
+/* Checks an extern against the import and records it in the instance. */
+static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp, const rt_extern *ex,
+                             uint32_t *next, rt_result *res)
+{
+    const wedge_module_desc *d = inst->desc;
+    rt_instance_priv *p = rt_priv(inst);
+    static const char bad[] = "incompatible import type for";
+    if (ex->kind != imp->kind)
+        return rt_link_fail(res, imp, bad, "wrong kind of extern");
+    switch (imp->kind) {
+    case 0: {
+        wedge_funcref *ref = ex->u.func.ref;
+        if (!ref || ref->type_id != d->type_ids[imp->type])
+            return rt_link_fail(res, imp, bad, "function signature differs");
+        uint32_t i = next[0]++;
+        if (!ref->inst) {
+            /* A host function: bind a copy to the importer so it sees the
+             * caller's memory and host pointer. */
+            p->bound[i] = *ref;
+            p->bound[i].inst = inst;
+            ref = &p->bound[i];
+        }
+        inst->funcs[i] = ref;
+        return RT_OK;
+    }
+    case 1: {
+        wedge_table *t = ex->u.table;
+        if (!t || t->elemtype != imp->valtype)
+            return rt_link_fail(res, imp, bad, "table element type differs");
+        if (t->size < imp->min || (imp->has_max && (!rt_tab_priv(t)->has_max || t->max > imp->max)))
+            return rt_link_fail(res, imp, bad, "table limits do not match");
+        inst->tables[next[1]++] = t;
+        return RT_OK;
+    }
+    case 2: {
+        wedge_memory *m = ex->u.mem;
+        if (!m)
+            return rt_link_fail(res, imp, bad, "no memory");
+        rt_memory *rm = rt_mem_priv(m);
+        if (m->pages < imp->min || (imp->has_max && (!rm->has_max || rm->declared_max > imp->max)))
+            return rt_link_fail(res, imp, bad, "memory limits do not match");
+        if (d->bounds == WEDGE_BOUNDS_GUARD && rm->bounds != WEDGE_BOUNDS_GUARD)
+            return rt_link_fail(res, imp, bad, "memory has no guard region for guard-mode code");
+        inst->mem = m;
+        next[2]++;
+        return RT_OK;
+    }
+    default: {
+        if (!ex->u.global.cell || ex->u.global.valtype != imp->valtype || ex->u.global.mut != imp->mut)
+            return rt_link_fail(res, imp, bad, "global type differs");
+        inst->imported_globals[next[3]++] = ex->u.global.cell;
+        return RT_OK;
+    }
+    }
+}
+
+static wedge_value rt_eval(wedge_instance *inst, const wedge_constexpr *e)
+{
+    wedge_value v;
+    memset(&v, 0, sizeof v);
+    uint32_t nimp = inst->desc->nimported_globals;
+    switch (e->op) {
+    case WEDGE_CE_I32: v.i32 = (uint32_t)e->bits; break;
+    case WEDGE_CE_I64: v.i64 = e->bits; break;
+    case WEDGE_CE_F32: { uint32_t b = (uint32_t)e->bits; memcpy(&v.f32, &b, 4); break; }
+    case WEDGE_CE_F64: memcpy(&v.f64, &e->bits, 8); break;
+    case WEDGE_CE_GLOBAL_GET:
+        v = e->index < nimp ? *inst->imported_globals[e->index] : inst->globals[e->index - nimp];
+        break;
+    case WEDGE_CE_REF_NULL: v.ref = NULL; break;
+    case WEDGE_CE_REF_FUNC: v.ref = inst->funcs[e->index]; break;
+    }
+    return v;
+}
+
+static void *rt_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+static void rt_run_start_fn(void *arg)
+{
+    wedge_funcref *f = arg;
+    ((void (*)(wedge_instance *))f->fn)(f->inst);
+}
+
+rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+                         wedge_instance **out, rt_result *res)
+{
+    *out = NULL;
+    if (!rt_init(res))
+        return RT_ERR_RESOURCE;
+    const wedge_module_desc *d = m->desc;
+    size_t head = sizeof(rt_instance_priv);
+    _Static_assert(sizeof(rt_instance_priv) % 16 == 0, "instance must stay 16-aligned");
+    uint8_t *blk = calloc(1, head + sizeof(wedge_instance) + (size_t)d->nglobals * sizeof(wedge_value));
+    if (!blk)
+        return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
+    wedge_instance *inst = (wedge_instance *)(blk + head);
+    rt_instance_priv *p = rt_priv(inst);
+    p->module = m;
+    if (lim)
+        p->limits = *lim;
+    p->nglobals_total = d->nimported_globals + d->nglobals;
+    inst->desc = d;
+    inst->host = host;
+
+    uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
+    inst->funcs = rt_calloc(nfuncs, sizeof *inst->funcs);
+    inst->tables = rt_calloc(ntables, sizeof *inst->tables);
+    inst->imported_globals = rt_calloc(d->nimported_globals, sizeof *inst->imported_globals);
+    inst->data_dropped = rt_calloc(d->ndatas, 1);
+    inst->elem_dropped = rt_calloc(d->nelems, 1);
+    p->defined = rt_calloc(d->nfuncs, sizeof *p->defined);
+    p->bound = rt_calloc(d->nimported_funcs, sizeof *p->bound);
+    p->owned_tables = rt_calloc(d->ntables, sizeof *p->owned_tables);
+    if (!inst->funcs || !inst->tables || !inst->imported_globals || !inst->data_dropped || !inst->elem_dropped ||
+        !p->defined || !p->bound || !p->owned_tables) {
+        rt_instance_free(inst);
+        return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
+    }
+
+    /* Imports, in order. */
+    uint32_t next[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < d->nimports; i++) {
+        const wedge_desc_import *imp = &d->imports[i];
+        rt_extern ex;
+        memset(&ex, 0, sizeof ex);
+        rt_status st;
+        if (!resolve || !resolve(ud, inst, imp, &ex))
+            st = rt_link_fail(res, imp, "unknown import", NULL);
+        else
+            st = rt_link_one(inst, imp, &ex, next, res);
+        if (st != RT_OK) {
+            rt_instance_free(inst);
+            return st;
+        }
+    }
+
+    /* Defined functions, tables, memory, globals. */
+    for (uint32_t k = 0; k < d->nfuncs; k++) {
+        p->defined[k].type_id = d->type_ids[d->funcs[k].type];
+        p->defined[k].fn = d->funcs[k].fn;
+        p->defined[k].inst = inst;
+        inst->funcs[d->nimported_funcs + k] = &p->defined[k];
+    }
+    for (uint32_t k = 0; k < d->ntables; k++) {
+        const wedge_desc_limits *t = &d->tables[k];
+        wedge_table *tab = rt_table_create(t->elemtype, t->min, t->max, t->has_max, p->limits.max_table_elems, res);
+        if (!tab) {
+            rt_instance_free(inst);
+            return RT_ERR_RESOURCE;
+        }
+        p->owned_tables[p->nowned_tables++] = tab;
+        inst->tables[d->nimported_tables + k] = tab;
+    }
+    if (d->nmems) {
+        const wedge_desc_limits *ml = &d->mems[0];
+        wedge_memory *mem = rt_memory_create(ml->min, ml->max, ml->has_max, (int)d->bounds,
+                                             p->limits.max_memory_pages, res);
+        if (!mem) {
+            rt_instance_free(inst);
+            return RT_ERR_RESOURCE;
+        }
+        p->owned_mem = mem;
+        inst->mem = mem;
+    }
+    for (uint32_t k = 0; k < d->nglobals; k++)
+        inst->globals[k] = rt_eval(inst, &d->globals[k].init);
+
+    *out = inst;
+
+    /* Element segments: active ones are table.init + elem.drop, declarative
+     * ones only elem.drop.  table.init checks the whole range first. */
+    for (uint32_t k = 0; k < d->nelems; k++) {
+        const wedge_desc_elem *e = &d->elems[k];
+        if (e->mode == 1)
+            continue;
+        if (e->mode == 0) {
+            wedge_table *tab = inst->tables[e->table];
+            uint32_t off = rt_eval(inst, &e->offset).i32;
+            if ((uint64_t)off + e->count > tab->size)
+                return rt_fail_trap(res, WEDGE_TRAP_TABLE_ACCESS_OOB);
+            for (uint32_t j = 0; j < e->count; j++)
+                tab->elems[off + j] = rt_eval(inst, &e->items[j]).ref;
+        }
+        inst->elem_dropped[k] = 1;
+    }
+    /* Active data segments: memory.init + data.drop. */
+    for (uint32_t k = 0; k < d->ndatas; k++) {
+        const wedge_desc_data *s = &d->datas[k];
+        if (s->mode != 0)
+            continue;
+        uint32_t off = rt_eval(inst, &s->offset).i32;
+        if ((uint64_t)off + s->len > inst->mem->size)
+            return rt_fail_trap(res, WEDGE_TRAP_MEMORY_OOB);
+        if (s->len)
+            memcpy(inst->mem->base + off, s->bytes, s->len);
+        inst->data_dropped[k] = 1;
+    }
+
+    if (d->start >= 0)
+        return rt_guarded_call(inst, rt_run_start_fn, inst->funcs[d->start], res);
+    return RT_OK;
+}
+
+void rt_instance_free(wedge_instance *inst)
+{
+    if (!inst)
+        return;
+    rt_instance_priv *p = rt_priv(inst);
+    if (p->owned_tables)
+        for (uint32_t k = 0; k < p->nowned_tables; k++)
+            rt_table_free(p->owned_tables[k]);
+    rt_memory_free(p->owned_mem);
+    free(p->owned_tables);
+    free(p->defined);
+    free(p->bound);
+    free(inst->funcs);
+    free(inst->tables);
+    free(inst->imported_globals);
+    free(inst->data_dropped);
+    free(inst->elem_dropped);
+    free(p);
+}
+
+/* Type index of function `idx` in the module's index space. */
+static uint32_t rt_func_type(const wedge_module_desc *d, uint32_t idx)
+{
+    if (idx >= d->nimported_funcs)
+        return d->funcs[idx - d->nimported_funcs].type;
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < d->nimports; i++)
+        if (d->imports[i].kind == 0 && seen++ == idx)
+            return d->imports[i].type;
+    return 0;   /* unreachable: the descriptor was checked at load */
+}
+
+const char *rt_func_sig(wedge_instance *inst, uint32_t funcidx)
+{
+    const wedge_module_desc *d = inst->desc;
+    if (funcidx >= d->nimported_funcs + d->nfuncs)
+        return NULL;
+    return d->types[rt_func_type(d, funcidx)].sig;
+}
+
+bool rt_instance_export(wedge_instance *inst, const char *name, size_t name_len, rt_extern *out)
+{
+    const wedge_module_desc *d = inst->desc;
+    for (uint32_t i = 0; i < d->nexports; i++) {
+        const wedge_desc_export *e = &d->exports[i];
+        if (e->name_len != name_len || memcmp(e->name, name, name_len) != 0)
+            continue;
+        memset(out, 0, sizeof *out);
+        out->kind = e->kind;
+        switch (e->kind) {
+        case 0:
+            out->u.func.ref = inst->funcs[e->index];
+            out->u.func.tramp = d->types[rt_func_type(d, e->index)].tramp;
+            break;
+        case 1:
+            out->u.table = inst->tables[e->index];
+            break;
+        case 2:
+            out->u.mem = inst->mem;
+            break;
+        default: {
+            uint32_t nimp = d->nimported_globals;
+            if (e->index < nimp) {
+                out->u.global.cell = inst->imported_globals[e->index];
+                uint32_t seen = 0;
+                for (uint32_t j = 0; j < d->nimports; j++)
+                    if (d->imports[j].kind == 3 && seen++ == e->index) {
+                        out->u.global.valtype = d->imports[j].valtype;
+                        out->u.global.mut = d->imports[j].mut;
+                    }
+            } else {
+                out->u.global.cell = &inst->globals[e->index - nimp];
+                out->u.global.valtype = d->globals[e->index - nimp].valtype;
+                out->u.global.mut = d->globals[e->index - nimp].mut;
+            }
+            break;
+        }
+        }
+        return true;
+    }
+    return false;
+}

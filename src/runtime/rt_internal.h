@@ -1,0 +1,105 @@
+/*
+ * rt_internal.h — what the runtime's files share with each other (not
+ * public).  OS- and CPU-specific code lives behind the rt_os_* / rt_arch_*
+ * declarations below (os/, arch/).
+ */
+#ifndef WEDGE_RT_INTERNAL_H
+#define WEDGE_RT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt_guest.h"
+#include "runtime.h"
+
+#define RT_PAGE_SIZE 65536u
+#define RT_MAX_PAGES 65536u                    /* 4 GiB: the 32-bit limit */
+#define RT_DEFAULT_MAX_TABLE 10000000u
+/* Guard mode: any u32 address + u32 offset + access size stays inside. */
+#define RT_GUARD_RESERVATION (((uint64_t)8 << 30) + ((uint64_t)64 << 10))
+
+struct rt_module {
+    void *handle;                              /* dlopen handle */
+    wedge_module_desc *desc;                   /* type_ids written at load */
+    char path[256];
+};
+
+/* Every wedge_memory the runtime hands out is the first member of one of
+ * these, so the runtime can recover what the ABI layout does not carry. */
+typedef struct rt_memory {
+    wedge_memory pub;
+    uint8_t *map;                              /* whole reservation */
+    uint64_t map_len;
+    int bounds;                                /* WEDGE_BOUNDS_* it was reserved for */
+    bool has_max;                              /* declared max present */
+    uint32_t declared_max;
+    uint64_t committed;                        /* bytes made read/write */
+} rt_memory;
+
+typedef struct rt_table {
+    wedge_table pub;
+    bool has_max;
+    uint32_t cap;                              /* growth cap (declared max or limit) */
+} rt_table;
+
+/* Runtime-private part of an instance, allocated just before it. */
+typedef struct rt_instance_priv {
+    rt_module *module;
+    rt_limits limits;
+    wedge_funcref *defined;                    /* [nfuncs] */
+    wedge_funcref *bound;                      /* [nimported_funcs] copies of host funcs */
+    wedge_memory *owned_mem;                   /* defined memory, or NULL */
+    wedge_table **owned_tables;                /* [ntables] defined */
+    uint32_t nowned_tables;
+    uint32_t nglobals_total;
+    uint64_t pad;                              /* keeps the instance 16-aligned */
+} rt_instance_priv;
+
+static inline rt_instance_priv *rt_priv(wedge_instance *inst)
+{
+    return (rt_instance_priv *)((uint8_t *)inst - sizeof(rt_instance_priv));
+}
+
+/* rt_result helpers (rt_result.c). */
+rt_status rt_fail(rt_result *res, rt_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+rt_status rt_fail_trap(rt_result *res, wedge_trap_kind kind);
+
+/* Memories (rt_memory.c). */
+wedge_memory *rt_memory_create(uint32_t min_pages, uint32_t max_pages, bool has_max, int bounds,
+                               uint32_t limit_pages, rt_result *res);
+static inline rt_memory *rt_mem_priv(wedge_memory *m) { return (rt_memory *)m; }
+uint32_t rt_memory_grow_limit(wedge_memory *mem, uint32_t delta_pages, uint32_t limit_pages);
+
+/* Tables (rt_table.c). */
+wedge_table *rt_table_create(uint8_t elemtype, uint32_t min, uint32_t max, bool has_max, uint32_t limit,
+                             rt_result *res);
+static inline rt_table *rt_tab_priv(wedge_table *t) { return (rt_table *)t; }
+
+/* Signatures (rt_type.c): true if `sig` is a well-formed signature string. */
+bool rt_sig_valid(const char *sig, size_t maxlen);
+
+/* OS layer (os/rt_os_linux.c). */
+void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */
+bool rt_os_commit(void *addr, uint64_t len);   /* make read/write */
+bool rt_os_decommit(void *addr, uint64_t len); /* back to PROT_NONE, drop contents */
+void rt_os_release(void *addr, uint64_t len);
+bool rt_os_install_fault_handlers(void);
+bool rt_os_thread_altstack(void);              /* idempotent per thread */
+
+/* Called by the OS fault handler: true if the fault was a guest trap (does
+ * not return in that case: it longjmps). */
+void rt_trap_from_fault(uintptr_t addr);
+void rt_trap_from_fpe(int si_code);
+
+/* Linear-memory reservations the fault handler recognises (rt_trap.c);
+ * async-signal-safe to read. */
+bool rt_reservation_add(const void *lo, uint64_t len);
+void rt_reservation_remove(const void *lo);
+
+/* CPU layer (arch/x86_64.S). */
+void rt_arch_stack_call(void *stack_top, void (*fn)(void *), void *arg);
+void *rt_arch_stack_pointer(void);
+
+#endif
