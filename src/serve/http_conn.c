@@ -181,9 +181,23 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
     return 0;
 }
 
+/* RFC 9110 token characters: what a header name may be made of. */
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
 static int on_header_field_complete(llhttp_t *p)
 {
     http_conn *c = conn_of(p);
+    hdr_off *h = &c->hdrs[c->nhdrs - 1];
+    /* llhttp lets some odd names through; a name is a token or the request is bad. */
+    if (h->name_len == 0)
+        return fail(c, 400, "empty header name");
+    for (uint32_t i = 0; i < h->name_len; i++)
+        if (!is_tchar((unsigned char)c->text.p[h->name_off + i]))
+            return fail(c, 400, "invalid header name");
     int st = buf_append(&c->text, "", 1, text_limit(c), 431);
     if (st)
         return fail(c, st, st == 431 ? "headers too large" : "out of memory");
@@ -247,6 +261,10 @@ static int on_message_complete(llhttp_t *p)
     http_conn *c = conn_of(p);
     c->in_message = false;
     c->complete = true;
+    /* CONNECT or Upgrade: we speak no other protocol, so this request is
+     * answered and the connection closes after it. */
+    if (p->upgrade)
+        c->upgrade_done = true;
     /* Stop here: the caller answers this request before we look at the next. */
     return HPE_PAUSED;
 }
@@ -372,13 +390,9 @@ http_next http_conn_parse(http_conn *c, const uint8_t *data, size_t len, size_t 
         *used = (size_t)(pos - (const char *)data);
     else
         *used = len;
-    if (e == HPE_PAUSED_UPGRADE) {
-        /* CONNECT or Upgrade: we speak no other protocol, so this request is
-         * answered and the connection closes after it. */
-        c->upgrade_done = true;
-        c->complete = true;
-    }
     if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
+        c->complete = true;
+        c->upgrade_done |= e == HPE_PAUSED_UPGRADE;
         if (!fill_request(c, req)) {
             c->err_status = 503;
             c->err_reason = "out of memory";
