@@ -207,30 +207,41 @@ rt_module *rt_module_load(const char *so_path, rt_result *res)
                 WEDGE_ABI_VERSION);
         return NULL;
     }
-    rt_check c = {.d = d, .path = so_path, .res = res};
-    if (!rt_check_desc(&c)) {
+    rt_module *m = rt_module_wrap(d, so_path, res);
+    if (!m) {
         dlclose(h);
         return NULL;
     }
+    m->handle = h;
+    return m;
+}
+
+rt_module *rt_module_wrap(wedge_module_desc *d, const char *name, rt_result *res)
+{
+    if (d->abi_version != WEDGE_ABI_VERSION) {
+        rt_fail(res, RT_ERR_LOAD, "%s: module ABI version %u, this wedge supports %u; recompile it", name,
+                d->abi_version, WEDGE_ABI_VERSION);
+        return NULL;
+    }
+    rt_check c = {.d = d, .path = name, .res = res};
+    if (!rt_check_desc(&c))
+        return NULL;
     rt_module *m = calloc(1, sizeof *m);
     if (!m) {
-        dlclose(h);
-        rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", so_path);
+        rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", name);
         return NULL;
     }
     for (uint32_t i = 0; i < d->ntypes; i++) {
         uint32_t id = rt_type_intern(d->types[i].sig);
         if (id == 0) {
             free(m);
-            dlclose(h);
-            rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory interning types", so_path);
+            rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory interning types", name);
             return NULL;
         }
         d->type_ids[i] = id;
     }
-    m->handle = h;
     m->desc = d;
-    snprintf(m->path, sizeof m->path, "%s", so_path);
+    snprintf(m->path, sizeof m->path, "%s", name);
     return m;
 }
 
@@ -238,7 +249,8 @@ void rt_module_unload(rt_module *m)
 {
     if (!m)
         return;
-    dlclose(m->handle);
+    if (m->handle)
+        dlclose(m->handle);
     free(m);
 }
 

@@ -83,6 +83,11 @@ uint32_t rt_type_intern(const char *sig);
 
 RT_WARN_UNUSED rt_module *rt_module_load(const char *so_path, rt_result *res);
 void rt_module_unload(rt_module *m);
+/* A module whose descriptor is linked into the process (tests, embedders
+ * with statically compiled modules): the same checks and type interning as
+ * rt_module_load, no dlopen.  `d` must outlive the module; `name` is used
+ * in messages. */
+RT_WARN_UNUSED rt_module *rt_module_wrap(wedge_module_desc *d, const char *name, rt_result *res);
 const wedge_module_desc *rt_module_desc(const rt_module *m);
 
 /* ---- instances -------------------------------------------------------- */
