@@ -1,0 +1,79 @@
+/*
+ * srv_listen.h — the listener: one thread with one epoll instance that owns
+ * every listening and client socket, parses HTTP/1.1 (http_conn.h), routes
+ * by longest path prefix per port, and writes responses.  Requests leave it
+ * through a dispatch callback and come back through srv_complete(), which
+ * any thread may call: this is where the scheduler and its workers plug in.
+ *
+ * Ownership and lifetimes:
+ *  - srv_listener_new() borrows `cfg` (it must outlive the listener) and
+ *    copies `settings`.
+ *  - The srv_request handed to the dispatch callback, and everything it
+ *    points to (the HTTP request, the route), stay valid until srv_complete()
+ *    is called for it — even when the client has gone away in between.
+ *    srv_complete() must be called exactly once per dispatched request.
+ *  - srv_listener_run() returns after srv_listener_stop() once in-flight
+ *    requests are answered (or the grace period ends).  The caller must make
+ *    sure nothing calls srv_complete() any more before srv_listener_free().
+ *
+ * Errors: false/NULL + srv_err, as everywhere in src/serve.
+ */
+#ifndef WEDGE_SRV_LISTEN_H
+#define WEDGE_SRV_LISTEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_conn.h"
+#include "srv_config.h"
+#include "srv_err.h"
+
+typedef struct srv_listener srv_listener;
+
+/* Identifies a connection and one use of it: slot in the low 32 bits,
+ * generation in the high 32.  Stable for logging and for the listener's own
+ * check that a completion still belongs to the connection it came from. */
+typedef uint64_t srv_token;
+
+typedef struct srv_request {
+    const http_request *http;
+    const srv_route *route;
+    const srv_port *port;
+    uint64_t arrival_ns;        /* CLOCK_MONOTONIC, when the request was complete */
+    srv_token token;
+} srv_request;
+
+/* Called on the listener thread for each routed request.  Must not block:
+ * queue the request and return. */
+typedef void (*srv_dispatch_fn)(void *ud, const srv_request *req);
+
+/* Binds every port of cfg (and the admin port, if any).  NULL + err when a
+ * port cannot be bound or memory runs out. */
+SRV_WARN_UNUSED srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settings,
+                                               srv_dispatch_fn dispatch, void *ud, srv_err *err);
+
+/* Runs the event loop on the calling thread until stopped and drained. */
+SRV_WARN_UNUSED bool srv_listener_run(srv_listener *l, srv_err *err);
+
+/* Asks the loop to stop accepting and drain.  Async-signal-safe; may be
+ * called from any thread, more than once. */
+void srv_listener_stop(srv_listener *l);
+
+void srv_listener_free(srv_listener *l);
+
+/* Answers a dispatched request, from any thread.  Copies what it needs
+ * (content_type, extra headers, body); the caller keeps its buffers.  After
+ * this call `req` must not be touched.  Never fails: when memory runs out
+ * the client gets a 503 and the connection closes. */
+void srv_complete(srv_listener *l, const srv_request *req, int status, const char *content_type,
+                  const http_header *extra, size_t nextra, const void *body, size_t body_len);
+
+/* Counters for /metrics and tests (approximate when read from another thread). */
+typedef struct srv_listener_stats {
+    uint64_t accepted, requests, responses_by_class[6];   /* [1]=1xx ... [5]=5xx */
+    uint64_t open_connections, in_flight;
+} srv_listener_stats;
+void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out);
+
+#endif
