@@ -1,5 +1,376 @@
-/* wedge_ops.h — inline helpers for generated code (placeholder; owned by src/compile). */
+/*
+ * wedge_ops.h — inline helpers for generated code (prefix wop_).
+ *
+ * Everything here is `static inline` so the C compiler sees through it;
+ * the generated C includes this header (embedded in the wedge binary and
+ * written next to the C at compile time).  The helpers exist where plain C
+ * would differ from Wasm: signed arithmetic (UB in C), shifts (masked in
+ * Wasm), division traps, float min/max/nearest/copysign, float->int
+ * conversions (UB out of range in C), unaligned memory access.
+ *
+ * All integer values are carried as uint32_t / uint64_t; signed views are
+ * taken only through casts whose result is defined (GNU C: conversion to a
+ * signed type is modulo, >> on a negative value is arithmetic).
+ *
+ * Must be compiled with -ffp-contract=off and without -ffast-math (see
+ * docs/architecture.md, "Compiler flags").
+ */
 #ifndef WEDGE_OPS_H
 #define WEDGE_OPS_H
+
 #include "wedge_abi.h"
+
+#define WOP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WOP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WOP_INLINE static inline __attribute__((always_inline))
+#define WOP_UNUSED __attribute__((unused))
+
+/* ---- traps ------------------------------------------------------------- */
+
+/* Out of line and cold so the check at every call site is one compare and
+ * a not-taken branch. */
+static WEDGE_NORETURN WEDGE_COLD __attribute__((noinline, unused)) void wop_trap(wedge_trap_kind kind)
+{
+    sledge_abi__wasm_trap_raise(kind);
+}
+
+/* ---- bit casts ----------------------------------------------------------- */
+
+WOP_INLINE float wop_f32_bits(uint32_t b) { float f; __builtin_memcpy(&f, &b, 4); return f; }
+WOP_INLINE double wop_f64_bits(uint64_t b) { double f; __builtin_memcpy(&f, &b, 8); return f; }
+WOP_INLINE uint32_t wop_f32_raw(float f) { uint32_t b; __builtin_memcpy(&b, &f, 4); return b; }
+WOP_INLINE uint64_t wop_f64_raw(double f) { uint64_t b; __builtin_memcpy(&b, &f, 8); return b; }
+
+/* ---- linear memory (little-endian host) ---------------------------------- */
+
+WOP_INLINE uint8_t wop_ld8(const uint8_t *p) { return *p; }
+WOP_INLINE uint16_t wop_ld16(const uint8_t *p) { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+WOP_INLINE uint32_t wop_ld32(const uint8_t *p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+WOP_INLINE uint64_t wop_ld64(const uint8_t *p) { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+WOP_INLINE float wop_ldf32(const uint8_t *p) { float v; __builtin_memcpy(&v, p, 4); return v; }
+WOP_INLINE double wop_ldf64(const uint8_t *p) { double v; __builtin_memcpy(&v, p, 8); return v; }
+WOP_INLINE void wop_st8(uint8_t *p, uint8_t v) { *p = v; }
+WOP_INLINE void wop_st16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
+WOP_INLINE void wop_st32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
+WOP_INLINE void wop_st64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
+WOP_INLINE void wop_stf32(uint8_t *p, float v) { __builtin_memcpy(p, &v, 4); }
+WOP_INLINE void wop_stf64(uint8_t *p, double v) { __builtin_memcpy(p, &v, 8); }
+
+/* Software bounds check: addr + offset + n must not exceed size.  All in
+ * 64 bits, so no wrap-around (addr, offset < 2^32, n <= 8). */
+WOP_INLINE void wop_chk(uint64_t size, uint32_t addr, uint64_t end_off)
+{
+    if (WOP_UNLIKELY((uint64_t)addr + end_off > size))
+        wop_trap(WEDGE_TRAP_MEMORY_OOB);
+}
+
+/* memory.fill / memory.copy: the whole range is checked before any byte
+ * is written (Wasm 2.0 bulk-memory semantics). */
+WOP_INLINE void wop_memory_fill(wedge_memory *mem, uint32_t d, uint32_t v, uint32_t n)
+{
+    if (WOP_UNLIKELY((uint64_t)d + n > mem->size))
+        wop_trap(WEDGE_TRAP_MEMORY_OOB);
+    __builtin_memset(mem->base + d, (int)(uint8_t)v, n);
+}
+
+WOP_INLINE void wop_memory_copy(wedge_memory *dm, wedge_memory *sm, uint32_t d, uint32_t s, uint32_t n)
+{
+    if (WOP_UNLIKELY((uint64_t)d + n > dm->size || (uint64_t)s + n > sm->size))
+        wop_trap(WEDGE_TRAP_MEMORY_OOB);
+    __builtin_memmove(dm->base + d, sm->base + s, n);
+}
+
+/* ---- integer arithmetic --------------------------------------------------- */
+
+WOP_INLINE uint32_t wop_i32_div_s(uint32_t a, uint32_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    if (WOP_UNLIKELY(a == 0x80000000u && b == 0xFFFFFFFFu))
+        wop_trap(WEDGE_TRAP_INT_OVERFLOW);
+    return (uint32_t)((int32_t)a / (int32_t)b);
+}
+WOP_INLINE uint32_t wop_i32_div_u(uint32_t a, uint32_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    return a / b;
+}
+WOP_INLINE uint32_t wop_i32_rem_s(uint32_t a, uint32_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    if (WOP_UNLIKELY(b == 0xFFFFFFFFu))   /* INT_MIN % -1 is UB in C, 0 in Wasm */
+        return 0;
+    return (uint32_t)((int32_t)a % (int32_t)b);
+}
+WOP_INLINE uint32_t wop_i32_rem_u(uint32_t a, uint32_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    return a % b;
+}
+WOP_INLINE uint64_t wop_i64_div_s(uint64_t a, uint64_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    if (WOP_UNLIKELY(a == 0x8000000000000000ull && b == 0xFFFFFFFFFFFFFFFFull))
+        wop_trap(WEDGE_TRAP_INT_OVERFLOW);
+    return (uint64_t)((int64_t)a / (int64_t)b);
+}
+WOP_INLINE uint64_t wop_i64_div_u(uint64_t a, uint64_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    return a / b;
+}
+WOP_INLINE uint64_t wop_i64_rem_s(uint64_t a, uint64_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    if (WOP_UNLIKELY(b == 0xFFFFFFFFFFFFFFFFull))
+        return 0;
+    return (uint64_t)((int64_t)a % (int64_t)b);
+}
+WOP_INLINE uint64_t wop_i64_rem_u(uint64_t a, uint64_t b)
+{
+    if (WOP_UNLIKELY(b == 0))
+        wop_trap(WEDGE_TRAP_INT_DIV_ZERO);
+    return a % b;
+}
+
+WOP_INLINE uint32_t wop_i32_shr_s(uint32_t a, uint32_t b) { return (uint32_t)((int32_t)a >> (b & 31)); }
+WOP_INLINE uint64_t wop_i64_shr_s(uint64_t a, uint64_t b) { return (uint64_t)((int64_t)a >> (b & 63)); }
+WOP_INLINE uint32_t wop_i32_rotl(uint32_t a, uint32_t b) { return (a << (b & 31)) | (a >> ((0u - b) & 31)); }
+WOP_INLINE uint32_t wop_i32_rotr(uint32_t a, uint32_t b) { return (a >> (b & 31)) | (a << ((0u - b) & 31)); }
+WOP_INLINE uint64_t wop_i64_rotl(uint64_t a, uint64_t b) { return (a << (b & 63)) | (a >> ((0u - b) & 63)); }
+WOP_INLINE uint64_t wop_i64_rotr(uint64_t a, uint64_t b) { return (a >> (b & 63)) | (a << ((0u - b) & 63)); }
+WOP_INLINE uint32_t wop_i32_clz(uint32_t a) { return a ? (uint32_t)__builtin_clz(a) : 32u; }
+WOP_INLINE uint32_t wop_i32_ctz(uint32_t a) { return a ? (uint32_t)__builtin_ctz(a) : 32u; }
+WOP_INLINE uint32_t wop_i32_popcnt(uint32_t a) { return (uint32_t)__builtin_popcount(a); }
+WOP_INLINE uint64_t wop_i64_clz(uint64_t a) { return a ? (uint64_t)__builtin_clzll(a) : 64u; }
+WOP_INLINE uint64_t wop_i64_ctz(uint64_t a) { return a ? (uint64_t)__builtin_ctzll(a) : 64u; }
+WOP_INLINE uint64_t wop_i64_popcnt(uint64_t a) { return (uint64_t)__builtin_popcountll(a); }
+
+WOP_INLINE uint32_t wop_lt_s32(uint32_t a, uint32_t b) { return (int32_t)a < (int32_t)b; }
+WOP_INLINE uint32_t wop_le_s32(uint32_t a, uint32_t b) { return (int32_t)a <= (int32_t)b; }
+WOP_INLINE uint32_t wop_lt_s64(uint64_t a, uint64_t b) { return (int64_t)a < (int64_t)b; }
+WOP_INLINE uint32_t wop_le_s64(uint64_t a, uint64_t b) { return (int64_t)a <= (int64_t)b; }
+
+/* ---- floats ------------------------------------------------------------ */
+
+WOP_INLINE float wop_f32_abs(float a) { return wop_f32_bits(wop_f32_raw(a) & 0x7FFFFFFFu); }
+WOP_INLINE float wop_f32_neg(float a) { return wop_f32_bits(wop_f32_raw(a) ^ 0x80000000u); }
+WOP_INLINE float wop_f32_copysign(float a, float b)
+{
+    return wop_f32_bits((wop_f32_raw(a) & 0x7FFFFFFFu) | (wop_f32_raw(b) & 0x80000000u));
+}
+WOP_INLINE double wop_f64_abs(double a) { return wop_f64_bits(wop_f64_raw(a) & 0x7FFFFFFFFFFFFFFFull); }
+WOP_INLINE double wop_f64_neg(double a) { return wop_f64_bits(wop_f64_raw(a) ^ 0x8000000000000000ull); }
+WOP_INLINE double wop_f64_copysign(double a, double b)
+{
+    return wop_f64_bits((wop_f64_raw(a) & 0x7FFFFFFFFFFFFFFFull) | (wop_f64_raw(b) & 0x8000000000000000ull));
+}
+
+/* min/max: a NaN operand gives a NaN (a + b quiets it), and -0 < +0, which
+ * C's < cannot see: equal operands are merged bitwise (OR of the sign for
+ * min, AND for max). */
+WOP_INLINE float wop_f32_min(float a, float b)
+{
+    if (WOP_UNLIKELY(a != a || b != b))
+        return a + b;
+    if (a == b)
+        return wop_f32_bits(wop_f32_raw(a) | wop_f32_raw(b));
+    return a < b ? a : b;
+}
+WOP_INLINE float wop_f32_max(float a, float b)
+{
+    if (WOP_UNLIKELY(a != a || b != b))
+        return a + b;
+    if (a == b)
+        return wop_f32_bits(wop_f32_raw(a) & wop_f32_raw(b));
+    return a > b ? a : b;
+}
+WOP_INLINE double wop_f64_min(double a, double b)
+{
+    if (WOP_UNLIKELY(a != a || b != b))
+        return a + b;
+    if (a == b)
+        return wop_f64_bits(wop_f64_raw(a) | wop_f64_raw(b));
+    return a < b ? a : b;
+}
+WOP_INLINE double wop_f64_max(double a, double b)
+{
+    if (WOP_UNLIKELY(a != a || b != b))
+        return a + b;
+    if (a == b)
+        return wop_f64_bits(wop_f64_raw(a) & wop_f64_raw(b));
+    return a > b ? a : b;
+}
+
+/* The rounding builtins are exact (libm or SSE4.1 round*); rint rounds
+ * half to even under the default rounding mode, which Wasm code cannot
+ * change. */
+WOP_INLINE float wop_f32_ceil(float a) { return __builtin_ceilf(a); }
+WOP_INLINE float wop_f32_floor(float a) { return __builtin_floorf(a); }
+WOP_INLINE float wop_f32_trunc(float a) { return __builtin_truncf(a); }
+WOP_INLINE float wop_f32_nearest(float a) { return __builtin_rintf(a); }
+WOP_INLINE float wop_f32_sqrt(float a) { return __builtin_sqrtf(a); }
+WOP_INLINE double wop_f64_ceil(double a) { return __builtin_ceil(a); }
+WOP_INLINE double wop_f64_floor(double a) { return __builtin_floor(a); }
+WOP_INLINE double wop_f64_trunc(double a) { return __builtin_trunc(a); }
+WOP_INLINE double wop_f64_nearest(double a) { return __builtin_rint(a); }
+WOP_INLINE double wop_f64_sqrt(double a) { return __builtin_sqrt(a); }
+
+/* ---- float -> int --------------------------------------------------------
+ * Each range test is written so that NaN fails it; the bounds are the
+ * exact first values that do not fit (all exactly representable). */
+
+static WEDGE_NORETURN WEDGE_COLD __attribute__((noinline, unused)) void wop_trunc_trap(int is_nan)
+{
+    sledge_abi__wasm_trap_raise(is_nan ? WEDGE_TRAP_INVALID_CONVERSION : WEDGE_TRAP_INT_OVERFLOW);
+}
+
+WOP_INLINE uint32_t wop_i32_trunc_f32_s(float x)
+{
+    if (WOP_UNLIKELY(!(x >= -2147483648.0f && x < 2147483648.0f)))
+        wop_trunc_trap(x != x);
+    return (uint32_t)(int32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_f32_u(float x)
+{
+    if (WOP_UNLIKELY(!(x > -1.0f && x < 4294967296.0f)))
+        wop_trunc_trap(x != x);
+    return (uint32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_f64_s(double x)
+{
+    if (WOP_UNLIKELY(!(x > -2147483649.0 && x < 2147483648.0)))
+        wop_trunc_trap(x != x);
+    return (uint32_t)(int32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_f64_u(double x)
+{
+    if (WOP_UNLIKELY(!(x > -1.0 && x < 4294967296.0)))
+        wop_trunc_trap(x != x);
+    return (uint32_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_f32_s(float x)
+{
+    if (WOP_UNLIKELY(!(x >= -9223372036854775808.0f && x < 9223372036854775808.0f)))
+        wop_trunc_trap(x != x);
+    return (uint64_t)(int64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_f32_u(float x)
+{
+    if (WOP_UNLIKELY(!(x > -1.0f && x < 18446744073709551616.0f)))
+        wop_trunc_trap(x != x);
+    return (uint64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_f64_s(double x)
+{
+    if (WOP_UNLIKELY(!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)))
+        wop_trunc_trap(x != x);
+    return (uint64_t)(int64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_f64_u(double x)
+{
+    if (WOP_UNLIKELY(!(x > -1.0 && x < 18446744073709551616.0)))
+        wop_trunc_trap(x != x);
+    return (uint64_t)x;
+}
+
+/* Saturating: NaN -> 0, out of range -> the nearest bound. */
+WOP_INLINE uint32_t wop_i32_trunc_sat_f32_s(float x)
+{
+    if (x != x) return 0;
+    if (x < -2147483648.0f) return 0x80000000u;
+    if (x >= 2147483648.0f) return 0x7FFFFFFFu;
+    return (uint32_t)(int32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_sat_f32_u(float x)
+{
+    if (!(x > -1.0f)) return 0;   /* also NaN */
+    if (x >= 4294967296.0f) return 0xFFFFFFFFu;
+    return (uint32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_sat_f64_s(double x)
+{
+    if (x != x) return 0;
+    if (!(x > -2147483649.0)) return 0x80000000u;
+    if (x >= 2147483648.0) return 0x7FFFFFFFu;
+    return (uint32_t)(int32_t)x;
+}
+WOP_INLINE uint32_t wop_i32_trunc_sat_f64_u(double x)
+{
+    if (!(x > -1.0)) return 0;
+    if (x >= 4294967296.0) return 0xFFFFFFFFu;
+    return (uint32_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_sat_f32_s(float x)
+{
+    if (x != x) return 0;
+    if (x < -9223372036854775808.0f) return 0x8000000000000000ull;
+    if (x >= 9223372036854775808.0f) return 0x7FFFFFFFFFFFFFFFull;
+    return (uint64_t)(int64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_sat_f32_u(float x)
+{
+    if (!(x > -1.0f)) return 0;
+    if (x >= 18446744073709551616.0f) return 0xFFFFFFFFFFFFFFFFull;
+    return (uint64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_sat_f64_s(double x)
+{
+    if (x != x) return 0;
+    if (x < -9223372036854775808.0) return 0x8000000000000000ull;
+    if (x >= 9223372036854775808.0) return 0x7FFFFFFFFFFFFFFFull;
+    return (uint64_t)(int64_t)x;
+}
+WOP_INLINE uint64_t wop_i64_trunc_sat_f64_u(double x)
+{
+    if (!(x > -1.0)) return 0;
+    if (x >= 18446744073709551616.0) return 0xFFFFFFFFFFFFFFFFull;
+    return (uint64_t)x;
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+/* call_indirect: the three checks in the order the spec makes them. */
+WOP_INLINE wedge_funcref *wop_call_indirect(wedge_table *t, uint32_t i, uint32_t type_id)
+{
+    if (WOP_UNLIKELY(i >= t->size))
+        wop_trap(WEDGE_TRAP_TABLE_OOB);
+    wedge_funcref *f = (wedge_funcref *)t->elems[i];
+    if (WOP_UNLIKELY(f == 0))
+        wop_trap(WEDGE_TRAP_UNINITIALIZED_ELEM);
+    if (WOP_UNLIKELY(f->type_id != type_id))
+        wop_trap(WEDGE_TRAP_INDIRECT_TYPE);
+    return f;
+}
+
+WOP_INLINE void *wop_table_get(wedge_table *t, uint32_t i)
+{
+    if (WOP_UNLIKELY(i >= t->size))
+        wop_trap(WEDGE_TRAP_TABLE_ACCESS_OOB);
+    return t->elems[i];
+}
+WOP_INLINE void wop_table_set(wedge_table *t, uint32_t i, void *v)
+{
+    if (WOP_UNLIKELY(i >= t->size))
+        wop_trap(WEDGE_TRAP_TABLE_ACCESS_OOB);
+    t->elems[i] = v;
+}
+
+/* Out-of-line bulk operations, in libsledge (src/abi/lsb_bulk.c). */
+__attribute__((visibility("hidden"))) void lsb_table_fill(wedge_table *t, uint32_t i, void *v, uint32_t n);
+__attribute__((visibility("hidden"))) void lsb_table_copy(wedge_table *dt, wedge_table *st, uint32_t d, uint32_t s,
+                                                          uint32_t n);
+__attribute__((visibility("hidden"))) void lsb_table_init(wedge_instance *inst, uint32_t table, uint32_t elem,
+                                                          uint32_t d, uint32_t s, uint32_t n);
+__attribute__((visibility("hidden"))) void lsb_memory_init(wedge_instance *inst, uint32_t data, uint32_t d,
+                                                           uint32_t s, uint32_t n);
+/* Value of a constant expression in an instance (globals, segments). */
+__attribute__((visibility("hidden"))) wedge_value lsb_constexpr_eval(wedge_instance *inst, const wedge_constexpr *ce);
+
 #endif

@@ -1,0 +1,344 @@
+/*
+ * cg_cc.c — the compile driver: decode + validate, emit C parts into a
+ * temporary folder, run the system C compiler on the parts in parallel,
+ * link them with libsledge.a into the module .so.
+ *
+ * cc runs as child processes (posix_spawnp) with stdout/stderr in files of
+ * the temporary folder; a failure is reported with the first lines of that
+ * output.  Children are waited for by pid (never waitpid(-1)), so an
+ * embedding program's own children are left alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cg_internal.h"
+
+extern char **environ;
+
+#define CG_MAX_PARTS 64
+#define CG_PART_BYTES (24u * 1024u)   /* Wasm code bytes per part, roughly */
+#define CG_MAX_ARGS 96
+
+void cg_options_default(cg_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->opt_level = 2;
+    o->bounds = WEDGE_BOUNDS_GUARD;
+}
+
+/* The flags that keep Wasm semantics (see docs/architecture.md). */
+static const char *const cg_cflags[] = {
+    "-fPIC", "-ffp-contract=off", "-fno-strict-aliasing", "-fwrapv", "-fno-math-errno",
+    "-fstack-clash-protection", "-fvisibility=hidden", "-std=gnu11", NULL,
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* $WEDGE_CC split on spaces (e.g. "ccache gcc"), else "cc". */
+static int cc_words(char *store, size_t cap, const char **argv, int max)
+{
+    const char *cc = getenv("WEDGE_CC");
+    if (cc == NULL || *cc == 0)
+        cc = "cc";
+    snprintf(store, cap, "%s", cc);
+    int n = 0;
+    for (char *p = strtok(store, " \t"); p && n < max; p = strtok(NULL, " \t"))
+        argv[n++] = p;
+    return n;
+}
+
+typedef struct cg_job {
+    const char *argv[CG_MAX_ARGS];
+    char errpath[4200];
+    pid_t pid;
+    int status;
+    bool started, finished;
+} cg_job;
+
+static bool job_start(cg_job *j, cg_err *err)
+{
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return cg_fail(err, "posix_spawn: out of memory");
+    posix_spawn_file_actions_addopen(&fa, 1, j->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    int rc = posix_spawnp(&j->pid, j->argv[0], &fa, NULL, (char *const *)j->argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return cg_fail(err, "cannot run C compiler '%s': %s (set WEDGE_CC)", j->argv[0], strerror(rc));
+    j->started = true;
+    return true;
+}
+
+/* First lines of a job's output, into msg after `prefix`. */
+static void job_report(const cg_job *j, const char *prefix, cg_err *err)
+{
+    char out[400] = "";
+    FILE *fp = fopen(j->errpath, "r");
+    if (fp) {
+        size_t n = fread(out, 1, sizeof out - 1, fp);
+        out[n] = 0;
+        fclose(fp);
+    }
+    for (char *p = out; *p; p++)
+        if (*p == '\n' && p[1])
+            *p = '|';
+    size_t l = strlen(out);
+    if (l && out[l - 1] == '\n')
+        out[l - 1] = 0;
+    if (WIFSIGNALED(j->status))
+        cg_fail(err, "%s: C compiler killed by signal %d: %s", prefix, WTERMSIG(j->status), out);
+    else
+        cg_fail(err, "%s: C compiler failed (exit %d): %s", prefix, WEXITSTATUS(j->status), out);
+}
+
+/* Run jobs, at most `par` at a time.  Progress on stderr after ~2 s. */
+static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet, double t0, bool *announced,
+                     cg_err *err)
+{
+    int next = 0, running = 0, done = 0;
+    bool ok = true;
+    unsigned sleep_us = 1000;
+    while (done < n) {
+        while (ok && running < par && next < n) {
+            if (!job_start(&jobs[next], err)) {
+                ok = false;
+                break;
+            }
+            next++;
+            running++;
+        }
+        if (running == 0)
+            break;
+        bool progressed = false;
+        for (int i = 0; i < next; i++) {
+            cg_job *j = &jobs[i];
+            if (!j->started || j->finished)
+                continue;
+            pid_t r = waitpid(j->pid, &j->status, WNOHANG);
+            if (r == j->pid || (r < 0 && errno != EINTR)) {
+                if (r < 0)
+                    j->status = 1 << 8;
+                j->finished = true;
+                running--;
+                done++;
+                progressed = true;
+                if (ok && !(WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0)) {
+                    job_report(j, what, err);
+                    ok = false;
+                }
+            }
+        }
+        if (!ok && next < n)
+            n = next;   /* start no more; wait for the running ones */
+        if (!quiet && now_s() - t0 > 2.0) {
+            fprintf(stderr, "%swedge: compiling %s: %d/%d C parts done%s", isatty(2) ? "\r" : "", what, done, n,
+                    isatty(2) ? "" : "\n");
+            fflush(stderr);
+            *announced = true;
+        }
+        if (!progressed) {
+            usleep(sleep_us);
+            if (sleep_us < 20000)
+                sleep_us += sleep_us / 2;
+        } else {
+            sleep_us = 1000;
+        }
+    }
+    return ok;
+}
+
+static int choose_parts(const wasm_module *m, int jobs)
+{
+    const char *e = getenv("WEDGE_PARTS");
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    long want;
+    if (e && *e) {
+        want = strtol(e, NULL, 10);
+    } else {
+        uint64_t total = 0;
+        for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)
+            total += m->funcs[fi].code_len;
+        want = (long)((total + CG_PART_BYTES - 1) / CG_PART_BYTES);
+        if (want > 4L * jobs)
+            want = 4L * jobs;
+    }
+    if (want > (long)ndef)
+        want = (long)ndef;
+    if (want > CG_MAX_PARTS)
+        want = CG_MAX_PARTS;
+    return want < 1 ? 1 : (int)want;
+}
+
+static void remove_tree(const char *dir, int nparts)
+{
+    char p[4200];
+    static const char *const ext[] = { "c", "o", "log" };
+    for (int i = 0; i < nparts; i++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof p, "%s/p%d.%s", dir, i, ext[k]);
+            unlink(p);
+        }
+    snprintf(p, sizeof p, "%s/link.log", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+static bool copy_file(const char *from, const char *to, cg_err *err)
+{
+    FILE *in = fopen(from, "rb");
+    if (in == NULL)
+        return cg_fail(err, "%s: cannot read", from);
+    FILE *out = fopen(to, "wb");
+    if (out == NULL) {
+        fclose(in);
+        return cg_fail(err, "%s: cannot create", to);
+    }
+    char buf[65536];
+    size_t n;
+    bool ok = true;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            ok = false;
+    fclose(in);
+    if (fclose(out) != 0)
+        ok = false;
+    return ok ? true : cg_fail(err, "%s: write failed", to);
+}
+
+bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const char *out_so, const cg_options *o,
+                cg_err *err)
+{
+    double t0 = now_s();
+    wasm_err werr;
+    wasm_module *m = wasm_decode(wasm, len, &werr);
+    if (m == NULL)
+        return cg_fail(err, "%s: offset 0x%zx: %s", src_name, werr.offset, werr.msg);
+    if (!wasm_validate(m, &werr)) {
+        wasm_module_free(m);
+        return cg_fail(err, "%s: offset 0x%zx: %s", src_name, werr.offset, werr.msg);
+    }
+
+    char support[4096];
+    if (!cg_support_dir(support, sizeof support, err)) {
+        wasm_module_free(m);
+        return false;
+    }
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1)
+        jobs = 1;
+    int nparts = choose_parts(m, jobs);
+
+    const char *tmpd = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/wedge-cc-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        wasm_module_free(m);
+        return cg_fail(err, "%s: cannot create temporary folder: %s", dir, strerror(errno));
+    }
+
+    const char *pathv[CG_MAX_PARTS];
+    cg_job *cj = calloc((size_t)nparts + 1, sizeof *cj);
+    char (*pp)[4200] = calloc((size_t)nparts * 2, sizeof *pp);
+    bool ok = cj != NULL && pp != NULL;
+    if (!ok)
+        cg_fail(err, "out of memory");
+    for (int i = 0; ok && i < nparts; i++) {
+        snprintf(pp[2 * i], sizeof pp[0], "%s/p%d.c", dir, i);
+        snprintf(pp[2 * i + 1], sizeof pp[0], "%s/p%d.o", dir, i);
+        pathv[i] = pp[2 * i];
+    }
+    if (ok)
+        ok = cg_emit_c(m, o, nparts, pathv, err);
+    wasm_module_free(m);
+    if (ok && o->emit_c)
+        ok = copy_file(pathv[0], o->emit_c, err);
+
+    char ccstore[1024], optflag[16], incflag[4200];
+    const char *ccw[16];
+    int ncc = cc_words(ccstore, sizeof ccstore, ccw, 16);
+    snprintf(optflag, sizeof optflag, "-O%d", o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level);
+    snprintf(incflag, sizeof incflag, "-I%s", support);
+    bool announced = false;
+    if (ok) {
+        for (int i = 0; i < nparts; i++) {
+            cg_job *j = &cj[i];
+            int a = 0;
+            for (int k = 0; k < ncc; k++)
+                j->argv[a++] = ccw[k];
+            j->argv[a++] = optflag;
+            for (int k = 0; cg_cflags[k]; k++)
+                j->argv[a++] = cg_cflags[k];
+            j->argv[a++] = incflag;
+            j->argv[a++] = "-c";
+            j->argv[a++] = pp[2 * i];
+            j->argv[a++] = "-o";
+            j->argv[a++] = pp[2 * i + 1];
+            j->argv[a] = NULL;
+            snprintf(j->errpath, sizeof j->errpath, "%s/p%d.log", dir, i);
+        }
+        ok = run_jobs(cj, nparts, jobs, src_name, o->quiet, t0, &announced, err);
+    }
+    if (ok) {
+        /* Link: cc -shared -o out p*.o libsledge.a -lm */
+        char libpath[4200];
+        snprintf(libpath, sizeof libpath, "%s/libsledge.a", support);
+        cg_job *j = &cj[nparts];
+        const char **argv = calloc((size_t)nparts + 32, sizeof *argv);
+        if (argv == NULL) {
+            ok = cg_fail(err, "out of memory");
+        } else {
+            int a = 0;
+            for (int k = 0; k < ncc; k++)
+                argv[a++] = ccw[k];
+            argv[a++] = "-shared";
+            argv[a++] = "-fPIC";
+            /* Internal references (descriptor, functions) bind inside the
+             * .so, never to another loaded module's symbols. */
+            argv[a++] = "-Wl,-Bsymbolic";
+            argv[a++] = "-Wl,-z,noexecstack";
+            argv[a++] = "-o";
+            argv[a++] = out_so;
+            for (int i = 0; i < nparts; i++)
+                argv[a++] = pp[2 * i + 1];
+            /* Whole archive: nothing in the generated code references the
+             * sledge_abi__ entry points, but the .so must export them. */
+            argv[a++] = "-Wl,--whole-archive";
+            argv[a++] = libpath;
+            argv[a++] = "-Wl,--no-whole-archive";
+            argv[a++] = "-lm";
+            argv[a] = NULL;
+            if (a >= CG_MAX_ARGS) {
+                ok = cg_fail(err, "too many parts");
+            } else {
+                memcpy(j->argv, argv, (size_t)(a + 1) * sizeof *argv);
+                snprintf(j->errpath, sizeof j->errpath, "%s/link.log", dir);
+                ok = run_jobs(j, 1, 1, src_name, true, t0, &announced, err);
+            }
+            free(argv);
+        }
+    }
+    if (announced && !o->quiet) {
+        fprintf(stderr, "%swedge: compiled %s in %.1f s (%d C parts)\n", isatty(2) ? "\r" : "", src_name,
+                now_s() - t0, nparts);
+    }
+    remove_tree(dir, nparts);
+    free(cj);
+    free(pp);
+    return ok;
+}

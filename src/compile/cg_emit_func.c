@@ -1,0 +1,768 @@
+/*
+ * cg_emit_func.c — one Wasm function body to one C function.
+ *
+ * The operand stack becomes C locals named by (depth, type): the value at
+ * stack depth d of type i32 lives in `si<d>` (I = i64, f = f32, F = f64,
+ * r = any reference).  Because the name depends only on the depth, a
+ * block's results are already in place at a fall-through `end`; only
+ * branches copy values down to the target's slots.  Control flow is gotos:
+ * a block's end label `Lx<n>`, an if's else label `Le<n>`, a loop's head
+ * `Ll<n>`.  The C compiler turns all of this into SSA, so the copies are
+ * free.
+ *
+ * Code after br/br_table/return/unreachable is not emitted: the emitter
+ * only counts nesting inside it until the `else`/`end` that makes code
+ * reachable again.  The module is validated, so the stack types tracked
+ * here are always consistent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_internal.h"
+
+enum { FR_BLOCK, FR_LOOP, FR_IF, FR_FUNC };
+
+typedef struct cg_frame {
+    uint8_t kind;
+    uint8_t bt_val;              /* storage for a one-value block type */
+    bool used;                   /* the end label is branched to */
+    bool has_else;
+    bool dead;                   /* the code being emitted is unreachable */
+    uint32_t label;
+    uint32_t height;             /* stack height below the params */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;
+} cg_frame;
+
+typedef struct cg_fn {
+    const cg_mod *cm;
+    const wasm_module *m;
+    const wasm_functype *ft;
+    cg_buf *b;
+    uint8_t *ts;                 /* type stack */
+    uint32_t nts, cap_ts;
+    cg_frame *fs;
+    uint32_t nfs, cap_fs;
+    uint8_t *slot_used;          /* per depth: bit per slot kind */
+    uint32_t cap_slots;
+    uint32_t skip;               /* nesting inside unreachable code */
+    uint32_t nlabels;
+    bool oom;
+    bool has_mem;
+    bool software;
+} cg_fn;
+
+static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
+
+static int cg_slot_kind(uint8_t t)
+{
+    switch (t) {
+    case WASM_I32: return 0;
+    case WASM_I64: return 1;
+    case WASM_F32: return 2;
+    case WASM_F64: return 3;
+    default: return 4;
+    }
+}
+
+static const char *cg_field(uint8_t t)
+{
+    switch (t) {
+    case WASM_I32: return "i32";
+    case WASM_I64: return "i64";
+    case WASM_F32: return "f32";
+    case WASM_F64: return "f64";
+    default: return "ref";
+    }
+}
+
+/* Name of the slot at depth d, type t (marks it used). */
+static const char *S(cg_fn *f, uint32_t d, uint8_t t, char *buf)
+{
+    if (d >= f->cap_slots) {
+        uint32_t cap = f->cap_slots ? f->cap_slots : 64;
+        while (cap <= d)
+            cap *= 2;
+        uint8_t *p = realloc(f->slot_used, cap);
+        if (p == NULL) {
+            f->oom = true;
+        } else {
+            memset(p + f->cap_slots, 0, cap - f->cap_slots);
+            f->slot_used = p;
+            f->cap_slots = cap;
+        }
+    }
+    int k = cg_slot_kind(t);
+    if (d < f->cap_slots)
+        f->slot_used[d] |= (uint8_t)(1u << k);
+    snprintf(buf, 16, "s%c%u", cg_slot_chars[k], d);
+    return buf;
+}
+
+static void push(cg_fn *f, uint8_t t)
+{
+    if (f->nts == f->cap_ts) {
+        uint32_t cap = f->cap_ts ? f->cap_ts * 2 : 64;
+        uint8_t *p = realloc(f->ts, cap);
+        if (p == NULL) {
+            f->oom = true;
+            return;
+        }
+        f->ts = p;
+        f->cap_ts = cap;
+    }
+    f->ts[f->nts++] = t;
+}
+
+/* Depth of the value `k` below the top (0 = top). */
+static uint32_t at(cg_fn *f, uint32_t k)
+{
+    return f->nts - 1 - k;
+}
+
+static void pop(cg_fn *f, uint32_t n)
+{
+    f->nts = n > f->nts ? 0 : f->nts - n;
+}
+
+static cg_frame *push_frame(cg_fn *f)
+{
+    if (f->nfs == f->cap_fs) {
+        uint32_t cap = f->cap_fs ? f->cap_fs * 2 : 16;
+        cg_frame *p = realloc(f->fs, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            f->oom = true;
+            return NULL;
+        }
+        f->fs = p;
+        f->cap_fs = cap;
+    }
+    cg_frame *fr = &f->fs[f->nfs++];
+    memset(fr, 0, sizeof *fr);
+    fr->label = f->nlabels++;
+    return fr;
+}
+
+static cg_frame *top(cg_fn *f)
+{
+    return &f->fs[f->nfs - 1];
+}
+
+/* ---- pieces -------------------------------------------------------------- */
+
+static void emit_return(cg_fn *f)
+{
+    const wasm_functype *ft = f->ft;
+    uint32_t n = ft->nresults;
+    uint32_t base = f->nts - n;
+    char s[16];
+    if (n == 0) {
+        cg_puts(f->b, "  return;\n");
+    } else if (n == 1) {
+        cg_printf(f->b, "  return %s;\n", S(f, base, ft->results[0], s));
+    } else {
+        char name[4100];
+        cg_retstruct_name(ft, name, sizeof name);
+        cg_printf(f->b, "  { %s r_;", name);
+        for (uint32_t i = 0; i < n; i++)
+            cg_printf(f->b, " r_.r%u = %s;", i, S(f, base + i, ft->results[i], s));
+        cg_puts(f->b, " return r_; }\n");
+    }
+}
+
+/* Copy the branch values into the target's slots and jump. */
+static void emit_br(cg_fn *f, uint32_t depth)
+{
+    cg_frame *t = &f->fs[f->nfs - 1 - depth];
+    if (t->kind == FR_FUNC) {
+        emit_return(f);
+        return;
+    }
+    uint32_t n = t->kind == FR_LOOP ? t->nparams : t->nresults;
+    const uint8_t *types = t->kind == FR_LOOP ? t->params : t->results;
+    uint32_t src = f->nts - n;
+    char a[16], b[16];
+    /* dst < src whenever they differ, so ascending order never clobbers a
+     * value still to be copied. */
+    for (uint32_t i = 0; i < n; i++)
+        if (src + i != t->height + i)
+            cg_printf(f->b, "  %s = %s;\n", S(f, t->height + i, types[i], a), S(f, src + i, types[i], b));
+    if (t->kind == FR_LOOP) {
+        cg_printf(f->b, "  goto Ll%u;\n", t->label);
+    } else {
+        cg_printf(f->b, "  goto Lx%u;\n", t->label);
+        t->used = true;
+    }
+}
+
+static void after_call(cg_fn *f)
+{
+    if (f->has_mem && f->software)
+        cg_puts(f->b, "  msz = mem->size;\n");
+}
+
+/* A call: `callee` is the C expression of the function, `cinst` the
+ * instance argument; the arguments are on the stack. */
+static void emit_call(cg_fn *f, const wasm_functype *ft, const char *callee, const char *cinst)
+{
+    char s[16];
+    uint32_t base = f->nts - ft->nparams;
+    cg_buf *b = f->b;
+    if (ft->nresults == 1) {
+        cg_printf(b, "  %s = ", S(f, base, ft->results[0], s));
+    } else if (ft->nresults > 1) {
+        char name[4100];
+        cg_retstruct_name(ft, name, sizeof name);
+        cg_printf(b, "  { %s r_ = ", name);
+    } else {
+        cg_puts(b, "  ");
+    }
+    cg_printf(b, "%s(%s", callee, cinst);
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        cg_printf(b, ", %s", S(f, base + i, ft->params[i], s));
+    cg_puts(b, ");");
+    pop(f, ft->nparams);
+    if (ft->nresults > 1) {
+        for (uint32_t i = 0; i < ft->nresults; i++)
+            cg_printf(b, " %s = r_.r%u;", S(f, base + i, ft->results[i], s), i);
+        cg_puts(b, " }");
+    }
+    cg_puts(b, "\n");
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        push(f, ft->results[i]);
+}
+
+typedef struct cg_memop {
+    uint8_t size;
+    uint8_t type;
+    const char *pre, *post;      /* load: pre P post; store: pre P, cast V) */
+} cg_memop;
+
+static const cg_memop cg_loads[14] = {
+    { 4, WASM_I32, "wop_ld32(", ")" },
+    { 8, WASM_I64, "wop_ld64(", ")" },
+    { 4, WASM_F32, "wop_ldf32(", ")" },
+    { 8, WASM_F64, "wop_ldf64(", ")" },
+    { 1, WASM_I32, "(uint32_t)(int32_t)(int8_t)wop_ld8(", ")" },
+    { 1, WASM_I32, "wop_ld8(", ")" },
+    { 2, WASM_I32, "(uint32_t)(int32_t)(int16_t)wop_ld16(", ")" },
+    { 2, WASM_I32, "wop_ld16(", ")" },
+    { 1, WASM_I64, "(uint64_t)(int64_t)(int8_t)wop_ld8(", ")" },
+    { 1, WASM_I64, "wop_ld8(", ")" },
+    { 2, WASM_I64, "(uint64_t)(int64_t)(int16_t)wop_ld16(", ")" },
+    { 2, WASM_I64, "wop_ld16(", ")" },
+    { 4, WASM_I64, "(uint64_t)(int64_t)(int32_t)wop_ld32(", ")" },
+    { 4, WASM_I64, "wop_ld32(", ")" },
+};
+
+static const cg_memop cg_stores[9] = {
+    { 4, WASM_I32, "wop_st32(", "" },
+    { 8, WASM_I64, "wop_st64(", "" },
+    { 4, WASM_F32, "wop_stf32(", "" },
+    { 8, WASM_F64, "wop_stf64(", "" },
+    { 1, WASM_I32, "wop_st8(", "(uint8_t)" },
+    { 2, WASM_I32, "wop_st16(", "(uint16_t)" },
+    { 1, WASM_I64, "wop_st8(", "(uint8_t)" },
+    { 2, WASM_I64, "wop_st16(", "(uint16_t)" },
+    { 4, WASM_I64, "wop_st32(", "(uint32_t)" },
+};
+
+/* Effective address expression; in software mode preceded by the check. */
+static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, char *out, size_t cap)
+{
+    if (f->software)
+        cg_printf(f->b, "  wop_chk(msz, %s, %lluull);\n", addr, (unsigned long long)off + size);
+    if (off)
+        snprintf(out, cap, "mb + (uint64_t)%s + %uu", addr, off);
+    else
+        snprintf(out, cap, "mb + (uint64_t)%s", addr);
+}
+
+static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
+{
+    const wasm_module *m = f->m;
+    const char *fld = cg_field(m->globals[idx].type.valtype);
+    if (idx < m->nimported_globals)
+        snprintf(out, cap, "inst->imported_globals[%u]->%s", idx, fld);
+    else
+        snprintf(out, cap, "inst->globals[%u].%s", idx - m->nimported_globals, fld);
+}
+
+/* Expand a numeric template. */
+static void emit_num(cg_fn *f, const cg_numop *op)
+{
+    char a[16], b2[16], r[16];
+    uint32_t d0 = f->nts - op->nin;
+    const char *x = S(f, d0, op->in, a);
+    const char *y = op->nin == 2 ? S(f, d0 + 1, op->in, b2) : "";
+    pop(f, op->nin);
+    cg_printf(f->b, "  %s = ", S(f, d0, op->out, r));
+    for (const char *p = op->expr; *p; p++) {
+        if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
+            cg_puts(f->b, p[1] == '0' ? x : y);
+            p++;
+        } else {
+            cg_putn(f->b, p, 1);
+        }
+    }
+    cg_puts(f->b, ";\n");
+    push(f, op->out);
+}
+
+static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
+{
+    if (in->u.block.kind == WASM_BT_VAL) {
+        fr->bt_val = in->u.block.valtype;
+        fr->nresults = 1;
+        fr->results = &fr->bt_val;
+    } else if (in->u.block.kind == WASM_BT_TYPE) {
+        const wasm_functype *t = &f->m->types[in->u.block.typeidx];
+        fr->nparams = t->nparams;
+        fr->params = t->params;
+        fr->nresults = t->nresults;
+        fr->results = t->results;
+    }
+    fr->height = f->nts - fr->nparams;
+}
+
+/* `end` of the innermost frame; returns true at the function's end. */
+static bool emit_end(cg_fn *f)
+{
+    cg_frame *fr = top(f);
+    bool reach = !fr->dead;
+    if (fr->kind == FR_FUNC) {
+        if (reach)
+            emit_return(f);
+        else
+            cg_puts(f->b, "  __builtin_unreachable();\n");
+        f->nfs--;
+        return true;
+    }
+    if (fr->kind == FR_IF && !fr->has_else) {
+        cg_printf(f->b, "Le%u:;\n", fr->label);
+        reach = true;
+    }
+    if (fr->used) {
+        cg_printf(f->b, "Lx%u:;\n", fr->label);
+        reach = true;
+    }
+    f->nts = fr->height;
+    for (uint32_t i = 0; i < fr->nresults; i++)
+        push(f, fr->results[i]);
+    f->nfs--;
+    top(f)->dead = !reach;
+    return false;
+}
+
+/* ---- the instruction loop -------------------------------------------------- */
+
+static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *err, bool *done)
+{
+    const wasm_module *m = f->m;
+    cg_buf *b = f->b;
+    char s1[16], s2[16], s3[16];
+    char tmp[160];
+    cg_frame *cur = top(f);
+
+    if (cur->dead) {
+        switch (in->op) {
+        case OP_block: case OP_loop: case OP_if:
+            f->skip++;
+            return true;
+        case OP_else:
+            if (f->skip)
+                return true;
+            break;
+        case OP_end:
+            if (f->skip) {
+                f->skip--;
+                return true;
+            }
+            break;
+        default:
+            return true;
+        }
+    }
+
+    switch (in->op) {
+    case OP_unreachable:
+        cg_puts(b, "  wop_trap(WEDGE_TRAP_UNREACHABLE);\n");
+        cur->dead = true;
+        return true;
+    case OP_nop:
+        return true;
+    case OP_block:
+    case OP_loop: {
+        cg_frame *fr = push_frame(f);
+        if (fr == NULL)
+            return true;
+        fr->kind = in->op == OP_block ? FR_BLOCK : FR_LOOP;
+        block_sig(f, fr, in);
+        if (fr->kind == FR_LOOP)
+            cg_printf(b, "Ll%u: __attribute__((unused));\n", fr->label);
+        return true;
+    }
+    case OP_if: {
+        uint32_t c = at(f, 0);
+        S(f, c, WASM_I32, s1);
+        pop(f, 1);
+        cg_frame *fr = push_frame(f);
+        if (fr == NULL)
+            return true;
+        fr->kind = FR_IF;
+        block_sig(f, fr, in);
+        cg_printf(b, "  if (!%s) goto Le%u;\n", s1, fr->label);
+        return true;
+    }
+    case OP_else: {
+        if (!cur->dead) {
+            cg_printf(b, "  goto Lx%u;\n", cur->label);
+            cur->used = true;
+        }
+        cg_printf(b, "Le%u:;\n", cur->label);
+        cur->has_else = true;
+        cur->dead = false;
+        f->nts = cur->height;
+        for (uint32_t i = 0; i < cur->nparams; i++)
+            push(f, cur->params[i]);
+        return true;
+    }
+    case OP_end:
+        *done = emit_end(f);
+        return true;
+    case OP_br:
+        emit_br(f, in->u.idx);
+        cur->dead = true;
+        return true;
+    case OP_br_if: {
+        S(f, at(f, 0), WASM_I32, s1);
+        pop(f, 1);
+        cg_printf(b, "  if (%s) {\n", s1);
+        emit_br(f, in->u.idx);
+        cg_puts(b, "  }\n");
+        return true;
+    }
+    case OP_br_table: {
+        S(f, at(f, 0), WASM_I32, s1);
+        pop(f, 1);
+        cg_printf(b, "  switch (%s) {\n", s1);
+        for (uint32_t i = 0; i < in->u.br_table.count; i++) {
+            cg_printf(b, "  case %uu:\n", i);
+            emit_br(f, rd->targets[i]);
+        }
+        cg_puts(b, "  default:\n");
+        emit_br(f, in->u.br_table.dflt);
+        cg_puts(b, "  }\n");
+        cur->dead = true;
+        return true;
+    }
+    case OP_return:
+        emit_return(f);
+        cur->dead = true;
+        return true;
+    case OP_call: {
+        uint32_t fi = in->u.idx;
+        const wasm_functype *ft = wasm_func_type(m, fi);
+        if (m->func_import[fi] != UINT32_MAX) {
+            cg_printf(b, "  { wedge_funcref *fr_ = inst->funcs[%u];\n", fi);
+            snprintf(tmp, sizeof tmp, "((ft%u)fr_->fn)", m->funcs[fi].type);
+            emit_call(f, ft, tmp, "fr_->inst");
+            cg_puts(b, "  }\n");
+        } else {
+            snprintf(tmp, sizeof tmp, "f%u", fi);
+            emit_call(f, ft, tmp, "inst");
+        }
+        after_call(f);
+        return true;
+    }
+    case OP_call_indirect: {
+        uint32_t ti = in->u.call_indirect.type;
+        S(f, at(f, 0), WASM_I32, s1);
+        pop(f, 1);
+        cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(inst->tables[%u], %s, wg_type_ids[%u]);\n",
+                  in->u.call_indirect.table, s1, ti);
+        snprintf(tmp, sizeof tmp, "((ft%u)fr_->fn)", ti);
+        emit_call(f, &m->types[ti], tmp, "fr_->inst");
+        cg_puts(b, "  }\n");
+        after_call(f);
+        return true;
+    }
+    case OP_drop:
+        pop(f, 1);
+        return true;
+    case OP_select:
+    case OP_select_t: {
+        uint32_t c = at(f, 0), y = at(f, 1), x = at(f, 2);
+        uint8_t t = f->ts[x];
+        cg_printf(b, "  if (!%s) %s = %s;\n", S(f, c, WASM_I32, s1), S(f, x, t, s2), S(f, y, t, s3));
+        pop(f, 2);
+        return true;
+    }
+    default:
+        break;
+    }
+
+    /* Locals, globals, memory, tables, references, numerics. */
+    switch (in->op) {
+    case OP_global_get: {
+        uint8_t t = m->globals[in->u.idx].type.valtype;
+        emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
+        push(f, t);
+        cg_printf(b, "  %s = %s;\n", S(f, at(f, 0), t, s1), tmp);
+        return true;
+    }
+    case OP_global_set: {
+        uint8_t t = m->globals[in->u.idx].type.valtype;
+        emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
+        cg_printf(b, "  %s = %s;\n", tmp, S(f, at(f, 0), t, s1));
+        pop(f, 1);
+        return true;
+    }
+    case OP_i32_const:
+        push(f, WASM_I32);
+        cg_printf(b, "  %s = %uu;\n", S(f, at(f, 0), WASM_I32, s1), in->u.i32);
+        return true;
+    case OP_i64_const:
+        push(f, WASM_I64);
+        cg_printf(b, "  %s = 0x%llxull;\n", S(f, at(f, 0), WASM_I64, s1), (unsigned long long)in->u.i64);
+        return true;
+    case OP_f32_const:
+        push(f, WASM_F32);
+        cg_printf(b, "  %s = wop_f32_bits(0x%xu);\n", S(f, at(f, 0), WASM_F32, s1), in->u.f32);
+        return true;
+    case OP_f64_const:
+        push(f, WASM_F64);
+        cg_printf(b, "  %s = wop_f64_bits(0x%llxull);\n", S(f, at(f, 0), WASM_F64, s1),
+                  (unsigned long long)in->u.f64);
+        return true;
+    case OP_memory_size:
+        push(f, WASM_I32);
+        cg_printf(b, "  %s = mem->pages;\n", S(f, at(f, 0), WASM_I32, s1));
+        return true;
+    case OP_memory_grow:
+        S(f, at(f, 0), WASM_I32, s1);
+        cg_printf(b, "  %s = wedge_rt_memory_grow(inst, mem, %s);\n", s1, s1);
+        after_call(f);
+        return true;
+    case OP_ref_null:
+        push(f, in->u.reftype);
+        cg_printf(b, "  %s = 0;\n", S(f, at(f, 0), in->u.reftype, s1));
+        return true;
+    case OP_ref_is_null: {
+        uint32_t d = at(f, 0);
+        uint8_t t = f->ts[d];
+        S(f, d, t, s1);
+        pop(f, 1);
+        push(f, WASM_I32);
+        cg_printf(b, "  %s = %s == 0;\n", S(f, d, WASM_I32, s2), s1);
+        return true;
+    }
+    case OP_ref_func:
+        push(f, WASM_FUNCREF);
+        cg_printf(b, "  %s = inst->funcs[%u];\n", S(f, at(f, 0), WASM_FUNCREF, s1), in->u.idx);
+        return true;
+    case OP_table_get: {
+        uint32_t d = at(f, 0);
+        uint8_t t = m->tables[in->u.idx].elemtype;
+        S(f, d, WASM_I32, s1);
+        pop(f, 1);
+        push(f, t);
+        cg_printf(b, "  %s = wop_table_get(inst->tables[%u], %s);\n", S(f, d, t, s2), in->u.idx, s1);
+        return true;
+    }
+    case OP_table_set: {
+        uint8_t t = m->tables[in->u.idx].elemtype;
+        cg_printf(b, "  wop_table_set(inst->tables[%u], %s, %s);\n", in->u.idx, S(f, at(f, 1), WASM_I32, s1),
+                  S(f, at(f, 0), t, s2));
+        pop(f, 2);
+        return true;
+    }
+    default:
+        break;
+    }
+
+    if (in->op >= OP_i32_load && in->op <= OP_i64_load32_u) {
+        const cg_memop *mo = &cg_loads[in->op - OP_i32_load];
+        uint32_t d = at(f, 0);
+        S(f, d, WASM_I32, s1);
+        emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
+        pop(f, 1);
+        push(f, mo->type);
+        cg_printf(b, "  %s = %s%s%s;\n", S(f, d, mo->type, s2), mo->pre, tmp, mo->post);
+        return true;
+    }
+    if (in->op >= OP_i32_store && in->op <= OP_i64_store32) {
+        const cg_memop *mo = &cg_stores[in->op - OP_i32_store];
+        S(f, at(f, 1), WASM_I32, s1);
+        S(f, at(f, 0), mo->type, s2);
+        emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
+        cg_printf(b, "  %s%s, %s%s);\n", mo->pre, tmp, mo->post, s2);
+        pop(f, 2);
+        return true;
+    }
+    const cg_numop *no = cg_numop_get(in->op);
+    if (no != NULL) {
+        emit_num(f, no);
+        return true;
+    }
+
+    /* 0xFC bulk memory and table instructions. */
+    switch (in->op) {
+    case WASM_OP_PREFIX_FC | FC_memory_init:
+        cg_printf(b, "  lsb_memory_init(inst, %uu, %s, %s, %s);\n", in->u.two.a, S(f, at(f, 2), WASM_I32, s1),
+                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_data_drop:
+        cg_printf(b, "  inst->data_dropped[%u] = 1;\n", in->u.idx);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_memory_copy:
+        cg_printf(b, "  wop_memory_copy(mem, mem, %s, %s, %s);\n", S(f, at(f, 2), WASM_I32, s1),
+                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_memory_fill:
+        cg_printf(b, "  wop_memory_fill(mem, %s, %s, %s);\n", S(f, at(f, 2), WASM_I32, s1),
+                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_table_init:
+        cg_printf(b, "  lsb_table_init(inst, %uu, %uu, %s, %s, %s);\n", in->u.two.b, in->u.two.a,
+                  S(f, at(f, 2), WASM_I32, s1), S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_elem_drop:
+        cg_printf(b, "  inst->elem_dropped[%u] = 1;\n", in->u.idx);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_table_copy:
+        cg_printf(b, "  lsb_table_copy(inst->tables[%u], inst->tables[%u], %s, %s, %s);\n", in->u.two.a,
+                  in->u.two.b, S(f, at(f, 2), WASM_I32, s1), S(f, at(f, 1), WASM_I32, s2),
+                  S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_table_grow: {
+        uint8_t t = m->tables[in->u.idx].elemtype;
+        uint32_t d = at(f, 1);
+        S(f, d, t, s1);
+        S(f, at(f, 0), WASM_I32, s2);
+        cg_printf(b, "  %s = wedge_rt_table_grow(inst, inst->tables[%u], %s, %s);\n", S(f, d, WASM_I32, s3),
+                  in->u.idx, s1, s2);
+        pop(f, 2);
+        push(f, WASM_I32);
+        return true;
+    }
+    case WASM_OP_PREFIX_FC | FC_table_size:
+        push(f, WASM_I32);
+        cg_printf(b, "  %s = inst->tables[%u]->size;\n", S(f, at(f, 0), WASM_I32, s1), in->u.idx);
+        return true;
+    case WASM_OP_PREFIX_FC | FC_table_fill: {
+        uint8_t t = m->tables[in->u.idx].elemtype;
+        cg_printf(b, "  lsb_table_fill(inst->tables[%u], %s, %s, %s);\n", in->u.idx, S(f, at(f, 2), WASM_I32, s1),
+                  S(f, at(f, 1), t, s2), S(f, at(f, 0), WASM_I32, s3));
+        pop(f, 3);
+        return true;
+    }
+    default:
+        break;
+    }
+    return cg_fail(err, "instruction 0x%x at offset %u is not supported", in->op, in->offset);
+}
+
+bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
+{
+    const wasm_module *m = cm->m;
+    const wasm_func *fn = &m->funcs[fidx];
+    const wasm_functype *ft = &m->types[fn->type];
+    cg_fn f;
+    memset(&f, 0, sizeof f);
+    f.cm = cm;
+    f.m = m;
+    f.ft = ft;
+    f.has_mem = m->nmems > 0;
+    f.software = cm->o->bounds == WEDGE_BOUNDS_SOFTWARE;
+    cg_buf body = { 0 };
+    f.b = &body;
+
+    uint32_t nlocals = ft->nparams + fn->nlocals;
+    bool ok = true;
+    cg_frame *fr = push_frame(&f);
+    if (fr != NULL) {
+        fr->kind = FR_FUNC;
+        fr->nresults = ft->nresults;
+        fr->results = ft->results;
+    }
+
+    wasm_reader rd;
+    wasm_reader_init(&rd, fn->code - fn->code_offset, fn->code, fn->code_len);
+    bool done = false;
+    while (ok && !done && !f.oom) {
+        wasm_insn in;
+        wasm_err werr;
+        if (wasm_reader_done(&rd)) {
+            ok = cg_fail(err, "function %u: body ends without `end`", fidx);
+            break;
+        }
+        if (!wasm_reader_next(&rd, &in, &werr)) {
+            ok = cg_fail(err, "function %u: %s", fidx, werr.msg);
+            break;
+        }
+        if (in.op == OP_local_get || in.op == OP_local_set || in.op == OP_local_tee) {
+            if (top(&f)->dead)
+                continue;
+            uint32_t li = in.u.idx;
+            if (li >= nlocals) {
+                ok = cg_fail(err, "function %u: local %u out of range", fidx, li);
+                break;
+            }
+            uint8_t t = li < ft->nparams ? ft->params[li] : fn->locals[li - ft->nparams];
+            char s[16];
+            if (in.op == OP_local_get) {
+                push(&f, t);
+                cg_printf(&body, "  %s = l%u;\n", S(&f, at(&f, 0), t, s), li);
+            } else {
+                cg_printf(&body, "  l%u = %s;\n", li, S(&f, at(&f, 0), t, s));
+                if (in.op == OP_local_set)
+                    pop(&f, 1);
+            }
+            continue;
+        }
+        ok = emit_insn(&f, &rd, &in, err, &done);
+    }
+    wasm_reader_fini(&rd);
+    if (ok && f.oom)
+        ok = cg_fail(err, "function %u: out of memory", fidx);
+
+    if (ok) {
+        /* Prologue: memory, locals, slots; then the body. */
+        char rt[4100];
+        cg_rettype(ft, rt, sizeof rt);
+        cg_printf(out, "%s%s f%u(wedge_instance *inst", cm->multi_part ? "WG_HIDDEN " : "static ", rt, fidx);
+        for (uint32_t i = 0; i < ft->nparams; i++)
+            cg_printf(out, ", %s l%u", cg_ctype(ft->params[i]), i);
+        cg_puts(out, ")\n{\n");
+        if (f.has_mem) {
+            cg_puts(out, "  wedge_memory *const mem WOP_UNUSED = inst->mem;\n");
+            cg_puts(out, "  uint8_t *const mb WOP_UNUSED = mem->base;\n");
+            if (f.software)
+                cg_puts(out, "  uint64_t msz WOP_UNUSED = mem->size;\n");
+        }
+        for (uint32_t i = ft->nparams; i < nlocals; i++)
+            cg_printf(out, "  %s l%u WOP_UNUSED = 0;\n", cg_ctype(fn->locals[i - ft->nparams]), i);
+        static const char *const ctypes[5] = { "uint32_t", "uint64_t", "float", "double", "void *" };
+        for (int k = 0; k < 5; k++) {
+            for (uint32_t d = 0; d < f.cap_slots; d++)
+                if (f.slot_used[d] & (1u << k))
+                    cg_printf(out, "  %s s%c%u WOP_UNUSED = 0;\n", ctypes[k], cg_slot_chars[k], d);
+        }
+        cg_putn(out, body.p ? body.p : "", body.len);
+        cg_puts(out, "}\n\n");
+        if (out->oom)
+            ok = cg_fail(err, "function %u: out of memory", fidx);
+    }
+    cg_buf_free(&body);
+    free(f.ts);
+    free(f.fs);
+    free(f.slot_used);
+    return ok;
+}

@@ -1,0 +1,85 @@
+/*
+ * cg_internal.h — shared between the compiler's files (not public).
+ */
+#ifndef WEDGE_CG_INTERNAL_H
+#define WEDGE_CG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile.h"
+
+/* Bump when the generated code changes meaning (it keys the cache with
+ * the hash of the embedded headers and libsledge). */
+#define CG_CODEGEN_REV "cg-7"
+
+/* A growable text buffer.  Allocation failure sets `oom` and turns every
+ * later append into a no-op, so emitters check once at the end. */
+typedef struct cg_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} cg_buf;
+
+void cg_buf_free(cg_buf *b);
+void cg_puts(cg_buf *b, const char *s);
+void cg_putn(cg_buf *b, const char *s, size_t n);
+__attribute__((format(printf, 2, 3))) void cg_printf(cg_buf *b, const char *fmt, ...);
+
+/* Error helper: fills err->msg, returns false. */
+__attribute__((format(printf, 2, 3))) bool cg_fail(cg_err *err, const char *fmt, ...);
+
+/* C type of a Wasm value type, and its one-letter signature code. */
+const char *cg_ctype(uint8_t t);
+char cg_sigchar(uint8_t t);
+/* Name of the C struct holding several results, e.g. "wr_iI" (into buf). */
+void cg_retstruct_name(const wasm_functype *ft, char *buf, size_t cap);
+/* The C return type of a function type (void, scalar, struct name). */
+void cg_rettype(const wasm_functype *ft, char *buf, size_t cap);
+
+/* Per-module emission context shared by the module and function emitters. */
+typedef struct cg_mod {
+    const wasm_module *m;
+    const cg_options *o;
+    bool multi_part;        /* functions need hidden (non-static) linkage */
+} cg_mod;
+
+/* Emit the body of defined function `fidx` (index in the function space). */
+__attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err);
+
+/* Numeric instructions 0x45..0xC4 and 0xFC 0..7: operand/result types and
+ * the C expression, with $0/$1 standing for the operands.  NULL if `op` is
+ * not one of them. */
+typedef struct cg_numop {
+    uint8_t nin;
+    uint8_t in, out;        /* value types */
+    const char *expr;
+} cg_numop;
+const cg_numop *cg_numop_get(uint32_t op);
+
+/* SHA-256 */
+typedef struct cg_sha256 {
+    uint32_t h[8];
+    uint64_t nbytes;
+    uint8_t buf[64];
+    size_t nbuf;
+} cg_sha256;
+void cg_sha256_init(cg_sha256 *s);
+void cg_sha256_update(cg_sha256 *s, const void *data, size_t n);
+void cg_sha256_final(cg_sha256 *s, uint8_t out[32]);
+void cg_hex(const uint8_t *in, size_t n, char *out);
+
+/* Support files (headers + libsledge.a) in a versioned folder of the
+ * cache directory, written once; path of the folder into dir. */
+__attribute__((warn_unused_result)) bool cg_support_dir(char *dir, size_t cap, cg_err *err);
+__attribute__((warn_unused_result)) bool cg_cache_root(char *dir, size_t cap, cg_err *err);
+/* mkdir -p */
+bool cg_mkdirs(const char *path);
+
+/* Embedded files (tools/embed.c). */
+extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_libsledge_a[];
+extern const unsigned long wedge_embed_abi_h_len, wedge_embed_ops_h_len, wedge_embed_libsledge_a_len;
+
+#endif
