@@ -452,7 +452,8 @@ void srv_complete(srv_listener *l, const srv_request *req, int status, const cha
     /* req lives inside its conn, which stays allocated until this
      * completion has been processed, so its fallback node is ours to use. */
     conn *c = (conn *)((char *)req - offsetof(conn, req));
-    bool keep_alive = req->http->keep_alive;
+    /* When stopping, say so: the listener closes after this response anyway. */
+    bool keep_alive = req->http->keep_alive && !atomic_load(&l->stop_requested);
     size_t n = 0;
     uint8_t *bytes = http_response_build(status, content_type, extra, nextra, body, body_len,
                                          keep_alive, req->http->head, &n);
