@@ -78,7 +78,9 @@ static uint32_t host_rw(wedge_instance *inst, int fd, bool write, uint32_t iovs,
             break;
         }
         total += (uint64_t)r;
-        if ((size_t)r < want)
+        /* Overlapping iovecs can ask for more than the u32 result holds:
+         * stop at 2 GiB (Linux's own per-call cap); a short count is legal. */
+        if ((size_t)r < want || total >= 0x80000000u)
             break;
     }
     *done = total;
@@ -119,6 +121,7 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
     wasi_fd_entry *e = wasi_fd_get(ctx, fd);
     if (!e)
         return WASI_EBADF;
+    wasi_stack_check();
     uint64_t total;
     uint32_t rc = iovs_check(inst, iovs, n, &total);
     if (rc)
@@ -142,6 +145,8 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
             uint32_t buf, len;
             memcpy(&buf, a + (size_t)i * 8, 4);
             memcpy(&len, a + (size_t)i * 8 + 4, 4);
+            if (done + len > UINT32_MAX)
+                break;              /* overlapping iovecs: report what fits in the u32 result */
             mem_out_append(&ctx->out[e->stream], inst->mem->base + buf, len);
             done += len;            /* dropped bytes count as written: the guest must not retry */
         }

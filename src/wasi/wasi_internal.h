@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../runtime/rt_guest.h"
 #include "wasi.h"
 
 /* ---- errno (wasi_snapshot_preview1 numbering) --------------------------- */
@@ -147,6 +148,15 @@ static inline bool wasi_put_u64(wedge_instance *inst, uint32_t ptr, uint64_t v)
         return false;
     memcpy(p, &v, 8);
     return true;
+}
+
+/* Host functions that need real stack (path buffers, the jail's walk: up to
+ * ~24 KiB) first make sure the guest stack has the runtime's margin left;
+ * if not the call traps "call stack exhausted" instead of overrunning the
+ * guard.  A no-op off guest stacks (unit tests, embedders). */
+static inline void wasi_stack_check(void)
+{
+    rt_stack_check_margin(RT_STACK_HOST_MARGIN);
 }
 
 static inline wasi_ctx *wasi_ctx_of(wedge_instance *inst)

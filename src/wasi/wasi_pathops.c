@@ -30,6 +30,7 @@ static uint32_t dir_of(wedge_instance *inst, uint32_t fd, wasi_fd_entry **out)
 static uint32_t dir_path(wedge_instance *inst, uint32_t fd, uint32_t ptr, uint32_t len, char *buf, int *dir)
 {
     wasi_fd_entry *e;
+    wasi_stack_check();
     uint32_t rc = wasi_path_copy(inst, ptr, len, buf, WASI_PATH_MAX + 1);
     if (rc)
         return rc;
@@ -283,6 +284,7 @@ uint32_t wasi_path_symlink(wedge_instance *inst, uint32_t opath, uint32_t olen, 
     char target[WASI_PATH_MAX + 1], np[WASI_PATH_MAX + 1];
     int dir, parent;
     const char *name;
+    wasi_stack_check();
     uint32_t rc = wasi_path_copy(inst, opath, olen, target, sizeof target);
     if (rc || (rc = dir_path(inst, fd, npath, nlen, np, &dir)))
         return rc;
