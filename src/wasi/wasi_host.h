@@ -10,6 +10,22 @@
  * (sledge_abi__wasi_snapshot_preview1_<name>, same parameters without the
  * instance, using sledge_abi__current_wasm_module_instance) are made from it.
  *
+ * Guest pointers: every (pointer, length) is checked against the memory's
+ * current size in 64-bit arithmetic before use; a bad one returns EFAULT
+ * (21) with nothing done, never a trap.  A context-less instance (host ==
+ * NULL) gets EBADF from fd calls and ENOSYS from args/environ.
+ *
+ * Deliberately unsupported (documented answers):
+ *   sock_accept/recv/send/shutdown   ENOTSUP (58): guests get no sockets
+ *   proc_raise                       ENOSYS (52): no signals in the sandbox
+ *   fd_fdstat_set_flags with DSYNC/RSYNC/SYNC on a host file
+ *                                    ENOTSUP: Linux cannot change them after open
+ *   fd_seek/fd_tell on memory-backed stdio   ESPIPE (70)
+ * Rights are tracked loosely: stored as asked for and reported by
+ * fd_fdstat_get; fd_read/fd_write/fd_readdir check FD_READ/FD_WRITE/
+ * FD_READDIR (ENOTCAPABLE), and fd_fdstat_set_rights may only shrink them.
+ * Path calls do not check the directory's rights; the jail is what confines.
+ *
  * X(name, "sig", (typed params after inst), (argument names));
  * sched_yield (no parameters) and proc_exit (no result) are declared
  * separately.
