@@ -43,6 +43,7 @@ struct http_conn {
     bool in_message;
     bool complete;              /* a request is being handed out (parser paused) */
     bool upgrade_done;          /* CONNECT/Upgrade: nothing after this request is HTTP */
+    bool want_continue;         /* Expect: 100-continue seen and the body is still to come */
     int err_status;
     const char *err_reason;
 };
@@ -245,6 +246,15 @@ static int on_headers_complete(llhttp_t *p)
                 hosts++;
         if (hosts != 1)
             return fail(c, 400, hosts ? "more than one Host header" : "missing Host header");
+        /* RFC 9110 §10.1.1: the only expectation is 100-continue. */
+        for (size_t i = 0; i < c->nhdrs; i++) {
+            const hdr_off *h = &c->hdrs[i];
+            if (h->name_len != 6 || strncasecmp(c->text.p + h->name_off, "expect", 6))
+                continue;
+            if (h->value_len != 12 || strncasecmp(c->text.p + h->value_off, "100-continue", 12))
+                return fail(c, 417, "unsupported expectation");
+            c->want_continue = (p->flags & F_CHUNKED) || p->content_length > 0;
+        }
     }
     return 0;
 }
@@ -259,6 +269,7 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 static int on_message_complete(llhttp_t *p)
 {
     http_conn *c = conn_of(p);
+    c->want_continue = false;   /* the body is here: no interim response needed */
     c->in_message = false;
     c->complete = true;
     /* CONNECT or Upgrade: we speak no other protocol, so this request is
@@ -417,6 +428,13 @@ void http_conn_done(http_conn *c)
     c->nhdrs = 0;
     if (!c->upgrade_done)
         llhttp_resume(&c->parser);
+}
+
+bool http_conn_want_continue(http_conn *c)
+{
+    bool w = c->want_continue;
+    c->want_continue = false;
+    return w;
 }
 
 bool http_conn_in_message(const http_conn *c)

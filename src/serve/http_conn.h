@@ -14,7 +14,7 @@
  * the parser copies what it keeps, so input bytes may be discarded once
  * consumed.
  *
- * Errors: HTTP_PARSE_ERROR with the status to answer (400, 413, 414, 431, 505)
+ * Errors: HTTP_PARSE_ERROR with the status to answer (400, 413, 414, 417, 431, 505)
  * from http_conn_error(); the connection must then be closed after that
  * response.  Running out of memory is reported as 503 and allocates nothing.
  */
@@ -81,6 +81,12 @@ http_next http_conn_parse(http_conn *c, const uint8_t *data, size_t len, size_t 
 
 /* Releases the current request's memory and lets parsing go on. */
 void http_conn_done(http_conn *c);
+
+/* True once when the request being received asked for "Expect:
+ * 100-continue" and its body has not arrived: the caller should send
+ * "HTTP/1.1 100 Continue" (an over-limit body is refused with 413 instead,
+ * before this is ever true). */
+bool http_conn_want_continue(http_conn *c);
 
 /* True while some bytes of a request have arrived but not all of it. */
 bool http_conn_in_message(const http_conn *c);

@@ -51,6 +51,7 @@ enum {
     IN_MAX = 64 * 1024,         /* unparsed (pipelined) bytes kept per connection */
     OUT_HIGH = 1024 * 1024,     /* stop parsing more requests while this much output waits */
     ACCEPT_BATCH = 64,
+    ACCEPT_PAUSE_MS = 100,      /* out of file descriptors: stop accepting this long */
     MAX_EVENTS = 256,
     SWEEP_MS = 100,             /* how often timeouts are checked */
 };
@@ -113,6 +114,7 @@ struct srv_listener {
     size_t in_flight;
     bool draining;
     uint64_t drain_deadline_ms;
+    uint64_t accept_paused_until;   /* 0: accepting */
     atomic_bool stop_requested;
     pthread_mutex_t mu;         /* guards the completion queue */
     done *q_head, *q_tail;
@@ -305,6 +307,11 @@ static bool conn_process(srv_listener *l, conn *c)
         if (r == HTTP_PARSE_MORE) {
             if (http_conn_in_message(c->http) && !c->msg_start_ms)
                 c->msg_start_ms = now_ms();
+            if (http_conn_want_continue(c->http)) {
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                if (!conn_queue(l, c, (const uint8_t *)cont, sizeof cont - 1))
+                    return false;
+            }
             if (!used)
                 break;      /* e.g. after an Upgrade: nothing more is parsed */
             continue;
@@ -404,13 +411,32 @@ static void conn_readable(srv_listener *l, conn *c)
     conn_settle(l, c);
 }
 
+/* Stops or resumes polling the listening sockets. */
+static void accept_pause(srv_listener *l, bool pause)
+{
+    l->accept_paused_until = pause ? now_ms() + ACCEPT_PAUSE_MS : 0;
+    for (size_t i = 0; i < l->nlports; i++) {
+        if (l->lports[i].fd < 0)
+            continue;
+        struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
+        epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e);
+    }
+}
+
 static void conn_accept(srv_listener *l, lport *lp)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(lp->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The pending connection stays in the backlog and the
+                 * level-triggered socket stays readable: without a pause we
+                 * would spin until a descriptor frees up. */
+                srv_log(SRV_LOG_WARN, "accept on port %u: %s; pausing accepts", lp->number, strerror(errno));
+                accept_pause(l, true);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
                 srv_log(SRV_LOG_WARN, "accept on port %u: %s", lp->number, strerror(errno));
+            }
             return;
         }
         atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
@@ -672,7 +698,7 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
             begin_shutdown(l);
         if (l->draining && (l->nconns == 0 || now_ms() >= l->drain_deadline_ms))
             break;
-        int timeout = l->nconns ? SWEEP_MS : (l->draining ? SWEEP_MS : -1);
+        int timeout = l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
         if (n < 0) {
             if (errno == EINTR)
@@ -715,6 +741,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
         if (now - last_sweep >= SWEEP_MS) {
             last_sweep = now;
             sweep(l, now);
+            if (l->accept_paused_until && now >= l->accept_paused_until)
+                accept_pause(l, false);
         }
     }
     if (l->in_flight)

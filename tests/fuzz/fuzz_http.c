@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memmove(pending, pending + used, npending - used);
             npending -= used;
             progressed |= used > 0;
+            (void)http_conn_want_continue(c);
             if (r == HTTP_PARSE_REQUEST) {
                 check_request(&req);
                 size_t len;
@@ -73,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (r == HTTP_PARSE_ERROR) {
                 int st = http_conn_error(c, NULL);
-                if (st != 400 && st != 413 && st != 414 && st != 431 && st != 503 && st != 505)
+                if (st != 400 && st != 413 && st != 414 && st != 417 && st != 431 && st != 503 && st != 505)
                     abort();
                 npending = 0;
                 off = size;

@@ -213,6 +213,21 @@ def t_chunked_upload(srv):
     c.close()
 
 
+def t_expect_continue(srv):
+    c = Client(srv.port)
+    c.send(req_bytes("/hello", "Expect: 100-continue\r\nContent-Length: 5\r\n", "POST"))
+    st, _, _ = c.response(head=True)
+    assert st == 100, st
+    c.send(b"abcde")
+    st, _, body = c.response()
+    assert st == 200 and body == b"abcde"
+    # too large: refused before the body is sent
+    c.send(req_bytes("/hello", "Expect: 100-continue\r\nContent-Length: 5000000\r\n", "POST"))
+    st, h, _ = c.response()
+    assert st == 413 and h["connection"] == "close"
+    c.close()
+
+
 def t_not_found(srv):
     c = Client(srv.port)
     for p in ["/", "/helloX", "/x/hello", "/fnord"]:
@@ -426,6 +441,12 @@ def t_curl(srv):
     out = subprocess.run([curl, "-sS", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + path,
                           url + "/hello"], capture_output=True, timeout=20)
     assert out.returncode == 0 and out.stdout == data, out.stderr
+    data = os.urandom(900000)
+    with open(path, "wb") as f:
+        f.write(data)
+    out = subprocess.run([curl, "-sS", "-H", "Expect: 100-continue", "--expect100-timeout", "30",
+                          "--data-binary", "@" + path, url + "/hello"], capture_output=True, timeout=20)
+    assert out.returncode == 0 and out.stdout == data, out.stderr
     out = subprocess.run([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", url + "/nothing"],
                          capture_output=True, timeout=20)
     assert out.stdout == b"404"
@@ -456,7 +477,8 @@ def main():
     srv = Server(argv, tmp)
     try:
         for name, fn in [("keep_alive", t_keep_alive), ("pipelining", t_pipelining),
-                         ("chunked_upload", t_chunked_upload), ("not_found", t_not_found),
+                         ("chunked_upload", t_chunked_upload), ("expect_continue", t_expect_continue),
+                         ("not_found", t_not_found),
                          ("malformed_400", t_malformed_400), ("limits_413_414_431_505", t_limits),
                          ("early_disconnect", t_early_disconnect), ("concurrent", t_concurrent),
                          ("slow_client_408", t_slow_client), ("idle_timeout", t_idle_timeout),

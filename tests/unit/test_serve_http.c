@@ -257,3 +257,24 @@ Test(serve_http, response_build)
     cr_assert_str_eq(http_status_reason(431), "Request Header Fields Too Large");
     cr_assert_str_eq(http_status_reason(799), "Unknown");
 }
+
+Test(serve_http, expect_continue)
+{
+    http_conn *c = new_conn();
+    http_request r;
+    size_t used;
+    const char *head = "POST /u HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+    cr_assert_eq(http_conn_parse(c, (const uint8_t *)head, strlen(head), &used, &r), HTTP_PARSE_MORE);
+    cr_assert(http_conn_want_continue(c));
+    cr_assert_not(http_conn_want_continue(c));     /* only once */
+    cr_assert_eq(http_conn_parse(c, (const uint8_t *)"abc", 3, &used, &r), HTTP_PARSE_REQUEST);
+    cr_assert_eq(r.body_len, 3);
+    http_conn_free(c);
+    /* body already there: no interim response */
+    c = new_conn();
+    one(c, "POST /u HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", &r);
+    cr_assert_not(http_conn_want_continue(c));
+    http_conn_free(c);
+    const char *odd = "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n";
+    bad(NULL, odd, strlen(odd), 417);
+}
