@@ -254,3 +254,67 @@ Test(jail, direct_resolver_edge_cases)
     cr_assert_eq(wasi_jail_check_link_target("", "l"), E_NOENT);
     outside_intact();
 }
+
+/* Random paths over a planted tree: no descriptor either resolver returns
+ * may lie outside the sandbox (checked through /proc/self/fd), and both
+ * resolvers must give the same answer. */
+static bool fd_inside(int fd, const char *real_root)
+{
+    char pp[64], tgt[4096];
+    snprintf(pp, sizeof pp, "/proc/self/fd/%d", fd);
+    ssize_t k = readlink(pp, tgt, sizeof tgt - 1);
+    cr_assert_gt(k, 0);
+    tgt[k] = '\0';
+    size_t rl = strlen(real_root);
+    return strncmp(tgt, real_root, rl) == 0 && (tgt[rl] == '\0' || tgt[rl] == '/');
+}
+
+Test(jail, random_paths_agree_and_stay_inside)
+{
+    static const char *const comps[] = {"..", ".", "a", "up", "etc", "l1", "", "loop", "in", "f",
+                                        "out", "dang", "c0", "missing"};
+    plant();
+    char real_root[4096];
+    cr_assert_not_null(realpath(fk_root, real_root));
+    int root = open(fk_root, O_RDONLY | O_DIRECTORY);
+    cr_assert_geq(root, 0);
+    unsigned seed = 12345;
+    int opened = 0;
+    for (int it = 0; it < 20000; it++) {
+        char path[256] = "";
+        seed = seed * 1103515245u + 12345u;
+        int n = 1 + (int)((seed >> 16) % 6);
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            if (k)
+                strcat(path, (seed >> 8) % 5 ? "/" : "//");
+            strcat(path, comps[(seed >> 16) % (sizeof comps / sizeof comps[0])]);
+        }
+        seed = seed * 1103515245u + 12345u;
+        if ((seed >> 16) % 7 == 0)
+            strcat(path, "/");
+        int flags = ((seed >> 20) & 1 ? O_NOFOLLOW : 0) | ((seed >> 21) % 3 == 0 ? O_PATH : O_RDONLY);
+        uint32_t rc[2];
+        for (int m = 0; m < 2; m++) {
+            int fd;
+            wasi_jail_force_walk = m;
+            rc[m] = wasi_jail_open(root, path, flags, 0, &fd);
+            if (rc[m] == 0) {
+                cr_assert(fd_inside(fd, real_root), "'%s' (mode %d) left the sandbox", path, m);
+                close(fd);
+                opened++;
+            }
+        }
+        cr_assert_eq(rc[0], rc[1], "'%s' flags %#x: openat2 says %u, the walk %u", path, flags, rc[0], rc[1]);
+        int parent;
+        const char *name;
+        if (wasi_jail_parent(root, path, &parent, &name) == 0) {
+            cr_assert(fd_inside(parent, real_root), "parent of '%s' left the sandbox", path);
+            close(parent);
+        }
+    }
+    wasi_jail_force_walk = 0;
+    close(root);
+    cr_assert_gt(opened, 1000, "the generator should also produce paths that resolve");
+    outside_intact();
+}
