@@ -18,7 +18,8 @@ typedef struct wb {
 static inline void wb_bytes(wb *x, const void *p, size_t n)
 {
     cr_assert(x->n + n <= sizeof x->b);
-    memcpy(x->b + x->n, p, n);
+    if (n)
+        memcpy(x->b + x->n, p, n);
     x->n += n;
 }
 
