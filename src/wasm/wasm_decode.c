@@ -406,7 +406,8 @@ static bool elem_funcidxs(dec *d, wasm_elem *e)
 /* Element items given as expressions (encodings 4-7). */
 static bool elem_exprs(dec *d, wasm_elem *e)
 {
-    if (!count(d, &e->count, 2))
+    /* An expression can be a lone `end` (invalid, but not malformed). */
+    if (!count(d, &e->count, 1))
         return false;
     wasm_constexpr *items = alloc(d, e->count, sizeof *items);
     if (!items)
