@@ -110,7 +110,8 @@ static uint32_t jail_walk(int root, const char *path, int flags, mode_t mode, in
     char comp[NAME_MAX + 1];
     int stack[JAIL_MAX_DEPTH];
     int depth = 0, nlinks = 0;
-    bool follow_final = !(flags & O_NOFOLLOW);
+    /* O_CREAT | O_EXCL never follows a final link (POSIX): it fails EEXIST. */
+    bool follow_final = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
     int final_flags = flags | O_NOFOLLOW | O_CLOEXEC;
     uint32_t rc;
 

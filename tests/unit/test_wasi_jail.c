@@ -99,6 +99,7 @@ Test(jail, open_escapes)
         cr_assert_eq(fk_open("dang", 1, R_RW, 1, &fd), E_NOTCAPABLE, "mode %d", mode_);
         cr_assert_eq(fk_open("up/created", 1, R_RW, 1, &fd), E_NOTCAPABLE);
         cr_assert_eq(fk_open("../created", 1 | 4, R_RW, 1, &fd), E_NOTCAPABLE);
+        cr_assert_eq(fk_open("dang", 1 | 4, R_RW, 1, &fd), E_EXIST, "O_EXCL does not follow, mode %d", mode_);
 
         /* what stays inside works, including ".." that does not climb out */
         cr_assert_eq(open_r("f", 1), E_OK, "mode %d", mode_);
