@@ -50,6 +50,11 @@ void wasi_ctx_free(wasi_ctx *ctx);
 /* Output captured for a memory-backed stdout/stderr (fd 1 or 2). */
 const uint8_t *wasi_ctx_output(const wasi_ctx *ctx, int fd, size_t *len, bool *truncated);
 
+/* A guest may not sleep past `monotonic_ns` (CLOCK_MONOTONIC nanoseconds;
+ * 0 = no deadline): poll_oneoff wakes up then and ends the guest call with
+ * a WEDGE_TRAP_TIMEOUT trap.  For `wedge serve`'s request deadlines. */
+void wasi_ctx_set_deadline(wasi_ctx *ctx, uint64_t monotonic_ns);
+
 /* Import resolver for rt_instantiate: resolves wasi_snapshot_preview1.*;
  * `ud` is ignored (the context comes from the instance's host pointer). */
 bool wasi_resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);

@@ -213,6 +213,11 @@ const uint8_t *wasi_ctx_output(const wasi_ctx *ctx, int fd, size_t *len, bool *t
     return ctx->out[fd].data;
 }
 
+void wasi_ctx_set_deadline(wasi_ctx *ctx, uint64_t monotonic_ns)
+{
+    ctx->deadline_ns = monotonic_ns;
+}
+
 wasi_fd_entry *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
 {
     if (!ctx || fd >= ctx->nfds || ctx->fds[fd].kind == WASI_FD_FREE)

@@ -115,6 +115,8 @@ struct wasi_ctx {
     size_t in_len, in_pos;
     wasi_out_buf out[3];     /* memory-backed fd 1 and 2 (index = original fd) */
 
+    uint64_t deadline_ns;    /* CLOCK_MONOTONIC; 0 = none (poll_oneoff traps there) */
+
     wasi_fd_entry *fds;
     uint32_t nfds;           /* allocated slots */
 };

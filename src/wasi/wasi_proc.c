@@ -222,6 +222,10 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
         }
     }
 
+    /* The sandbox's own deadline bounds every sleep. */
+    uint64_t hard = ctx && ctx->deadline_ns ? ctx->deadline_ns : UINT64_MAX;
+    uint64_t wake = deadline < hard ? deadline : hard;
+
     struct pollfd *pfd = NULL;
     if (npoll) {
         pfd = calloc(npoll, sizeof *pfd);
@@ -265,8 +269,8 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
 
         uint64_t now = now_ns(CLOCK_MONOTONIC);
         struct timespec ts = {0, 0}, *tsp = NULL;
-        if (!immediate && deadline != UINT64_MAX) {
-            uint64_t rel = deadline > now ? deadline - now : 0;
+        if (!immediate && wake != UINT64_MAX) {
+            uint64_t rel = wake > now ? wake - now : 0;
             ts.tv_sec = (time_t)(rel / 1000000000u);
             ts.tv_nsec = (long)(rel % 1000000000u);
             tsp = &ts;
@@ -325,6 +329,10 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
         }
         if (n > 0)
             break;
+        if (now >= hard) {
+            free(pfd);
+            rt_trap(WEDGE_TRAP_TIMEOUT);
+        }
     }
     free(pfd);
     wasi_put_u32(inst, nevents, n);

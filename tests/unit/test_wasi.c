@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include "runtime/rt_guest.h"
+
 TestSuite(wasi, .init = fk_setup, .fini = fk_teardown);
 
 /* ---- args / environ ---------------------------------------------------------- */
@@ -532,4 +534,42 @@ Test(wasi, sledge_names_use_the_current_instance)
     cr_assert_eq(sledge_abi__wasi_snapshot_preview1_args_sizes_get(pc, ps), E_OK);
     cr_assert_eq(rd32(pc), 3);
     sledge_abi__current_wasm_module_instance = NULL;
+}
+
+/* ---- calls that end the guest call ------------------------------------------------- */
+
+Test(wasi, proc_exit_unwinds_with_the_code)
+{
+    rt_trap_scope sc;
+    if (RT_TRAP_SCOPE_TRY(&sc))
+        wasi_proc_exit(fk_inst, 42);
+    rt_trap_scope_leave(&sc);
+    cr_assert_eq(sc.trap, WEDGE_TRAP_EXIT);
+    cr_assert_eq(sc.exit_code, 42);
+}
+
+Test(wasi, sleep_past_the_deadline_traps)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    wasi_ctx_set_deadline(fk_ctx, t0 + 30000000);    /* 30 ms from now */
+
+    uint8_t sub[48] = {0};
+    uint64_t timeout = 10000000;                      /* 10 ms: before the deadline, fine */
+    memcpy(sub + 24, &timeout, 8);
+    uint32_t in = gput(sub, 48), out = galloc(32), n = galloc(4);
+    cr_assert_eq(wasi_poll_oneoff(fk_inst, in, out, 1, n), E_OK);
+
+    timeout = 5000000000ull;                          /* 5 s: cut at the deadline */
+    memcpy(G(in) + 24, &timeout, 8);
+    rt_trap_scope sc;
+    if (RT_TRAP_SCOPE_TRY(&sc))
+        wasi_poll_oneoff(fk_inst, in, out, 1, n);
+    rt_trap_scope_leave(&sc);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t t1 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    cr_assert_eq(sc.trap, WEDGE_TRAP_TIMEOUT);
+    cr_assert_geq(t1 - t0, 30000000u);
+    cr_assert_lt(t1 - t0, 2000000000u);
 }
