@@ -138,6 +138,13 @@ static int close_value(http_conn *c)
     if (!c->value_open)
         return 0;
     c->value_open = false;
+    /* Trailing whitespace is not part of a field value (RFC 9110 §5.5);
+     * the value is last in text, so trimming is shortening. */
+    hdr_off *h = &c->hdrs[c->nhdrs - 1];
+    while (h->value_len && (c->text.p[c->text.len - 1] == ' ' || c->text.p[c->text.len - 1] == '\t')) {
+        h->value_len--;
+        c->text.len--;
+    }
     int st = buf_append(&c->text, "", 1, text_limit(c), 431);
     return st ? fail(c, st, st == 431 ? "headers too large" : "out of memory") : 0;
 }
@@ -192,6 +199,8 @@ static bool is_tchar(unsigned char ch)
 static int on_header_field_complete(llhttp_t *p)
 {
     http_conn *c = conn_of(p);
+    if (!c->nhdrs)
+        return fail(c, 400, "empty header name");
     hdr_off *h = &c->hdrs[c->nhdrs - 1];
     /* llhttp lets some odd names through; a name is a token or the request is bad. */
     if (h->name_len == 0)
@@ -213,6 +222,8 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
     http_conn *c = conn_of(p);
+    if (!c->nhdrs)
+        return fail(c, 400, "header value without a name");
     int rc = count_header_bytes(c, n);
     if (rc)
         return rc;

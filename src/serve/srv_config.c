@@ -93,13 +93,14 @@ static bool oom(ctx *x)
     return srv_fail(x->err, "%s: out of memory", x->label);
 }
 
-/* Over-long key paths are cut; they only ever appear in messages. */
+/* Key paths only ever appear in one-line messages: over-long ones are cut
+ * and control characters (a key may hold "\n") become '?'. */
 static void put_key(char *out, const char *a, const char *b, const char *c)
 {
     size_t n = 0;
     for (const char *parts[3] = { a, b, c }, **p = parts; p < parts + 3; p++)
         for (const char *s = *p; *s && n < KEYPATH_MAX - 1; s++)
-            out[n++] = *s;
+            out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
     out[n] = '\0';
 }
 

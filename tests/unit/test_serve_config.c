@@ -140,6 +140,7 @@ Test(serve_config, refusals_top_level)
 Test(serve_config, refusals_module)
 {
     refuse(MOD(",\"colour\":1"), "key \"[0].colour\": unknown key");
+    refuse(MOD(",\"a\\nb\":1"), "key \"[0].a?b\": unknown key");     /* still one line */
     refuse(MOD(",\"port\":10011"), "key \"[0].port\": duplicate key");
     refuse("[{\"path\":\"fib.so\",\"port\":1,\"relative-deadline-us\":1}]", "key \"[0].name\": missing");
     refuse("[{\"name\":\"a\",\"port\":1,\"relative-deadline-us\":1}]", "key \"[0].path\": missing");
