@@ -167,7 +167,10 @@ typedef struct wasm_module {
 } wasm_module;
 
 /* Decode a binary module.  Checks the binary format only (malformed ->
- * err->malformed = true).  Returns NULL on error. */
+ * err->malformed = true), including the encoding of every instruction of
+ * every function body, so a later walk with wasm_reader_next() cannot fail
+ * on a decoded module (SIMD bodies excepted: wasm_validate() rejects them).
+ * Returns NULL on error. */
 WASM_WARN_UNUSED wasm_module *wasm_decode(const uint8_t *buf, size_t len, wasm_err *err);
 
 /* Validate a decoded module per the Wasm 2.0 validation rules.  SIMD is

@@ -641,6 +641,12 @@ static int section_rank(uint8_t id)
     return id <= 12 ? rank[id] : -1;
 }
 
+static void type_global_get(const wasm_module *m, wasm_constexpr *ce)
+{
+    if (ce->op == WASM_CE_GLOBAL_GET && ce->index < m->nglobals)
+        ce->type = m->globals[ce->index].type.valtype;
+}
+
 /* Join imports and definitions into the complete index spaces. */
 static bool build_index_spaces(dec *d)
 {
@@ -687,6 +693,17 @@ static bool build_index_spaces(dec *d)
         memcpy(m->mems + mi, d->def_mems, d->ndef_mems * sizeof *m->mems);
     if (d->ndef_globals)
         memcpy(m->globals + gi, d->def_globals, d->ndef_globals * sizeof *m->globals);
+    /* Now that global types are known, give global.get expressions their
+     * result type (out-of-range indices are left for the validator). */
+    for (uint32_t i = m->nimported_globals; i < m->nglobals; i++)
+        type_global_get(m, &m->globals[i].init);
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        type_global_get(m, &m->elems[i].offset);
+        for (uint32_t k = 0; k < m->elems[i].count; k++)
+            type_global_get(m, (wasm_constexpr *)&m->elems[i].items[k]);
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++)
+        type_global_get(m, &m->datas[i].offset);
     return true;
 }
 

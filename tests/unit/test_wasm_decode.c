@@ -191,7 +191,8 @@ Test(wasm_decode, index_spaces_join_imports_and_definitions)
                1, 'm', 1, 't', 0x01, 0x6F, 0x01, 1, 5);    /* table externref 1..5 */
     WB_SECTION(&m, 3, 2, 0, 0);
     WB_SECTION(&m, 4, 1, 0x70, 0x00, 2);
-    WB_SECTION(&m, 6, 1, 0x7F, 0x01, 0x41, 0x7F, 0x0B);   /* (mut i32) = -1 */
+    WB_SECTION(&m, 6, 2, 0x7F, 0x01, 0x41, 0x7F, 0x0B,    /* (mut i32) = -1 */
+               0x7E, 0x00, 0x23, 0x00, 0x0B);              /* i64 = global.get 0 */
     WB_SECTION(&m, 10, 2, 2, 0, 0x0B, 4, 1, 1, 0x7D, 0x0B);
     wasm_err err;
     wasm_module *mod = decode(&m, &err);
@@ -210,7 +211,9 @@ Test(wasm_decode, index_spaces_join_imports_and_definitions)
     cr_expect(mod->tables[0].limits.has_max);
     cr_expect_eq(mod->tables[0].limits.max, 5);
     cr_expect_eq(mod->tables[1].elemtype, WASM_FUNCREF);
-    cr_expect_eq(mod->nglobals, 2);
+    cr_expect_eq(mod->nglobals, 3);
+    cr_expect_eq(mod->globals[2].init.op, WASM_CE_GLOBAL_GET);
+    cr_expect_eq(mod->globals[2].init.type, WASM_I64, "global.get gets the global's type");
     cr_expect_eq(mod->globals[0].type.valtype, WASM_I64);
     cr_expect(mod->globals[1].type.mut);
     cr_expect_eq(mod->globals[1].init.op, WASM_CE_I32);
