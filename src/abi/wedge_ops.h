@@ -210,16 +210,17 @@ WOP_INLINE double wop_f64_max(double a, double b)
 
 /* The rounding builtins are exact (libm or SSE4.1 round*); rint rounds
  * half to even under the default rounding mode, which Wasm code cannot
- * change. */
-WOP_INLINE float wop_f32_ceil(float a) { return __builtin_ceilf(a); }
-WOP_INLINE float wop_f32_floor(float a) { return __builtin_floorf(a); }
-WOP_INLINE float wop_f32_trunc(float a) { return __builtin_truncf(a); }
-WOP_INLINE float wop_f32_nearest(float a) { return __builtin_rintf(a); }
+ * change.  libm returns a signalling NaN unchanged, but Wasm wants an
+ * arithmetic (quiet) NaN, so NaNs take `a + a`, which quiets them. */
+WOP_INLINE float wop_f32_ceil(float a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_ceilf(a); }
+WOP_INLINE float wop_f32_floor(float a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_floorf(a); }
+WOP_INLINE float wop_f32_trunc(float a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_truncf(a); }
+WOP_INLINE float wop_f32_nearest(float a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_rintf(a); }
 WOP_INLINE float wop_f32_sqrt(float a) { return __builtin_sqrtf(a); }
-WOP_INLINE double wop_f64_ceil(double a) { return __builtin_ceil(a); }
-WOP_INLINE double wop_f64_floor(double a) { return __builtin_floor(a); }
-WOP_INLINE double wop_f64_trunc(double a) { return __builtin_trunc(a); }
-WOP_INLINE double wop_f64_nearest(double a) { return __builtin_rint(a); }
+WOP_INLINE double wop_f64_ceil(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_ceil(a); }
+WOP_INLINE double wop_f64_floor(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_floor(a); }
+WOP_INLINE double wop_f64_trunc(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_trunc(a); }
+WOP_INLINE double wop_f64_nearest(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_rint(a); }
 WOP_INLINE double wop_f64_sqrt(double a) { return __builtin_sqrt(a); }
 
 /* ---- float -> int --------------------------------------------------------

@@ -38,7 +38,7 @@ void cg_options_default(cg_options *o)
 /* The flags that keep Wasm semantics (see docs/architecture.md). */
 static const char *const cg_cflags[] = {
     "-fPIC", "-ffp-contract=off", "-fno-strict-aliasing", "-fwrapv", "-fno-math-errno",
-    "-fstack-clash-protection", "-fvisibility=hidden", "-std=gnu11", NULL,
+    "-fstack-clash-protection", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-std=gnu11", NULL,
 };
 
 static double now_s(void)
