@@ -41,7 +41,10 @@ def parse_args():
     ap.add_argument("--suite", default="/work/shared/wasm-spec-testsuite", help="directory of *.wast files")
     ap.add_argument("--work", default=None, help="where the converted .json/.wasm files go")
     ap.add_argument("--expected", default=None, help="expected-failure list (default: by --bounds)")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds per file before it counts as hung")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per runner process before it counts as hung")
+    ap.add_argument("--cmd-timeout", type=int, default=60, help="seconds per command before it counts as hung")
+    ap.add_argument("--max-reruns", type=int, default=20,
+                    help="times a file is run again without a command that crashed or hung")
     ap.add_argument("-O", dest="opt", type=int, default=None, help="cc optimisation level for modules")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every failure, listed or not")
     return ap.parse_args()
@@ -94,19 +97,15 @@ def describe_exit(rc):
     return "exited with status %d" % rc
 
 
-def run_file(args, name):
-    """Returns (name, passed, failed, skipped, failures{key: msg}, skip_reasons{reason: n})."""
-    failures, skips = {}, {}
-    jpath, err = convert(args, name)
-    if jpath is None:
-        failures["%s:0" % name] = "wast2json: " + err
-        return name, 0, 1, 0, failures, skips
-    with open(jpath) as f:
-        commands = json.load(f)["commands"]
-
-    cmd = [args.runner, "--bounds", args.bounds, "--verbose"]
+def run_once(args, jpath, skip):
+    """One runner process.  Returns (statuses, rc, timed_out, stderr tail):
+    statuses[i] is (kind, type, line, message) for command i, kind one of
+    ok / fail / skip / notrun, for as many commands as it reported on."""
+    cmd = [args.runner, "--bounds", args.bounds, "--verbose", "--cmd-timeout", str(args.cmd_timeout)]
     if args.opt is not None:
         cmd += ["-O", str(args.opt)]
+    for i in sorted(skip):
+        cmd += ["--skip-command", str(i)]
     cmd.append(jpath)
     timed_out = False
     try:
@@ -115,44 +114,86 @@ def run_file(args, name):
     except subprocess.TimeoutExpired as e:
         out, errout, rc = e.stdout or b"", e.stderr or b"", None
         timed_out = True
-    out = out.decode("utf-8", "replace")
-    errout = errout.decode("utf-8", "replace")
-
-    passed = failed = skipped = 0
-    done = 0                            # commands the runner reported on
-    summary = None
-    for line in out.splitlines():
-        m = SUMMARY_RE.match(line)
-        if m:
-            summary = m
+    statuses = []
+    summary = False
+    for line in out.decode("utf-8", "replace").splitlines():
+        if SUMMARY_RE.match(line):
+            summary = True
             continue
         m = STATUS_RE.match(line)
         if not m:
             continue
-        done += 1
         rest = m.group("rest")
         if rest == "ok":
-            passed += 1
+            kind = "ok"
         elif rest.startswith("skipped ("):
+            kind, rest = "skip", rest[len("skipped ("):-1]
+        elif rest.startswith("not run (--skip-command)"):
+            kind = "notrun"
+        else:
+            kind = "fail"
+        statuses.append((kind, m.group("type"), m.group("line"), rest))
+    tail = [l for l in errout.decode("utf-8", "replace").strip().splitlines() if l.strip()][-1:]
+    finished = summary and rc in (0, 1)
+    return statuses, rc, timed_out, (tail[0][:160] if tail else ""), finished
+
+
+def run_file(args, name):
+    """Returns (name, passed, failed, skipped, failures{key: msg}, skip_reasons{reason: n}).
+
+    A runner that crashes or hangs is run again without the command that
+    did it (at most --max-reruns times), so one bad command costs only
+    itself; past that limit every unreported command fails."""
+    failures, skips = {}, {}
+    jpath, err = convert(args, name)
+    if jpath is None:
+        failures["%s:0" % name] = "wast2json: " + err
+        return name, 0, 1, 0, failures, skips
+    with open(jpath) as f:
+        commands = json.load(f)["commands"]
+
+    final = {}                          # command index -> (kind, type, line, message)
+    skip = set()
+    for attempt in range(args.max_reruns + 1):
+        statuses, rc, timed_out, tail, finished = run_once(args, jpath, skip)
+        for i, st in enumerate(statuses):
+            if st[0] != "notrun":
+                final[i] = st
+        if finished:
+            break
+        # The command after the last reported one crashed; a command that
+        # timed out has already printed its own failure line.
+        if statuses and statuses[-1][3].startswith("timed out after") and rc == 3:
+            bad = len(statuses) - 1
+        else:
+            bad = len(statuses)
+            if bad >= len(commands):
+                break
+            why = "runner timed out after %ds" % args.timeout if timed_out else "runner " + describe_exit(rc)
+            if tail:
+                why += " (" + tail + ")"
+            c = commands[bad]
+            final[bad] = ("fail", c.get("type", "?"), str(c.get("line", 0)), why + " during this command")
+        skip.add(bad)
+        if attempt == args.max_reruns:
+            for i in range(bad + 1, len(commands)):
+                if i not in final:
+                    c = commands[i]
+                    final[i] = ("fail", c.get("type", "?"), str(c.get("line", 0)),
+                                "not run: the runner crashed or hung %d times in this file" % (attempt + 1))
+
+    passed = failed = skipped = 0
+    for i in range(len(commands)):
+        kind, ctype, line, msg = final.get(i, ("fail", commands[i].get("type", "?"),
+                                               str(commands[i].get("line", 0)), "never reported"))
+        if kind == "ok":
+            passed += 1
+        elif kind == "skip":
             skipped += 1
-            reason = rest[len("skipped ("):-1]
-            skips[reason] = skips.get(reason, 0) + 1
+            skips[msg] = skips.get(msg, 0) + 1
         else:
             failed += 1
-            failures.setdefault("%s:%s" % (name, m.group("line")), "%s: %s" % (m.group("type"), rest))
-
-    if summary is None or rc not in (0, 1):
-        # The runner died (or hung): every command it never reported on
-        # fails, the first one being the likely culprit.
-        why = "runner timed out after %ds" % args.timeout if timed_out else "runner " + describe_exit(rc)
-        tail = [l for l in errout.strip().splitlines() if l.strip()][-1:]
-        if tail:
-            why += " (" + tail[0][:160] + ")"
-        for i, c in enumerate(commands[done:]):
-            failed += 1
-            key = "%s:%d" % (name, c.get("line", 0))
-            failures.setdefault(key, "%s: %s %s" % (c.get("type", "?"), why,
-                                                    "during this command" if i == 0 else "before this command"))
+            failures.setdefault("%s:%s" % (name, line), "%s: %s" % (ctype, msg))
     return name, passed, failed, skipped, failures, skips
 
 

@@ -2,7 +2,8 @@
  * spec_runner.c — wedge-spec: run one wast2json script (FILE.json plus
  * its .wasm files) against the wedge compiler and runtime.
  *
- *   wedge-spec [--bounds guard|software|none] [-O N] [--quiet|--verbose] FILE.json
+ *   wedge-spec [--bounds guard|software|none] [-O N] [--quiet|--verbose]
+ *              [--cmd-timeout S] [--skip-command I]... FILE.json
  *
  * Every command runs in order.  A failure prints one line
  *   FILE.wast:LINE: <command type>: <what went wrong>
@@ -13,7 +14,14 @@
  * to tell which commands a crashed runner never reached.
  * --quiet prints only the summary.
  *
- * Exit status: 0 all passed (skips allowed), 1 some failed, 2 could not run.
+ * --cmd-timeout S ends the run when one command takes longer than S
+ * seconds (after printing its failure line; exit status 3): there is no
+ * safe way to stop guest code and carry on.  --skip-command I (repeatable,
+ * 0-based) does not run command I and reports it as "not run": the driver
+ * re-runs a file that crashed or hung without the command that did it.
+ *
+ * Exit status: 0 all passed (skips allowed), 1 some failed, 2 could not
+ * run, 3 a command timed out.
  *
  * Every module gets its own instance, and every instance stays alive until
  * the file ends: later modules may import from registered ones, and a
@@ -23,15 +31,18 @@
 #include "spec.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compile/compile.h"
 #include "wasm/wasm.h"
 
 #define SPEC_MAX_VALUES 64      /* params / results of one call */
+#define SPEC_MAX_SKIPS 256      /* --skip-command entries */
 
 enum { OUT_PASS, OUT_FAIL, OUT_SKIP };
 
@@ -60,7 +71,23 @@ typedef struct runner {
     wedge_instance *current;    /* the last module defined (NULL if it failed) */
 
     int passed, failed, skipped;
+    unsigned cmd_timeout;       /* seconds per command, 0 = none */
+    long skips[SPEC_MAX_SKIPS]; /* command indices not to run */
+    size_t nskips;
 } runner;
+
+/* The failure line to print if the current command times out, written
+ * before the command starts so the SIGALRM handler only has to write(). */
+static char timeout_line[512];
+static size_t timeout_line_len;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    ssize_t w = write(STDOUT_FILENO, timeout_line, timeout_line_len);
+    (void)w;
+    _exit(3);
+}
 
 /* ---- reporting ------------------------------------------------------------ */
 
@@ -752,7 +779,8 @@ static int run_command(runner *r, const cJSON *cmd, const char *type, char *why,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: wedge-spec [--bounds guard|software|none] [-O N] [--quiet|--verbose] FILE.json\n");
+    fprintf(stderr, "usage: wedge-spec [--bounds guard|software|none] [-O N] [--quiet|--verbose]\n"
+                    "                  [--cmd-timeout S] [--skip-command I]... FILE.json\n");
     exit(2);
 }
 
@@ -783,6 +811,12 @@ int main(int argc, char **argv)
                 usage();
         } else if (strcmp(a, "-O") == 0 && i + 1 < argc) {
             r.opt_level = atoi(argv[++i]);
+        } else if (strcmp(a, "--cmd-timeout") == 0 && i + 1 < argc) {
+            r.cmd_timeout = (unsigned)atoi(argv[++i]);
+        } else if (strcmp(a, "--skip-command") == 0 && i + 1 < argc) {
+            if (r.nskips == SPEC_MAX_SKIPS)
+                usage();
+            r.skips[r.nskips++] = atol(argv[++i]);
         } else if (strcmp(a, "--quiet") == 0) {
             r.quiet = true;
         } else if (strcmp(a, "--verbose") == 0) {
@@ -848,7 +882,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (r.cmd_timeout > 0)
+        signal(SIGALRM, on_alarm);
     const cJSON *cmd;
+    long index = 0;
     cJSON_ArrayForEach(cmd, cJSON_GetObjectItemCaseSensitive(root, "commands"))
     {
         const cJSON *jt = cJSON_GetObjectItemCaseSensitive(cmd, "type");
@@ -856,7 +893,24 @@ int main(int argc, char **argv)
         const char *type = cJSON_IsString(jt) ? jt->valuestring : "?";
         int line = cJSON_IsNumber(jl) ? jl->valueint : 0;
         why[0] = '\0';
+        bool skip = false;
+        for (size_t k = 0; k < r.nskips; k++)
+            skip |= r.skips[k] == index;
+        index++;
+        if (skip) {
+            /* The driver already counted it (it crashed or hung before). */
+            if (strcmp(type, "module") == 0)
+                r.current = NULL;
+            printf("%s:%d: %s: not run (--skip-command)\n", r.wast, line, type);
+            fflush(stdout);
+            continue;
+        }
+        int n = snprintf(timeout_line, sizeof timeout_line, "%s:%d: %s: timed out after %u s\n", r.wast, line,
+                         type, r.cmd_timeout);
+        timeout_line_len = n < 0 ? 0 : (size_t)n < sizeof timeout_line ? (size_t)n : sizeof timeout_line - 1;
+        alarm(r.cmd_timeout);
         int out = run_command(&r, cmd, type, why, sizeof why);
+        alarm(0);
         if (out == OUT_FAIL && why[0] == '\0')
             snprintf(why, sizeof why, "failed");
         report(&r, out, line, type, why);
