@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 typedef struct item {
@@ -53,7 +54,7 @@ static long query_int(const char *q, size_t len, const char *name)
     return -1;
 }
 
-static void answer(srv_stub *st, const srv_request *req)
+static void answer(srv_stub *stub, const srv_request *req)
 {
     const http_request *h = req->http;
     long delay = query_int(h->query, h->query_len, "wedge_stub_delay_ms");
@@ -65,20 +66,29 @@ static void answer(srv_stub *st, const srv_request *req)
     }
     const srv_route *r = req->route;
     if (!ends_with(r->path, ".txt")) {
-        srv_complete(st->l, req, 503, "text/plain", NULL, 0, not_wired, sizeof not_wired - 1);
+        srv_complete(stub->l, req, 503, "text/plain", NULL, 0, not_wired, sizeof not_wired - 1);
         return;
     }
     if (h->body_len) {
-        srv_complete(st->l, req, 200, r->content_type, NULL, 0, h->body, h->body_len);
+        srv_complete(stub->l, req, 200, r->content_type, NULL, 0, h->body, h->body_len);
         return;
     }
+    /* Sized by fstat, read whole: these are small test files. */
     FILE *f = fopen(r->path, "rb");
-    char *buf = f ? malloc(STUB_MAX_FILE) : NULL;
-    size_t n = buf ? fread(buf, 1, STUB_MAX_FILE, f) : 0;
-    if (buf && !ferror(f))
-        srv_complete(st->l, req, 200, r->content_type, NULL, 0, buf, n);
+    struct stat sb;
+    char *buf = NULL;
+    size_t n = 0;
+    bool ok = f && fstat(fileno(f), &sb) == 0 && sb.st_size >= 0 && sb.st_size <= STUB_MAX_FILE;
+    if (ok && (buf = malloc((size_t)sb.st_size + 1))) {
+        n = fread(buf, 1, (size_t)sb.st_size, f);
+        ok = !ferror(f);
+    } else {
+        ok = false;
+    }
+    if (ok)
+        srv_complete(stub->l, req, 200, r->content_type, NULL, 0, buf, n);
     else
-        srv_complete(st->l, req, 500, "text/plain", NULL, 0, "cannot read the route's file\n", 29);
+        srv_complete(stub->l, req, 500, "text/plain", NULL, 0, "cannot read the route's file\n", 29);
     free(buf);
     if (f)
         fclose(f);
