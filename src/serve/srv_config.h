@@ -107,6 +107,7 @@ typedef struct srv_settings {
     uint32_t grace_ms;
     uint32_t max_connections;
     http_limits limits;
+    const char *access_log;     /* JSON-lines request log: a file, "-" for stderr, NULL for none */
     const char *config_file;    /* the positional argument (points into argv) */
     bool help;                  /* --help was given: print usage, nothing else is checked */
 } srv_settings;

@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "srv_access.h"
 #include "srv_log.h"
 
 enum {
@@ -115,6 +116,7 @@ struct srv_listener {
     bool draining;
     uint64_t drain_deadline_ms;
     uint64_t accept_paused_until;   /* 0: accepting */
+    FILE *access;               /* JSON-lines request log, or NULL */
     atomic_bool stop_requested;
     pthread_mutex_t mu;         /* guards the completion queue */
     done *q_head, *q_tail;
@@ -222,15 +224,32 @@ static bool conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n)
     return true;
 }
 
-/* Serialises and queues a response made on this thread (404, errors,
- * metrics).  `keep_alive` false makes the connection close after it. */
-static bool conn_respond(srv_listener *l, conn *c, int status, const char *ctype,
-                         const char *body, size_t body_len, bool keep_alive, bool head)
+static void access_log(srv_listener *l, conn *c, const http_request *hr, const srv_route *route,
+                       int status, size_t bytes, uint64_t arrival_ns)
 {
-    keep_alive = keep_alive && !l->draining;
+    if (!l->access)
+        return;
+    srv_access_entry e = {
+        .port = c->lp->number, .route = route ? route->name : NULL, .status = status, .bytes = bytes,
+        .method = hr ? hr->method : NULL, .target = hr ? hr->target : NULL,
+        .target_len = hr ? hr->target_len : 0,
+        .latency_us = arrival_ns ? (now_ns() - arrival_ns) / 1000u : 0,
+    };
+    srv_access_write(l->access, &e);
+}
+
+/* Serialises and queues a response made on this thread (404, errors,
+ * metrics) to request `hr` (NULL when none could be parsed), closing the
+ * connection after it unless the client and we both keep it alive. */
+static bool conn_respond(srv_listener *l, conn *c, const http_request *hr, int status, const char *ctype,
+                         const char *body, size_t body_len)
+{
+    bool keep_alive = hr && hr->keep_alive && !l->draining;
+    bool head = hr && hr->head;
     size_t n;
     uint8_t *r = http_response_build(status, ctype, NULL, 0, body, body_len, keep_alive, head, &n);
     count_status(l, status);
+    access_log(l, c, hr, NULL, status, r ? n : 0, 0);
     if (!keep_alive)
         c->close_after = true;
     if (!r) {
@@ -267,7 +286,7 @@ static bool conn_flush(srv_listener *l, conn *c)
 static void admin_request(srv_listener *l, conn *c, const http_request *r)
 {
     if (r->path_len != 8 || memcmp(r->path, "/metrics", 8)) {
-        conn_respond(l, c, 404, "text/plain", "not found\n", 10, r->keep_alive, r->head);
+        conn_respond(l, c, r, 404, "text/plain", "not found\n", 10);
         return;
     }
     char body[1024];
@@ -289,7 +308,7 @@ static void admin_request(srv_listener *l, conn *c, const http_request *r)
                      (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
                      (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],
                      l->nconns, l->in_flight);
-    conn_respond(l, c, 200, "text/plain; version=0.0.4", body, n > 0 ? (size_t)n : 0, r->keep_alive, r->head);
+    conn_respond(l, c, r, 200, "text/plain; version=0.0.4", body, n > 0 ? (size_t)n : 0);
 }
 
 /* Parses and answers or dispatches as many buffered requests as allowed.
@@ -322,7 +341,7 @@ static bool conn_process(srv_listener *l, conn *c)
             char body[128];
             int n = snprintf(body, sizeof body, "%s\n", why);
             c->in_len = 0;      /* nothing after a bad request can be trusted */
-            return conn_respond(l, c, status, "text/plain", body, (size_t)n, false, false);
+            return conn_respond(l, c, NULL, status, "text/plain", body, (size_t)n);
         }
         /* a complete request */
         c->msg_start_ms = 0;
@@ -335,7 +354,7 @@ static bool conn_process(srv_listener *l, conn *c)
         }
         const srv_route *route = srv_route_match(c->lp->port, hr->path, hr->path_len);
         if (!route) {
-            bool ok = conn_respond(l, c, 404, "text/plain", "no route\n", 9, hr->keep_alive, hr->head);
+            bool ok = conn_respond(l, c, hr, 404, "text/plain", "no route\n", 9);
             http_conn_done(c->http);
             if (!ok)
                 return false;
@@ -546,6 +565,7 @@ static void take_completions(srv_listener *l)
             continue;
         }
         bool keep_alive = d->keep_alive;
+        access_log(l, c, c->req.http, c->req.route, d->status, d->len, c->req.arrival_ns);
         bool ok = conn_queue(l, c, d->bytes, d->len);
         done_free(d);
         if (ok) {
@@ -581,7 +601,7 @@ static void sweep(srv_listener *l, uint64_t now)
         if (c->msg_start_ms || c->in_len) {
             if (c->msg_start_ms && now - c->msg_start_ms > l->s.request_timeout_ms) {
                 c->in_len = 0;
-                conn_respond(l, c, 408, "text/plain", "request timeout\n", 16, false, false);
+                conn_respond(l, c, NULL, 408, "text/plain", "request timeout\n", 16);
                 conn_settle(l, c);
             }
             continue;
@@ -658,6 +678,14 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     l->nfree = l->nslots;
     for (size_t i = 0; i < l->nlports; i++)
         l->lports[i].fd = -1;
+    if (settings->access_log) {
+        bool is_stderr = !strcmp(settings->access_log, "-");
+        l->access = is_stderr ? stderr : fopen(settings->access_log, "ae");
+        if (!l->access) {
+            srv_fail(err, "serve: --access-log %s: %s", settings->access_log, strerror(errno));
+            goto fail;
+        }
+    }
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (l->ep < 0 || l->wake_fd < 0) {
@@ -699,6 +727,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
         if (l->draining && (l->nconns == 0 || now_ms() >= l->drain_deadline_ms))
             break;
         int timeout = l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
+        if (timeout < 0 && l->access)
+            fflush(l->access);      /* about to sleep with no timer: do not sit on log lines */
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
         if (n < 0) {
             if (errno == EINTR)
@@ -741,10 +771,14 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
         if (now - last_sweep >= SWEEP_MS) {
             last_sweep = now;
             sweep(l, now);
+            if (l->access)
+                fflush(l->access);
             if (l->accept_paused_until && now >= l->accept_paused_until)
                 accept_pause(l, false);
         }
     }
+    if (l->access)
+        fflush(l->access);
     if (l->in_flight)
         srv_log(SRV_LOG_WARN, "grace period over with %zu request(s) still in flight", l->in_flight);
     return true;
@@ -783,6 +817,10 @@ void srv_listener_free(srv_listener *l)
         close(l->ep);
     if (l->wake_fd >= 0)
         close(l->wake_fd);
+    if (l->access && l->access != stderr)
+        fclose(l->access);
+    else if (l->access)
+        fflush(l->access);
     pthread_mutex_destroy(&l->mu);
     free(l->lports);
     free(l->slots);

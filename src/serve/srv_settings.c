@@ -23,6 +23,7 @@ const char srv_usage[] =
     "  --admin-port N         serve GET /metrics on this port (default: off)\n"
     "  --log-level L          error|warn|info|debug (default info)\n"
     "  --host ADDR            IPv4 address to listen on (default 0.0.0.0)\n"
+    "  --access-log FILE      one JSON line per request (- for stderr; default: none)\n"
     "  --idle-timeout-ms N    close keep-alive connections idle this long (default 30000)\n"
     "  --request-timeout-ms N a request must arrive within this time (default 10000)\n"
     "  --grace-ms N           on SIGTERM, wait this long for in-flight requests (default 10000)\n"
@@ -187,7 +188,8 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
         for (size_t k = 0; k < sizeof int_flags / sizeof int_flags[0]; k++)
             if (!strcmp(name, int_flags[k].name))
                 takes_value = true;
-        if (!strcmp(name, "--scheduler") || !strcmp(name, "--log-level") || !strcmp(name, "--host"))
+        if (!strcmp(name, "--scheduler") || !strcmp(name, "--log-level") || !strcmp(name, "--host") ||
+            !strcmp(name, "--access-log"))
             takes_value = true;
         if (!takes_value)
             return srv_fail(err, "serve: unknown option %s (see wedge serve --help)", name);
@@ -202,6 +204,10 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
         } else if (!strcmp(name, "--log-level")) {
             if (!parse_level(val, &s->log_level))
                 return srv_fail(err, "serve: --log-level %s: must be error, warn, info or debug", val);
+        } else if (!strcmp(name, "--access-log")) {
+            if (!*val)
+                return srv_fail(err, "serve: --access-log needs a file name (or -)");
+            s->access_log = val;
         } else if (!strcmp(name, "--host")) {
             if (!*val)
                 return srv_fail(err, "serve: --host needs an address");

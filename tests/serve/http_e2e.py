@@ -8,6 +8,7 @@ free loopback ports and talks to it.  Until the sandbox layer exists the
 server's stand-in handler answers: `.txt` routes serve their file (or echo a
 request body), other routes 503.  Python 3 standard library only.
 """
+import json
 import os
 import random
 import shutil
@@ -111,7 +112,8 @@ class Server:
         self.log = open(os.path.join(tmp, "server.log"), "w+")
         self.proc = subprocess.Popen(argv + ["--host", HOST, "--admin-port", str(self.admin),
                                              "--request-timeout-ms", "1000", "--idle-timeout-ms", "1500",
-                                             "--grace-ms", "3000", cfg],
+                                             "--grace-ms", "3000",
+                                             "--access-log", os.path.join(tmp, "access.jsonl"), cfg],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while True:
@@ -424,6 +426,23 @@ def t_metrics(srv):
     c.close()
 
 
+def t_access_log(srv):
+    c = Client(srv.port)
+    assert c.request("GET", '/hello?q="x"\\')[0] == 200
+    assert c.request("GET", "/fnord")[0] == 404
+    c.close()
+    time.sleep(0.5)     # the log is flushed every 100 ms
+    with open(os.path.join(srv.tmp, "access.jsonl")) as f:
+        entries = [json.loads(line) for line in f]     # every line is valid JSON
+    assert len(entries) > 300, len(entries)
+    hits = [e for e in entries if e["target"] == '/hello?q="x"\\']
+    assert hits and hits[-1]["status"] == 200 and hits[-1]["route"] == "t/hello" and hits[-1]["method"] == "GET", hits
+    assert hits[-1]["port"] == srv.port and hits[-1]["bytes"] > 18 and hits[-1]["latency_us"] >= 0, hits
+    miss = [e for e in entries if e["target"] == "/fnord"]
+    assert miss and miss[-1]["status"] == 404 and miss[-1]["route"] is None, miss
+    assert any(e["status"] == 400 and e["method"] is None for e in entries), "no 400 entry"
+
+
 def t_curl(srv):
     curl = shutil.which("curl")
     if not curl:
@@ -482,7 +501,7 @@ def main():
                          ("malformed_400", t_malformed_400), ("limits_413_414_431_505", t_limits),
                          ("early_disconnect", t_early_disconnect), ("concurrent", t_concurrent),
                          ("slow_client_408", t_slow_client), ("idle_timeout", t_idle_timeout),
-                         ("metrics", t_metrics), ("curl", t_curl)]:
+                         ("metrics", t_metrics), ("access_log", t_access_log), ("curl", t_curl)]:
             check(name, fn, srv)
         # last: it stops the server
         check("sigterm_drains", t_sigterm_drains, srv, stops_server=True)
