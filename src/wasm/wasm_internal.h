@@ -14,6 +14,16 @@
  * and the compiler emits one C variable per local. */
 #define WASM_MAX_LOCALS 50000u
 
+/* Parameters and results per function type: the limits of the JS embedding
+ * (as in browsers).  Validating an instruction costs O(arity), so without a
+ * bound a small module could make validation quadratic. */
+#define WASM_MAX_PARAMS 1000u
+#define WASM_MAX_RESULTS 1000u
+
+/* Operand stack height within one function during validation: far beyond
+ * real code, and it bounds the validator's memory. */
+#define WASM_MAX_STACK (1u << 20)
+
 /* Fill err (never allocates). */
 void wasm_err_set(wasm_err *err, size_t offset, bool malformed, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

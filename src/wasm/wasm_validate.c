@@ -18,6 +18,7 @@ typedef struct ctrl {
     uint32_t nparams, nresults;
     const uint8_t *params, *results;
     uint32_t height;                    /* operand stack height at entry */
+    uint32_t typeidx;                   /* function type of the block, or UINT32_MAX */
     bool unreachable;
 } ctrl;
 
@@ -30,6 +31,10 @@ typedef struct vst {
     ctrl *ctrls;
     uint32_t nctrls, capctrls;
     const uint8_t *declared;            /* bitmap: functions ref.func may name */
+    /* br_table: label type lists already checked by the current br_table,
+     * two per type (params for loops, results otherwise), by stamp. */
+    uint32_t *label_marks;
+    uint32_t stamp;
     /* current function */
     uint32_t nparams, nlocals;
     const uint8_t *params, *locals;
@@ -69,6 +74,8 @@ static const uint8_t *single(uint8_t t)
 static bool push(vst *v, uint8_t t)
 {
     if (v->nvals == v->capvals) {
+        if (v->nvals >= WASM_MAX_STACK)
+            return FAIL(v, "operand stack deeper than %u values", WASM_MAX_STACK);
         uint32_t cap = v->capvals ? v->capvals * 2 : 64;
         if (cap < v->capvals)
             return FAIL(v, "operand stack too deep");
@@ -103,9 +110,13 @@ static bool pop(vst *v, uint8_t expect, uint8_t *got)
 
 static bool pop_vals(vst *v, const uint8_t *types, uint32_t n)
 {
-    for (uint32_t i = n; i-- > 0;)
+    const ctrl *c = &v->ctrls[v->nctrls - 1];
+    for (uint32_t i = n; i-- > 0;) {
+        if (v->nvals == c->height && c->unreachable)
+            return true;        /* the rest pops as unknown, which fits anything */
         if (!pop(v, types[i], NULL))
             return false;
+    }
     return true;
 }
 
@@ -136,7 +147,8 @@ static bool peek_vals(vst *v, const uint8_t *types, uint32_t n)
     return true;
 }
 
-static bool push_ctrl(vst *v, uint32_t op, uint32_t np, const uint8_t *p, uint32_t nr, const uint8_t *r)
+static bool push_ctrl(vst *v, uint32_t op, uint32_t typeidx, uint32_t np, const uint8_t *p,
+                      uint32_t nr, const uint8_t *r)
 {
     if (v->nctrls == v->capctrls) {
         uint32_t cap = v->capctrls ? v->capctrls * 2 : 16;
@@ -149,7 +161,8 @@ static bool push_ctrl(vst *v, uint32_t op, uint32_t np, const uint8_t *p, uint32
         v->capctrls = cap;
     }
     v->ctrls[v->nctrls++] = (ctrl){ .op = op, .nparams = np, .params = p, .nresults = nr,
-                                    .results = r, .height = v->nvals, .unreachable = false };
+                                    .results = r, .height = v->nvals, .typeidx = typeidx,
+                                    .unreachable = false };
     return push_vals(v, p, np);
 }
 
@@ -305,11 +318,12 @@ static bool local_type(vst *v, uint32_t idx, uint8_t *t)
     return true;
 }
 
-static bool block_type(vst *v, const wasm_insn *in, uint32_t *np, const uint8_t **p,
-                       uint32_t *nr, const uint8_t **r)
+static bool block_type(vst *v, const wasm_insn *in, uint32_t *typeidx, uint32_t *np,
+                       const uint8_t **p, uint32_t *nr, const uint8_t **r)
 {
     *np = *nr = 0;
     *p = *r = NULL;
+    *typeidx = UINT32_MAX;
     switch (in->u.block.kind) {
     case WASM_BT_VAL:
         if (in->u.block.valtype == WASM_V128)
@@ -321,6 +335,7 @@ static bool block_type(vst *v, const wasm_insn *in, uint32_t *np, const uint8_t 
         if (in->u.block.typeidx >= v->m->ntypes)
             return FAIL(v, "unknown type %u", in->u.block.typeidx);
         const wasm_functype *ft = &v->m->types[in->u.block.typeidx];
+        *typeidx = in->u.block.typeidx;
         *np = ft->nparams;
         *p = ft->params;
         *nr = ft->nresults;
@@ -410,13 +425,13 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
     case OP_block:
     case OP_loop:
     case OP_if: {
-        uint32_t np, nr;
+        uint32_t np, nr, ti;
         const uint8_t *p, *rs;
-        if (!block_type(v, in, &np, &p, &nr, &rs))
+        if (!block_type(v, in, &ti, &np, &p, &nr, &rs))
             return false;
         if (op == OP_if && !pop(v, I32, NULL))
             return false;
-        return pop_vals(v, p, np) && push_ctrl(v, op, np, p, nr, rs);
+        return pop_vals(v, p, np) && push_ctrl(v, op, ti, np, p, nr, rs);
     }
     case OP_else: {
         ctrl c;
@@ -424,7 +439,7 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
             return FAIL(v, "else without matching if");
         if (!pop_ctrl(v, &c))
             return false;
-        return push_ctrl(v, OP_else, c.nparams, c.params, c.nresults, c.results);
+        return push_ctrl(v, OP_else, c.typeidx, c.nparams, c.params, c.nresults, c.results);
     }
     case OP_end: {
         ctrl c;
@@ -463,6 +478,7 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
         uint32_t arity;
         const uint8_t *dts;
         label_types(d, &arity, &dts);
+        v->stamp++;
         for (uint32_t i = 0; i < in->u.br_table.count; i++) {
             const ctrl *c = label(v, r->targets[i]);
             if (!c)
@@ -472,6 +488,14 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
             label_types(c, &n, &ts);
             if (n != arity)
                 return FAIL(v, "type mismatch: br_table targets have different arities");
+            /* Each distinct type list is checked once per br_table, so a
+             * long table of wide labels stays linear. */
+            if (c->typeidx != UINT32_MAX) {
+                uint32_t *mark = &v->label_marks[2 * (size_t)c->typeidx + (c->op == OP_loop)];
+                if (*mark == v->stamp)
+                    continue;
+                *mark = v->stamp;
+            }
             if (!peek_vals(v, ts, n))
                 return false;
         }
@@ -582,7 +606,7 @@ static bool validate_body(vst *v, uint32_t fidx)
     for (uint32_t i = 0; i < f->nlocals; i++)
         if (f->locals[i] == WASM_V128)
             return FAIL(v, "SIMD is not supported yet");
-    if (!push_ctrl(v, CTRL_FUNC, 0, NULL, v->ft->nresults, v->ft->results))
+    if (!push_ctrl(v, CTRL_FUNC, f->type, 0, NULL, v->ft->nresults, v->ft->results))
         return false;
     /* The module buffer starts code_offset bytes before the code. */
     wasm_reader r;
@@ -711,6 +735,10 @@ static bool validate_module(vst *v, uint8_t *declared)
     v->off = 8;
     for (uint32_t i = 0; i < m->ntypes; i++) {
         const wasm_functype *ft = &m->types[i];
+        if (ft->nparams > WASM_MAX_PARAMS)
+            return FAIL(v, "type %u has more than %u parameters", i, WASM_MAX_PARAMS);
+        if (ft->nresults > WASM_MAX_RESULTS)
+            return FAIL(v, "type %u has more than %u results", i, WASM_MAX_RESULTS);
         for (uint32_t k = 0; k < ft->nparams; k++)
             if (!check_valtype(v, ft->params[k]))
                 return false;
@@ -790,11 +818,16 @@ bool wasm_validate(const wasm_module *m, wasm_err *err)
 {
     vst v = { .m = m, .err = err };
     uint8_t *declared = calloc((size_t)m->nfuncs / 8 + 1, 1);
-    if (!declared)
+    v.label_marks = calloc(2 * (size_t)m->ntypes + 1, sizeof *v.label_marks);
+    if (!declared || !v.label_marks) {
+        free(declared);
+        free(v.label_marks);
         return wasm_fail(err, 0, false, "out of memory");
+    }
     v.declared = declared;
     bool ok = validate_module(&v, declared);
     free(declared);
+    free(v.label_marks);
     free(v.vals);
     free(v.ctrls);
     return ok;

@@ -222,3 +222,58 @@ Test(wasm_validate, simd_is_rejected_clearly)
     cr_expect(!err.malformed);
     (void)F64_;
 }
+
+Test(wasm_validate, implementation_limits)
+{
+    /* 1000 parameters are fine, 1001 are not (the JS embedding's limit,
+     * which keeps validation linear in the module size) */
+    static uint8_t params[1001];
+    memset(params, WASM_I32, sizeof params);
+    static const uint8_t body[] = { 0, 0x0B };
+    wasm_err err;
+    cr_expect(check_func(params, 1000, NULL, 0, body, sizeof body, &err), "%s", err.msg);
+    cr_expect(!check_func(params, 1001, NULL, 0, body, sizeof body, &err));
+    cr_expect(strstr(err.msg, "more than 1000 parameters"), "%s", err.msg);
+    cr_expect(!check_func(NULL, 0, params, 1001, body, sizeof body, &err));
+    cr_expect(strstr(err.msg, "more than 1000 results"), "%s", err.msg);
+}
+
+Test(wasm_validate, wide_br_table_stays_fast)
+{
+    /* block (type 0: [] -> [1000 x i32]) with 1000 values, then a br_table
+     * of 20000 targets to it: checked once per distinct label type. */
+    static uint8_t results[1000];
+    memset(results, WASM_I32, sizeof results);
+    static wb m;
+    wb s = { .n = 0 };
+    wb_header(&m);
+    wb_leb(&s, 2);
+    wb_u8(&s, 0x60); wb_leb(&s, 0); wb_leb(&s, 1000); wb_bytes(&s, results, 1000);
+    wb_u8(&s, 0x60); wb_leb(&s, 0); wb_leb(&s, 0);
+    wb_section(&m, 1, &s);
+    WB_SECTION(&m, 3, 1, 1);
+    static wb body;
+    body.n = 0;
+    wb_u8(&body, 0);                      /* no locals */
+    wb_u8(&body, 0x02); wb_u8(&body, 0x00);   /* block (type 0) */
+    for (int i = 0; i < 1000; i++) {
+        wb_u8(&body, 0x41); wb_u8(&body, 0);
+    }
+    wb_u8(&body, 0x41); wb_u8(&body, 0);      /* index */
+    wb_u8(&body, 0x0E); wb_leb(&body, 20000);
+    for (int i = 0; i < 20000; i++)
+        wb_u8(&body, 0);
+    wb_u8(&body, 0);                      /* default */
+    wb_u8(&body, 0x0B);                   /* end block */
+    for (int i = 0; i < 1000; i++)
+        wb_u8(&body, 0x1A);               /* drop */
+    wb_u8(&body, 0x0B);
+    s.n = 0;
+    wb_leb(&s, 1);
+    wb_leb(&s, (uint32_t)body.n);
+    wb_bytes(&s, body.b, body.n);
+    wb_section(&m, 10, &s);
+    wasm_err err;
+    bool decoded;
+    cr_expect(wb_check(&m, &err, &decoded), "%s", err.msg);
+}
