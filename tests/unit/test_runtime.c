@@ -468,3 +468,63 @@ Test(rt_instance, segment_out_of_bounds_traps_but_keeps_earlier_writes)
     rt_memory_free(g_mem);
     rt_module_unload(mod);
 }
+
+Test(rt_instance, software_mode_memory_reserves_only_its_max)
+{
+    D = tm_desc();
+    D.bounds = WEDGE_BOUNDS_SOFTWARE;
+    rt_result res;
+    rt_module *mod = rt_module_wrap(&D, "soft.so", &res);
+    cr_assert_not_null(mod, "%s", res.msg);
+    wedge_instance *inst;
+    cr_assert_eq(rt_instantiate(mod, NULL, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(inst->mem->capacity, 4 * 65536, "software mode reserves the declared max");
+    cr_assert_eq(inst->mem->max, 4 * 65536);
+    cr_assert_eq(wedge_rt_memory_grow(inst, inst->mem, 3), 1);
+    cr_assert_eq(inst->mem->size, inst->mem->capacity);
+    cr_assert_eq(wedge_rt_memory_grow(inst, inst->mem, 1), UINT32_MAX);
+    inst->mem->base[inst->mem->size - 1] = 1;   /* the whole reservation is usable */
+    rt_instance_free(inst);
+    rt_module_unload(mod);
+}
+
+/* A module compiled for guard mode has no bounds checks: it must not be
+ * linked to a memory without the guard reservation. */
+static wedge_memory *soft_mem;
+
+static bool resolve_soft_mem(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+{
+    if (imp->kind != 2)
+        return resolve_objects(ud, importer, imp, out);
+    out->kind = 2;
+    out->u.mem = soft_mem;
+    return true;
+}
+
+Test(rt_instance, guard_code_refuses_a_memory_without_guard_region)
+{
+    rt_module *mod = load_object_importer();
+    rt_result res;
+    wedge_instance *inst;
+    /* A memory made for software-mode code: the defined memory of a
+     * software-mode instance. */
+    wedge_module_desc sd = tm_desc();
+    sd.bounds = WEDGE_BOUNDS_SOFTWARE;
+    sd.mems = (const wedge_desc_limits[]){{.has_max = 1, .min = 1, .max = 2}};   /* fits the import */
+    static uint32_t ids[4];
+    sd.type_ids = ids;
+    rt_module *smod = rt_module_wrap(&sd, "soft.so", &res);
+    cr_assert_not_null(smod, "%s", res.msg);
+    wedge_instance *sinst;
+    cr_assert_eq(rt_instantiate(smod, NULL, resolve_env, NULL, NULL, &sinst, &res), RT_OK, "%s", res.msg);
+    soft_mem = sinst->mem;
+    g_tab = rt_table_new(0x70, 3, 5, true, &res);
+    g_cell.i32 = 0;
+    g_cell_mut = 0;
+    cr_assert_eq(rt_instantiate(mod, NULL, resolve_soft_mem, NULL, NULL, &inst, &res), RT_ERR_LINK);
+    cr_assert(strstr(res.msg, "guard"), "%s", res.msg);
+    rt_table_free(g_tab);
+    rt_instance_free(sinst);
+    rt_module_unload(smod);
+    rt_module_unload(mod);
+}
