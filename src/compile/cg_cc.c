@@ -146,7 +146,7 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
         }
         if (!ok && next < n)
             n = next;   /* start no more; wait for the running ones */
-        if (!quiet && now_s() - t0 > 2.0) {
+        if (!quiet && (progressed || !*announced) && now_s() - t0 > 2.0) {
             fprintf(stderr, "%swedge: compiling %s: %d/%d C parts done%s", isatty(2) ? "\r" : "", what, done, n,
                     isatty(2) ? "" : "\n");
             fflush(stderr);

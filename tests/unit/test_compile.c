@@ -63,7 +63,7 @@ static uint8_t *wat(const char *name, const char *text, size_t *len)
     cr_assert_not_null(fp);
     fputs(text, fp);
     fclose(fp);
-    snprintf(cmd, sizeof cmd, "wat2wasm --enable-all --disable-simd %s -o %s", wp, bp);
+    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", wp, bp);
     cr_assert(system(cmd) == 0, "wat2wasm failed on %s", name);
     return read_all(bp, len);
 }
@@ -391,4 +391,319 @@ Test(compile, float_edge_cases)
     a[0] = D(18446744073709551616.0);
     cr_expect_eq(trap_of(&t, "t64u", a), WEDGE_TRAP_INT_OVERFLOW);
     unload(&t);
+}
+
+/* ---- control flow, multi-value, calls ------------------------------------- */
+
+static const char *ctl_wat =
+    "(module\n"
+    "  (type $pair (func (param i32) (result i32 i32)))\n"
+    "  (func $swap (param i32 i64) (result i64 i32) local.get 1 local.get 0)\n"
+    "  (func (export \"swapsum\") (param i32 i32) (result i32)\n"
+    "    local.get 0 local.get 1 i64.extend_i32_u call $swap local.set 1 i32.wrap_i64 local.get 1 i32.sub)\n"
+    "  (func (export \"fac\") (param i32 i32) (result i32) (local $r i32)\n"
+    "    i32.const 1 local.set $r\n"
+    "    block $done loop $l\n"
+    "      local.get 0 i32.eqz br_if $done\n"
+    "      local.get $r local.get 0 i32.mul local.set $r\n"
+    "      local.get 0 i32.const 1 i32.sub local.set 0 br $l\n"
+    "    end end local.get $r)\n"
+    "  (func (export \"bt\") (param i32 i32) (result i32)\n"
+    "    block $a (result i32) block $b (result i32) block $c (result i32)\n"
+    "      i32.const 100 local.get 0 br_table $a $b $c\n"
+    "    end i32.const 1 i32.add end i32.const 10 i32.add end)\n"
+    "  (func (export \"mv\") (param i32 i32) (result i32)\n"
+    "    local.get 0 local.get 1\n"
+    "    block (param i32 i32) (result i32 i32) br 0 end\n"
+    "    if (param i32) (result i32) i32.const 7 i32.add else drop i32.const 99 end)\n"
+    "  (func (export \"loopsum\") (param i32 i32) (result i32)\n"
+    "    i32.const 0 local.get 0\n"
+    "    loop (param i32 i32) (result i32)\n"
+    "      local.tee 1 i32.add local.get 1 i32.const 1 i32.sub local.tee 1\n"
+    "      local.get 1 br_if 0 drop end)\n"
+    "  (func (export \"dead\") (param i32 i32) (result i32)\n"
+    "    block (result i32) i32.const 5 br 0 i32.const 6 i32.add block end unreachable end)\n"
+    "  (func (export \"sel\") (param i32 i32) (result i32) i32.const 3 i32.const 4 local.get 0 select)\n"
+    "  (func (export \"ret\") (param i32 i32) (result i32)\n"
+    "    local.get 0 if i32.const 1 return end i32.const 2)\n"
+    "  (func $rec (param i32) (result i32) local.get 0 call $rec)\n"
+    "  (func (export \"runaway\") (param i32 i32) (result i32) local.get 0 call $rec)\n"
+    "  (func (export \"unr\") (param i32 i32) (result i32) unreachable)\n"
+    ")\n";
+
+Test(compile, control_flow_and_multi_value)
+{
+    tc_inst t = load("ctl", ctl_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "swapsum", 10, 3), (uint32_t)-7);   /* swap(10, 3) = (3, 10): 3 - 10 */
+    cr_expect_eq(call_i32(&t, "fac", 5, 0), 120);
+    cr_expect_eq(call_i32(&t, "bt", 0, 0), 100);
+    cr_expect_eq(call_i32(&t, "bt", 1, 0), 110);
+    cr_expect_eq(call_i32(&t, "bt", 2, 0), 111);
+    cr_expect_eq(call_i32(&t, "bt", 1000, 0), 111);
+    cr_expect_eq(call_i32(&t, "mv", 5, 1), 12);
+    cr_expect_eq(call_i32(&t, "mv", 5, 0), 99);
+    cr_expect_eq(call_i32(&t, "loopsum", 4, 0), 10);
+    cr_expect_eq(call_i32(&t, "dead", 0, 0), 5);
+    cr_expect_eq(call_i32(&t, "sel", 1, 0), 3);
+    cr_expect_eq(call_i32(&t, "sel", 0, 0), 4);
+    cr_expect_eq(call_i32(&t, "ret", 1, 0), 1);
+    cr_expect_eq(call_i32(&t, "ret", 0, 0), 2);
+    wedge_value a[2] = { { .i32 = 0 }, { .i32 = 0 } };
+    cr_expect_eq(trap_of(&t, "runaway", a), WEDGE_TRAP_STACK_EXHAUSTED);
+    cr_expect_eq(trap_of(&t, "unr", a), WEDGE_TRAP_UNREACHABLE);
+    cr_expect_eq(call_i32(&t, "fac", 3, 0), 6);   /* still usable after traps */
+    unload(&t);
+}
+
+/* ---- memory, bulk memory -------------------------------------------------- */
+
+static const char *mem_wat =
+    "(module\n"
+    "  (memory 1 3)\n"
+    "  (data (i32.const 8) \"\\01\\02\\03\\04\\05\\06\\07\\08\")\n"
+    "  (data $p \"wedge\")\n"
+    "  (func (export \"ld\") (param i32 i32) (result i32) local.get 0 i32.load offset=4)\n"
+    "  (func (export \"ld8s\") (param i32 i32) (result i32) local.get 0 i32.load8_s)\n"
+    "  (func (export \"ld64\") (param i32 i32) (result i64) local.get 0 i64.load)\n"
+    "  (func (export \"st\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.store16 offset=1\n"
+    "    local.get 0 i32.load offset=1)\n"
+    "  (func (export \"grow\") (param i32 i32) (result i32) local.get 0 memory.grow)\n"
+    "  (func (export \"size\") (param i32 i32) (result i32) memory.size)\n"
+    "  (func (export \"fill\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.const 0xAB local.get 1 memory.fill local.get 0 i32.load8_u)\n"
+    "  (func (export \"copy\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.const 8 local.get 1 memory.copy local.get 0 i32.load)\n"
+    "  (func (export \"init\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.const 1 local.get 1 memory.init $p local.get 0 i32.load8_u)\n"
+    "  (func (export \"init0\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.const 0 local.get 1 memory.init $p i32.const 0)\n"
+    "  (func (export \"drop\") (param i32 i32) (result i32) data.drop $p i32.const 0)\n"
+    ")\n";
+
+static void mem_checks(int bounds)
+{
+    tc_inst t = load("mem", mem_wat, bounds);
+    cr_expect_eq(call_i32(&t, "ld", 4, 0), 0x04030201u);
+    cr_expect_eq(call_i32(&t, "ld8s", 0, 0), 0);
+    wedge_value a[2] = { { .i32 = 65532 }, { .i32 = 0 } };
+    cr_expect_eq(trap_of(&t, "ld", a), WEDGE_TRAP_MEMORY_OOB);   /* 65532 + 4 + 4 > 65536 */
+    a[0].i32 = 0xFFFFFFFFu;
+    cr_expect_eq(trap_of(&t, "ld", a), WEDGE_TRAP_MEMORY_OOB);
+    a[0].i32 = 65529;
+    cr_expect_eq(trap_of(&t, "ld64", a), WEDGE_TRAP_MEMORY_OOB);
+    a[0].i32 = 65528;
+    cr_expect_eq(trap_of(&t, "ld64", a), WEDGE_TRAP_NONE);
+    cr_expect_eq(call_i32(&t, "st", 100, 0xBEEF), 0xBEEFu);
+    cr_expect_eq(call_i32(&t, "size", 0, 0), 1);
+    cr_expect_eq(call_i32(&t, "grow", 1, 0), 1);
+    cr_expect_eq(call_i32(&t, "size", 0, 0), 2);
+    cr_expect_eq(call_i32(&t, "grow", 5, 0), 0xFFFFFFFFu);
+    a[0].i32 = 65536 + 100;   /* valid after the grow */
+    cr_expect_eq(trap_of(&t, "ld", a), WEDGE_TRAP_NONE);
+    cr_expect_eq(call_i32(&t, "fill", 200, 4), 0xAB);
+    cr_expect_eq(call_i32(&t, "copy", 300, 4), 0x04030201u);
+    cr_expect_eq(call_i32(&t, "init", 400, 4), 'e');
+    a[0].i32 = 131072 - 3;
+    a[1].i32 = 4;
+    cr_expect_eq(trap_of(&t, "fill", a), WEDGE_TRAP_MEMORY_OOB);
+    a[0].i32 = 0;
+    a[1].i32 = 5;   /* 1 + 5 > len("wedge") */
+    cr_expect_eq(trap_of(&t, "init", a), WEDGE_TRAP_MEMORY_OOB);
+    cr_expect_eq(call_i32(&t, "drop", 0, 0), 0);
+    a[1].i32 = 0;
+    cr_expect_eq(trap_of(&t, "init0", a), WEDGE_TRAP_NONE);   /* n = 0 on a dropped segment */
+    a[1].i32 = 1;
+    cr_expect_eq(trap_of(&t, "init0", a), WEDGE_TRAP_MEMORY_OOB);
+    unload(&t);
+}
+
+Test(compile, memory_guard) { mem_checks(WEDGE_BOUNDS_GUARD); }
+Test(compile, memory_software) { mem_checks(WEDGE_BOUNDS_SOFTWARE); }
+
+/* ---- tables and references --------------------------------------------------- */
+
+static const char *tab_wat =
+    "(module\n"
+    "  (type $ii (func (param i32) (result i32)))\n"
+    "  (type $v (func))\n"
+    "  (table $t 4 10 funcref)\n"
+    "  (table $e 2 externref)\n"
+    "  (func $inc (type $ii) local.get 0 i32.const 1 i32.add)\n"
+    "  (func $dbl (type $ii) local.get 0 i32.const 2 i32.mul)\n"
+    "  (func $nop (type $v))\n"
+    "  (elem (table $t) (i32.const 0) func $inc $dbl $nop)\n"
+    "  (elem $pass func $dbl $inc)\n"
+    "  (func (export \"ci\") (param i32 i32) (result i32) local.get 1 local.get 0 call_indirect $t (type $ii))\n"
+    "  (func (export \"tsize\") (param i32 i32) (result i32) table.size $t)\n"
+    "  (func (export \"tgrow\") (param i32 i32) (result i32) ref.null func local.get 0 table.grow $t)\n"
+    "  (func (export \"tinit\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.const 0 i32.const 2 table.init $t $pass i32.const 0)\n"
+    "  (func (export \"tcopy\") (param i32 i32) (result i32)\n"
+    "    local.get 0 local.get 1 i32.const 1 table.copy $t $t i32.const 0)\n"
+    "  (func (export \"isnull\") (param i32 i32) (result i32) local.get 0 table.get $t ref.is_null)\n"
+    "  (func (export \"tset\") (param i32 i32) (result i32) local.get 0 ref.func $dbl table.set $t i32.const 0)\n"
+    "  (func (export \"tfill\") (param i32 i32) (result i32)\n"
+    "    local.get 0 ref.null func local.get 1 table.fill $t i32.const 0)\n"
+    "  (func (export \"eget\") (param i32 i32) (result i32) local.get 0 table.get $e ref.is_null)\n"
+    ")\n";
+
+Test(compile, tables_and_call_indirect)
+{
+    tc_inst t = load("tab", tab_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "ci", 0, 41), 42);
+    cr_expect_eq(call_i32(&t, "ci", 1, 21), 42);
+    wedge_value a[2] = { { .i32 = 2 }, { .i32 = 0 } };
+    cr_expect_eq(trap_of(&t, "ci", a), WEDGE_TRAP_INDIRECT_TYPE);
+    a[0].i32 = 3;
+    cr_expect_eq(trap_of(&t, "ci", a), WEDGE_TRAP_UNINITIALIZED_ELEM);
+    a[0].i32 = 4;
+    cr_expect_eq(trap_of(&t, "ci", a), WEDGE_TRAP_TABLE_OOB);
+    cr_expect_eq(call_i32(&t, "tsize", 0, 0), 4);
+    cr_expect_eq(call_i32(&t, "tgrow", 2, 0), 4);
+    cr_expect_eq(call_i32(&t, "tsize", 0, 0), 6);
+    cr_expect_eq(call_i32(&t, "tgrow", 100, 0), 0xFFFFFFFFu);
+    cr_expect_eq(call_i32(&t, "isnull", 5, 0), 1);
+    cr_expect_eq(call_i32(&t, "tinit", 4, 0), 0);
+    cr_expect_eq(call_i32(&t, "ci", 4, 5), 10);   /* $dbl */
+    cr_expect_eq(call_i32(&t, "ci", 5, 5), 6);    /* $inc */
+    a[0].i32 = 5;
+    cr_expect_eq(trap_of(&t, "tinit", a), WEDGE_TRAP_TABLE_ACCESS_OOB);
+    cr_expect_eq(call_i32(&t, "tcopy", 3, 0), 0);
+    cr_expect_eq(call_i32(&t, "ci", 3, 5), 6);
+    cr_expect_eq(call_i32(&t, "tset", 0, 0), 0);
+    cr_expect_eq(call_i32(&t, "ci", 0, 5), 10);
+    a[0].i32 = 6;
+    cr_expect_eq(trap_of(&t, "isnull", a), WEDGE_TRAP_TABLE_ACCESS_OOB);
+    cr_expect_eq(trap_of(&t, "tset", a), WEDGE_TRAP_TABLE_ACCESS_OOB);
+    cr_expect_eq(call_i32(&t, "tfill", 1, 2), 0);
+    cr_expect_eq(call_i32(&t, "isnull", 2, 0), 1);
+    a[0].i32 = 5;
+    a[1].i32 = 2;
+    cr_expect_eq(trap_of(&t, "tfill", a), WEDGE_TRAP_TABLE_ACCESS_OOB);
+    cr_expect_eq(call_i32(&t, "eget", 1, 0), 1);
+    unload(&t);
+}
+
+/* ---- globals ------------------------------------------------------------------ */
+
+static const char *glob_wat =
+    "(module\n"
+    "  (global $a (mut i32) (i32.const 40))\n"
+    "  (global $b i64 (i64.const -1))\n"
+    "  (global $c (mut f64) (f64.const 0.5))\n"
+    "  (func (export \"bump\") (param i32 i32) (result i32)\n"
+    "    global.get $a local.get 0 i32.add global.set $a global.get $a)\n"
+    "  (func (export \"b\") (param i64 i64) (result i64) global.get $b)\n"
+    "  (func (export \"c\") (param f64) (result f64) global.get $c local.get 0 f64.add global.set $c global.get $c)\n"
+    ")\n";
+
+Test(compile, globals)
+{
+    tc_inst t = load("glob", glob_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "bump", 2, 0), 42);
+    cr_expect_eq(call_i32(&t, "bump", 2, 0), 44);
+    cr_expect_eq(call_i64(&t, "b", 0, 0), UINT64_MAX);
+    cr_expect_eq(fcall(&t, "c", D(1.0), Z).f64, 1.5);
+    cr_expect_eq(fcall(&t, "c", D(1.0), Z).f64, 2.5);
+    unload(&t);
+}
+
+/* ---- generated C is warning-free ---------------------------------------------- */
+
+static void check_warnings(const char *name, const char *text, int bounds, int nparts)
+{
+    size_t len;
+    uint8_t *w = wat(name, text, &len);
+    wasm_err werr;
+    wasm_module *m = wasm_decode(w, len, &werr);
+    cr_assert_not_null(m, "%s", werr.msg);
+    cr_assert(wasm_validate(m, &werr), "%s", werr.msg);
+    cg_options o;
+    cg_options_default(&o);
+    o.bounds = bounds;
+    char paths[4][400];
+    const char *pv[4];
+    for (int i = 0; i < nparts; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/%s-w%d-%d.c", tc_dir, name, bounds, i);
+        pv[i] = paths[i];
+    }
+    cg_err err;
+    cr_assert(cg_emit_c(m, &o, nparts, pv, &err), "%s", err.msg);
+    wasm_module_free(m);
+    free(w);
+    char sup[4096];
+    cr_assert(cg_support_dir(sup, sizeof sup, &err), "%s", err.msg);
+    for (int i = 0; i < nparts; i++) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd,
+                 "cc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -ffp-contract=off -fno-strict-aliasing "
+                 "-fsyntax-only -I%s %s",
+                 sup, paths[i]);
+        cr_expect(system(cmd) == 0, "warnings in generated C for %s part %d", name, i);
+    }
+}
+
+Test(compile, generated_c_has_no_warnings)
+{
+    check_warnings("ctl", ctl_wat, WEDGE_BOUNDS_GUARD, 1);
+    check_warnings("mem", mem_wat, WEDGE_BOUNDS_SOFTWARE, 1);
+    check_warnings("tab", tab_wat, WEDGE_BOUNDS_GUARD, 2);
+    check_warnings("float", float_wat, WEDGE_BOUNDS_NONE, 3);
+    check_warnings("desc", desc_wat, WEDGE_BOUNDS_GUARD, 1);
+}
+
+/* ---- errors and the cache ------------------------------------------------------- */
+
+Test(compile, rejects_invalid_module_with_message)
+{
+    static const uint8_t bad[] = { 0, 'a', 's', 'm', 1, 0, 0, 0, 0x01, 0x05 };
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err err;
+    char out[400];
+    snprintf(out, sizeof out, "%s/bad.so", tc_dir);
+    cr_expect(!cg_compile(bad, sizeof bad, "bad.wasm", out, &o, &err));
+    cr_expect(strstr(err.msg, "bad.wasm") != NULL, "message: %s", err.msg);
+    cr_expect(access(out, F_OK) != 0);
+}
+
+Test(compile, cc_failure_is_reported)
+{
+    size_t len;
+    uint8_t *w = wat("ccfail", "(module (func (export \"f\")))", &len);
+    setenv("WEDGE_CC", "false", 1);
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err err;
+    char out[400];
+    snprintf(out, sizeof out, "%s/ccfail.so", tc_dir);
+    bool ok = cg_compile(w, len, "ccfail.wasm", out, &o, &err);
+    unsetenv("WEDGE_CC");
+    free(w);
+    cr_expect(!ok);
+    cr_expect(strstr(err.msg, "C compiler failed") != NULL, "message: %s", err.msg);
+}
+
+Test(compile, cache_hit_reuses_object)
+{
+    size_t len;
+    uint8_t *w = wat("cache", "(module (func (export \"f\") (result i32) i32.const 7))", &len);
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err err;
+    char p1[4096], p2[4096], p3[4096];
+    cr_assert(cg_compile_cached(w, len, "cache.wasm", &o, p1, sizeof p1, &err), "%s", err.msg);
+    struct stat st1, st2;
+    cr_assert(stat(p1, &st1) == 0);
+    cr_assert(cg_compile_cached(w, len, "cache.wasm", &o, p2, sizeof p2, &err), "%s", err.msg);
+    cr_expect_str_eq(p1, p2);
+    cr_assert(stat(p2, &st2) == 0);
+    cr_expect_eq(st1.st_ino, st2.st_ino, "second call recompiled");
+    o.bounds = WEDGE_BOUNDS_SOFTWARE;
+    cr_assert(cg_compile_cached(w, len, "cache.wasm", &o, p3, sizeof p3, &err), "%s", err.msg);
+    cr_expect_str_neq(p1, p3, "options must be part of the key");
+    free(w);
 }
