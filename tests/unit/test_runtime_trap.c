@@ -271,3 +271,33 @@ Test(rt_trap, guarded_call_and_scopes_nest)
     cr_assert_eq(reached, 1);
     cr_assert_eq(outer.trap, WEDGE_TRAP_UNREACHABLE);
 }
+
+/* Two "user-level threads" on one OS thread: each keeps its own scope
+ * chain across a switch, so a trap lands in the right one. */
+Test(rt_trap, thread_state_switches_between_guests)
+{
+    rt_thread_state base, a, b;
+    rt_thread_state_save(&base);
+    rt_trap_scope sa, sb;
+    volatile int landed_a = 0, landed_b = 0;
+    if (RT_TRAP_SCOPE_TRY(&sa)) {
+        rt_thread_state_save(&a);
+        rt_thread_state_restore(&base);          /* switch "a" out */
+        if (RT_TRAP_SCOPE_TRY(&sb)) {
+            rt_thread_state_save(&b);
+            rt_thread_state_restore(&a);         /* switch "a" back in: its trap must land in sa */
+            rt_trap(WEDGE_TRAP_TIMEOUT);
+        }
+        landed_b = 1;
+    } else {
+        landed_a = 1;
+    }
+    rt_trap_scope_leave(&sa);
+    cr_assert_eq(landed_a, 1);
+    cr_assert_eq(landed_b, 0);
+    cr_assert_eq(sa.trap, WEDGE_TRAP_TIMEOUT);
+    cr_assert_eq(sb.trap, WEDGE_TRAP_NONE);
+    rt_thread_state st;
+    rt_thread_state_save(&st);
+    cr_assert_eq(st.scope, base.scope, "scope chain not back to the start");
+}
