@@ -301,3 +301,48 @@ Test(rt_trap, thread_state_switches_between_guests)
     rt_thread_state_save(&st);
     cr_assert_eq(st.scope, base.scope, "scope chain not back to the start");
 }
+
+/* The same module with its memory imported from the host: faults in a
+ * host-made memory are traps too. */
+static wedge_memory *host_mem;
+
+static bool resolve_host_mem(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+{
+    if (imp->kind == 2) {
+        out->kind = 2;
+        out->u.mem = host_mem;
+        return true;
+    }
+    return resolve_env(ud, importer, imp, out);
+}
+
+Test(rt_trap, faults_in_a_host_made_memory)
+{
+    static const wedge_desc_import imps[] = {
+        {.module = "env", .module_len = 3, .name = "act", .name_len = 3, .kind = 0, .type = 3},
+        {.module = "env", .module_len = 3, .name = "mem", .name_len = 3, .kind = 2, .min = 1}};
+    D = tm_desc();
+    D.imports = imps;
+    D.nimports = 2;
+    D.nimported_mems = 1;
+    D.nmems = 0;
+    D.mems = NULL;
+    rt_result res;
+    rt_module *mod = rt_module_wrap(&D, "imp.so", &res);
+    cr_assert_not_null(mod, "%s", res.msg);
+    host_mem = rt_memory_new(2, 0, false, &res);
+    cr_assert_not_null(host_mem, "%s", res.msg);
+    wedge_instance *inst;
+    cr_assert_eq(rt_instantiate(mod, NULL, resolve_host_mem, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(inst->mem, host_mem);
+    uint32_t v;
+    cr_assert_eq(call1(inst, "load", 8, &v, &res), RT_OK);
+    cr_assert_eq(v, 42, "data segment into the host memory");
+    cr_assert_eq(call1(inst, "load", 2 * 65536 - 4, &v, &res), RT_OK);
+    cr_assert_eq(call1(inst, "load", 2 * 65536, &v, &res), RT_ERR_TRAP);
+    cr_assert_eq(res.trap, WEDGE_TRAP_MEMORY_OOB);
+    rt_instance_free(inst);
+    /* After the memory is gone, its range is no longer a guest memory. */
+    rt_memory_free(host_mem);
+    rt_module_unload(mod);
+}
