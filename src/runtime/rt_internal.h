@@ -84,6 +84,7 @@ bool rt_sig_valid(const char *sig, size_t maxlen);
 void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */
 bool rt_os_commit(void *addr, uint64_t len);   /* make read/write */
 bool rt_os_decommit(void *addr, uint64_t len); /* back to PROT_NONE, drop contents */
+bool rt_os_zero(void *addr, uint64_t len);     /* drop contents, keep read/write */
 void rt_os_release(void *addr, uint64_t len);
 bool rt_os_install_fault_handlers(void);
 bool rt_os_thread_altstack(void);              /* idempotent per thread */

@@ -89,6 +89,29 @@ void rt_memory_free(wedge_memory *mem)
     free(m);
 }
 
+bool rt_memory_reset(wedge_memory *mem, uint32_t pages)
+{
+    rt_memory *m = rt_mem_priv(mem);
+    if (pages > mem->max_pages)
+        return false;
+    uint64_t keep = (uint64_t)pages * RT_PAGE_SIZE;
+    if (m->committed > keep) {
+        if (!rt_os_decommit(m->map + keep, m->committed - keep))
+            return false;
+        m->committed = keep;
+    }
+    if (!rt_os_zero(m->map, m->committed))
+        return false;
+    if (keep > m->committed) {
+        if (!rt_os_commit(m->map + m->committed, keep - m->committed))
+            return false;
+        m->committed = keep;
+    }
+    mem->pages = pages;
+    mem->size = keep;
+    return true;
+}
+
 uint32_t rt_memory_grow_limit(wedge_memory *mem, uint32_t delta_pages, uint32_t limit_pages)
 {
     rt_memory *m = rt_mem_priv(mem);

@@ -117,6 +117,11 @@ RT_WARN_UNUSED rt_status rt_run_start(wedge_instance *inst, rt_result *res);
 
 wedge_memory *rt_memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max, rt_result *res);
 void rt_memory_free(wedge_memory *mem);
+/* Pools: give a memory back its initial state, `pages` zero pages (at most
+ * its max), without unmapping the reservation: touched pages are dropped
+ * (they read as zero again) and pages beyond `pages` become inaccessible.
+ * False if the OS refused (the memory is then unusable; free it). */
+RT_WARN_UNUSED bool rt_memory_reset(wedge_memory *mem, uint32_t pages);
 wedge_table *rt_table_new(uint8_t elemtype, uint32_t min, uint32_t max, bool has_max, rt_result *res);
 void rt_table_free(wedge_table *tab);
 /* A host function: fn has the wedge_funcref C signature for `sig`.  The

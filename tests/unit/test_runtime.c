@@ -528,3 +528,24 @@ Test(rt_instance, guard_code_refuses_a_memory_without_guard_region)
     rt_module_unload(smod);
     rt_module_unload(mod);
 }
+
+Test(rt_memory, reset_zeroes_and_shrinks_in_place)
+{
+    rt_result res;
+    wedge_memory *m = rt_memory_new(1, 8, true, &res);
+    cr_assert_not_null(m);
+    uint8_t *base = m->base;
+    cr_assert_eq(wedge_rt_memory_grow(NULL, m, 3), 1);
+    memset(base, 0x77, 4 * 65536);
+    cr_assert(rt_memory_reset(m, 2));
+    cr_assert_eq(m->base, base);
+    cr_assert_eq(m->pages, 2);
+    cr_assert_eq(m->size, 2 * 65536);
+    cr_assert_eq(base[0], 0);
+    cr_assert_eq(base[2 * 65536 - 1], 0);
+    cr_assert(rt_memory_reset(m, 3));
+    cr_assert_eq(base[3 * 65536 - 1], 0, "re-committed page must be zero");
+    cr_assert_not(rt_memory_reset(m, 9), "reset beyond max");
+    cr_assert_eq(wedge_rt_memory_grow(NULL, m, 5), 3);
+    rt_memory_free(m);
+}

@@ -346,3 +346,20 @@ Test(rt_trap, faults_in_a_host_made_memory)
     rt_memory_free(host_mem);
     rt_module_unload(mod);
 }
+
+Test(rt_trap, pages_dropped_by_reset_fault_again)
+{
+    rt_module *mod;
+    wedge_instance *inst = new_instance(&mod);
+    rt_result res;
+    uint32_t v;
+    cr_assert_eq(call1(inst, "grow", 1, &v, &res), RT_OK);
+    cr_assert_eq(call1(inst, "load", 65536, &v, &res), RT_OK);
+    cr_assert(rt_memory_reset(inst->mem, 1));
+    cr_assert_eq(call1(inst, "load", 65536, &v, &res), RT_ERR_TRAP);
+    cr_assert_eq(res.trap, WEDGE_TRAP_MEMORY_OOB);
+    cr_assert_eq(call1(inst, "load", 8, &v, &res), RT_OK);
+    cr_assert_eq(v, 0, "reset memory must read as zero");
+    rt_instance_free(inst);
+    rt_module_unload(mod);
+}
