@@ -56,6 +56,10 @@ WOP_INLINE void wop_st64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
 WOP_INLINE void wop_stf32(uint8_t *p, float v) { __builtin_memcpy(p, &v, 4); }
 WOP_INLINE void wop_stf64(uint8_t *p, double v) { __builtin_memcpy(p, &v, 8); }
 
+/* A load whose value is dropped: in guard mode it must still fault when
+ * out of bounds, and a volatile read is one the C compiler keeps. */
+WOP_INLINE void wop_touch(const uint8_t *p) { (void)*(const volatile uint8_t *)p; }
+
 /* Software bounds check: addr + offset + n must not exceed size.  All in
  * 64 bits, so no wrap-around (addr, offset < 2^32, n <= 8). */
 WOP_INLINE void wop_chk(uint64_t size, uint32_t addr, uint64_t end_off)
@@ -222,6 +226,11 @@ WOP_INLINE double wop_f64_floor(double a) { return WOP_UNLIKELY(a != a) ? a + a 
 WOP_INLINE double wop_f64_trunc(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_trunc(a); }
 WOP_INLINE double wop_f64_nearest(double a) { return WOP_UNLIKELY(a != a) ? a + a : __builtin_rint(a); }
 WOP_INLINE double wop_f64_sqrt(double a) { return __builtin_sqrt(a); }
+
+/* GCC folds demote(promote(x)) to x even with -fsignaling-nans, which
+ * leaves a signalling NaN unquieted; quieting NaNs here first keeps the
+ * fold harmless. */
+WOP_INLINE double wop_f64_promote(float x) { return WOP_UNLIKELY(x != x) ? (double)(x + x) : (double)x; }
 
 /* ---- float -> int --------------------------------------------------------
  * Each range test is written so that NaN fails it; the bounds are the

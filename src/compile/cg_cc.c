@@ -37,7 +37,7 @@ void cg_options_default(cg_options *o)
 
 /* The flags that keep Wasm semantics (see docs/architecture.md). */
 static const char *const cg_cflags[] = {
-    "-fPIC", "-ffp-contract=off", "-fno-strict-aliasing", "-fwrapv", "-fno-math-errno",
+    "-fPIC", "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing", "-fwrapv", "-fno-math-errno",
     "-fstack-clash-protection", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-std=gnu11", NULL,
 };
 

@@ -51,6 +51,12 @@ typedef struct cg_fn {
     bool oom;
     bool has_mem;
     bool software;
+    bool guard;
+    /* The last load statement, so a `drop` right after it can turn it into
+     * a touch the C compiler cannot delete (a dead load must still trap). */
+    size_t load_start, load_end;
+    uint32_t load_depth;
+    char load_touch[200];
 } cg_fn;
 
 static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
@@ -489,6 +495,11 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     }
     case OP_drop:
+        if (f->guard && f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
+            b->len = f->load_start;
+            cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
+            f->load_end = 0;
+        }
         pop(f, 1);
         return true;
     case OP_select:
@@ -586,10 +597,16 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         const cg_memop *mo = &cg_loads[in->op - OP_i32_load];
         uint32_t d = at(f, 0);
         S(f, d, WASM_I32, s1);
+        size_t start = b->len;
         emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
         pop(f, 1);
         push(f, mo->type);
         cg_printf(b, "  %s = %s%s%s;\n", S(f, d, mo->type, s2), mo->pre, tmp, mo->post);
+        /* Touching the last byte faults whenever any byte is out of range. */
+        f->load_start = start;
+        f->load_end = b->len;
+        f->load_depth = d;
+        snprintf(f->load_touch, sizeof f->load_touch, "%s + %u", tmp, mo->size - 1u);
         return true;
     }
     if (in->op >= OP_i32_store && in->op <= OP_i64_store32) {
@@ -681,6 +698,7 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     f.ft = ft;
     f.has_mem = m->nmems > 0;
     f.software = cm->o->bounds == WEDGE_BOUNDS_SOFTWARE;
+    f.guard = cm->o->bounds == WEDGE_BOUNDS_GUARD;
     cg_buf body = { 0 };
     f.b = &body;
 

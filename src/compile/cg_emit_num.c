@@ -66,7 +66,7 @@ static const cg_numop cg_num[0xC5 - 0x45] = {
     U(D, F, "(float)$0"),                                                    /* 0xB6 demote */
     U(I, D, "(double)(int32_t)$0"), U(I, D, "(double)$0"),                  /* 0xB7 */
     U(L, D, "(double)(int64_t)$0"), U(L, D, "(double)$0"),
-    U(F, D, "(double)$0"),                                                   /* 0xBB promote */
+    U(F, D, "wop_f64_promote($0)"),                                          /* 0xBB promote */
     U(F, I, "wop_f32_raw($0)"), U(D, L, "wop_f64_raw($0)"),                 /* 0xBC reinterpret */
     U(I, F, "wop_f32_bits($0)"), U(L, D, "wop_f64_bits($0)"),
     U(I, I, "(uint32_t)(int32_t)(int8_t)$0"), U(I, I, "(uint32_t)(int32_t)(int16_t)$0"),   /* 0xC0 */
