@@ -56,7 +56,8 @@ static int cc_words(char *store, size_t cap, const char **argv, int max)
         cc = "cc";
     snprintf(store, cap, "%s", cc);
     int n = 0;
-    for (char *p = strtok(store, " \t"); p && n < max; p = strtok(NULL, " \t"))
+    char *save = NULL;
+    for (char *p = strtok_r(store, " \t", &save); p && n < max; p = strtok_r(NULL, " \t", &save))
         argv[n++] = p;
     return n;
 }
