@@ -84,21 +84,6 @@ void rt_trap_scope_leave(rt_trap_scope *sc);
 void rt_thread_set_guest_stack(const rt_stack *s);
 const rt_stack *rt_thread_guest_stack(void);
 
-/* The per-thread trap state (innermost scope, active guest stack, current
- * instance).  A scheduler running several guests as user-level threads on
- * one OS thread saves it when it switches a guest out and restores it when
- * it switches the guest back in, so every guest keeps its own scope chain.
- * A timer signal handler may end the running guest with
- * rt_trap(WEDGE_TRAP_TIMEOUT) when installed with SA_NODEFER (the trap
- * leaves by longjmp). */
-typedef struct rt_thread_state {
-    rt_trap_scope *scope;
-    const rt_stack *stack;
-    wedge_instance *current;
-} rt_thread_state;
-void rt_thread_state_save(rt_thread_state *st);
-void rt_thread_state_restore(const rt_thread_state *st);
-
 /* Make sure the calling thread has its alternate signal stack (the
  * handler needs it to run when the guest stack is exhausted).  rt_call does
  * this itself; schedulers call it once per worker thread. */

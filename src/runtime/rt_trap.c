@@ -52,21 +52,6 @@ void rt_trap_scope_leave(rt_trap_scope *sc)
 void rt_thread_set_guest_stack(const rt_stack *s) { rt_tls_guest_stack = s; }
 const rt_stack *rt_thread_guest_stack(void) { return rt_tls_guest_stack; }
 
-void rt_thread_state_save(rt_thread_state *st)
-{
-    st->scope = rt_tls_scope;
-    st->stack = rt_tls_guest_stack;
-    st->current = sledge_abi__current_wasm_module_instance;
-}
-
-void rt_thread_state_restore(const rt_thread_state *st)
-{
-    atomic_signal_fence(memory_order_seq_cst);
-    rt_tls_scope = st->scope;
-    rt_tls_guest_stack = st->stack;
-    sledge_abi__current_wasm_module_instance = st->current;
-}
-
 static WEDGE_NORETURN void rt_trap_unwind(wedge_trap_kind kind, int code)
 {
     rt_trap_scope *sc = rt_tls_scope;
