@@ -98,6 +98,7 @@ typedef struct srv_settings {
     srv_sched_policy scheduler;
     uint32_t quantum_us;
     bool preemption;
+    bool admission;             /* admission control (429 when over capacity); --no-admission turns it off */
     uint16_t admin_port;        /* 0 = no admin listener */
     srv_log_level log_level;
     const char *host;           /* address the ports are bound on (points into argv or a literal) */
@@ -108,7 +109,8 @@ typedef struct srv_settings {
     uint32_t max_connections;
     http_limits limits;
     const char *access_log;     /* JSON-lines request log: a file, "-" for stderr, NULL for none */
-    const char *config_file;    /* the positional argument (points into argv) */
+    const char *config_file;    /* the positional argument (points into argv); NULL: the built-in
+                                 * default (the examples next to the executable, port 8080) */
     bool help;                  /* --help was given: print usage, nothing else is checked */
 } srv_settings;
 

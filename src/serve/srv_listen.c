@@ -121,6 +121,8 @@ struct srv_listener {
     pthread_mutex_t mu;         /* guards the completion queue */
     done *q_head, *q_tail;
     _Atomic uint64_t accepted, requests, by_class[6];
+    void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
+    void *metrics_ud;
 };
 
 static const uint8_t oom_response[] =
@@ -308,6 +310,21 @@ static void admin_request(srv_listener *l, conn *c, const http_request *r)
                      (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
                      (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],
                      l->nconns, l->in_flight);
+    /* The scheduler's series go after the listener's; without memory for
+     * them the listener's own still answer. */
+    char *more = NULL;
+    size_t more_len = 0;
+    FILE *mf = l->metrics_fn ? open_memstream(&more, &more_len) : NULL;
+    if (mf) {
+        fwrite(body, 1, n > 0 ? (size_t)n : 0, mf);
+        l->metrics_fn(l->metrics_ud, mf);
+        if (fclose(mf) == 0 && more) {
+            conn_respond(l, c, r, 200, "text/plain; version=0.0.4", more, more_len);
+            free(more);
+            return;
+        }
+        free(more);
+    }
     conn_respond(l, c, r, 200, "text/plain; version=0.0.4", body, n > 0 ? (size_t)n : 0);
 }
 
@@ -827,6 +844,12 @@ void srv_listener_free(srv_listener *l)
     free(l->gens);
     free(l->free_slots);
     free(l);
+}
+
+void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud)
+{
+    l->metrics_fn = fn;
+    l->metrics_ud = ud;
 }
 
 void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out)

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "http_conn.h"
 #include "srv_config.h"
@@ -75,5 +76,9 @@ typedef struct srv_listener_stats {
     uint64_t open_connections, in_flight;
 } srv_listener_stats;
 void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out);
+
+/* More series for GET /metrics: fn(ud, f) appends Prometheus text to f on
+ * the listener thread.  Set before srv_listener_run. */
+void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud);
 
 #endif

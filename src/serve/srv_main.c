@@ -1,20 +1,23 @@
 /*
- * srv_main.c — `wedge serve`: settings, configuration, listener, and the
- * handler behind it (for now the stand-in of srv_stub.h; the scheduler
- * takes its place when the sandbox layer exists), plus signals.
+ * srv_main.c — `wedge serve`: settings, configuration (a file, or the
+ * built-in default that serves the example functions), the scheduler
+ * (srv_sched.h: sandboxes on worker threads; it passes ".txt" stand-in
+ * routes on to srv_stub.h), the listener, and signals.
  */
 #include "serve.h"
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "srv_config.h"
 #include "srv_listen.h"
 #include "srv_log.h"
-#include "srv_stub.h"
+#include "srv_sched.h"
 
 /* The signal handler's view of the running listener. */
 static srv_listener *volatile running;
@@ -36,6 +39,38 @@ static const char *env_lookup(const char *name)
     return getenv(name);
 }
 
+/* The built-in configuration, used when no CONFIG.json is given: the
+ * examples built next to the executable (<build>/examples/http/), on port
+ * 8080.  Deadlines are generous for the CPU-bound ones; /loop never ends
+ * and is killed after one second. */
+static const char default_config[] =
+    "[{\"name\":\"examples\",\"port\":8080,\"routes\":["
+    "{\"route\":\"/hello\",\"path\":\"hello.wasm\",\"relative-deadline-us\":50000},"
+    "{\"route\":\"/echo\",\"path\":\"echo.wasm\",\"relative-deadline-us\":50000,"
+    "\"http-resp-content-type\":\"application/octet-stream\"},"
+    "{\"route\":\"/fib\",\"path\":\"fib.wasm\",\"relative-deadline-us\":100000},"
+    "{\"route\":\"/cpu\",\"path\":\"cpu.wasm\",\"relative-deadline-us\":500000},"
+    "{\"route\":\"/trap\",\"path\":\"trap.wasm\",\"relative-deadline-us\":50000},"
+    "{\"route\":\"/loop\",\"path\":\"loop.wasm\",\"relative-deadline-us\":100000,"
+    "\"timeout-us\":1000000}]}]";
+
+static bool load_default_config(srv_config *cfg, srv_err *err)
+{
+    char exe[PATH_MAX], dir[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return srv_fail(err, "serve: no CONFIG.json given and the executable's directory is unknown");
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(dir, sizeof dir, "%s/examples/http", exe);
+    if (access(dir, R_OK) != 0)
+        return srv_fail(err, "serve: no CONFIG.json given and no built examples in %s", dir);
+    srv_log(SRV_LOG_INFO, "no CONFIG.json: serving the examples in %s on port 8080", dir);
+    return srv_config_parse(default_config, sizeof default_config - 1, "built-in default", dir, cfg, err);
+}
+
 int srv_main(int argc, char **argv)
 {
     srv_settings s;
@@ -50,7 +85,7 @@ int srv_main(int argc, char **argv)
     }
     srv_log_set_level(s.log_level);
     srv_config cfg;
-    if (!srv_config_load(s.config_file, &cfg, &err)) {
+    if (!(s.config_file ? srv_config_load(s.config_file, &cfg, &err) : load_default_config(&cfg, &err))) {
         fprintf(stderr, "wedge: %s\n", err.msg);
         return 1;
     }
@@ -58,15 +93,16 @@ int srv_main(int argc, char **argv)
             s.workers, srv_sched_name(s.scheduler), s.quantum_us, s.preemption ? "" : ", no preemption");
 
     int rc = 1;
-    srv_stub *stub = srv_stub_new(&err);
-    srv_listener *l = stub ? srv_listener_new(&cfg, &s, srv_stub_dispatch, stub, &err) : NULL;
+    srv_sched *sched = srv_sched_new(&cfg, &s, &err);
+    srv_listener *l = sched ? srv_listener_new(&cfg, &s, srv_sched_dispatch, sched, &err) : NULL;
     if (!l) {
         fprintf(stderr, "wedge: %s\n", err.msg);
-        srv_stub_free(stub);
+        srv_sched_free(sched);
         srv_config_free(&cfg);
         return 1;
     }
-    srv_stub_attach(stub, l);
+    srv_sched_attach(sched, l);
+    srv_listener_set_metrics(l, srv_sched_metrics, sched);
 
     struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe;
     sigemptyset(&sa.sa_mask);
@@ -84,7 +120,7 @@ int srv_main(int argc, char **argv)
         fprintf(stderr, "wedge: %s\n", err.msg);
         rc = 2;
     }
-    srv_stub_free(stub);        /* answers what is still queued, into the stopped listener */
+    srv_sched_free(sched);      /* answers what is still queued, into the stopped listener */
     running = NULL;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

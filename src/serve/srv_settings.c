@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 const char srv_usage[] =
-    "usage: wedge serve [OPTIONS] CONFIG.json\n"
+    "usage: wedge serve [OPTIONS] [CONFIG.json]\n"
     "\n"
-    "Serves the functions listed in CONFIG.json over HTTP/1.1.\n"
+    "Serves the functions listed in CONFIG.json over HTTP/1.1.  Without it,\n"
+    "serves the built example functions (<build>/examples/http/*.wasm next to\n"
+    "the wedge executable) on port 8080: /hello /echo /fib?n=N /cpu /trap /loop.\n"
     "\n"
     "  --workers N            worker threads (default: CPUs - 1; env SLEDGE_NWORKERS)\n"
     "  --scheduler edf|fifo   scheduling policy (default edf; env SLEDGE_SCHEDULER)\n"
     "  --quantum-us N         preemption quantum in microseconds (default 1000; env SLEDGE_QUANTUM_US)\n"
     "  --no-preemption        never preempt a running function (env SLEDGE_DISABLE_PREEMPTION)\n"
+    "  --no-admission         admit every request (no 429 from admission control)\n"
     "  --admin-port N         serve GET /metrics on this port (default: off)\n"
     "  --log-level L          error|warn|info|debug (default info)\n"
     "  --host ADDR            IPv4 address to listen on (default 0.0.0.0)\n"
@@ -41,6 +44,7 @@ void srv_settings_defaults(srv_settings *s)
     s->scheduler = SRV_SCHED_EDF;
     s->quantum_us = SRV_DEFAULT_QUANTUM_US;
     s->preemption = true;
+    s->admission = true;
     s->admin_port = 0;
     s->log_level = SRV_LOG_INFO;
     s->host = SRV_DEFAULT_HOST;
@@ -178,6 +182,12 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
             s->config_file = a;
             continue;
         }
+        if (!strcmp(name, "--no-admission")) {
+            if (val)
+                return srv_fail(err, "serve: --no-admission takes no value");
+            s->admission = false;
+            continue;
+        }
         if (!strcmp(name, "--no-preemption")) {
             if (val)
                 return srv_fail(err, "serve: --no-preemption takes no value");
@@ -225,7 +235,5 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
             }
         }
     }
-    if (!s->config_file)
-        return srv_fail(err, "serve: missing CONFIG.json (see wedge serve --help)");
     return true;
 }

@@ -321,8 +321,9 @@ Test(serve_settings, refusals)
     settings_refuse(3, a4, NULL, 0, "unknown option --bogus");
     char *a5[] = { "serve", "c.json", "--workers" };
     settings_refuse(3, a5, NULL, 0, "--workers needs a value");
-    char *a6[] = { "serve" };
-    settings_refuse(1, a6, NULL, 0, "missing CONFIG.json");
+    /* No CONFIG.json is accepted: srv_main then serves the built-in default. */
+    char *a6[] = { "serve", "--no-admission=1", "c.json" };
+    settings_refuse(3, a6, NULL, 0, "--no-admission takes no value");
     char *a7[] = { "serve", "a.json", "b.json" };
     settings_refuse(3, a7, NULL, 0, "more than one configuration file");
     char *a8[] = { "serve", "--admin-port", "70000", "c.json" };

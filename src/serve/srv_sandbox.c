@@ -1,0 +1,516 @@
+/*
+ * srv_sandbox.c — loading each route's module once, and running one
+ * request in a fresh instance (see srv_sandbox.h).
+ */
+#define _GNU_SOURCE
+#include "srv_sandbox.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "compile/compile.h"
+#include "runtime/rt_sandbox.h"
+#include "srv_log.h"
+#include "wasi/wasi.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* ---- start-up: one module per route --------------------------------------- */
+
+/* Whole file into memory; NULL + reason. */
+static uint8_t *read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    if (!f || fstat(fileno(f), &sb) != 0 || sb.st_size < 0) {
+        snprintf(why, whylen, "%s: cannot open: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    uint8_t *buf = malloc((size_t)sb.st_size + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
+    bool bad = !buf || ferror(f) || n != (size_t)sb.st_size;
+    fclose(f);
+    if (bad) {
+        snprintf(why, whylen, "%s: cannot read", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Loads route's module into fn, or marks it broken with the reason. */
+static void load_one(srv_fn *fn)
+{
+    const char *path = fn->route->path;
+    if (ends_with(path, ".txt")) {
+        fn->kind = SRV_FN_STUB;
+        return;
+    }
+    fn->kind = SRV_FN_BROKEN;
+    size_t len = 0;
+    uint8_t *bytes = read_file(path, &len, fn->broken, sizeof fn->broken);
+    if (!bytes)
+        return;
+    char so[4096];
+    if (len >= 4 && !memcmp(bytes, "\0asm", 4)) {
+        cg_options o;
+        cg_options_default(&o);
+        o.quiet = true;
+        cg_err cerr;
+        bool ok = cg_compile_cached(bytes, len, path, &o, so, sizeof so, &cerr);
+        free(bytes);
+        if (!ok) {
+            snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
+            return;
+        }
+    } else if (len >= 4 && !memcmp(bytes, "\177ELF", 4)) {
+        free(bytes);
+        if ((size_t)snprintf(so, sizeof so, "%s", path) >= sizeof so) {
+            snprintf(fn->broken, sizeof fn->broken, "path too long");
+            return;
+        }
+    } else {
+        free(bytes);
+        snprintf(fn->broken, sizeof fn->broken, "%s: not a WebAssembly module or a compiled .so", path);
+        return;
+    }
+    rt_result res;
+    fn->mod = rt_module_load(so, &res);
+    if (!fn->mod) {
+        snprintf(fn->broken, sizeof fn->broken, "%s", res.msg);
+        return;
+    }
+    if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
+        fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
+    fn->kind = SRV_FN_WASM;
+}
+
+bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < cfg->nports; p++)
+        n += cfg->ports[p].nroutes;
+    set->n = 0;
+    set->fns = calloc(n ? n : 1, sizeof *set->fns);
+    if (!set->fns)
+        return srv_fail(err, "serve: out of memory");
+    rt_result res;
+    if (!rt_init(&res))
+        return srv_fail(err, "serve: %s", res.msg);
+    for (size_t p = 0; p < cfg->nports; p++)
+        for (size_t r = 0; r < cfg->ports[p].nroutes; r++) {
+            srv_fn *fn = &set->fns[set->n++];
+            fn->route = &cfg->ports[p].routes[r];
+            srv_admit_route_init(&fn->admit, fn->route);
+            load_one(fn);
+            if (fn->kind == SRV_FN_BROKEN)
+                srv_log(SRV_LOG_ERROR, "route %s: %s (answers 503)", fn->route->name, fn->broken);
+            else if (fn->kind == SRV_FN_WASM)
+                srv_log(SRV_LOG_INFO, "route %s (%s): loaded %s", fn->route->prefix, fn->route->name,
+                        fn->route->path);
+        }
+    return true;
+}
+
+void srv_fnset_free(srv_fnset *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->fns[i].mod)
+            rt_module_unload(set->fns[i].mod);
+    free(set->fns);
+    set->fns = NULL;
+    set->n = 0;
+}
+
+srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->fns[i].route == route)
+            return &set->fns[i];
+    return NULL;
+}
+
+bool srv_fnset_in_text(const srv_fnset *set, uintptr_t pc)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (pc >= set->fns[i].text_lo && pc < set->fns[i].text_hi)
+            return true;
+    return false;
+}
+
+/* ---- one request ------------------------------------------------------------ */
+
+/* A bump allocator over one block sized up front; every string of the
+ * request's environment lives there. */
+typedef struct arena {
+    char *p, *end;
+} arena;
+
+static char *arena_put(arena *a, const char *s1, size_t n1, const char *s2, size_t n2)
+{
+    if ((size_t)(a->end - a->p) < n1 + n2 + 1)
+        return NULL;
+    char *r = a->p;
+    memcpy(a->p, s1, n1);
+    memcpy(a->p + n1, s2, n2);
+    a->p[n1 + n2] = '\0';
+    a->p += n1 + n2 + 1;
+    return r;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into the arena ('+' is a space, as in forms). */
+static char *arena_decode(arena *a, const char *s, size_t n)
+{
+    if ((size_t)(a->end - a->p) < n + 1)
+        return NULL;
+    char *r = a->p, *o = a->p;
+    for (size_t i = 0; i < n; i++) {
+        int h, l;
+        if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (l = hexval((unsigned char)s[i + 2])) >= 0) {
+            *o++ = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            *o++ = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    *o++ = '\0';
+    a->p = o;
+    return r;
+}
+
+void srv_outcome_error(srv_outcome *out, int status, const char *kind)
+{
+    out->status = status;
+    out->content_type = "application/json";
+    int n = snprintf(out->small, sizeof out->small, "{\"error\":\"%s\"}\n", kind);
+    out->body = out->small;
+    out->body_len = n > 0 && (size_t)n < sizeof out->small ? (size_t)n : 0;
+}
+
+static void outcome_trap(srv_outcome *out, const char *kind)
+{
+    out->status = 500;
+    out->content_type = "application/json";
+    int n = snprintf(out->small, sizeof out->small, "{\"error\":\"trap\",\"kind\":\"%s\"}\n", kind);
+    out->body = out->small;
+    out->body_len = n > 0 && (size_t)n < sizeof out->small ? (size_t)n : 0;
+}
+
+/* WAGI output: header lines ("Name: value"), a blank line, the body.
+ * Status: sets the code, Content-Type: the type, Location: without Status
+ * means 302; other headers pass through (srv_complete drops unsafe ones). */
+static void wagi_parse(srv_outcome *out, const uint8_t *buf, size_t len, char *hdr_copy)
+{
+    size_t i = 0, hstart = 0;
+    const uint8_t *end = NULL;
+    for (i = 0; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        size_t ll = i - hstart;
+        if (ll == 0 || (ll == 1 && buf[hstart] == '\r')) {
+            end = buf + i + 1;
+            break;
+        }
+        hstart = i + 1;
+    }
+    if (!end) {
+        srv_outcome_error(out, 500, "WAGI output has no blank line after its headers");
+        return;
+    }
+    size_t hlen = (size_t)(end - buf);
+    memcpy(hdr_copy, buf, hlen);
+    hdr_copy[hlen] = '\0';
+    out->status = 200;
+    bool have_status = false, have_location = false;
+    char *save = NULL;
+    for (char *line = strtok_r(hdr_copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r')
+            line[--ll] = '\0';
+        if (!ll)
+            continue;
+        char *colon = strchr(line, ':');
+        if (!colon) {
+            srv_outcome_error(out, 500, "malformed WAGI header line");
+            return;
+        }
+        *colon = '\0';
+        char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (!strcasecmp(line, "Status")) {
+            char *e;
+            long code = strtol(v, &e, 10);
+            if (code < 100 || code > 599 || e == v) {
+                srv_outcome_error(out, 500, "bad WAGI Status");
+                return;
+            }
+            out->status = (int)code;
+            have_status = true;
+        } else if (!strcasecmp(line, "Content-Type")) {
+            out->content_type = v;
+        } else if (out->nheaders < SRV_SANDBOX_MAX_HEADERS) {
+            if (!strcasecmp(line, "Location"))
+                have_location = true;
+            http_header *h = &out->headers[out->nheaders++];
+            h->name = line;
+            h->name_len = strlen(line);
+            h->value = v;
+            h->value_len = strlen(v);
+        }
+    }
+    if (have_location && !have_status)
+        out->status = 302;
+    out->body = end;
+    out->body_len = len - hlen;
+}
+
+/* Guest stderr → log, line by line. */
+static void log_stderr(const srv_fn *fn, wasi_ctx *w)
+{
+    size_t len = 0;
+    bool trunc = false;
+    const uint8_t *p = wasi_ctx_output(w, 2, &len, &trunc);
+    while (p && len) {
+        const uint8_t *nl = memchr(p, '\n', len);
+        size_t ll = nl ? (size_t)(nl - p) : len;
+        srv_log(SRV_LOG_INFO, "route %s: stderr: %.*s", fn->route->name, (int)(ll > 400 ? 400 : ll),
+                (const char *)p);
+        if (!nl)
+            break;
+        len -= ll + 1;
+        p = nl + 1;
+    }
+    if (trunc)
+        srv_log(SRV_LOG_INFO, "route %s: stderr truncated", fn->route->name);
+}
+
+void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, srv_outcome *out)
+{
+    uint64_t t0 = mono_ns();
+    const http_request *h = req->http;
+    const srv_route *route = fn->route;
+    memset(out, 0, sizeof *out);
+
+    /* Room for every string: each header at most twice (HTTP_ name), the
+     * target twice (PATH_INFO, QUERY_STRING, argv), fixed variables. */
+    size_t need = 4096 + 2 * h->target_len + 2 * strlen(route->name);
+    size_t nq = 1;
+    for (size_t i = 0; i < h->query_len; i++)
+        nq += h->query[i] == '&';
+    for (size_t i = 0; i < h->nheaders; i++)
+        need += 2 * (h->headers[i].name_len + h->headers[i].value_len) + 16;
+    size_t nenv_max = 16 + h->nheaders;
+    size_t ptrs = (nenv_max + nq + 2) * sizeof(char *);
+    out->scratch = malloc(ptrs + need);
+    if (!out->scratch) {
+        srv_outcome_error(out, 503, "out of memory");
+        return;
+    }
+    const char **argv = (const char **)out->scratch;
+    const char **envp = argv + nq + 2;
+    arena a = { out->scratch + ptrs, out->scratch + ptrs + need };
+    int argc = 0, envc = 0;
+
+    argv[argc++] = route->name;
+    for (const char *p = h->query, *qend = h->query + h->query_len; p < qend && (size_t)argc < nq + 1;) {
+        const char *amp = memchr(p, '&', (size_t)(qend - p));
+        const char *stop = amp ? amp : qend;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *v = eq ? eq + 1 : p;
+        if (stop > p) {
+            char *s = arena_decode(&a, v, (size_t)(stop - v));
+            if (s)
+                argv[argc++] = s;
+        }
+        p = stop + 1;
+    }
+
+    char num[32];
+    const char *path_info = h->path;
+    size_t pi_len = h->path_len;
+    /* PATH_INFO is the part after the matched route (WAGI); "/" routes keep all. */
+    if (route->prefix_len > 1 && pi_len >= route->prefix_len) {
+        path_info += route->prefix_len;
+        pi_len -= route->prefix_len;
+    }
+#define ENV(name, val, vlen)                                                    \
+    do {                                                                        \
+        char *e_ = arena_put(&a, name "=", sizeof name, (val), (vlen));         \
+        if (e_ && (size_t)envc < nenv_max)                                      \
+            envp[envc++] = e_;                                                  \
+    } while (0)
+    ENV("REQUEST_METHOD", h->method, strlen(h->method));
+    ENV("PATH_INFO", path_info, pi_len);
+    ENV("SCRIPT_NAME", route->prefix, route->prefix_len);
+    ENV("X_MATCHED_ROUTE", route->prefix, route->prefix_len);
+    ENV("QUERY_STRING", h->query, h->query_len);
+    ENV("REQUEST_URI", h->target, h->target_len);
+    int nn = snprintf(num, sizeof num, "%zu", h->body_len);
+    ENV("CONTENT_LENGTH", num, (size_t)nn);
+    const char *ctype = "";
+    for (size_t i = 0; i < h->nheaders; i++)
+        if (!strcasecmp(h->headers[i].name, "Content-Type"))
+            ctype = h->headers[i].value;
+    ENV("CONTENT_TYPE", ctype, strlen(ctype));
+    nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
+    ENV("SERVER_PROTOCOL", num, (size_t)nn);
+    ENV("SERVER_SOFTWARE", "wedge", 5);
+    ENV("GATEWAY_INTERFACE", "CGI/1.1", 7);
+    nn = snprintf(num, sizeof num, "%u", req->port ? req->port->port : 0);
+    ENV("SERVER_PORT", num, (size_t)nn);
+#undef ENV
+    for (size_t i = 0; i < h->nheaders && (size_t)envc < nenv_max; i++) {
+        const http_header *hd = &h->headers[i];
+        char *e = arena_put(&a, "HTTP_", 5, hd->name, hd->name_len);
+        if (!e)
+            break;
+        for (char *c = e + 5; *c; c++)
+            *c = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+        /* Replace the terminator by '=' and append the value. */
+        a.p--;
+        if (!arena_put(&a, "=", 1, hd->value, hd->value_len))
+            break;
+        envp[envc++] = e;
+    }
+
+    wasi_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.argc = argc;
+    cfg.argv = argv;
+    cfg.envc = envc;
+    cfg.envp = envp;
+    cfg.stdio[0] = (wasi_stdio){ .host_fd = -1, .in_buf = h->body, .in_len = h->body_len };
+    cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
+    cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
+    char werr[200] = "";
+    out->wasi = wasi_ctx_new(&cfg, werr, sizeof werr);
+    if (!out->wasi) {
+        srv_log(SRV_LOG_ERROR, "route %s: WASI: %s", route->name, werr);
+        srv_outcome_error(out, 503, "cannot set up WASI");
+        return;
+    }
+    wasi_ctx_set_deadline(out->wasi, kill_ns);
+
+    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
+    rt_result res;
+    memset(&res, 0, sizeof res);
+    rt_status st = rt_instantiate(fn->mod, &lim, wasi_resolve, NULL, out->wasi, &out->inst, &res);
+    if (st == RT_OK)
+        st = rt_run_start(out->inst, &res);
+    out->exec_ns = mono_ns() - t0;
+    log_stderr(fn, out->wasi);
+
+    if (st == RT_ERR_EXIT && res.exit_code == 0)
+        st = RT_OK;
+    switch (st) {
+    case RT_OK: {
+        size_t len = 0;
+        bool trunc = false;
+        const uint8_t *body = wasi_ctx_output(out->wasi, 1, &len, &trunc);
+        if (trunc) {
+            srv_log(SRV_LOG_WARN, "route %s: response larger than %zu bytes", route->name,
+                    SRV_SANDBOX_STDOUT_LIMIT);
+            srv_outcome_error(out, 500, "response too large");
+            break;
+        }
+        if (route->wagi) {
+            /* The header copy reuses the tail of the scratch block when it
+             * fits, else its own allocation (freed with the scratch). */
+            size_t hl = len < 65536 ? len : 65536;
+            char *copy = (size_t)(a.end - a.p) > hl ? a.p : NULL;
+            if (!copy) {
+                char *bigger = realloc(out->scratch, ptrs + need + hl + 1);
+                if (!bigger) {
+                    srv_outcome_error(out, 503, "out of memory");
+                    break;
+                }
+                /* argv/envp were already copied by wasi_ctx_new: moving is fine. */
+                out->scratch = bigger;
+                copy = bigger + ptrs + need;
+            }
+            wagi_parse(out, body, len < 65536 ? len : 65536, copy);
+            if (out->body == (const void *)out->small)
+                break;
+            /* The parse looked at the first 64 KiB only; the body runs to the end. */
+            out->body_len = len - (size_t)((const uint8_t *)out->body - body);
+            if (!out->content_type)
+                out->content_type = route->content_type;
+        } else {
+            out->status = 200;
+            out->content_type = route->content_type;
+            out->body = body;
+            out->body_len = len;
+        }
+        break;
+    }
+    case RT_ERR_EXIT: {
+        out->status = 500;
+        out->content_type = "application/json";
+        int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
+        out->body = out->small;
+        out->body_len = n > 0 ? (size_t)n : 0;
+        srv_log(SRV_LOG_INFO, "route %s: exit code %d", route->name, res.exit_code);
+        break;
+    }
+    case RT_ERR_TRAP:
+        if (res.trap == WEDGE_TRAP_TIMEOUT) {
+            out->timed_out = true;
+            srv_outcome_error(out, 504, "timeout");
+            srv_log(SRV_LOG_WARN, "route %s: killed after its timeout", route->name);
+        } else {
+            out->trapped = true;
+            outcome_trap(out, rt_trap_name(res.trap));
+            srv_log(SRV_LOG_WARN, "route %s: wasm trap: %s", route->name, rt_trap_name(res.trap));
+        }
+        break;
+    case RT_ERR_RESOURCE:
+        srv_log(SRV_LOG_ERROR, "route %s: %s", route->name, res.msg);
+        srv_outcome_error(out, 503, "out of resources");
+        break;
+    default:
+        srv_log(SRV_LOG_ERROR, "route %s: %s", route->name, res.msg);
+        srv_outcome_error(out, 500, "cannot instantiate");
+        break;
+    }
+}
+
+void srv_outcome_release(srv_outcome *out)
+{
+    if (out->inst)
+        rt_instance_free(out->inst);
+    if (out->wasi)
+        wasi_ctx_free(out->wasi);
+    free(out->scratch);
+    out->inst = NULL;
+    out->wasi = NULL;
+    out->scratch = NULL;
+}

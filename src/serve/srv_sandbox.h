@@ -1,0 +1,93 @@
+/*
+ * srv_sandbox.h — the function side of `wedge serve`: each route's module
+ * loaded once at start-up (srv_fnset), and one request run in a fresh
+ * instance (srv_sandbox_exec) with the function contract of SPEC §4:
+ * request body on stdin, stdout is the response body (or WAGI headers +
+ * body), stderr to the log, argv = route name + query values, CGI/WAGI
+ * environment variables.
+ *
+ * srv_sandbox_exec runs on whatever stack the caller is on; the scheduler
+ * calls it on a sandbox's own guest stack (srv_sched.c) after making that
+ * stack the thread's active guest stack, so instantiation and _start run in
+ * place and every trap ends inside it.
+ *
+ * Ownership: the srv_fnset owns the modules (rt_module_unload in
+ * srv_fnset_free).  An srv_outcome owns the instance and the WASI context
+ * of its request until srv_outcome_release(); its body points into them.
+ *
+ * Errors: false + srv_err for start-up; per request, the outcome's status.
+ */
+#ifndef WEDGE_SRV_SANDBOX_H
+#define WEDGE_SRV_SANDBOX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/runtime.h"
+#include "srv_admit.h"
+#include "srv_listen.h"
+#include "srv_metrics.h"
+
+#define SRV_SANDBOX_STDOUT_LIMIT ((size_t)16 << 20)    /* response body at most */
+#define SRV_SANDBOX_STDERR_LIMIT ((size_t)8 << 10)     /* logged per request at most */
+#define SRV_DEFAULT_TIMEOUT_US   10000000ull            /* hard per-request limit: 10 s */
+#define SRV_SANDBOX_MAX_HEADERS  16                     /* WAGI headers passed through */
+
+typedef enum srv_fn_kind {
+    SRV_FN_WASM = 0,    /* a loaded module: runs in sandboxes */
+    SRV_FN_STUB,        /* a .txt stand-in route (srv_stub.h) */
+    SRV_FN_BROKEN,      /* could not be loaded: answers 503 with the reason */
+} srv_fn_kind;
+
+typedef struct srv_fn {
+    const srv_route *route;
+    srv_fn_kind kind;
+    rt_module *mod;
+    uintptr_t text_lo, text_hi;         /* the module's code, for preemption */
+    char broken[600];                   /* why, for SRV_FN_BROKEN */
+    srv_admit_route admit;
+    srv_route_metrics metrics;
+} srv_fn;
+
+typedef struct srv_fnset {
+    srv_fn *fns;
+    size_t n;
+} srv_fnset;
+
+/* Loads every route of cfg (.wasm through the compile cache, .so directly).
+ * A route that cannot be loaded is logged and answers 503; false only when
+ * memory runs out. */
+SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
+void srv_fnset_free(srv_fnset *set);
+srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
+/* Async-signal-safe: is `pc` inside any loaded module's code? */
+bool srv_fnset_in_text(const srv_fnset *set, uintptr_t pc);
+
+/* What a request produced. */
+typedef struct srv_outcome {
+    int status;
+    const char *content_type;
+    const void *body;
+    size_t body_len;
+    http_header headers[SRV_SANDBOX_MAX_HEADERS];
+    size_t nheaders;
+    bool trapped;                       /* a trap other than exit/timeout */
+    bool timed_out;
+    uint64_t exec_ns;                   /* instantiation + run */
+    wedge_instance *inst;               /* owned until release */
+    struct wasi_ctx *wasi;
+    char *scratch;                      /* strings of this request (env, headers) */
+    char small[160];                    /* error bodies */
+} srv_outcome;
+
+/* Instantiates fn's module for req and runs _start.  `kill_ns`
+ * (CLOCK_MONOTONIC) bounds sleeping in poll_oneoff.  Fills *out. */
+void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, srv_outcome *out);
+void srv_outcome_release(srv_outcome *out);
+
+/* The 504 / 503 / 500 outcomes the scheduler produces itself. */
+void srv_outcome_error(srv_outcome *out, int status, const char *kind);
+
+#endif

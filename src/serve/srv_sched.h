@@ -1,0 +1,39 @@
+/*
+ * srv_sched.h — the scheduler of `wedge serve`: it takes routed requests
+ * from the listener (srv_sched_dispatch), applies admission control, and
+ * runs each request in a fresh sandbox on a worker thread, as a user-level
+ * thread with its own stack, in EDF (or FIFO) order, preempting with a
+ * per-worker timer.  Replaces the stand-in of srv_stub.h for Wasm routes
+ * (".txt" routes still go to the stand-in).
+ *
+ * Threads:
+ *  - the listener thread calls srv_sched_dispatch (never blocks: admission,
+ *    one allocation, a locked push onto the global queue) and
+ *    srv_sched_metrics (for GET /metrics);
+ *  - `settings->workers` worker threads run sandboxes and call
+ *    srv_complete() once per request.
+ *
+ * Ownership and order: srv_sched_new borrows cfg (it must outlive the
+ * scheduler) and loads every route's module; srv_sched_attach gives it the
+ * listener before the listener runs; srv_sched_free, after
+ * srv_listener_run returns and before srv_listener_free, answers what is
+ * still queued and joins the workers.
+ */
+#ifndef WEDGE_SRV_SCHED_H
+#define WEDGE_SRV_SCHED_H
+
+#include <stdio.h>
+
+#include "srv_listen.h"
+
+typedef struct srv_sched srv_sched;
+
+SRV_WARN_UNUSED srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, srv_err *err);
+void srv_sched_attach(srv_sched *s, srv_listener *l);
+/* The srv_dispatch_fn to give the listener, with the scheduler as `ud`. */
+void srv_sched_dispatch(void *ud, const srv_request *req);
+/* Appends the scheduler's Prometheus series to f (listener thread). */
+void srv_sched_metrics(void *ud, FILE *f);
+void srv_sched_free(srv_sched *s);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * srv_sched_internal.h — what srv_sched.c (queues, dispatch, lifecycle)
+ * and srv_worker.c (worker threads, sandbox contexts, timer preemption)
+ * share.  Not for other files.
+ *
+ * Locking: one mutex, srv_sched.mu, guards the global queue and every
+ * worker's local queue (and the idle count); the queues are short heaps
+ * and each operation is a few dozen instructions, so one lock costs less
+ * than the lock-order rules several would need.  The timer signal handler
+ * never locks: it reads only the atomics global_min / local_min / running.
+ */
+#ifndef WEDGE_SRV_SCHED_INTERNAL_H
+#define WEDGE_SRV_SCHED_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "runtime/rt_sandbox.h"
+#include "srv_admit.h"
+#include "srv_sandbox.h"
+#include "srv_sched.h"
+#include "srv_stub.h"
+
+/* Keys of sandboxes already past their deadline get this bit: they sort
+ * after every sandbox that can still make its deadline, so an overdue
+ * (say, endless) function never holds a core against one that can. */
+#define SRV_KEY_OVERDUE (1ull << 62)
+#define SRV_KEY_NONE UINT64_MAX
+
+#define SRV_STACK_SIZE RT_STACK_DEFAULT_SIZE    /* as `wedge run` */
+#define SRV_STACK_POOL 32                       /* kept per worker */
+#define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
+
+typedef enum srv_job_state { JOB_QUEUED = 0, JOB_RUNNING, JOB_PREEMPTED, JOB_DONE } srv_job_state;
+
+typedef struct srv_job {
+    const srv_request *req;
+    srv_fn *fn;
+    uint64_t key;               /* EDF: absolute deadline; FIFO: arrival (plus SRV_KEY_OVERDUE) */
+    uint64_t seq;               /* tie-break: dispatch order */
+    uint64_t deadline_ns, kill_ns;
+    double share;               /* admission share to release */
+    srv_job_state state;
+    bool started;               /* has a context: pinned to its worker */
+    rt_stack *stack;
+    void *sp;                   /* saved stack pointer while switched out */
+    rt_thread_state ts;         /* runtime thread state while switched out */
+    srv_outcome out;
+} srv_job;
+
+typedef struct srv_heap {
+    srv_job **v;
+    size_t n, cap;
+} srv_heap;
+
+bool srv_heap_push(srv_heap *h, srv_job *j);
+srv_job *srv_heap_top(const srv_heap *h);
+srv_job *srv_heap_remove(srv_heap *h, size_t i);
+void srv_heap_free(srv_heap *h);
+
+typedef struct srv_worker {
+    struct srv_sched *s;
+    unsigned idx;
+    pthread_t thread;
+    srv_heap local;                     /* jobs for this worker (started ones are pinned) */
+    _Atomic uint64_t local_min;         /* key of local's top, for the signal handler */
+    srv_job *_Atomic running;           /* the job on the CPU, NULL in the scheduler context */
+    void *sched_sp;                     /* the worker's own context while a sandbox runs */
+    timer_t timer;
+    bool timer_ok, armed;
+    rt_stack *pool[SRV_STACK_POOL];
+    unsigned npool;
+} srv_worker;
+
+struct srv_sched {
+    srv_listener *l;
+    srv_settings settings;
+    srv_fnset fns;
+    srv_admit admit;
+    srv_stub *stub;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    srv_heap global;
+    _Atomic uint64_t global_min;
+    bool quit;
+    uint64_t seq;
+    srv_worker *w;
+    unsigned nw, nstarted;
+    _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals;
+};
+
+/* srv_worker.c */
+SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
+void srv_workers_join(struct srv_sched *s);
+/* Recomputes the lock-free minimums after a queue change (mu held). */
+void srv_sched_publish_mins(struct srv_sched *s, srv_worker *w);
+/* Answers a finished (or never started) job and frees it.  Any thread. */
+void srv_job_finish(struct srv_sched *s, srv_job *j);
+
+uint64_t srv_now_ns(void);
+
+#endif

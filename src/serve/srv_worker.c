@@ -1,0 +1,387 @@
+/*
+ * srv_worker.c — worker threads and the sandboxes' user-level threads.
+ *
+ * Each worker thread loops: pick the job with the smallest key among its
+ * local queue and the global queue (an idle worker steals a not yet
+ * started job from another worker's local queue), switch to it, and when
+ * it comes back either answer it (done) or put it back in its local queue
+ * (preempted).  A job, once started, has its own guest stack and context
+ * and stays on its worker: its frames may hold addresses of this thread's
+ * thread-local variables (the runtime's current instance, trap scope).
+ *
+ * Context switches are cooperative (rt_ctx_switch, arch/x86_64_ctx.S) from
+ * the worker's own context to a sandbox and back.  There are exactly three
+ * ways back: the sandbox finished (srv_sandbox_exec returned, including
+ * every trap, which ends inside it), it was preempted, or its timeout
+ * trapped it (which is a trap like any other).
+ *
+ * PREEMPTION.  Guest code is plain native code with no yield points, so a
+ * per-worker POSIX timer (timer_create, SIGEV_THREAD_ID: the signal goes
+ * to this worker thread, not to the process) raises SRV_TICK_SIGNAL every
+ * quantum while the worker has work.  The handler (on_tick) never switches
+ * stacks itself — switching away inside a handler would leave the signal
+ * blocked and the alternate signal stack marked in use for as long as the
+ * sandbox stays switched out.  Instead it decides, and rewrites the
+ * interrupted context so that returning from the handler (sigreturn)
+ * "calls" a function in the sandbox:
+ *
+ *   - only when the interrupted pc is inside a module's code (generated
+ *     code and libsledge): host code (WASI, libc, the runtime, this file)
+ *     may hold locks — malloc's, stdio's — that another sandbox on this
+ *     thread would then deadlock on.  A tick that lands in host code is
+ *     skipped; the next one, a quantum later, tries again;
+ *   - only when the interrupted stack pointer is on the running sandbox's
+ *     stack with room to spare;
+ *   - past the job's hard timeout: the pc becomes srv_timeout_trap, which
+ *     raises WEDGE_TRAP_TIMEOUT — an ordinary trap that unwinds to the
+ *     sandbox's own trap scope (→ 504);
+ *   - with preemption on and a waiting job whose key is smaller than the
+ *     running one's (a running job past its deadline counts as overdue,
+ *     see SRV_KEY_OVERDUE): the interrupted pc is pushed below the red
+ *     zone and the pc becomes rt_ctx_preempt_entry, which saves every
+ *     register, calls preempt_yield (switch to the worker's context) and,
+ *     when the worker switches back later, restores them and returns to
+ *     the interrupted instruction.
+ *
+ * The handler itself reads only atomics and this thread's TLS, and calls
+ * only clock_gettime, which are async-signal-safe.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "srv_log.h"
+#include "srv_sched_internal.h"
+
+#define SRV_TICK_SIGNAL (SIGRTMIN + 2)
+/* The handler redirects only with at least this much sandbox stack left
+ * (the preemption entry saves ~650 bytes, then runs C code). */
+#define SRV_PREEMPT_STACK_MIN ((uintptr_t)32 << 10)
+
+static __thread srv_worker *tls_worker;
+static __thread srv_job *tls_job;       /* the job whose context is running (or NULL) */
+
+/* ---- stacks --------------------------------------------------------------------- */
+
+static rt_stack *stack_get(srv_worker *w)
+{
+    if (w->npool)
+        return w->pool[--w->npool];
+    rt_stack *st = malloc(sizeof *st);
+    if (st && !rt_stack_init(st, SRV_STACK_SIZE)) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void stack_put(srv_worker *w, rt_stack *st)
+{
+    if (w->npool < SRV_STACK_POOL) {
+        w->pool[w->npool++] = st;
+        return;
+    }
+    rt_stack_destroy(st);
+    free(st);
+}
+
+/* ---- the sandbox side ------------------------------------------------------------- */
+
+static void sandbox_main(void *arg)
+{
+    srv_job *j = arg;
+    srv_sandbox_exec(j->fn, j->req, j->kill_ns, &j->out);
+    j->state = JOB_DONE;
+    rt_ctx_switch(&j->sp, tls_worker->sched_sp);
+    /* Never resumed. */
+    abort();
+}
+
+/* Called by rt_ctx_preempt_entry on the sandbox's stack, in normal (not
+ * signal) context. */
+static void preempt_yield(void)
+{
+    srv_worker *w = tls_worker;
+    srv_job *j = tls_job;
+    j->state = JOB_PREEMPTED;
+    rt_ctx_switch(&j->sp, w->sched_sp);
+    j->state = JOB_RUNNING;
+}
+
+/* Where the handler sends a sandbox past its timeout: entered as if
+ * called, on the sandbox's stack, outside the handler. */
+static void srv_timeout_trap(void) { rt_trap(WEDGE_TRAP_TIMEOUT); }
+
+/* ---- the timer signal -------------------------------------------------------------- */
+
+static void on_tick(int sig, siginfo_t *si, void *ctxp)
+{
+    (void)sig;
+    (void)si;
+    int saved_errno = errno;
+    srv_worker *w = tls_worker;
+    srv_job *j = w ? atomic_load_explicit(&w->running, memory_order_relaxed) : NULL;
+    if (!j || !j->stack)
+        goto out;
+    ucontext_t *uc = ctxp;
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t pc = (uintptr_t)g[REG_RIP], sp = (uintptr_t)g[REG_RSP];
+    if (!srv_fnset_in_text(&w->s->fns, pc))
+        goto out;
+    if (sp > (uintptr_t)j->stack->hi || sp < (uintptr_t)j->stack->lo + SRV_PREEMPT_STACK_MIN)
+        goto out;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (now >= j->kill_ns) {
+        /* As if srv_timeout_trap were called: 16-byte aligned before the
+         * (virtual) call pushes its return address; red zone skipped. */
+        uintptr_t nsp = ((sp - RT_CTX_PREEMPT_RED_ZONE) & ~(uintptr_t)15) - 8;
+        g[REG_RSP] = (greg_t)nsp;
+        g[REG_RIP] = (greg_t)(uintptr_t)srv_timeout_trap;
+        goto out;
+    }
+    if (!w->s->settings.preemption)
+        goto out;
+    uint64_t key = j->key;
+    if (now > j->deadline_ns)
+        key |= SRV_KEY_OVERDUE;
+    uint64_t waiting = atomic_load_explicit(&w->s->global_min, memory_order_relaxed);
+    uint64_t local = atomic_load_explicit(&w->local_min, memory_order_relaxed);
+    if (local < waiting)
+        waiting = local;
+    if (waiting >= key)
+        goto out;
+    uintptr_t nsp = sp - RT_CTX_PREEMPT_RED_ZONE - 8;
+    *(uint64_t *)nsp = pc;
+    g[REG_RSP] = (greg_t)nsp;
+    g[REG_RIP] = (greg_t)(uintptr_t)rt_ctx_preempt_entry;
+out:
+    errno = saved_errno;
+}
+
+static void timer_arm(srv_worker *w, bool on)
+{
+    if (!w->timer_ok || w->armed == on)
+        return;
+    uint64_t q = w->s->settings.quantum_us;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (on) {
+        its.it_value.tv_sec = (time_t)(q / 1000000u);
+        its.it_value.tv_nsec = (long)(q % 1000000u) * 1000;
+        its.it_interval = its.it_value;
+    }
+    if (timer_settime(w->timer, 0, &its, NULL) == 0)
+        w->armed = on;
+}
+
+/* ---- the worker side ------------------------------------------------------------------ */
+
+/* The next job for w, or NULL when quitting with nothing left.  Called
+ * with s->mu held; may wait on s->cv. */
+static srv_job *pick(srv_sched *s, srv_worker *w)
+{
+    for (;;) {
+        srv_job *lt = srv_heap_top(&w->local), *gt = srv_heap_top(&s->global);
+        srv_job *j = NULL;
+        if (lt && (!gt || !(gt->key < lt->key || (gt->key == lt->key && gt->seq < lt->seq)))) {
+            j = srv_heap_remove(&w->local, 0);
+        } else if (gt) {
+            j = srv_heap_remove(&s->global, 0);
+            /* Take a small batch into the local queue when work is piling
+             * up: other idle workers steal it back from there. */
+            for (int k = 0; k < SRV_STEAL_BATCH && s->global.n > s->nw; k++) {
+                srv_job *extra = srv_heap_remove(&s->global, 0);
+                if (!srv_heap_push(&w->local, extra)) {
+                    (void)srv_heap_push(&s->global, extra);   /* cannot fail: it just left */
+                    break;
+                }
+            }
+        } else {
+            /* Steal the best not yet started job from another worker. */
+            srv_worker *victim = NULL;
+            size_t at = 0;
+            for (unsigned v = 0; v < s->nw; v++) {
+                srv_worker *o = &s->w[v];
+                if (o == w)
+                    continue;
+                for (size_t i = 0; i < o->local.n; i++) {
+                    srv_job *c = o->local.v[i];
+                    if (!c->started && (!victim || c->key < victim->local.v[at]->key)) {
+                        victim = o;
+                        at = i;
+                    }
+                }
+            }
+            if (victim) {
+                j = srv_heap_remove(&victim->local, at);
+                srv_sched_publish_mins(s, victim);
+                atomic_fetch_add(&s->n_steals, 1);
+            }
+        }
+        if (j) {
+            srv_sched_publish_mins(s, w);
+            return j;
+        }
+        if (s->quit)
+            return NULL;
+        /* Nothing to run: no ticks while asleep.  Wake up now and then
+         * to look for work to steal. */
+        timer_arm(w, false);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 20 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &until);
+    }
+}
+
+static const rt_thread_state idle_state;    /* no scope, no instance, no guest stack */
+
+static void run(srv_sched *s, srv_worker *w, srv_job *j)
+{
+    if (!j->started) {
+        atomic_fetch_sub(&s->n_queued, 1);
+        if (srv_now_ns() >= j->kill_ns) {
+            srv_outcome_error(&j->out, 504, "timeout before start");
+            j->out.timed_out = true;
+            srv_job_finish(s, j);
+            return;
+        }
+        j->stack = stack_get(w);
+        if (!j->stack) {
+            srv_outcome_error(&j->out, 503, "out of sandbox stacks");
+            srv_job_finish(s, j);
+            return;
+        }
+        j->sp = rt_ctx_make(j->stack, sandbox_main, j);
+        j->ts = (rt_thread_state){ .stack = j->stack };
+        j->started = true;
+    } else {
+        atomic_fetch_sub(&s->n_preempted, 1);
+    }
+    atomic_fetch_add(&s->n_running, 1);
+    timer_arm(w, true);
+    j->state = JOB_RUNNING;
+    tls_job = j;
+    rt_thread_state_restore(&j->ts);
+    atomic_store(&w->running, j);
+    rt_ctx_switch(&w->sched_sp, j->sp);
+    atomic_store(&w->running, NULL);
+    rt_thread_state_save(&j->ts);
+    rt_thread_state_restore(&idle_state);
+    tls_job = NULL;
+    atomic_fetch_sub(&s->n_running, 1);
+
+    if (j->state == JOB_DONE) {
+        rt_stack *st = j->stack;
+        srv_job_finish(s, j);
+        stack_put(w, st);
+        return;
+    }
+    /* Preempted: back into this worker's queue, demoted if overdue. */
+    atomic_fetch_add(&s->n_preemptions, 1);
+    atomic_fetch_add(&s->n_preempted, 1);
+    if (srv_now_ns() > j->deadline_ns)
+        j->key |= SRV_KEY_OVERDUE;
+    pthread_mutex_lock(&s->mu);
+    if (!srv_heap_push(&w->local, j)) {
+        /* No memory for the queue slot: keep running it rather than lose it. */
+        pthread_mutex_unlock(&s->mu);
+        atomic_fetch_sub(&s->n_preempted, 1);
+        run(s, w, j);
+        return;
+    }
+    srv_sched_publish_mins(s, w);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *worker_main(void *arg)
+{
+    srv_worker *w = arg;
+    srv_sched *s = w->s;
+    tls_worker = w;
+    rt_result res;
+    if (!rt_thread_init(&res))
+        srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SRV_TICK_SIGNAL;
+    sev._sigev_un._tid = gettid();
+    w->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == 0;
+    if (!w->timer_ok)
+        srv_log(SRV_LOG_WARN, "worker %u: no timer (%s): no preemption or timeouts of running code", w->idx,
+                strerror(errno));
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        srv_job *j = pick(s, w);
+        if (!j)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        run(s, w, j);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+
+    if (w->timer_ok)
+        timer_delete(w->timer);
+    while (w->npool) {
+        rt_stack *st = w->pool[--w->npool];
+        rt_stack_destroy(st);
+        free(st);
+    }
+    return NULL;
+}
+
+bool srv_workers_start(srv_sched *s, srv_err *err)
+{
+    rt_ctx_preempt_fn = preempt_yield;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_tick;
+    /* SA_ONSTACK: the guest may be close to the end of its stack.
+     * SA_RESTART: the workers' own waits need not see EINTR. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SRV_TICK_SIGNAL, &sa, NULL) != 0)
+        return srv_fail(err, "serve: cannot install the timer signal handler");
+
+    s->w = calloc(s->settings.workers, sizeof *s->w);
+    if (!s->w)
+        return srv_fail(err, "serve: out of memory");
+    s->nw = s->settings.workers;
+    for (unsigned i = 0; i < s->nw; i++) {
+        s->w[i].s = s;
+        s->w[i].idx = i;
+        atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
+    }
+    for (unsigned i = 0; i < s->nw; i++) {
+        if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
+            return srv_fail(err, "serve: cannot start worker thread %u", i);
+        s->nstarted++;
+    }
+    return true;
+}
+
+void srv_workers_join(srv_sched *s)
+{
+    for (unsigned i = 0; i < s->nstarted; i++)
+        pthread_join(s->w[i].thread, NULL);
+    for (unsigned i = 0; i < s->nw; i++)
+        srv_heap_free(&s->w[i].local);
+    free(s->w);
+    s->w = NULL;
+    s->nw = s->nstarted = 0;
+}
