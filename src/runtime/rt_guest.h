@@ -63,6 +63,12 @@ typedef struct rt_trap_scope {
     const rt_stack *saved_stack;        /* the thread's active guest stack before */
     volatile wedge_trap_kind trap;      /* set on the trap path */
     volatile int exit_code;             /* WEDGE_TRAP_EXIT */
+    /* Set by rt_guarded_call when it switched stacks: the stack the scope
+     * lives on, so a trap can tell AddressSanitizer where it lands. */
+    bool switched;
+    const void *home_bottom;
+    size_t home_size;
+    void *home_fake;                    /* ASan's fake frames of the home stack */
 } rt_trap_scope;
 
 /* Usage (the setjmp must live in the frame that owns the scope):

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "rt_sanitizer.h"
 
 bool rt_stack_init(rt_stack *s, size_t usable)
 {
@@ -94,6 +95,24 @@ bool rt_thread_init(rt_result *res)
     return true;
 }
 
+/* What runs first on the guest stack: tell ASan we arrived (and record
+ * where the scope's home stack is), run the body, tell ASan we go back. */
+typedef struct rt_switch {
+    rt_trap_scope *scope;
+    void (*fn)(void *);
+    void *arg;
+} rt_switch;
+
+static void rt_on_guest_stack(void *p)
+{
+    rt_switch *sw = p;
+    rt_san_finish_switch(NULL, &sw->scope->home_bottom, &sw->scope->home_size);
+    sw->scope->switched = true;
+    sw->fn(sw->arg);
+    sw->scope->switched = false;
+    rt_san_start_switch(NULL, sw->scope->home_bottom, sw->scope->home_size);
+}
+
 rt_status rt_guarded_call(wedge_instance *inst, void (*fn)(void *), void *arg, rt_result *res)
 {
     if (!rt_thread_init(res))
@@ -112,9 +131,14 @@ rt_status rt_guarded_call(wedge_instance *inst, void (*fn)(void *), void *arg, r
             rt_stack_check_margin(RT_STACK_HOST_MARGIN);
             fn(arg);
         } else {
+            rt_switch sw = {&sc, fn, arg};
             rt_thread_set_guest_stack(&rt_thread_stack);
-            rt_stack_call(&rt_thread_stack, fn, arg);
+            rt_san_start_switch(&sc.home_fake, rt_thread_stack.lo, (size_t)(rt_thread_stack.hi - rt_thread_stack.lo));
+            rt_stack_call(&rt_thread_stack, rt_on_guest_stack, &sw);
+            rt_san_finish_switch(sc.home_fake, NULL, NULL);
         }
+    } else if (!in_place) {
+        rt_san_finish_switch(sc.home_fake, NULL, NULL);   /* landed here from the guest stack */
     }
     rt_trap_scope_leave(&sc);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "rt_sanitizer.h"
 
 /* Initial-exec TLS: read from the signal handler, which must not end up in
  * __tls_get_addr (it may allocate). */
@@ -32,6 +33,8 @@ static RT_TLS const rt_stack *rt_tls_guest_stack;
 
 void rt_trap_scope_enter(rt_trap_scope *sc)
 {
+    sc->switched = false;
+    sc->home_fake = NULL;
     sc->prev = rt_tls_scope;
     sc->saved_current = sledge_abi__current_wasm_module_instance;
     sc->saved_stack = rt_tls_guest_stack;
@@ -65,6 +68,8 @@ static WEDGE_NORETURN void rt_trap_unwind(wedge_trap_kind kind, int code)
     }
     sc->exit_code = code;
     sc->trap = kind;
+    if (sc->switched)
+        rt_san_start_switch(NULL, sc->home_bottom, sc->home_size);
     longjmp(sc->env, 1);
 }
 
