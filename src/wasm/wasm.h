@@ -104,12 +104,14 @@ typedef struct wasm_import {
         wasm_memtype mem;
         wasm_globaltype global;
     } u;
+    uint32_t offset;                           /* file offset of the entry (for messages) */
 } wasm_import;
 
 typedef struct wasm_export {
     const char *name; uint32_t name_len;
     uint8_t kind;                              /* WASM_EXTERN_* */
     uint32_t index;                            /* in that kind's index space */
+    uint32_t offset;                           /* file offset of the entry (for messages) */
 } wasm_export;
 
 typedef struct wasm_func {
@@ -135,6 +137,7 @@ typedef struct wasm_elem {
     wasm_constexpr offset;                     /* active only; i32 */
     uint32_t count;
     const wasm_constexpr *items;               /* ref.func / ref.null / global.get */
+    uint32_t seg_offset;                       /* file offset of the segment (for messages) */
 } wasm_elem;
 
 typedef struct wasm_data {
@@ -143,6 +146,7 @@ typedef struct wasm_data {
     wasm_constexpr offset;
     const uint8_t *bytes;
     uint32_t len;
+    uint32_t seg_offset;                       /* file offset of the segment (for messages) */
 } wasm_data;
 
 /* The module.  Index spaces are complete: imports first, then definitions,
@@ -160,6 +164,7 @@ typedef struct wasm_module {
     uint32_t ndatas;    wasm_data *datas;
     bool has_start;     uint32_t start;
     bool has_datacount; uint32_t datacount;
+    uint32_t start_offset;                     /* file offset of the start section's index */
     /* For each function: the import index it came from (imported) or
      * UINT32_MAX.  Convenience for the compiler and the runtime. */
     uint32_t *func_import;

@@ -288,6 +288,7 @@ static bool sec_import(dec *d)
         return oom(d);
     for (uint32_t i = 0; i < m->nimports; i++) {
         wasm_import *im = &m->imports[i];
+        im->offset = (uint32_t)OFF(d);
         if (!name(d, &im->module, &im->module_len) || !name(d, &im->name, &im->name_len))
             return false;
         const uint8_t *at = d->p;
@@ -365,6 +366,7 @@ static bool sec_export(dec *d)
         return oom(d);
     for (uint32_t i = 0; i < m->nexports; i++) {
         wasm_export *ex = &m->exports[i];
+        ex->offset = (uint32_t)OFF(d);
         if (!name(d, &ex->name, &ex->name_len))
             return false;
         const uint8_t *at = d->p;
@@ -381,6 +383,7 @@ static bool sec_export(dec *d)
 static bool sec_start(dec *d)
 {
     d->m->has_start = true;
+    d->m->start_offset = (uint32_t)OFF(d);
     return u32(d, &d->m->start);
 }
 
@@ -440,6 +443,7 @@ static bool sec_elem(dec *d)
     for (uint32_t i = 0; i < m->nelems; i++) {
         wasm_elem *e = &m->elems[i];
         const uint8_t *at = d->p;
+        e->seg_offset = (uint32_t)OFF(d);
         uint32_t flags;
         if (!u32(d, &flags))
             return false;
@@ -602,6 +606,7 @@ static bool sec_data(dec *d)
     for (uint32_t i = 0; i < m->ndatas; i++) {
         wasm_data *ds = &m->datas[i];
         const uint8_t *at = d->p;
+        ds->seg_offset = (uint32_t)OFF(d);
         uint32_t flags;
         if (!u32(d, &flags))
             return false;

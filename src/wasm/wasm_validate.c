@@ -700,6 +700,7 @@ static bool check_exports(vst *v)
     const wasm_module *m = v->m;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wasm_export *ex = &m->exports[i];
+        v->off = ex->offset;
         static const char *const kinds[] = { "function", "table", "memory", "global" };
         uint32_t n = ex->kind == WASM_EXTERN_FUNC ? m->nfuncs
                    : ex->kind == WASM_EXTERN_TABLE ? m->ntables
@@ -717,8 +718,11 @@ static bool check_exports(vst *v)
     qsort(sorted, m->nexports, sizeof *sorted, export_cmp);
     bool ok = true;
     for (uint32_t i = 1; i < m->nexports && ok; i++)
-        if (export_cmp(&sorted[i - 1], &sorted[i]) == 0)
-            ok = FAIL(v, "duplicate export name");
+        if (export_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+            const wasm_export *later = sorted[i]->offset > sorted[i - 1]->offset ? sorted[i] : sorted[i - 1];
+            v->off = later->offset;
+            ok = FAIL(v, "duplicate export name");   /* names may hold newlines: not echoed */
+        }
     free(sorted);
     return ok;
 }
@@ -746,38 +750,55 @@ static bool validate_module(vst *v, uint8_t *declared)
             if (!check_valtype(v, ft->results[k]))
                 return false;
     }
-    for (uint32_t i = 0; i < m->nfuncs; i++) {
+    /* Imports first, one by one, so errors point at the entry. */
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const wasm_import *im = &m->imports[i];
+        v->off = im->offset;
+        bool ok = true;
+        switch (im->kind) {
+        case WASM_EXTERN_FUNC:
+            if (im->u.functype >= m->ntypes)
+                ok = FAIL(v, "unknown type %u", im->u.functype);
+            break;
+        case WASM_EXTERN_TABLE: ok = check_limits(v, &im->u.table.limits, UINT32_MAX, "table"); break;
+        case WASM_EXTERN_MEMORY: ok = check_memtype(v, &im->u.mem); break;
+        default: ok = check_valtype(v, im->u.global.valtype); break;
+        }
+        if (!ok)
+            return false;
+    }
+    v->off = 8;     /* definitions below carry no offset of their own */
+    for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
         if (m->funcs[i].type >= m->ntypes) {
-            if (m->func_import[i] == UINT32_MAX)
-                v->off = m->funcs[i].code_offset;
+            v->off = m->funcs[i].code_offset;
             return FAIL(v, "unknown type %u", m->funcs[i].type);
         }
     }
-    for (uint32_t i = 0; i < m->ntables; i++)
+    for (uint32_t i = m->nimported_tables; i < m->ntables; i++)
         if (!check_limits(v, &m->tables[i].limits, UINT32_MAX, "table"))
             return false;
     if (m->nmems > 1)
         return FAIL(v, "multiple memories");
-    for (uint32_t i = 0; i < m->nmems; i++)
+    for (uint32_t i = m->nimported_mems; i < m->nmems; i++)
         if (!check_memtype(v, &m->mems[i]))
             return false;
-    for (uint32_t i = 0; i < m->nglobals; i++) {
+    for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
+        v->off = m->globals[i].init.offset;
         if (!check_valtype(v, m->globals[i].type.valtype))
             return false;
-        if (i >= m->nimported_globals) {
-            if (!check_const(v, &m->globals[i].init, m->globals[i].type.valtype))
-                return false;
-            declare(declared, m, &m->globals[i].init);
-        }
+        if (!check_const(v, &m->globals[i].init, m->globals[i].type.valtype))
+            return false;
+        declare(declared, m, &m->globals[i].init);
     }
     for (uint32_t i = 0; i < m->nelems; i++) {
         const wasm_elem *e = &m->elems[i];
+        v->off = e->seg_offset;
         if (e->mode == WASM_SEG_ACTIVE) {
-            v->off = e->offset.offset;
             if (!need_table(v, e->table))
                 return false;
             if (!check_const(v, &e->offset, I32))
                 return false;
+            v->off = e->seg_offset;
             if (m->tables[e->table].elemtype != e->elemtype)
                 return FAIL(v, "type mismatch: %s segment for a %s table", tn(e->elemtype),
                             tn(m->tables[e->table].elemtype));
@@ -791,12 +812,13 @@ static bool validate_module(vst *v, uint8_t *declared)
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wasm_data *d = &m->datas[i];
         if (d->mode == WASM_SEG_ACTIVE) {
-            v->off = d->offset.offset;
+            v->off = d->seg_offset;
             if (!need_mem(v, d->mem) || !check_const(v, &d->offset, I32))
                 return false;
         }
     }
     if (m->has_start) {
+        v->off = m->start_offset;
         if (m->start >= m->nfuncs)
             return FAIL(v, "unknown function %u", m->start);
         const wasm_functype *ft = wasm_func_type(m, m->start);

@@ -175,6 +175,7 @@ Test(wasm_validate, module_rules)
     WB_SECTION(&m, 10, 1, 2, 0, 0x0B);
     cr_expect(!wb_check(&m, &err, &decoded));
     cr_expect(strstr(err.msg, "duplicate export name"), "%s", err.msg);
+    cr_expect_eq(err.offset, 25, "points at the second export (got 0x%zx)", err.offset);
 
     /* constant expressions: global.get of a defined global is unknown in 2.0 */
     wb_header(&m);
