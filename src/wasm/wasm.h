@@ -179,7 +179,11 @@ typedef struct wasm_module {
 WASM_WARN_UNUSED wasm_module *wasm_decode(const uint8_t *buf, size_t len, wasm_err *err);
 
 /* Validate a decoded module per the Wasm 2.0 validation rules.  SIMD is
- * rejected with "SIMD is not supported yet". */
+ * rejected with "SIMD is not supported yet".  Implementation limits (as in
+ * browsers; they keep decoding and validation linear in the module size):
+ * at most 50000 declared locals per function (a decode error), 1000
+ * parameters and 1000 results per function type, and an operand stack of
+ * at most 2^20 values. */
 WASM_WARN_UNUSED bool wasm_validate(const wasm_module *m, wasm_err *err);
 
 void wasm_module_free(wasm_module *m);
