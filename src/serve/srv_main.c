@@ -52,7 +52,8 @@ static const char default_config[] =
     "{\"route\":\"/cpu\",\"path\":\"cpu.wasm\",\"relative-deadline-us\":500000},"
     "{\"route\":\"/trap\",\"path\":\"trap.wasm\",\"relative-deadline-us\":50000},"
     "{\"route\":\"/loop\",\"path\":\"loop.wasm\",\"relative-deadline-us\":100000,"
-    "\"timeout-us\":1000000}]}]";
+    "\"timeout-us\":1000000},"
+    "{\"route\":\"/wagi\",\"path\":\"wagi.wasm\",\"relative-deadline-us\":50000,\"wagi\":true}]}]";
 
 static bool load_default_config(srv_config *cfg, srv_err *err)
 {

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `wedge serve` running real Wasm functions in
+sandboxes, over loopback sockets (Python standard library + curl).
+
+Usage: sandbox_e2e.py EXAMPLES_DIR SERVER [serve]
+  EXAMPLES_DIR  the built examples/http (hello.wasm, echo.wasm, ...)
+  SERVER        wedge (with the extra argument "serve") or srv_test_main
+
+Covers: 200 with the route's content type, 404, 429 (admission control),
+500 for a trap (JSON kind) and for a non-zero exit, 504 for an endless
+function, WAGI output and CGI variables, a 1 MiB body echoed back,
+concurrent requests, the preemption proof (a healthy route keeps
+answering within its deadline while endless functions hold every
+worker), /metrics, and that the server still serves after all of it.
+Exit 77 (CTest: skipped) when the examples were not built.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HOST = "127.0.0.1"
+WORKERS = 2
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def fetch(url, data=None, headers=None, timeout=30):
+    """(status, headers dict lower-cased, body bytes, seconds)."""
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, body, time.monotonic() - t0
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, body, time.monotonic() - t0
+
+
+class Server:
+    def __init__(self, examples, cmd):
+        self.tmp = tempfile.mkdtemp(prefix="wedge-sandbox-e2e-")
+        self.port, self.admin = free_port(), free_port()
+
+        def wasm(name):
+            return os.path.join(os.path.abspath(examples), name + ".wasm")
+
+        routes = [
+            {"route": "/hello", "path": wasm("hello"), "relative-deadline-us": 200000},
+            {"route": "/echo", "path": wasm("echo"), "relative-deadline-us": 2000000,
+             "http-resp-content-type": "application/octet-stream"},
+            {"route": "/fib", "path": wasm("fib"), "relative-deadline-us": 250000},
+            {"route": "/trap", "path": wasm("trap"), "relative-deadline-us": 200000},
+            # Endless: overdue after 50 ms, killed after 1.5 s.
+            {"route": "/loop", "path": wasm("loop"), "relative-deadline-us": 50000, "timeout-us": 1500000},
+            # The same endless function with a late deadline: EDF alone
+            # ranks it after the healthy routes.
+            {"route": "/spin", "path": wasm("loop"), "relative-deadline-us": 10000000, "timeout-us": 1500000},
+            # Every request claims a whole worker (estimate = deadline), so
+            # with 2 workers (capacity 1.8) a second concurrent one is refused.
+            {"route": "/slow", "path": wasm("cpu"), "relative-deadline-us": 100000,
+             "expected-execution-us": 100000, "timeout-us": 5000000},
+            {"route": "/wagi", "path": wasm("wagi"), "relative-deadline-us": 200000, "wagi": True},
+        ]
+        cfg = os.path.join(self.tmp, "serve.json")
+        with open(cfg, "w") as f:
+            json.dump([{"name": "e2e", "port": self.port, "routes": routes}], f)
+        self.log = open(os.path.join(self.tmp, "server.log"), "w+")
+        env = dict(os.environ, WEDGE_CACHE_DIR=os.environ.get("WEDGE_CACHE_DIR",
+                                                               os.path.join(self.tmp, "cache")))
+        self.proc = subprocess.Popen(cmd + ["--workers", str(WORKERS), "--host", HOST,
+                                            "--admin-port", str(self.admin), "--max-body-bytes", "4194304",
+                                            "--log-level", "debug", cfg],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        # Start-up compiles every module (cached after the first time).
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit("server exited early:\n" + self.output())
+            try:
+                socket.create_connection((HOST, self.port), timeout=1).close()
+                socket.create_connection((HOST, self.admin), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("server did not start listening:\n" + self.output())
+
+    def url(self, path):
+        return f"http://{HOST}:{self.port}{path}"
+
+    def metrics(self):
+        st, _, body, _ = fetch(f"http://{HOST}:{self.admin}/metrics")
+        assert st == 200, st
+        return body.decode()
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+            assert rc == 0, f"exit status {rc} after SIGTERM"
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def metric(text, name, route=None):
+    """Sum of the series `name` (for `route` if given)."""
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        m = re.match(r'^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$', line)
+        if not m or m.group(1) != name:
+            continue
+        if route and f'route="e2e/{route}"' not in (m.group(2) or ""):
+            continue
+        total += float(m.group(3))
+    return total
+
+
+# ---- the tests --------------------------------------------------------------------
+
+def test_hello(srv):
+    st, h, body, _ = fetch(srv.url("/hello"))
+    assert st == 200, st
+    assert body == b"Hello from wedge!\n", body
+    assert h["content-type"].startswith("text/plain"), h
+
+
+def test_not_found(srv):
+    st, _, _, _ = fetch(srv.url("/nope"))
+    assert st == 404, st
+
+
+def test_fib_args(srv):
+    st, _, body, _ = fetch(srv.url("/fib?n=20"))
+    assert st == 200 and body == b"fib(20) = 6765\n", (st, body)
+    # Non-zero exit status: 500 with the code.
+    st, h, body, _ = fetch(srv.url("/fib?n=99"))
+    assert st == 500, st
+    assert json.loads(body) == {"error": "exit", "code": 2}, body
+
+
+def test_trap(srv):
+    st, h, body, _ = fetch(srv.url("/trap"))
+    assert st == 500, st
+    assert h["content-type"] == "application/json", h
+    assert json.loads(body) == {"error": "trap", "kind": "unreachable"}, body
+
+
+def test_timeout(srv):
+    st, _, body, secs = fetch(srv.url("/loop"))
+    assert st == 504, (st, body)
+    assert 1.4 <= secs < 6, secs
+
+
+def test_wagi(srv):
+    st, h, body, _ = fetch(srv.url("/wagi/sub/path?a=1&b=x%20y"), data=b"12345",
+                           headers={"X-Test": "yes", "Content-Type": "text/plain"})
+    assert st == 201, (st, body)
+    assert h["content-type"] == "text/x-wagi", h
+    assert h.get("x-wedge-example") == "wagi", h
+    text = body.decode()
+    for want in ["method=POST", "path_info=/sub/path", "query=a=1&b=x%20y", "content_length=5",
+                 "x_test=yes", "argv[0]=e2e/wagi", "argv[1]=1", "argv[2]=x y"]:
+        assert want + "\n" in text, (want, text)
+
+
+def test_echo_1mb(srv):
+    data = os.urandom(1 << 20)
+    path = os.path.join(srv.tmp, "body.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    curl = shutil.which("curl")
+    if curl:
+        out = subprocess.run([curl, "-sS", "--data-binary", "@" + path, "-H", "Content-Type: application/x-test",
+                              "-w", "\n%{http_code}", srv.url("/echo")], capture_output=True, timeout=60)
+        body, _, code = out.stdout.rpartition(b"\n")
+        assert code == b"200", (code, out.stderr)
+        assert body == data, "curl: echoed body differs"
+    st, h, body, _ = fetch(srv.url("/echo"), data=data)
+    assert st == 200, st
+    assert h["content-type"] == "application/octet-stream", h
+    assert body == data, "echoed body differs"
+
+
+def test_admission_429(srv):
+    """Two concurrent /slow requests need 2 × 1.0 > 1.8 workers: one is 429."""
+    results = []
+
+    def one():
+        results.append(fetch(srv.url("/slow?n=300")))
+
+    t = threading.Thread(target=one)
+    t.start()
+    time.sleep(0.3)         # the first one is admitted and running
+    st, h, body, _ = fetch(srv.url("/slow?n=1"))
+    t.join()
+    assert results[0][0] == 200, results[0][:1]
+    assert st == 429, (st, body)
+    assert int(h["retry-after"]) >= 1, h
+    assert metric(srv.metrics(), "wedge_route_rejected_total", "slow") >= 1
+
+
+def test_concurrent(srv):
+    for _ in range(3):      # teach admission control the real cost first
+        assert fetch(srv.url("/hello"))[0] == 200
+        assert fetch(srv.url("/fib?n=15"))[0] == 200
+    statuses = []
+    lock = threading.Lock()
+
+    def client(k):
+        for i in range(6):
+            path = "/hello" if (k + i) % 2 else "/fib?n=15"
+            st, _, body, _ = fetch(srv.url(path))
+            with lock:
+                statuses.append((st, path, body))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bad = [s for s in statuses if s[0] != 200]
+    assert len(statuses) == 72 and not bad, bad[:5]
+    assert all(b == (b"Hello from wedge!\n" if p == "/hello" else b"fib(15) = 610\n") for _, p, b in statuses)
+
+
+def test_preemption(srv):
+    """Endless functions on every worker, a trapping one beside them: a
+    healthy route still answers within its deadline (250 ms here; about a
+    quantum of extra latency is what preemption costs)."""
+    for _ in range(3):
+        fetch(srv.url("/fib?n=20"))
+    base = sorted(fetch(srv.url("/fib?n=20"))[3] for _ in range(10))
+    before = metric(srv.metrics(), "wedge_preemptions_total")
+    loops = []
+
+    def loop(path):
+        loops.append(fetch(srv.url(path))[0])
+
+    # One overdue loop (its 50 ms deadline passes at once) and one whose
+    # deadline is 10 s away; admission lets both in (shares 1.0 + 0.5 < 1.8).
+    lts = [threading.Thread(target=loop, args=(p,)) for p in ["/loop", "/spin"][:WORKERS]]
+    for t in lts:
+        t.start()
+    time.sleep(0.3)         # both workers are spinning, both loops overdue
+    lat = []
+    for i in range(20):
+        st, _, body, secs = fetch(srv.url("/fib?n=20"))
+        assert st == 200 and body == b"fib(20) = 6765\n", (st, body)
+        lat.append(secs)
+        if i % 5 == 0:
+            assert fetch(srv.url("/trap"))[0] == 500
+    for t in lts:
+        t.join()
+    lat.sort()
+    print(f"  fib latency alone: median {base[5]*1000:.1f} ms, max {base[-1]*1000:.1f} ms; "
+          f"beside {WORKERS} endless loops: median {lat[10]*1000:.1f} ms, max {lat[-1]*1000:.1f} ms")
+    assert loops == [504] * WORKERS, loops
+    assert lat[-1] < 0.25, f"healthy request took {lat[-1]*1000:.0f} ms (deadline 250 ms)"
+    after = metric(srv.metrics(), "wedge_preemptions_total")
+    assert after > before, (before, after)
+
+
+def test_metrics(srv):
+    m = srv.metrics()
+    assert metric(m, "wedge_route_responses_total", "hello") >= 1
+    assert metric(m, "wedge_route_traps_total", "trap") >= 1
+    assert metric(m, "wedge_route_timeouts_total", "loop") >= 1
+    assert metric(m, "wedge_route_deadline_misses_total", "loop") >= 1
+    assert metric(m, "wedge_route_admitted_total", "fib") >= 1
+    assert metric(m, "wedge_route_latency_us_count", "fib") >= 1
+    assert 'wedge_sandboxes{state="running"}' in m
+    assert 'wedge_route_latency_us_bucket{route="e2e/fib",le="+Inf"}' in m
+
+
+def test_still_serving(srv):
+    test_hello(srv)
+    st, _, body, _ = fetch(srv.url("/fib?n=10"))
+    assert st == 200 and body == b"fib(10) = 55\n", (st, body)
+
+
+TESTS = [test_hello, test_not_found, test_fib_args, test_trap, test_wagi, test_echo_1mb, test_timeout,
+         test_admission_429, test_concurrent, test_preemption, test_metrics, test_still_serving]
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    examples, cmd = sys.argv[1], sys.argv[2:]
+    if not all(os.path.exists(os.path.join(examples, n + ".wasm")) for n in ("hello", "echo", "fib", "cpu",
+                                                                               "trap", "loop", "wagi")):
+        print(f"skipped: the HTTP examples are not built in {examples}")
+        return 77
+    srv = Server(examples, cmd)
+    failed = 0
+    try:
+        for t in TESTS:
+            try:
+                t(srv)
+                print(f"ok   {t.__name__}")
+            except AssertionError as e:
+                failed += 1
+                print(f"FAIL {t.__name__}: {e}")
+        if srv.proc.poll() is not None:
+            failed += 1
+            print(f"FAIL server died with status {srv.proc.returncode}")
+    finally:
+        if failed:
+            print("---- server log ----\n" + srv.output()[-6000:])
+        try:
+            srv.stop()
+        except AssertionError as e:
+            failed += 1
+            print(f"FAIL shutdown: {e}")
+    print(f"{len(TESTS) - failed if failed <= len(TESTS) else 0}/{len(TESTS)} passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
