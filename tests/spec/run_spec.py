@@ -40,7 +40,8 @@ def parse_args():
     ap.add_argument("--wast2json", default="wast2json")
     ap.add_argument("--suite", default="/work/shared/wasm-spec-testsuite", help="directory of *.wast files")
     ap.add_argument("--work", default=None, help="where the converted .json/.wasm files go")
-    ap.add_argument("--expected", default=None, help="expected-failure list (default: by --bounds)")
+    ap.add_argument("--expected", default=None,
+                    help="expected-failure list (default: by --bounds; 'none': every failure counts)")
     ap.add_argument("--timeout", type=int, default=1200, help="seconds per runner process before it counts as hung")
     ap.add_argument("--cmd-timeout", type=int, default=60, help="seconds per command before it counts as hung")
     ap.add_argument("--max-reruns", type=int, default=20,
@@ -232,6 +233,10 @@ def main():
         args.work = os.path.join(os.getcwd(), "spec-work-" + args.bounds)
     os.makedirs(args.work, exist_ok=True)
     expected_path = args.expected or os.path.join(HERE, "expected-failures-%s.txt" % args.bounds)
+    if expected_path == "none":
+        expected_path = None
+        if args.update_expected:
+            sys.exit("run_spec: --update-expected needs a list (not --expected none)")
 
     files, skipped_files = wast_files(args)
     for reason, names in sorted(skipped_files.items()):
@@ -265,11 +270,14 @@ def main():
             f.write("%s: %s\n" % (k, all_failures[k]))
 
     ran = set(r[0] for r in results)
-    expected = read_expected(expected_path)
+    expected = read_expected(expected_path) if expected_path else {}
     # With --only, entries of files not run say nothing.
     relevant = {k: v for k, v in expected.items() if k.rpartition(":")[0] in ran}
-    print("expected-failure list %s: %d entries (%d for the files run)"
-          % (os.path.relpath(expected_path), len(expected), len(relevant)))
+    if expected_path:
+        print("expected-failure list %s: %d entries (%d for the files run)"
+              % (os.path.relpath(expected_path), len(expected), len(relevant)))
+    else:
+        print("no expected-failure list: every failure counts")
 
     if args.update_expected:
         if args.only:
