@@ -160,12 +160,16 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     pthread_mutex_lock(&s->mu);
     j->seq = s->seq++;
     bool ok = srv_heap_push(&s->global, j);
+    bool kick = false;
     if (ok) {
         srv_sched_publish_mins(s, NULL);
         atomic_fetch_add(&s->n_queued, 1);
         pthread_cond_signal(&s->cv);
+        kick = s->nidle == 0 && s->settings.preemption;
     }
     pthread_mutex_unlock(&s->mu);
+    if (kick)
+        srv_workers_kick(s, j->key);
     if (!ok) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
         free(j);

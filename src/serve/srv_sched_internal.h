@@ -66,6 +66,7 @@ typedef struct srv_worker {
     srv_heap local;                     /* jobs for this worker (started ones are pinned) */
     _Atomic uint64_t local_min;         /* key of local's top, for the signal handler */
     srv_job *_Atomic running;           /* the job on the CPU, NULL in the scheduler context */
+    _Atomic uint64_t running_key;       /* its key (SRV_KEY_NONE when idle), for the listener */
     void *sched_sp;                     /* the worker's own context while a sandbox runs */
     timer_t timer;
     bool timer_ok, armed;
@@ -87,6 +88,7 @@ struct srv_sched {
     uint64_t seq;
     srv_worker *w;
     unsigned nw, nstarted;
+    unsigned nidle;                     /* workers waiting for work (mu) */
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals;
 };
 
@@ -99,5 +101,10 @@ void srv_sched_publish_mins(struct srv_sched *s, srv_worker *w);
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
 uint64_t srv_now_ns(void);
+
+/* After queueing a job with `key` and finding no idle worker: interrupt
+ * the worker running the latest-key job if that key is later, instead of
+ * letting the new job wait for the next tick (listener thread). */
+void srv_workers_kick(struct srv_sched *s, uint64_t key);
 
 #endif

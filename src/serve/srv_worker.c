@@ -235,6 +235,7 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         /* Nothing to run: no ticks while asleep.  Wake up now and then
          * to look for work to steal. */
         timer_arm(w, false);
+        s->nidle++;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += 20 * 1000000L;
@@ -243,6 +244,7 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
             until.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&s->cv, &s->mu, &until);
+        s->nidle--;
     }
 }
 
@@ -275,9 +277,11 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
     j->state = JOB_RUNNING;
     tls_job = j;
     rt_thread_state_restore(&j->ts);
+    atomic_store(&w->running_key, j->key);
     atomic_store(&w->running, j);
     rt_ctx_switch(&w->sched_sp, j->sp);
     atomic_store(&w->running, NULL);
+    atomic_store(&w->running_key, SRV_KEY_NONE);
     rt_thread_state_save(&j->ts);
     rt_thread_state_restore(&idle_state);
     tls_job = NULL;
@@ -345,6 +349,32 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+void srv_workers_kick(srv_sched *s, uint64_t key)
+{
+    /* The worker whose running job ranks last; an overdue job ranks after
+     * every job that can still make its deadline. */
+    uint64_t now = srv_now_ns();
+    srv_worker *victim = NULL;
+    uint64_t worst = 0;
+    for (unsigned i = 0; i < s->nstarted; i++) {
+        srv_worker *w = &s->w[i];
+        uint64_t k = atomic_load(&w->running_key);
+        if (k == SRV_KEY_NONE)
+            continue;
+        /* Only the key: the job itself may be freed at any moment. */
+        if (!(k & SRV_KEY_OVERDUE) && s->settings.scheduler == SRV_SCHED_EDF && k < now)
+            k |= SRV_KEY_OVERDUE;
+        if (k > key && k > worst) {
+            worst = k;
+            victim = w;
+        }
+    }
+    /* The tick handler decides for itself (pc in guest code, keys); this
+     * only makes it look now rather than up to a quantum later. */
+    if (victim && victim->timer_ok)
+        pthread_kill(victim->thread, SRV_TICK_SIGNAL);
+}
+
 bool srv_workers_start(srv_sched *s, srv_err *err)
 {
     rt_ctx_preempt_fn = preempt_yield;
@@ -366,6 +396,7 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
         s->w[i].s = s;
         s->w[i].idx = i;
         atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
+        atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
     }
     for (unsigned i = 0; i < s->nw; i++) {
         if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
