@@ -53,7 +53,7 @@ typedef struct srv_route {
     const char *path;           /* .so / .wasm (or stand-in file), resolved against the config's directory */
     uint64_t relative_deadline_us;      /* > 0 */
     uint64_t expected_execution_us;     /* 0 = unknown: first estimate is deadline / 2 */
-    uint64_t timeout_us;                /* 0 = none beyond the deadline */
+    uint64_t timeout_us;                /* hard limit from arrival (504); 0 = SRV_DEFAULT_TIMEOUT_US (10 s) */
     uint32_t admissions_percentile;     /* 50..99 */
     uint32_t max_memory_mb;             /* 0 = the module's own maximum */
     const char *content_type;

@@ -84,6 +84,12 @@ static rt_stack *stack_get(srv_worker *w)
 static void stack_put(srv_worker *w, rt_stack *st)
 {
     if (w->npool < SRV_STACK_POOL) {
+        /* Give back what a deep guest touched, keeping the top pages every
+         * sandbox uses anyway; cheap where nothing was touched (empty
+         * page tables), and a pooled stack never pins megabytes. */
+        size_t keep = (size_t)64 << 10;
+        if ((size_t)(st->hi - st->lo) > keep)
+            (void)madvise(st->lo, (size_t)(st->hi - st->lo) - keep, MADV_DONTNEED);
         w->pool[w->npool++] = st;
         return;
     }
@@ -112,6 +118,11 @@ static void preempt_yield(void)
     j->state = JOB_PREEMPTED;
     rt_ctx_switch(&j->sp, w->sched_sp);
     j->state = JOB_RUNNING;
+    /* Resumed after its timeout passed while it waited (pick() moves such
+     * jobs to the front so they end promptly): end it here, in normal
+     * context, with the same trap the tick would raise. */
+    if (srv_now_ns() >= j->kill_ns)
+        rt_trap(WEDGE_TRAP_TIMEOUT);
 }
 
 /* Where the handler sends a sandbox past its timeout: entered as if
@@ -189,6 +200,19 @@ static void timer_arm(srv_worker *w, bool on)
 static srv_job *pick(srv_sched *s, srv_worker *w)
 {
     for (;;) {
+        /* A preempted job whose timeout has passed goes first: it only
+         * needs resuming to end (preempt_yield traps it), and its client
+         * must not wait behind a stream of other work for its 504. */
+        uint64_t now = srv_now_ns();
+        for (size_t i = 0; i < w->local.n; i++) {
+            srv_job *c = w->local.v[i];
+            if (c->started && c->key != 0 && now >= c->kill_ns) {
+                srv_heap_remove(&w->local, i);
+                c->key = 0;
+                (void)srv_heap_push(&w->local, c);      /* cannot fail: it just left */
+                i = (size_t)-1;                         /* the heap moved: rescan */
+            }
+        }
         srv_job *lt = srv_heap_top(&w->local), *gt = srv_heap_top(&s->global);
         srv_job *j = NULL;
         if (lt && (!gt || !(gt->key < lt->key || (gt->key == lt->key && gt->seq < lt->seq)))) {
