@@ -94,7 +94,7 @@ typedef enum srv_sched_policy { SRV_SCHED_EDF = 0, SRV_SCHED_FIFO = 1 } srv_sche
 typedef enum srv_log_level { SRV_LOG_ERROR = 0, SRV_LOG_WARN, SRV_LOG_INFO, SRV_LOG_DEBUG } srv_log_level;
 
 typedef struct srv_settings {
-    unsigned workers;           /* default: online CPUs - 1 (the listener has one), at least 1 */
+    unsigned workers;           /* default: online CPUs, at least 1 */
     srv_sched_policy scheduler;
     uint32_t quantum_us;
     bool preemption;

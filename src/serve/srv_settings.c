@@ -19,7 +19,7 @@ const char srv_usage[] =
     "the wedge executable) on port 8080: /hello /echo /fib?n=N /cpu\n"
     "/trap /loop /wagi.\n"
     "\n"
-    "  --workers N            worker threads (default: CPUs - 1; env SLEDGE_NWORKERS)\n"
+    "  --workers N            worker threads (default: one per CPU; env SLEDGE_NWORKERS)\n"
     "  --scheduler edf|fifo   scheduling policy (default edf; env SLEDGE_SCHEDULER)\n"
     "  --quantum-us N         preemption quantum in microseconds (default 1000; env SLEDGE_QUANTUM_US)\n"
     "  --no-preemption        never preempt a running function (env SLEDGE_DISABLE_PREEMPTION)\n"
@@ -41,7 +41,9 @@ void srv_settings_defaults(srv_settings *s)
 {
     memset(s, 0, sizeof *s);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s->workers = cpus > 1 ? (unsigned)(cpus - 1) : 1;
+    /* One worker per core (SPEC §4): the listener mostly sleeps in epoll,
+     * and preemption keeps it from waiting long behind a busy worker. */
+    s->workers = cpus > 1 ? (unsigned)(cpus > SRV_MAX_WORKERS ? SRV_MAX_WORKERS : cpus) : 1;
     s->scheduler = SRV_SCHED_EDF;
     s->quantum_us = SRV_DEFAULT_QUANTUM_US;
     s->preemption = true;
