@@ -1,8 +1,8 @@
 /*
- * srv_stub.h — STAND-IN for the sandbox/scheduler layer, so that the HTTP
- * side of `wedge serve` can be run and tested before functions can be.
- * It will be replaced by the scheduler (sched_*) once the runtime exists;
- * nothing else depends on it beyond srv_main.c.
+ * srv_stub.h — the stand-in handler that served every route before
+ * sandboxes existed.  The scheduler (srv_sched.h) now runs Wasm routes and
+ * passes only ".txt" routes here (the HTTP tests use them); nothing else
+ * depends on it.
  *
  * What it does, on one helper thread (so completions really come from
  * another thread, as they will from workers):
