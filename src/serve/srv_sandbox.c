@@ -320,9 +320,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     const srv_route *route = fn->route;
     memset(out, 0, sizeof *out);
 
-    /* Room for every string: each header at most twice (HTTP_ name), the
-     * target twice (PATH_INFO, QUERY_STRING, argv), fixed variables. */
-    size_t need = 4096 + 2 * h->target_len + 2 * strlen(route->name);
+    /* Room for every string: each header twice over (HTTP_ name + value),
+     * the target five times over (PATH_INFO, QUERY_STRING, REQUEST_URI,
+     * argv values with one terminator each), the fixed variables. */
+    size_t need = 4096 + 5 * h->target_len + 2 * strlen(route->name);
     size_t nq = 1;
     for (size_t i = 0; i < h->query_len; i++)
         nq += h->query[i] == '&';
