@@ -707,3 +707,45 @@ Test(compile, cache_hit_reuses_object)
     cr_expect_str_neq(p1, p3, "options must be part of the key");
     free(w);
 }
+
+/* ---- SLEdge ABI entry points (libsledge, from the descriptor) ------------------ */
+
+static const char *sledge_wat =
+    "(module\n"
+    "  (memory 1 5)\n"
+    "  (global $g (mut i32) (i32.const 7))\n"
+    "  (data (i32.const 4) \"abc\")\n"
+    "  (func (export \"clobber\") (param i32 i32) (result i32)\n"
+    "    i32.const 99 global.set $g i32.const 4 i32.const 0 i32.store8 i32.const 0)\n"
+    "  (func (export \"g\") (param i32 i32) (result i32) global.get $g)\n"
+    "  (func (export \"b\") (param i32 i32) (result i32) i32.const 4 i32.load8_u)\n"
+    "  (func (export \"_start\") i32.const 1 global.set $g))\n";
+
+Test(compile, sledge_abi_entry_points)
+{
+    tc_inst t = load("sledge", sledge_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "clobber", 0, 0), 0);
+    cr_expect_eq(call_i32(&t, "g", 0, 0), 99);
+    cr_expect_eq(call_i32(&t, "b", 0, 0), 0);
+    char so[512];
+    snprintf(so, sizeof so, "%s/sledge-%d.so", tc_dir, WEDGE_BOUNDS_GUARD);
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);   /* same handle as the runtime's */
+    cr_assert_not_null(h, "%s", dlerror());
+    void (*init_globals)(void) = (void (*)(void))dlsym(h, "sledge_abi__init_globals");
+    void (*init_mem)(void) = (void (*)(void))dlsym(h, "sledge_abi__init_mem");
+    void (*init_tbl)(void) = (void (*)(void))dlsym(h, "sledge_abi__init_tbl");
+    int32_t (*entry)(void) = (int32_t(*)(void))dlsym(h, "sledge_abi__entrypoint");
+    cr_assert(init_globals && init_mem && init_tbl && entry);
+    sledge_abi__current_wasm_module_instance = t.inst;
+    init_globals();
+    cr_expect_eq(call_i32(&t, "g", 0, 0), 7);
+    init_mem();
+    cr_expect_eq(call_i32(&t, "b", 0, 0), 'a');
+    init_tbl();   /* no element segments: nothing to do, must not crash */
+    sledge_abi__current_wasm_module_instance = t.inst;
+    cr_expect_eq(entry(), 0);
+    cr_expect_eq(call_i32(&t, "g", 0, 0), 1);
+    sledge_abi__current_wasm_module_instance = NULL;
+    dlclose(h);
+    unload(&t);
+}
