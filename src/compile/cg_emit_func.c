@@ -25,7 +25,6 @@ enum { FR_BLOCK, FR_LOOP, FR_IF, FR_FUNC };
 
 typedef struct cg_frame {
     uint8_t kind;
-    uint8_t bt_val;              /* storage for a one-value block type */
     bool used;                   /* the end label is branched to */
     bool has_else;
     bool dead;                   /* the code being emitted is unreachable */
@@ -320,9 +319,14 @@ static void emit_num(cg_fn *f, const cg_numop *op)
 static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
 {
     if (in->u.block.kind == WASM_BT_VAL) {
-        fr->bt_val = in->u.block.valtype;
+        /* Static storage: a pointer into the frame would dangle when the
+         * frame array is reallocated by a deeper push_frame. */
+        static const uint8_t one_type[256] = {
+            [WASM_I32] = WASM_I32, [WASM_I64] = WASM_I64, [WASM_F32] = WASM_F32, [WASM_F64] = WASM_F64,
+            [WASM_V128] = WASM_V128, [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
+        };
         fr->nresults = 1;
-        fr->results = &fr->bt_val;
+        fr->results = &one_type[in->u.block.valtype];
     } else if (in->u.block.kind == WASM_BT_TYPE) {
         const wasm_functype *t = &f->m->types[in->u.block.typeidx];
         fr->nparams = t->nparams;

@@ -749,3 +749,21 @@ Test(compile, sledge_abi_entry_points)
     dlclose(h);
     unload(&t);
 }
+
+/* More nested value blocks than the emitter's initial frame stack holds
+ * (it grows by realloc; regression: frames pointed into the old array, a
+ * use-after-free an ASan build catches). */
+Test(compile, deep_block_nesting)
+{
+    char text[8192];
+    size_t n = (size_t)snprintf(text, sizeof text, "(module (func (export \"deep\") (param i32 i32) (result i32)\n");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "block (result i32)\n");
+    n += (size_t)snprintf(text + n, sizeof text - n, "local.get 0\n");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "i32.const 1 i32.add end\n");
+    snprintf(text + n, sizeof text - n, "))\n");
+    tc_inst t = load("deep", text, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "deep", 2, 0), 42);
+    unload(&t);
+}
