@@ -247,6 +247,19 @@ static bool resolve_import(void *ud, wedge_instance *importer, const wedge_desc_
 
 enum { MOD_OK, MOD_COMPILE_FAILED, MOD_LOAD_FAILED, MOD_INSTANTIATE_FAILED };
 
+static const char *status_name(rt_status st)
+{
+    switch (st) {
+    case RT_OK: return "ok";
+    case RT_ERR_LOAD: return "load error";
+    case RT_ERR_LINK: return "link error";
+    case RT_ERR_TRAP: return "trap";
+    case RT_ERR_EXIT: return "exit";
+    case RT_ERR_RESOURCE: return "out of resources";
+    default: return "unknown status";
+    }
+}
+
 /* Compile, load and instantiate one module file.  *inst is set whenever
  * the runtime created an instance (also when instantiation trapped), and
  * the module and instance are remembered for freeing at the end. */
@@ -290,8 +303,10 @@ static int make_instance(runner *r, const cJSON *cmd, const char *name, wedge_in
         *inst = NULL;           /* per runtime.h only a trap leaves an instance */
     remember_instance(r, name, mod, *inst);
     if (*st != RT_OK) {
-        snprintf(why, why_cap, "instantiation failed (status %d, trap \"%s\"): %s", (int)*st,
-                 *st == RT_ERR_TRAP ? rt_trap_name(res->trap) : "-", res->msg);
+        if (*st == RT_ERR_TRAP)
+            snprintf(why, why_cap, "instantiation trapped \"%s\": %s", rt_trap_name(res->trap), res->msg);
+        else
+            snprintf(why, why_cap, "instantiation failed (%s): %s", status_name(*st), res->msg);
         return MOD_INSTANTIATE_FAILED;
     }
     return MOD_OK;
@@ -492,7 +507,7 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
     case RT_ERR_TRAP:
         return ACT_TRAPPED;
     default:
-        snprintf(why, why_cap, "call failed (status %d): %s", (int)ar->status, ar->res.msg);
+        snprintf(why, why_cap, "call failed (%s): %s", status_name(ar->status), ar->res.msg);
         return ACT_ERROR;
     }
 }
@@ -707,8 +722,8 @@ static int cmd_assert_unlinkable(runner *r, const cJSON *cmd, char *why, size_t 
     if (m != MOD_INSTANTIATE_FAILED)
         return OUT_FAIL;
     if (st != RT_ERR_LINK) {
-        snprintf(why, why_cap, "expected link error \"%s\", got status %d%s%s: %s", cmd_text(cmd), (int)st,
-                 st == RT_ERR_TRAP ? " trap " : "", st == RT_ERR_TRAP ? rt_trap_name(res.trap) : "", res.msg);
+        snprintf(why, why_cap, "expected link error \"%s\", got %s%s%s: %s", cmd_text(cmd), status_name(st),
+                 st == RT_ERR_TRAP ? " " : "", st == RT_ERR_TRAP ? rt_trap_name(res.trap) : "", res.msg);
         return OUT_FAIL;
     }
     return OUT_PASS;
