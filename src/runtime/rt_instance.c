@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "rt_sandbox.h"
 
 /* Import names come from the module: keep messages one printable line. */
 static void rt_name(char *out, size_t cap, const char *s, uint32_t len)
@@ -116,8 +117,8 @@ static void rt_run_start_fn(void *arg)
     ((void (*)(wedge_instance *))f->fn)(f->inst);
 }
 
-rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
-                         wedge_instance **out, rt_result *res)
+static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+                                   struct rt_mempool *pool, wedge_instance **out, rt_result *res)
 {
     *out = NULL;
     if (!rt_init(res))
@@ -188,13 +189,16 @@ rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resol
     }
     if (d->nmems) {
         const wedge_desc_limits *ml = &d->mems[0];
-        wedge_memory *mem = rt_memory_create(ml->min, ml->max, ml->has_max, (int)d->bounds,
-                                             p->limits.max_memory_pages, res);
+        wedge_memory *mem = rt_mempool_take(pool, ml->min, ml->max, ml->has_max, (int)d->bounds,
+                                            p->limits.max_memory_pages);
+        if (!mem)
+            mem = rt_memory_create(ml->min, ml->max, ml->has_max, (int)d->bounds, p->limits.max_memory_pages, res);
         if (!mem) {
             rt_instance_free(inst);
             return RT_ERR_RESOURCE;
         }
         p->owned_mem = mem;
+        p->pool = pool;
         inst->mem = mem;
     }
     for (uint32_t k = 0; k < d->nglobals; k++)
@@ -236,6 +240,18 @@ rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resol
     return RT_OK;
 }
 
+rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+                         wedge_instance **out, rt_result *res)
+{
+    return rt_instantiate_in(m, lim, resolve, ud, host, NULL, out, res);
+}
+
+rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+                                rt_mempool *pool, wedge_instance **out, rt_result *res)
+{
+    return rt_instantiate_in(m, lim, resolve, ud, host, pool, out, res);
+}
+
 void rt_instance_free(wedge_instance *inst)
 {
     if (!inst)
@@ -244,7 +260,10 @@ void rt_instance_free(wedge_instance *inst)
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)
             rt_table_free(p->owned_tables[k]);
-    rt_memory_free(p->owned_mem);
+    /* A pooled memory is reset to the module's initial size and kept; a
+     * full pool (or an OS refusal) frees it as usual. */
+    if (p->owned_mem && !(p->pool && rt_mempool_give(p->pool, p->owned_mem, inst->desc->mems[0].min)))
+        rt_memory_free(p->owned_mem);
     free(p->owned_tables);
     free(p->defined);
     free(p->bound);

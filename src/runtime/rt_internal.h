@@ -54,7 +54,8 @@ typedef struct rt_instance_priv {
     wedge_table **owned_tables;                /* [ntables] defined */
     uint32_t nowned_tables;
     uint32_t nglobals_total;
-    uint64_t pad;                              /* keeps the instance 16-aligned */
+    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h); keeps the
+                                                * instance 16-aligned as the pad it replaced */
 } rt_instance_priv;
 
 static inline rt_instance_priv *rt_priv(wedge_instance *inst)
@@ -71,6 +72,12 @@ wedge_memory *rt_memory_create(uint32_t min_pages, uint32_t max_pages, bool has_
                                uint32_t limit_pages, rt_result *res);
 static inline rt_memory *rt_mem_priv(wedge_memory *m) { return (rt_memory *)m; }
 uint32_t rt_memory_grow_limit(wedge_memory *mem, uint32_t delta_pages, uint32_t limit_pages);
+
+/* Memory pools (rt_mempool.c, API in rt_sandbox.h). */
+struct rt_mempool;
+wedge_memory *rt_mempool_take(struct rt_mempool *p, uint32_t min_pages, uint32_t max_pages, bool has_max,
+                              int bounds, uint32_t limit_pages);
+bool rt_mempool_give(struct rt_mempool *p, wedge_memory *mem, uint32_t keep_pages);
 
 /* Tables (rt_table.c). */
 wedge_table *rt_table_create(uint8_t elemtype, uint32_t min, uint32_t max, bool has_max, uint32_t limit,

@@ -53,4 +53,23 @@ extern void (*rt_ctx_preempt_fn)(void);
  * (WASI, libc, the runtime) may hold locks.  False if not found. */
 bool rt_module_text_range(const rt_module *m, uintptr_t *lo, uintptr_t *hi);
 
+/* ---- pools of linear memories ------------------------------------------------ */
+
+/* A pool keeps up to max_kept linear memories between instances; an
+ * instance made by rt_instantiate_pooled takes a kept memory of the right
+ * shape (else a fresh one) and rt_instance_free gives it back, reset to
+ * zero at the module's initial size touching only the pages the guest
+ * used (see rt_mempool.c).  Data segments are applied per instance as
+ * usual.  A pool belongs to one thread at a time; free every instance
+ * that uses it before rt_mempool_free. */
+typedef struct rt_mempool rt_mempool;
+rt_mempool *rt_mempool_new(unsigned max_kept);
+void rt_mempool_free(rt_mempool *p);
+unsigned rt_mempool_count(const rt_mempool *p);
+/* Counters: memories given back, bytes cleared with memset, resets that
+ * dropped every page instead. */
+void rt_mempool_stats(const rt_mempool *p, uint64_t *resets, uint64_t *memset_bytes, uint64_t *dropped);
+RT_WARN_UNUSED rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud,
+                                               void *host, rt_mempool *pool, wedge_instance **out, rt_result *res);
+
 #endif

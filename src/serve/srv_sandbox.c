@@ -313,7 +313,7 @@ static void log_stderr(const srv_fn *fn, wasi_ctx *w)
         srv_log(SRV_LOG_INFO, "route %s: stderr truncated", fn->route->name);
 }
 
-void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, srv_outcome *out)
+void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
 {
     uint64_t t0 = mono_ns();
     const http_request *h = req->http;
@@ -424,7 +424,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_status st = rt_instantiate(fn->mod, &lim, wasi_resolve, NULL, out->wasi, &out->inst, &res);
+    rt_status st = rt_instantiate_pooled(fn->mod, &lim, wasi_resolve, NULL, out->wasi, pool, &out->inst, &res);
     if (st == RT_OK)
         st = rt_run_start(out->inst, &res);
     out->exec_ns = mono_ns() - t0;

@@ -84,7 +84,12 @@ typedef struct srv_outcome {
 
 /* Instantiates fn's module for req and runs _start.  `kill_ns`
  * (CLOCK_MONOTONIC) bounds sleeping in poll_oneoff.  Fills *out. */
-void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, srv_outcome *out);
+/* `pool` (may be NULL): the caller's pool of linear memories for this
+ * route; the instance's memory goes back there at srv_outcome_release,
+ * which must then run on the pool's thread. */
+struct rt_mempool;
+void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, struct rt_mempool *pool,
+                      srv_outcome *out);
 void srv_outcome_release(srv_outcome *out);
 
 /* The 504 / 503 / 500 outcomes the scheduler produces itself. */

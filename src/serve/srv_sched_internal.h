@@ -30,6 +30,7 @@
 
 #define SRV_STACK_SIZE RT_STACK_DEFAULT_SIZE    /* as `wedge run` */
 #define SRV_STACK_POOL 32                       /* kept per worker */
+#define SRV_MEMPOOL_KEEP 32                     /* linear memories kept per worker and route */
 #define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
 
 typedef enum srv_job_state { JOB_QUEUED = 0, JOB_RUNNING, JOB_PREEMPTED, JOB_DONE } srv_job_state;
@@ -72,6 +73,7 @@ typedef struct srv_worker {
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
+    rt_mempool **mempools;              /* [fns.n], per route, made on first use (this thread only) */
 } srv_worker;
 
 struct srv_sched {

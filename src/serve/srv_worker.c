@@ -99,10 +99,22 @@ static void stack_put(srv_worker *w, rt_stack *st)
 
 /* ---- the sandbox side ------------------------------------------------------------- */
 
+/* This worker's memory pool for fn's route, made on first use; NULL (no
+ * pooling, still correct) if memory is short. */
+static rt_mempool *mempool_for(srv_worker *w, const srv_fn *fn)
+{
+    size_t i = (size_t)(fn - w->s->fns.fns);
+    if (!w->mempools || i >= w->s->fns.n)
+        return NULL;
+    if (!w->mempools[i])
+        w->mempools[i] = rt_mempool_new(SRV_MEMPOOL_KEEP);
+    return w->mempools[i];
+}
+
 static void sandbox_main(void *arg)
 {
     srv_job *j = arg;
-    srv_sandbox_exec(j->fn, j->req, j->kill_ns, &j->out);
+    srv_sandbox_exec(j->fn, j->req, j->kill_ns, mempool_for(tls_worker, j->fn), &j->out);
     j->state = JOB_DONE;
     rt_ctx_switch(&j->sp, tls_worker->sched_sp);
     /* Never resumed. */
@@ -339,6 +351,7 @@ static void *worker_main(void *arg)
     srv_worker *w = arg;
     srv_sched *s = w->s;
     tls_worker = w;
+    w->mempools = calloc(s->fns.n ? s->fns.n : 1, sizeof *w->mempools);
     rt_result res;
     if (!rt_thread_init(&res))
         srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
@@ -370,6 +383,12 @@ static void *worker_main(void *arg)
         rt_stack_destroy(st);
         free(st);
     }
+    /* Every job this worker started has finished here (they are pinned to
+     * it), so no instance still holds one of these memories. */
+    for (size_t i = 0; w->mempools && i < s->fns.n; i++)
+        rt_mempool_free(w->mempools[i]);
+    free(w->mempools);
+    w->mempools = NULL;
     return NULL;
 }
 

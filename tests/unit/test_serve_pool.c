@@ -1,0 +1,148 @@
+/*
+ * test_serve_pool.c — pooled linear memories (rt_mempool, rt_sandbox.h), as
+ * wedge serve's workers use them: a memory comes back zeroed at the
+ * module's initial size with its data segments applied again, touched
+ * pages are cleared and grown pages dropped, and only memories of the
+ * right shape are reused.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "runtime/rt_sandbox.h"
+#include "runtime/runtime.h"
+#include "test_runtime_module.h"
+
+static void host_act(wedge_instance *inst, uint32_t what) { (void)inst, (void)what; }
+
+static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+{
+    (void)ud, (void)importer, (void)imp;
+    out->kind = 0;
+    out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
+    return true;
+}
+
+static wedge_module_desc D, D2;
+
+static rt_module *wrap(wedge_module_desc *d)
+{
+    rt_result res;
+    rt_module *m = rt_module_wrap(d, "pool.so", &res);
+    cr_assert_not_null(m, "wrap failed: %s", res.msg);
+    return m;
+}
+
+static wedge_instance *inst_new(rt_module *m, rt_mempool *pool)
+{
+    rt_result res;
+    wedge_instance *inst = NULL;
+    rt_status st = rt_instantiate_pooled(m, NULL, resolve_env, NULL, NULL, pool, &inst, &res);
+    cr_assert_eq(st, RT_OK, "instantiate: %s", res.msg);
+    return inst;
+}
+
+static bool all_zero(const uint8_t *p, size_t n, size_t skip_lo, size_t skip_hi)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] && !(i >= skip_lo && i < skip_hi))
+            return false;
+    return true;
+}
+
+Test(rt_mempool, reused_memory_is_zero_with_data_applied_again)
+{
+    rt_result res;
+    cr_assert(rt_init(&res));
+    D = tm_desc();
+    rt_module *m = wrap(&D);
+    rt_mempool *pool = rt_mempool_new(4);
+    cr_assert_not_null(pool);
+
+    wedge_instance *a = inst_new(m, pool);
+    uint8_t *base = a->mem->base;
+    cr_assert_eq(base[8], 0x2a);
+    /* Scribble over the data segment, a few scattered pages and the last byte. */
+    memset(base, 0xAB, 100);
+    base[20000] = 1;
+    base[65535] = 2;
+    rt_instance_free(a);
+    cr_assert_eq(rt_mempool_count(pool), 1);
+
+    wedge_instance *b = inst_new(m, pool);
+    cr_assert_eq(b->mem->base, base, "the pooled memory was not reused");
+    cr_assert_eq(rt_mempool_count(pool), 0);
+    cr_assert_eq(b->mem->pages, 1);
+    cr_assert_eq(base[8], 0x2a, "data segment not applied to the reused memory");
+    cr_assert(all_zero(base, 65536, 8, 12), "a touched byte survived the reset");
+    rt_instance_free(b);
+
+    uint64_t resets, bytes, dropped;
+    rt_mempool_stats(pool, &resets, &bytes, &dropped);
+    cr_assert_eq(resets, 2);
+    cr_assert_gt(bytes, 0);
+    rt_mempool_free(pool);
+    rt_module_unload(m);
+}
+
+Test(rt_mempool, grown_pages_are_dropped_and_read_zero_after_growing_again)
+{
+    rt_result res;
+    cr_assert(rt_init(&res));
+    D = tm_desc();
+    rt_module *m = wrap(&D);
+    rt_mempool *pool = rt_mempool_new(1);
+    wedge_instance *a = inst_new(m, pool);
+    cr_assert_eq(wedge_rt_memory_grow(a, a->mem, 3), 1);
+    cr_assert_eq(a->mem->pages, 4);
+    memset(a->mem->base, 0x5A, 4 * 65536);
+    uint8_t *base = a->mem->base;
+    rt_instance_free(a);
+
+    wedge_instance *b = inst_new(m, pool);
+    cr_assert_eq(b->mem->base, base);
+    cr_assert_eq(b->mem->pages, 1, "a reused memory must start at the module's minimum");
+    cr_assert_eq(b->mem->size, 65536);
+    cr_assert_eq(wedge_rt_memory_grow(b, b->mem, 3), 1);
+    cr_assert(all_zero(base, 4 * 65536, 8, 12), "grown pages kept old contents");
+    rt_instance_free(b);
+    rt_mempool_free(pool);
+    rt_module_unload(m);
+}
+
+Test(rt_mempool, keeps_at_most_its_capacity_and_only_matching_shapes)
+{
+    rt_result res;
+    cr_assert(rt_init(&res));
+    D = tm_desc();
+    D2 = tm_desc();
+    static const wedge_desc_limits other_mems[] = {{.has_max = 1, .min = 1, .max = 2}};
+    D2.mems = other_mems;
+    rt_module *m = wrap(&D), *m2 = wrap(&D2);
+    rt_mempool *pool = rt_mempool_new(1);
+    wedge_instance *a = inst_new(m, pool), *b = inst_new(m, pool);
+    rt_instance_free(a);
+    rt_instance_free(b);
+    cr_assert_eq(rt_mempool_count(pool), 1, "pool holds more than its capacity");
+
+    /* A module whose memory has another maximum must not get it. */
+    wedge_instance *c = inst_new(m2, pool);
+    cr_assert_eq(rt_mempool_count(pool), 1);
+    cr_assert_eq(c->mem->max_pages, 2);
+    rt_instance_free(c);
+    rt_mempool_free(pool);
+    rt_module_unload(m);
+    rt_module_unload(m2);
+}
+
+/* Without a pool the instance frees its memory as before. */
+Test(rt_mempool, null_pool_is_plain_instantiate)
+{
+    rt_result res;
+    cr_assert(rt_init(&res));
+    D = tm_desc();
+    rt_module *m = wrap(&D);
+    wedge_instance *a = inst_new(m, NULL);
+    cr_assert_eq(a->mem->base[8], 0x2a);
+    rt_instance_free(a);
+    rt_module_unload(m);
+}
