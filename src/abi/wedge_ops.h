@@ -60,6 +60,10 @@ WOP_INLINE void wop_stf64(uint8_t *p, double v) { __builtin_memcpy(p, &v, 8); }
  * out of bounds, and a volatile read is one the C compiler keeps. */
 WOP_INLINE void wop_touch(const uint8_t *p) { (void)*(const volatile uint8_t *)p; }
 
+/* Keep a value that is otherwise unused (a dropped value in guard mode),
+ * so any load it was computed from stays and can fault. */
+#define WOP_KEEP(x) __asm__ volatile("" : : "g"(x))
+
 /* Software bounds check: addr + offset + n must not exceed size.  All in
  * 64 bits, so no wrap-around (addr, offset < 2^32, n <= 8). */
 WOP_INLINE void wop_chk(uint64_t size, uint32_t addr, uint64_t end_off)

@@ -518,10 +518,20 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     }
     case OP_drop:
-        if (f->guard && f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
-            b->len = f->load_start;
-            cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
-            f->load_end = 0;
+        /* Guard mode: a dropped value may come from a load (directly, or
+         * through block/if results and arithmetic); cc would delete such a
+         * load and with it the guard-page fault.  A load dropped at once
+         * becomes a touch of its last byte; any other dropped value is
+         * kept alive by an empty asm that consumes it (free for a value
+         * already in a register, e.g. an ignored call result). */
+        if (f->guard) {
+            if (f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
+                b->len = f->load_start;
+                cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
+                f->load_end = 0;
+            } else {
+                cg_printf(b, "  WOP_KEEP(%s);\n", S(f, at(f, 0), f->ts[at(f, 0)], s1));
+            }
         }
         pop(f, 1);
         return true;

@@ -477,6 +477,8 @@ static const char *mem_wat =
     "    local.get 0 i32.const 1 local.get 1 memory.init $p local.get 0 i32.load8_u)\n"
     "  (func (export \"init0\") (param i32 i32) (result i32)\n"
     "    local.get 0 i32.const 0 local.get 1 memory.init $p i32.const 0)\n"
+    "  (func (export \"ldvia\") (param i32 i32) (result i32)\n"
+    "    local.get 1 if (result i64) local.get 0 i64.load8_s else i64.const 1 end drop i32.const 0)\n"
     "  (func (export \"drop\") (param i32 i32) (result i32) data.drop $p i32.const 0)\n"
     ")\n";
 
@@ -493,6 +495,11 @@ static void mem_checks(int bounds)
     cr_expect_eq(trap_of(&t, "ld64", a), WEDGE_TRAP_MEMORY_OOB);
     a[0].i32 = 65528;
     cr_expect_eq(trap_of(&t, "ld64", a), WEDGE_TRAP_NONE);
+    /* A load whose value only reaches a drop through an if result must
+     * still trap (cc would delete it as dead in guard mode). */
+    a[0].i32 = 0x10000016u;
+    a[1].i32 = 1;
+    cr_expect_eq(trap_of(&t, "ldvia", a), WEDGE_TRAP_MEMORY_OOB);
     cr_expect_eq(call_i32(&t, "st", 100, 0xBEEF), 0xBEEFu);
     cr_expect_eq(call_i32(&t, "size", 0, 0), 1);
     cr_expect_eq(call_i32(&t, "grow", 1, 0), 1);
