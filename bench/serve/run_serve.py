@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""wedge serve benchmarks, in one run (about 2 minutes):
+
+  bench/serve/run_serve.py [--build-dir build] [--workers N] [--no-write]
+
+(a) requests/s, p50/p99 latency of the hello function with wrk (keep-alive)
+    beside nginx returning a static 'hello' (worker_processes = wedge's
+    workers), on the same machine in the same run, and the ratio;
+(b) the same with `hey -disable-keepalive` (a new connection per request);
+(c) sandbox instantiation + trivial call, median microseconds
+    (bench_sandbox.c, built here with cc against the build's archives),
+    pooled and not pooled, and for hello's whole _start;
+(d) 2x overload of a CPU-bound route on one worker, open loop: the share
+    of admitted requests that meet their deadline with EDF + admission
+    control vs FIFO without admission;
+(e) resident memory per idle pooled sandbox (bench_sandbox --idle).
+
+Writes the "## wedge serve" section of docs/benchmarks.md (only that
+section; the rest of the file is left as it is) and prints it.  All
+traffic goes to 127.0.0.1, bounded in count and time.  A benchmark: it
+prints numbers and asserts nothing about them (exit 1 only if a tool or
+server fails).
+"""
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, proc, what, limit=120):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited early")
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"{what} did not start listening")
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# ---- servers -------------------------------------------------------------------------------
+
+
+class Wedge:
+    def __init__(self, wedge, tmp, routes, workers, extra=(), name="serve"):
+        self.port = free_port()
+        cfg = os.path.join(tmp, name + ".json")
+        with open(cfg, "w") as f:
+            json.dump([{"name": "bench", "port": self.port, "routes": routes}], f)
+        self.log = open(os.path.join(tmp, name + ".log"), "w")
+        env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
+        self.proc = subprocess.Popen([wedge, "serve", cfg, "--workers", str(workers), "--host", HOST,
+                                      "--log-level", "error", *extra],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        wait_port(self.port, self.proc, "wedge serve", 300)
+
+    def close(self):
+        stop(self.proc)
+        self.log.close()
+
+
+class Nginx:
+    def __init__(self, tmp, workers):
+        self.port = free_port()
+        d = os.path.join(tmp, "nginx")
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes {workers};
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen {HOST}:{self.port};
+    location / {{ default_type text/plain; return 200 'hello\\n'; }}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", conf, "-p", d,
+                                      "-e", os.path.join(d, "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, "nginx")
+
+    def close(self):
+        stop(self.proc)
+
+
+# ---- load generators ------------------------------------------------------------------------
+
+
+def to_ms(v, unit):
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def wrk(url, seconds, conns):
+    out = run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", url], timeout=seconds + 30)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "99"):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        lat[p] = to_ms(m.group(1), m.group(2))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errs = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "bad": int(non2xx.group(1)) if non2xx else 0,
+            "errors": errs.group(0) if errs else ""}
+
+
+def hey(url, n, conns):
+    out = run(["hey", "-n", str(n), "-c", str(conns), "-disable-keepalive", url], timeout=120)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "99"):
+        m = re.search(rf"{p}% in ([\d.]+) secs", out)
+        lat[p] = float(m.group(1)) * 1e3
+    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    bad = sum(int(v) for k, v in codes.items() if k != "200")
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "bad": bad, "errors": ""}
+
+
+async def one_request(port, path, timeout):
+    t0 = time.monotonic()
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(HOST, port), timeout)
+        w.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        await w.drain()
+        data = await asyncio.wait_for(r.read(), timeout)
+        w.close()
+        m = re.match(rb"HTTP/1\.1 (\d{3})", data)
+        return (int(m.group(1)) if m else 0), time.monotonic() - t0
+    except (OSError, asyncio.TimeoutError):
+        return 0, time.monotonic() - t0
+
+
+async def open_loop(port, path, rate, seconds, timeout):
+    """Requests at a constant rate regardless of responses (open loop)."""
+    tasks = []
+    start = time.monotonic()
+    n = int(rate * seconds)
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one_request(port, path, timeout)))
+    return await asyncio.gather(*tasks)
+
+
+async def _seq(port, path, n):
+    return [await one_request(port, path, 30) for _ in range(n)]
+
+
+# ---- the parts --------------------------------------------------------------------------------
+
+
+def part_http(wedge, tmp, examples, workers, secs):
+    routes = [{"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 100000}]
+    srv = Wedge(wedge, tmp, routes, workers, name="hello")
+    ngx = Nginx(tmp, workers)
+    res = {}
+    try:
+        rss0 = rss_kib(srv.proc.pid)
+        wu, nu = f"http://{HOST}:{srv.port}/hello", f"http://{HOST}:{ngx.port}/"
+        wrk(wu, 1, 32)
+        wrk(nu, 1, 32)
+        # Alternate, so drift of the shared machine hits both alike.
+        res["wrk_wedge"] = wrk(wu, secs, 32)
+        res["wrk_nginx"] = wrk(nu, secs, 32)
+        n = 4000
+        res["hey_wedge"] = hey(wu, n, 16)
+        res["hey_nginx"] = hey(nu, n, 16)
+        res["rss_idle_kib"] = rss0
+        res["rss_after_kib"] = rss_kib(srv.proc.pid)
+    finally:
+        srv.close()
+        ngx.close()
+    return res
+
+
+def part_sandbox(build, wedge, tmp, examples):
+    exe = os.path.join(tmp, "bench_sandbox")
+    run(["cc", "-O2", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "src"),
+         os.path.join(ROOT, "bench", "serve", "bench_sandbox.c"), "-rdynamic",
+         "-Wl,--whole-archive", os.path.join(build, "libwedge_rt.a"), os.path.join(build, "libwedge_wasi.a"),
+         "-Wl,--no-whole-archive", "-ldl", "-lpthread", "-lm", "-o", exe])
+    noop_wasm, noop_so, hello_so = (os.path.join(tmp, x) for x in ("noop.wasm", "noop.so", "hello.so"))
+    run(["clang", "--target=wasm32-wasi", "-O2", "-nostartfiles", "-Wl,--no-entry",
+         os.path.join(ROOT, "bench", "serve", "noop.c"), "-o", noop_wasm])
+    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
+    run([wedge, "compile", noop_wasm, "-o", noop_so], env=env)
+    run([wedge, "compile", os.path.join(examples, "hello.wasm"), "-o", hello_so], env=env)
+
+    def med(*args):
+        out = run([exe, *args])
+        return float(re.search(r"median_us=([\d.]+)", out).group(1)), float(re.search(r"p99_us=([\d.]+)", out).group(1))
+
+    res = {
+        "noop_pool": med(noop_so, "noop", "20000"),
+        "noop_nopool": med(noop_so, "noop", "20000", "--no-pool"),
+        "hello_pool": med(hello_so, "_start", "20000"),
+        "hello_nopool": med(hello_so, "_start", "20000", "--no-pool"),
+    }
+    out = run([exe, "--idle", hello_so, "64"])
+    res["idle_kib"] = float(re.search(r"rss_kib_per_sandbox=([\d.]+)", out).group(1))
+    return res
+
+
+async def _closed(port, path, conns, seconds):
+    end = time.monotonic() + seconds
+    done = 0
+
+    async def client():
+        nonlocal done
+        while time.monotonic() < end:
+            st, _ = await one_request(port, path, 30)
+            done += st == 200
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(conns)))
+    return done / (time.monotonic() - t0)
+
+
+def part_overload(wedge, tmp, examples, secs):
+    """One worker; the cpu route sized to ~10 ms of the worker's time per
+    request (measured as the throughput of a saturated worker, so client
+    and connection costs on this busy machine do not count); deadline
+    100 ms; open-loop arrivals at twice the measured capacity."""
+    deadline_ms = 100
+    routes = [{"route": "/cpu", "path": os.path.join(examples, "cpu.wasm"),
+               "relative-deadline-us": deadline_ms * 1000, "admissions-percentile": 95,
+               "timeout-us": 10000000}]
+    srv = Wedge(wedge, tmp, routes, 1, name="calib")
+    try:
+        n, cap = 2, 0.0
+        for _ in range(5):
+            cap = asyncio.run(_closed(srv.port, f"/cpu?n={n}", 3, 1.5))
+            if 60 <= cap <= 140:
+                break
+            n = max(1, int(round(n * cap / 100.0)))
+        cap = asyncio.run(_closed(srv.port, f"/cpu?n={n}", 3, 2.0))
+    finally:
+        srv.close()
+    rate = 2.0 * cap
+    out = {"n": n, "service_ms": 1e3 / cap, "rate": rate, "deadline_ms": deadline_ms}
+    for label, extra in (("edf", ["--scheduler", "edf"]), ("fifo", ["--scheduler", "fifo", "--no-admission"])):
+        srv = Wedge(wedge, tmp, routes, 1, extra, name="overload-" + label)
+        try:
+            # A short warm-up teaches the admission estimator this route.
+            asyncio.run(_seq(srv.port, f"/cpu?n={n}", 10))
+            res = asyncio.run(open_loop(srv.port, f"/cpu?n={n}", rate, secs, 60))
+        finally:
+            srv.close()
+        sent = len(res)
+        refused = sum(1 for s, _ in res if s in (429, 503))
+        admitted = [(s, lat) for s, lat in res if s not in (429, 503)]
+        met = sum(1 for s, lat in admitted if s == 200 and lat * 1e3 <= deadline_ms)
+        lats = sorted(l for _, l in admitted)
+        out[label] = {"sent": sent, "refused": refused, "admitted": len(admitted), "met": met,
+                      "share": met / len(admitted) if admitted else 0.0,
+                      "p99_ms": lats[max(0, int(len(lats) * 0.99) - 1)] * 1e3 if lats else 0.0}
+    return out
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+
+def section(http, sb, ov, workers, cmdline):
+    L = []
+    L.append("## wedge serve")
+    L.append("")
+    L.append(f"Measured by `{cmdline}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+             f"({os.cpu_count()} cores, shared with other work; wedge and nginx each with {workers} workers, "
+             "client on the same machine). Throughput here is bounded by the machine, so compare "
+             "the two servers in the same run, not across runs.")
+    L.append("")
+    L.append("| load | server | requests/s | p50 ms | p99 ms | non-200 | wedge / nginx |")
+    L.append("|---|---|---:|---:|---:|---:|---:|")
+    for kind, label in (("wrk", "wrk -t1 -c32, keep-alive"), ("hey", "hey -c16 -n4000 -disable-keepalive")):
+        w, n = http[kind + "_wedge"], http[kind + "_nginx"]
+        L.append(f"| {label} | wedge `/hello` (Wasm sandbox) | {w['rps']:.0f} | {w['p50']:.2f} | {w['p99']:.2f} | "
+                 f"{w['bad']} | {w['rps'] / n['rps']:.2f} |")
+        L.append(f"| {label} | nginx static `hello` | {n['rps']:.0f} | {n['p50']:.2f} | {n['p99']:.2f} | {n['bad']} | |")
+    L.append("")
+    L.append("Sandbox instantiation + call, in process (`bench_sandbox`, 20000 rounds after 200 warm-up: "
+             "WASI context with in-memory stdio, instantiate, call, free — what every request does):")
+    L.append("")
+    L.append("| module, call | pooled memory: median µs (p99) | fresh memory: median µs (p99) |")
+    L.append("|---|---:|---:|")
+    L.append(f"| `noop.c` (2 pages, data segment), `noop` export | {sb['noop_pool'][0]:.2f} ({sb['noop_pool'][1]:.2f}) | "
+             f"{sb['noop_nopool'][0]:.2f} ({sb['noop_nopool'][1]:.2f}) |")
+    L.append(f"| `hello.c` (wasi-libc), whole `_start` incl. `puts` | {sb['hello_pool'][0]:.2f} ({sb['hello_pool'][1]:.2f}) | "
+             f"{sb['hello_nopool'][0]:.2f} ({sb['hello_nopool'][1]:.2f}) |")
+    L.append("")
+    L.append(f"Resident memory per idle pooled sandbox (64 hello instances run, then freed into the pool): "
+             f"**{sb['idle_kib']:.1f} KiB** of linear memory (the pages the guest touched stay resident, zeroed; "
+             "the 8 GiB guard reservation is address space only). A pooled guest stack keeps at most its top "
+             "64 KiB resident. The serving process: "
+             f"{http['rss_idle_kib']} KiB RSS before the HTTP runs, {http['rss_after_kib']} KiB after.")
+    L.append("")
+    L.append(f"Overload: `/cpu?n={ov['n']}` ({ov['service_ms']:.1f} ms of the worker per request, measured as the "
+             f"throughput of a saturated worker), relative deadline {ov['deadline_ms']} ms, admissions-percentile 95, "
+             f"**1 worker**, open-loop arrivals at {ov['rate']:.0f}/s (2× capacity) for 6 s, "
+             "new connection per request; \"met\" = 200 within the deadline, measured by the client.")
+    L.append("")
+    L.append("| scheduling | sent | refused (429) | admitted | met deadline | share of admitted meeting it | admitted p99 ms |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
+    for key, label in (("edf", "EDF + admission control"), ("fifo", "FIFO, no admission")):
+        o = ov[key]
+        L.append(f"| {label} | {o['sent']} | {o['refused']} | {o['admitted']} | {o['met']} | "
+                 f"**{100 * o['share']:.1f}%** | {o['p99_ms']:.0f} |")
+    L.append("")
+    return "\n".join(L) + "\n"
+
+
+def write_section(text):
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    # Re-read right before writing: another section may have changed meanwhile.
+    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    m = re.search(r"^## wedge serve\n.*?(?=^## |\Z)", old, re.M | re.S)
+    if m:
+        new = old[:m.start()] + text + ("\n" if old[m.end():] else "") + old[m.end():].lstrip("\n")
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    with open(path, "w") as f:
+        f.write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seconds", type=int, default=8, help="wrk duration per server")
+    ap.add_argument("--only-overload", action="store_true", help="run part (d) only and print it (no write)")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    wedge = os.path.join(build, "wedge")
+    examples = os.path.join(build, "examples", "http")
+    for tool in ("wrk", "hey", "nginx", "cc", "clang"):
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            sys.exit(f"run_serve: {tool} not found")
+    if not os.path.exists(os.path.join(examples, "hello.wasm")):
+        sys.exit(f"run_serve: {examples}/hello.wasm not built")
+    tmp = tempfile.mkdtemp(prefix="wedge-bench-serve-")
+    try:
+        t0 = time.monotonic()
+        if a.only_overload:
+            print(json.dumps(part_overload(wedge, tmp, examples, 6), indent=1))
+            return
+        sb = part_sandbox(build, wedge, tmp, examples)
+        http = part_http(wedge, tmp, examples, a.workers, a.seconds)
+        ov = part_overload(wedge, tmp, examples, 6)
+        cmdline = "bench/serve/run_serve.py" + ("" if a.build_dir == os.path.join(ROOT, "build")
+                                                 else f" --build-dir {os.path.relpath(build, ROOT)}")
+        text = section(http, sb, ov, a.workers, cmdline)
+        print(text)
+        print(f"(took {time.monotonic() - t0:.0f} s)")
+        if not a.no_write:
+            write_section(text)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
