@@ -62,7 +62,11 @@ WOP_INLINE void wop_touch(const uint8_t *p) { (void)*(const volatile uint8_t *)p
 
 /* Keep a value that is otherwise unused (a dropped value in guard mode),
  * so any load it was computed from stays and can fault. */
-#define WOP_KEEP(x) __asm__ volatile("" : : "g"(x))
+#define WOP_KEEP(x) __asm__ volatile("" : : "r"(x))
+/* "r", not "g": with a memory operand cc could name the loaded location
+ * itself and skip the read.  Floats go through their bits. */
+#define WOP_KEEP_F32(x) WOP_KEEP(wop_f32_raw(x))
+#define WOP_KEEP_F64(x) WOP_KEEP(wop_f64_raw(x))
 
 /* Software bounds check: addr + offset + n must not exceed size.  All in
  * 64 bits, so no wrap-around (addr, offset < 2^32, n <= 8). */

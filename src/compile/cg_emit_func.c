@@ -61,6 +61,12 @@ typedef struct cg_fn {
 
 static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
 
+/* The keep-alive macro for a value of type t (see WOP_KEEP). */
+static const char *cg_keep(uint8_t t)
+{
+    return t == WASM_F32 ? "WOP_KEEP_F32" : t == WASM_F64 ? "WOP_KEEP_F64" : "WOP_KEEP";
+}
+
 static int cg_slot_kind(uint8_t t)
 {
     switch (t) {
@@ -530,7 +536,8 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
                 cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
                 f->load_end = 0;
             } else {
-                cg_printf(b, "  WOP_KEEP(%s);\n", S(f, at(f, 0), f->ts[at(f, 0)], s1));
+                uint8_t t = f->ts[at(f, 0)];
+                cg_printf(b, "  %s(%s);\n", cg_keep(t), S(f, at(f, 0), t, s1));
             }
         }
         pop(f, 1);
@@ -737,6 +744,26 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
 
     uint32_t nlocals = ft->nparams + fn->nlocals;
     bool ok = true;
+
+    /* Guard mode: which locals are ever read.  A value stored only into a
+     * never-read local is dead to cc, so a load producing it would be
+     * deleted; such stores get a WOP_KEEP (see OP_drop). */
+    uint8_t *lread = NULL;
+    if (f.guard && nlocals > 0) {
+        lread = calloc(nlocals, 1);
+        if (lread == NULL) {
+            cg_buf_free(&body);
+            return cg_fail(err, "function %u: out of memory", fidx);
+        }
+        wasm_reader pre;
+        wasm_reader_init(&pre, fn->code - fn->code_offset, fn->code, fn->code_len);
+        wasm_insn pin;
+        wasm_err perr;
+        while (!wasm_reader_done(&pre) && wasm_reader_next(&pre, &pin, &perr))
+            if (pin.op == OP_local_get && pin.u.idx < nlocals)
+                lread[pin.u.idx] = 1;
+        wasm_reader_fini(&pre);
+    }
     cg_frame *fr = push_frame(&f);
     if (fr != NULL) {
         fr->kind = FR_FUNC;
@@ -773,6 +800,8 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
                 cg_printf(&body, "  %s = l%u;\n", S(&f, at(&f, 0), t, s), li);
             } else {
                 cg_printf(&body, "  l%u = %s;\n", li, S(&f, at(&f, 0), t, s));
+                if (lread != NULL && !lread[li])
+                    cg_printf(&body, "  %s(%s);\n", cg_keep(t), s);
                 if (in.op == OP_local_set)
                     pop(&f, 1);
             }
@@ -818,5 +847,6 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     free(f.ts);
     free(f.fs);
     free(f.slot_used);
+    free(lread);
     return ok;
 }

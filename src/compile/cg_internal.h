@@ -13,7 +13,7 @@
 
 /* Bump when the generated code changes meaning (it keys the cache with
  * the hash of the embedded headers and libsledge). */
-#define CG_CODEGEN_REV "cg-12"
+#define CG_CODEGEN_REV "cg-13"
 
 /* A growable text buffer.  Allocation failure sets `oom` and turns every
  * later append into a no-op, so emitters check once at the end. */

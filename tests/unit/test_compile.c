@@ -479,6 +479,10 @@ static const char *mem_wat =
     "    local.get 0 i32.const 0 local.get 1 memory.init $p i32.const 0)\n"
     "  (func (export \"ldvia\") (param i32 i32) (result i32)\n"
     "    local.get 1 if (result i64) local.get 0 i64.load8_s else i64.const 1 end drop i32.const 0)\n"
+    "  (func (export \"ldlocal\") (param i32 i32) (result i32) (local i32)\n"
+    "    local.get 0 i32.load local.set 2 i32.const 0)\n"
+    "  (func (export \"ldf\") (param i32 i32) (result i32)\n"
+    "    local.get 0 f64.load f64.const 1 f64.add drop i32.const 0)\n"
     "  (func (export \"drop\") (param i32 i32) (result i32) data.drop $p i32.const 0)\n"
     ")\n";
 
@@ -500,6 +504,8 @@ static void mem_checks(int bounds)
     a[0].i32 = 0x10000016u;
     a[1].i32 = 1;
     cr_expect_eq(trap_of(&t, "ldvia", a), WEDGE_TRAP_MEMORY_OOB);
+    cr_expect_eq(trap_of(&t, "ldlocal", a), WEDGE_TRAP_MEMORY_OOB);   /* into a never-read local */
+    cr_expect_eq(trap_of(&t, "ldf", a), WEDGE_TRAP_MEMORY_OOB);       /* float, through arithmetic */
     cr_expect_eq(call_i32(&t, "st", 100, 0xBEEF), 0xBEEFu);
     cr_expect_eq(call_i32(&t, "size", 0, 0), 1);
     cr_expect_eq(call_i32(&t, "grow", 1, 0), 1);
@@ -654,6 +660,7 @@ Test(compile, generated_c_has_no_warnings)
 {
     check_warnings("ctl", ctl_wat, WEDGE_BOUNDS_GUARD, 1);
     check_warnings("mem", mem_wat, WEDGE_BOUNDS_SOFTWARE, 1);
+    check_warnings("mem", mem_wat, WEDGE_BOUNDS_GUARD, 1);
     check_warnings("tab", tab_wat, WEDGE_BOUNDS_GUARD, 2);
     check_warnings("float", float_wat, WEDGE_BOUNDS_NONE, 3);
     check_warnings("desc", desc_wat, WEDGE_BOUNDS_GUARD, 1);
