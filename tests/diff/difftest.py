@@ -13,6 +13,9 @@ Comparison rules (docs/reliability.md explains them):
     call_indirect; one message for float->int overflow and NaN).
   * A difference inside a call where either engine ran out of stack is an
     implementation limit, not a bug: counted as "inconclusive".
+  * A difference in memory, integers or float bits that disappears when
+    the module is rerun after binaryen's --denan came from NaN payload or
+    sign bits, which Wasm leaves nondeterministic: "inconclusive" too.
   * A mismatch matched by a line of known.txt (reference at fault only)
     is reported but does not fail the run.
 
@@ -29,8 +32,10 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,6 +163,36 @@ def compare(args, wasm):
     return Outcome("ok")
 
 
+# Differences that a NaN's payload or sign can cause legally: Wasm lets an
+# operation on non-canonical NaNs return any arithmetic NaN, and the bits
+# reach memory (f64.store), integers (reinterpret) and copysign.
+NAN_SENSITIVE = {"mem/mem", "ret/ret", "log-i32/log-i32", "log-i64/log-i64", "log-f32/log-f32",
+                 "log-f64/log-f64"}
+
+
+def compare_denan(args, wasm):
+    """compare(), but a mismatch that may stem from NaN bits is checked
+    again on the module with binaryen's --denan (every float result that is
+    a NaN becomes 0): if both engines then agree, it was NaN nondeterminism."""
+    out = compare(args, wasm)
+    if out.kind != "mismatch" or out.cls not in NAN_SENSITIVE or args.no_denan:
+        return out
+    with tempfile.TemporaryDirectory() as d:
+        dn = os.path.join(d, "denan.wasm")
+        rc, _, _ = run([args.wasm_opt, wasm, "--denan", "-o", dn] + TTF_FEATURES, 120)
+        if rc != 0:
+            return out
+        again = compare(args, dn)
+    if again.kind == "ok":
+        return Outcome("inconclusive", "nan-bits", "differs only by NaN bits (agrees after --denan): " +
+                       out.detail.splitlines()[0])
+    return out
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def load_known(path):
     known = []
     if path and os.path.exists(path):
@@ -234,11 +269,13 @@ def main():
     ap.add_argument("--findings", default=os.path.join(HERE, "findings"))
     ap.add_argument("--known", default=os.path.join(HERE, "known.txt"))
     ap.add_argument("--no-reduce", action="store_true")
+    ap.add_argument("--no-denan", action="store_true", help="count NaN-bit differences as mismatches")
     ap.add_argument("--reduce-time", type=int, default=600)
     ap.add_argument("--max-findings", type=int, default=20, help="stop writing findings after this many")
     ap.add_argument("--check", help="run one module; exit 1 on a mismatch (for wasm-reduce)")
     ap.add_argument("--expect", help="with --check: only this mismatch class counts")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--progress", type=int, default=100, help="print a progress line every N modules (0: never)")
     args = ap.parse_args()
 
     if not os.path.exists(args.driver):
@@ -246,62 +283,78 @@ def main():
     args.cur_bounds = "guard" if args.bounds == "mix" else args.bounds
 
     if args.check:
-        out = compare(args, args.check)
+        out = compare_denan(args, args.check)
         hit = out.kind == "mismatch" and (args.expect is None or out.cls == args.expect)
         if args.verbose:
             print(out.kind, out.cls, out.detail)
         sys.exit(1 if hit else 0)
 
     os.makedirs(args.work, exist_ok=True)
+    # A long run stopped with SIGTERM still prints its summary.
+    signal.signal(signal.SIGTERM, on_sigterm)
     known = load_known(args.known)
     t0 = time.time()
     counts = {"ok": 0, "mismatch": 0, "inconclusive": 0, "skip": 0, "known": 0}
     found = []
-    for i in range(args.count):
-        seed = args.seed * 1000003 + i
-        if args.bounds == "mix":
-            args.cur_bounds = "guard" if i % 2 == 0 else "software"
-        wasm, err = ttf(args, seed, args.work)
-        if wasm is None:
-            counts["skip"] += 1
-            print("module %d (seed %d): skipped: %s" % (i, seed, err))
-            continue
-        out = compare(args, wasm)
-        if out.kind == "mismatch":
-            reason = next((r for p, r in known if p.search(out.cls + " " + out.detail)), None)
-            if reason is not None:
-                counts["known"] += 1
-                print("module %d (seed %d): known mismatch (%s): %s" % (i, seed, reason, out.cls))
-                continue
-            counts["mismatch"] += 1
-            print("module %d (seed %d): MISMATCH %s\n%s" % (i, seed, out.cls, out.detail))
-            found.append((i, seed, out))
-            if len(found) <= args.max_findings:
-                name = "ttf-s%d-%s-%s" % (seed, args.cur_bounds, re.sub(r"[^a-z0-9]+", "_", out.cls.lower()))
-                src = wasm
-                if not args.no_reduce:
-                    src = reduce(args, wasm, out.cls, name)
-                    if src != wasm:
-                        red = compare(args, src)
-                        out = red if red.kind == "mismatch" else out
-                os.makedirs(args.findings, exist_ok=True)
-                shutil.copy(src, os.path.join(args.findings, name + ".wasm"))
-                with open(os.path.join(args.findings, name + ".txt"), "w") as f:
-                    f.write("difftest mismatch, class %s\nmodule: wasm-opt -ttf (seed %d, %s), %s\n%s\n"
-                            "reproduce: python3 tests/diff/difftest.py --check tests/diff/findings/%s.wasm "
-                            "--bounds %s -v --driver BUILD/tests/diff/wedge_diff\n" %
-                            (out.cls, seed, "reduced by wasm-reduce" if src != wasm else "not reduced",
-                             "bounds=" + args.cur_bounds, out.detail, name, args.cur_bounds))
-        else:
-            counts[out.kind] += 1
-            if out.kind != "ok" or args.verbose:
-                print("module %d (seed %d): %s %s %s" % (i, seed, out.kind, out.cls, out.detail))
-        sys.stdout.flush()
+    done = 0
+    try:
+        for i in range(args.count):
+            run_one(args, i, known, counts, found)
+            done += 1
+            if args.progress and done % args.progress == 0:
+                print("progress: %d modules, %d mismatches, %d seconds" %
+                      (done, counts["mismatch"], round(time.time() - t0)))
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        print("interrupted after %d modules" % done)
     dt = time.time() - t0
     print("details: %d ok, %d mismatch, %d known, %d inconclusive, %d skipped" %
           (counts["ok"], counts["mismatch"], counts["known"], counts["inconclusive"], counts["skip"]))
-    print("%d modules, %d mismatches, %d seconds" % (args.count, counts["mismatch"], round(dt)))
+    print("%d modules, %d mismatches, %d seconds" % (done, counts["mismatch"], round(dt)))
     sys.exit(1 if counts["mismatch"] else 0)
+
+
+def run_one(args, i, known, counts, found):
+    """Generate, run and compare module i; count and record the outcome."""
+    seed = args.seed * 1000003 + i
+    if args.bounds == "mix":
+        args.cur_bounds = "guard" if i % 2 == 0 else "software"
+    wasm, err = ttf(args, seed, args.work)
+    if wasm is None:
+        counts["skip"] += 1
+        print("module %d (seed %d): skipped: %s" % (i, seed, err))
+        return
+    out = compare_denan(args, wasm)
+    if out.kind == "mismatch":
+        reason = next((r for p, r in known if p.search(out.cls + " " + out.detail)), None)
+        if reason is not None:
+            counts["known"] += 1
+            print("module %d (seed %d): known mismatch (%s): %s" % (i, seed, reason, out.cls))
+            return
+        counts["mismatch"] += 1
+        print("module %d (seed %d): MISMATCH %s\n%s" % (i, seed, out.cls, out.detail))
+        found.append((i, seed, out))
+        if len(found) <= args.max_findings:
+            name = "ttf-s%d-%s-%s" % (seed, args.cur_bounds, re.sub(r"[^a-z0-9]+", "_", out.cls.lower()))
+            src = wasm
+            if not args.no_reduce:
+                src = reduce(args, wasm, out.cls, name)
+                if src != wasm:
+                    red = compare(args, src)
+                    out = red if red.kind == "mismatch" else out
+            os.makedirs(args.findings, exist_ok=True)
+            shutil.copy(src, os.path.join(args.findings, name + ".wasm"))
+            with open(os.path.join(args.findings, name + ".txt"), "w") as f:
+                f.write("difftest mismatch, class %s\nmodule: wasm-opt -ttf (seed %d, %s), %s\n%s\n"
+                        "reproduce: python3 tests/diff/difftest.py --check tests/diff/findings/%s.wasm "
+                        "--bounds %s -v --driver BUILD/tests/diff/wedge_diff\n" %
+                        (out.cls, seed, "reduced by wasm-reduce" if src != wasm else "not reduced",
+                         "bounds=" + args.cur_bounds, out.detail, name, args.cur_bounds))
+    else:
+        counts[out.kind] += 1
+        if out.kind != "ok" or args.verbose:
+            print("module %d (seed %d): %s %s %s" % (i, seed, out.kind, out.cls, out.detail))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
