@@ -123,6 +123,9 @@ struct srv_listener {
     _Atomic uint64_t accepted, requests, by_class[6];
     void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
     void *metrics_ud;
+    srv_reload_fn reload_fn;    /* SIGHUP, or NULL */
+    void *reload_ud;
+    atomic_bool reload_requested;
 };
 
 static const uint8_t oom_response[] =
@@ -734,6 +737,47 @@ fail:
     return NULL;
 }
 
+void srv_listener_set_reload(srv_listener *l, srv_reload_fn fn, void *ud)
+{
+    l->reload_fn = fn;
+    l->reload_ud = ud;
+}
+
+void srv_listener_request_reload(srv_listener *l)
+{
+    atomic_store(&l->reload_requested, true);
+    uint64_t one = 1;
+    ssize_t r = write(l->wake_fd, &one, sizeof one);     /* async-signal-safe */
+    (void)r;
+}
+
+/* Between events: swap in a new configuration.  Listening sockets stay;
+ * each keeps its port number, so a new configuration must list the same
+ * ports in the same order (the callback refuses any other). */
+static void reload(srv_listener *l)
+{
+    if (!l->reload_fn || l->draining)
+        return;
+    take_completions(l);
+    const srv_config *cfg = l->reload_fn(l->reload_ud, l->cfg);
+    if (!cfg)
+        return;
+    size_t nports = l->nlports - (l->s.admin_port ? 1 : 0);
+    if (cfg->nports != nports) {
+        srv_log(SRV_LOG_ERROR, "reload: %zu ports instead of %zu (ignored)", cfg->nports, nports);
+        return;
+    }
+    for (size_t i = 0; i < nports; i++)
+        if (cfg->ports[i].port != l->lports[i].number) {
+            srv_log(SRV_LOG_ERROR, "reload: port %u instead of %u (ignored)", cfg->ports[i].port,
+                    l->lports[i].number);
+            return;
+        }
+    for (size_t i = 0; i < nports; i++)
+        l->lports[i].port = &cfg->ports[i];
+    l->cfg = cfg;
+}
+
 bool srv_listener_run(srv_listener *l, srv_err *err)
 {
     struct epoll_event evs[MAX_EVENTS];
@@ -741,6 +785,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
     for (;;) {
         if (atomic_load(&l->stop_requested))
             begin_shutdown(l);
+        if (atomic_exchange(&l->reload_requested, false))
+            reload(l);
         if (l->draining && (l->nconns == 0 || now_ms() >= l->drain_deadline_ms))
             break;
         int timeout = l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;

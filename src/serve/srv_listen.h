@@ -81,4 +81,15 @@ void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out);
  * the listener thread.  Set before srv_listener_run. */
 void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud);
 
+/* Configuration reload (SIGHUP).  srv_listener_request_reload is
+ * async-signal-safe; the listener thread then takes every completion
+ * queued so far and calls fn(ud), which returns the new configuration
+ * (the same ports in the same order; it must outlive its requests) or
+ * NULL to keep serving the current one.  Connections stay open; requests
+ * in flight finish under the configuration they started with.  Set
+ * before srv_listener_run. */
+typedef const srv_config *(*srv_reload_fn)(void *ud, const srv_config *current);
+void srv_listener_set_reload(srv_listener *l, srv_reload_fn fn, void *ud);
+void srv_listener_request_reload(srv_listener *l);
+
 #endif

@@ -34,6 +34,14 @@ static void on_stop_signal(int sig)
         srv_listener_stop(l);
 }
 
+static void on_hup(int sig)
+{
+    (void)sig;
+    srv_listener *l = running;
+    if (l)
+        srv_listener_request_reload(l);
+}
+
 static const char *env_lookup(const char *name)
 {
     return getenv(name);
@@ -72,6 +80,48 @@ static bool load_default_config(srv_config *cfg, srv_err *err)
     return srv_config_parse(default_config, sizeof default_config - 1, "built-in default", dir, cfg, err);
 }
 
+/* SIGHUP, on the listener thread: read the configuration again.  Any
+ * error leaves the running configuration in place, with one line in the
+ * log saying why. */
+typedef struct reloader {
+    srv_sched *sched;
+    const char *file;           /* NULL: the built-in default */
+} reloader;
+
+static const srv_config *reload_config(void *ud, const srv_config *cur)
+{
+    reloader *r = ud;
+    const char *what = r->file ? r->file : "the built-in configuration";
+    srv_err err;
+    srv_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) {
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: out of memory");
+        return NULL;
+    }
+    if (!(r->file ? srv_config_load(r->file, cfg, &err) : load_default_config(cfg, &err))) {
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s", err.msg);
+        free(cfg);
+        return NULL;
+    }
+    bool same = cfg->nports == cur->nports;
+    for (size_t i = 0; same && i < cfg->nports; i++)
+        same = cfg->ports[i].port == cur->ports[i].port;
+    if (!same) {
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s: the ports "
+                "differ from the running ones (changing ports needs a restart)", what);
+    } else if (!srv_sched_reload(r->sched, cfg, &err)) {
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s", err.msg);
+        same = false;
+    }
+    if (!same) {
+        srv_config_free(cfg);
+        free(cfg);
+        return NULL;
+    }
+    srv_log(SRV_LOG_INFO, "reloaded %s", what);
+    return cfg;
+}
+
 int srv_main(int argc, char **argv)
 {
     srv_settings s;
@@ -104,8 +154,10 @@ int srv_main(int argc, char **argv)
     }
     srv_sched_attach(sched, l);
     srv_listener_set_metrics(l, srv_sched_metrics, sched);
+    reloader rl = { .sched = sched, .file = s.config_file };
+    srv_listener_set_reload(l, reload_config, &rl);
 
-    struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe;
+    struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe, old_hup;
     sigemptyset(&sa.sa_mask);
     atomic_store(&signals_seen, 0);
     running = l;
@@ -114,6 +166,9 @@ int srv_main(int argc, char **argv)
     struct sigaction ign = { .sa_handler = SIG_IGN };
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old_pipe);
+    struct sigaction hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART };
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, &old_hup);
 
     if (srv_listener_run(l, &err)) {
         rc = 0;
@@ -126,6 +181,7 @@ int srv_main(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     srv_listener_free(l);
     srv_config_free(&cfg);
     srv_log(SRV_LOG_INFO, "stopped");

@@ -49,6 +49,7 @@ typedef struct srv_fn {
     char broken[600];                   /* why, for SRV_FN_BROKEN */
     srv_admit_route admit;
     srv_route_metrics metrics;
+    struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
 } srv_fn;
 
 typedef struct srv_fnset {

@@ -118,7 +118,7 @@ static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int sta
 void srv_sched_dispatch(void *ud, const srv_request *req)
 {
     srv_sched *s = ud;
-    srv_fn *fn = srv_fnset_find(&s->fns, req->route);
+    srv_fn *fn = srv_fnset_find(&s->gen->fns, req->route);
     if (!fn) {
         answer_now(s, NULL, req, 500, "{\"error\":\"no function for this route\"}\n", NULL, 0);
         return;
@@ -152,6 +152,8 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     uint64_t timeout_us = r->timeout_us ? r->timeout_us : SRV_DEFAULT_TIMEOUT_US;
     j->req = req;
     j->fn = fn;
+    j->gen = s->gen;
+    atomic_fetch_add(&j->gen->refs, 1);
     j->share = share;
     j->deadline_ns = req->arrival_ns + r->relative_deadline_us * 1000u;
     j->kill_ns = req->arrival_ns + timeout_us * 1000u;
@@ -172,6 +174,7 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
         srv_workers_kick(s, j->key);
     if (!ok) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
+        atomic_fetch_sub(&j->gen->refs, 1);
         free(j);
         answer_now(s, fn, req, 503, "{\"error\":\"queue full\"}\n", NULL, 0);
     }
@@ -200,7 +203,10 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started);
     srv_outcome_release(o);
     atomic_fetch_add(&s->n_completed, 1);
+    srv_gen *gen = j->gen;
     free(j);
+    /* Last: the generation (routes, modules, pools) may be freed from here on. */
+    atomic_fetch_sub_explicit(&gen->refs, 1, memory_order_release);
 }
 
 /* ---- metrics ------------------------------------------------------------------------- */
@@ -216,7 +222,86 @@ void srv_sched_metrics(void *ud, FILE *f)
         .preemptions = atomic_load(&s->n_preemptions),
         .steals = atomic_load(&s->n_steals),
     };
-    srv_metrics_render(f, &s->fns, &s->admit, &g);
+    srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
+}
+
+/* ---- generations (listener thread) ------------------------------------------------------- */
+
+static void gen_free(srv_gen *g, unsigned nworkers)
+{
+    if (!g)
+        return;
+    /* No job of g remains: every instance gave its memory back. */
+    for (size_t i = 0; i < g->fns.n; i++) {
+        srv_fn *fn = &g->fns.fns[i];
+        for (unsigned w = 0; fn->pools && w < nworkers; w++)
+            rt_mempool_free(fn->pools[w]);
+        free(fn->pools);
+        fn->pools = NULL;
+    }
+    srv_fnset_free(&g->fns);
+    if (g->cfg) {
+        srv_config_free(g->cfg);
+        free(g->cfg);
+    }
+    free(g);
+}
+
+/* Loads cfg's functions into a new generation; with `strict`, a route
+ * that cannot be loaded fails the whole generation (a reload keeps the
+ * old one then) instead of answering 503. */
+static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_err *err)
+{
+    srv_gen *g = calloc(1, sizeof *g);
+    if (!g) {
+        srv_fail(err, "serve: out of memory");
+        return NULL;
+    }
+    atomic_store(&g->refs, 1);
+    if (!srv_fnset_load(&g->fns, cfg, err)) {
+        srv_fnset_free(&g->fns);
+        free(g);
+        return NULL;
+    }
+    for (size_t i = 0; i < g->fns.n; i++) {
+        srv_fn *fn = &g->fns.fns[i];
+        if (strict && fn->kind == SRV_FN_BROKEN) {
+            srv_fail(err, "route %s: %s", fn->route->name, fn->broken);
+            gen_free(g, s->settings.workers);
+            return NULL;
+        }
+        g->has_stub |= fn->kind == SRV_FN_STUB;
+        /* Without pools a function still runs, on fresh memories. */
+        fn->pools = calloc(s->settings.workers, sizeof *fn->pools);
+    }
+    return g;
+}
+
+bool srv_sched_reload(srv_sched *s, srv_config *cfg, srv_err *err)
+{
+    srv_gen *g = gen_new(s, cfg, true, err);
+    if (!g)
+        return false;
+    g->cfg = cfg;
+    /* Free retired generations whose jobs are all done.  The listener took
+     * every completion queued so far before calling: a job's completion is
+     * queued before its reference goes, so nothing it still has to log
+     * points into them. */
+    for (srv_gen **pp = &s->retired; *pp;) {
+        srv_gen *r = *pp;
+        if (!r->has_stub && atomic_load_explicit(&r->refs, memory_order_acquire) == 0) {
+            *pp = r->next;
+            gen_free(r, s->settings.workers);
+        } else {
+            pp = &r->next;
+        }
+    }
+    srv_gen *old = s->gen;
+    s->gen = g;
+    atomic_fetch_sub(&old->refs, 1);
+    old->next = s->retired;
+    s->retired = old;
+    return true;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
@@ -237,7 +322,7 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     pthread_condattr_destroy(&ca);
     atomic_store(&s->global_min, SRV_KEY_NONE);
     srv_admit_init(&s->admit, settings->workers, settings->admission);
-    if (!srv_fnset_load(&s->fns, cfg, err) || !(s->stub = srv_stub_new(err)) || !srv_workers_start(s, err)) {
+    if (!(s->gen = gen_new(s, cfg, false, err)) || !(s->stub = srv_stub_new(err)) || !srv_workers_start(s, err)) {
         srv_sched_free(s);
         return NULL;
     }
@@ -263,7 +348,13 @@ void srv_sched_free(srv_sched *s)
     srv_workers_join(s);        /* they answer what is queued first */
     srv_stub_free(s->stub);
     srv_heap_free(&s->global);
-    srv_fnset_free(&s->fns);
+    /* The workers are joined: every job has finished. */
+    gen_free(s->gen, s->settings.workers);
+    while (s->retired) {
+        srv_gen *r = s->retired;
+        s->retired = r->next;
+        gen_free(r, s->settings.workers);
+    }
     srv_admit_destroy(&s->admit);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

@@ -35,5 +35,11 @@ void srv_sched_dispatch(void *ud, const srv_request *req);
 /* Appends the scheduler's Prometheus series to f (listener thread). */
 void srv_sched_metrics(void *ud, FILE *f);
 void srv_sched_free(srv_sched *s);
+/* SIGHUP (listener thread, after it took the queued completions): load
+ * cfg's functions and serve new requests with them; requests in flight
+ * finish with the old ones.  On success the scheduler owns cfg (a heap
+ * object, freed with srv_config_free + free); false + err if a route
+ * cannot be loaded, and nothing changed. */
+SRV_WARN_UNUSED bool srv_sched_reload(srv_sched *s, srv_config *cfg, srv_err *err);
 
 #endif

@@ -33,11 +33,25 @@
 #define SRV_MEMPOOL_KEEP 32                     /* linear memories kept per worker and route */
 #define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
 
+/* One configuration and its loaded functions.  SIGHUP makes a new
+ * generation current; the old one is retired and freed (by the listener
+ * thread, at a later reload or at exit) once no job of it remains: jobs
+ * hold their generation's routes, modules and memory pools until
+ * srv_job_finish ends. */
+typedef struct srv_gen {
+    srv_config *cfg;            /* owned; NULL for the first (srv_main's) */
+    srv_fnset fns;
+    _Atomic long refs;          /* 1 while current, + 1 per unfinished job */
+    bool has_stub;              /* stand-in routes answer on threads of their own: kept to exit */
+    struct srv_gen *next;       /* retired list */
+} srv_gen;
+
 typedef enum srv_job_state { JOB_QUEUED = 0, JOB_RUNNING, JOB_PREEMPTED, JOB_DONE } srv_job_state;
 
 typedef struct srv_job {
     const srv_request *req;
     srv_fn *fn;
+    srv_gen *gen;               /* holds a reference until srv_job_finish ends */
     uint64_t key;               /* EDF: absolute deadline; FIFO: arrival (plus SRV_KEY_OVERDUE) */
     uint64_t seq;               /* tie-break: dispatch order */
     uint64_t deadline_ns, kill_ns;
@@ -73,13 +87,13 @@ typedef struct srv_worker {
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
-    rt_mempool **mempools;              /* [fns.n], per route, made on first use (this thread only) */
 } srv_worker;
 
 struct srv_sched {
     srv_listener *l;
     srv_settings settings;
-    srv_fnset fns;
+    srv_gen *gen;                       /* current (listener thread) */
+    srv_gen *retired;                   /* older ones, until their jobs are done (listener thread) */
     srv_admit admit;
     srv_stub *stub;
     pthread_mutex_t mu;

@@ -103,12 +103,11 @@ static void stack_put(srv_worker *w, rt_stack *st)
  * pooling, still correct) if memory is short. */
 static rt_mempool *mempool_for(srv_worker *w, const srv_fn *fn)
 {
-    size_t i = (size_t)(fn - w->s->fns.fns);
-    if (!w->mempools || i >= w->s->fns.n)
+    if (!fn->pools)
         return NULL;
-    if (!w->mempools[i])
-        w->mempools[i] = rt_mempool_new(SRV_MEMPOOL_KEEP);
-    return w->mempools[i];
+    if (!fn->pools[w->idx])
+        fn->pools[w->idx] = rt_mempool_new(SRV_MEMPOOL_KEEP);
+    return fn->pools[w->idx];
 }
 
 static void sandbox_main(void *arg)
@@ -155,7 +154,8 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
     ucontext_t *uc = ctxp;
     greg_t *g = uc->uc_mcontext.gregs;
     uintptr_t pc = (uintptr_t)g[REG_RIP], sp = (uintptr_t)g[REG_RSP];
-    if (!srv_fnset_in_text(&w->s->fns, pc))
+    /* The running job's own module (generated code and libsledge). */
+    if (pc < j->fn->text_lo || pc >= j->fn->text_hi)
         goto out;
     if (sp > (uintptr_t)j->stack->hi || sp < (uintptr_t)j->stack->lo + SRV_PREEMPT_STACK_MIN)
         goto out;
@@ -351,7 +351,6 @@ static void *worker_main(void *arg)
     srv_worker *w = arg;
     srv_sched *s = w->s;
     tls_worker = w;
-    w->mempools = calloc(s->fns.n ? s->fns.n : 1, sizeof *w->mempools);
     rt_result res;
     if (!rt_thread_init(&res))
         srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
@@ -383,12 +382,6 @@ static void *worker_main(void *arg)
         rt_stack_destroy(st);
         free(st);
     }
-    /* Every job this worker started has finished here (they are pinned to
-     * it), so no instance still holds one of these memories. */
-    for (size_t i = 0; w->mempools && i < s->fns.n; i++)
-        rt_mempool_free(w->mempools[i]);
-    free(w->mempools);
-    w->mempools = NULL;
     return NULL;
 }
 

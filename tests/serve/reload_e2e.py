@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""SIGHUP reload of `wedge serve`, over loopback sockets.
+
+Usage: reload_e2e.py EXAMPLES_DIR SERVER [serve]
+
+Checks that after SIGHUP:
+  - new requests are served by the new configuration (a route added, a
+    route's function swapped, a route removed -> 404);
+  - a keep-alive connection opened before the reload still works after it
+    (no connection dropped);
+  - a request in flight during the reload (a slow function) completes 200;
+  - a bad new configuration (unknown key; a module that does not exist;
+    changed ports) is refused with a one-line error in the log naming the
+    reason, and the old configuration keeps serving;
+  - SIGTERM afterwards still exits 0.
+Exit 77 (CTest: skipped) when the examples were not built.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HOST = "127.0.0.1"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def get(port, path, timeout=30):
+    c = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    examples, cmd = os.path.abspath(sys.argv[1]), sys.argv[2:]
+    if not os.path.exists(os.path.join(examples, "hello.wasm")):
+        print("examples not built: skipped")
+        sys.exit(77)
+    tmp = tempfile.mkdtemp(prefix="wedge-reload-e2e-")
+    port = free_port()
+    cfg = os.path.join(tmp, "serve.json")
+    log_path = os.path.join(tmp, "server.log")
+
+    def wasm(n):
+        return os.path.join(examples, n + ".wasm")
+
+    def write(routes, p=None):
+        # Written to a temporary name and renamed, as an operator's tool
+        # would: the server never reads a half-written file.
+        with open(cfg + ".tmp", "w") as f:
+            json.dump([{"name": "t", "port": p or port, "routes": routes}], f)
+        os.replace(cfg + ".tmp", cfg)
+
+    write([{"route": "/a", "path": wasm("hello"), "relative-deadline-us": 500000},
+           {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
+           {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}])
+    log = open(log_path, "w+")
+    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
+    proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", cfg],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    failures = []
+
+    def check(cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            failures.append(what)
+
+    def log_text():
+        log.flush()
+        with open(log_path) as f:
+            return f.read()
+
+    def wait_log(needle, count, limit=120):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            if log_text().count(needle) >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+    try:
+        end = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                sys.exit("server exited early:\n" + log_text())
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    sys.exit("server did not start:\n" + log_text())
+                time.sleep(0.2)
+
+        st, body = get(port, "/a")
+        check(st == 200 and b"Hello" in body, "before reload: /a is hello")
+        check(get(port, "/b")[0] == 404, "before reload: /b is 404")
+
+        # A keep-alive connection opened before the reload.
+        keep = http.client.HTTPConnection(HOST, port, timeout=30)
+        keep.request("GET", "/a")
+        r = keep.getresponse()
+        check(r.status == 200 and b"Hello" in r.read(), "keep-alive connection: first request")
+
+        # A request in flight across the reload.
+        slow = {}
+
+        def slow_request():
+            slow["r"] = get(port, "/cpu?n=150", timeout=60)
+
+        t = threading.Thread(target=slow_request)
+        t.start()
+        time.sleep(0.3)
+
+        # New configuration: /a becomes the fib function, /b is added,
+        # /gone removed.
+        write([{"route": "/a", "path": wasm("fib"), "relative-deadline-us": 500000},
+               {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
+               {"route": "/b", "path": wasm("hello"), "relative-deadline-us": 500000}])
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log("reloaded", 1), "log says the configuration was reloaded")
+        st, body = get(port, "/b")
+        check(st == 200 and b"Hello" in body, "after reload: /b added and served")
+        st, body = get(port, "/a?n=10")
+        check(st == 200 and b"Hello" not in body and b"55" in body, f"after reload: /a runs the new function ({body[:60]!r})")
+        check(get(port, "/gone")[0] == 404, "after reload: /gone removed")
+        keep.request("GET", "/b")
+        r = keep.getresponse()
+        check(r.status == 200 and b"Hello" in r.read(), "keep-alive connection from before the reload still serves")
+        t.join(90)
+        check(slow.get("r", (0,))[0] == 200, f"request in flight during the reload completed ({slow.get('r', (0, b''))[0]})")
+
+        # Bad configurations: each refused with one line, the old one keeps serving.
+        garbage = os.path.join(tmp, "garbage.wasm")
+        with open(garbage, "wb") as f:
+            f.write(b"\0asm\1\0\0\0 this is not a module")
+        bad = [
+            ("module that does not compile", [{"route": "/b", "path": garbage, "relative-deadline-us": 500000}],
+             None, "garbage.wasm"),
+            ("unknown key", [{"route": "/b", "path": wasm("hello"), "relative-deadline-us": 1, "bogus-key": 1}],
+             None, "bogus-key"),
+            ("missing module", [{"route": "/b", "path": os.path.join(tmp, "nope.wasm"),
+                                 "relative-deadline-us": 500000}], None, "nope.wasm"),
+            ("other port", [{"route": "/b", "path": wasm("hello"), "relative-deadline-us": 500000}],
+             free_port(), "ports differ"),
+        ]
+        for i, (what, routes, p, needle) in enumerate(bad, start=1):
+            write(routes, p)
+            proc.send_signal(signal.SIGHUP)
+            ok = wait_log("reload refused", i, 60)
+            lines = [l for l in log_text().splitlines() if "reload refused" in l]
+            check(ok and len(lines) == i and needle in lines[-1],
+                  f"bad config ({what}) refused with one line naming it: {lines[-1] if lines else None!r}")
+            st, body = get(port, "/b")
+            check(st == 200 and b"Hello" in body, f"after the refused reload ({what}) the old config serves")
+            check(get(port, "/a?n=10")[0] == 200, f"after the refused reload ({what}) /a still serves")
+        check(proc.poll() is None, "server still running")
+        keep.request("GET", "/b")
+        r = keep.getresponse()
+        check(r.status == 200 and r.read() != b"", "keep-alive connection survived every reload")
+        keep.close()
+
+        # A good config again after the bad ones.
+        write([{"route": "/c", "path": wasm("hello"), "relative-deadline-us": 500000}])
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log("reloaded", 2), "a good configuration after bad ones is taken")
+        check(get(port, "/c")[0] == 200 and get(port, "/b")[0] == 404, "after the second reload: /c only")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = -9
+            check(rc == 0, f"SIGTERM after reloads exits 0 (got {rc})")
+        log.close()
+    if failures:
+        print("server log:\n" + open(log_path).read())
+        print(f"{len(failures)} failure(s)")
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.exit(1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("all reload checks passed")
+
+
+if __name__ == "__main__":
+    main()
