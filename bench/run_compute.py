@@ -338,6 +338,21 @@ def render(args, kernels, engines, times, cpu, wrong, compile_s, inst_lines, com
     gm_row.append("")
     out.append("| " + " | ".join(gm_row) + " |")
     out.append("")
+    # Against native clang too: the Wasm is made by clang, so this is the
+    # engine's own cost without gcc-vs-clang differences.
+    cl = {k: statistics.median(times["native_clang"][k]) for k in kernels if times["native_clang"].get(k)}
+    if cl:
+        parts = []
+        for e in cols:
+            if e == "native_clang":
+                continue
+            rs = [statistics.median(times[e][k]) / cl[k] for k in kernels
+                  if k in cl and times[e].get(k) and k not in wrong[e]]
+            g = geomean(rs)
+            if g:
+                parts.append("%s %.2f×" % (engines[e].label, g))
+        out.append("Geometric mean of wall-clock ratios to **native clang -O2** instead: %s." % "; ".join(parts))
+        out.append("")
     # The same runs in CPU time: robust against other load on the machine,
     # but it counts every thread (node compiles on background threads).
     out.append("The same runs in user+sys CPU seconds of the process (all threads; median, ratio to native):")
