@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +136,12 @@ int srv_main(int argc, char **argv)
         return 0;
     }
     srv_log_set_level(s.log_level);
+    /* Response buffers (up to 16 MiB of a function's stdout) must go back
+     * to the system when freed.  glibc raises its mmap threshold after
+     * such a buffer is freed, so the next ones would come from a worker's
+     * arena and stay resident there for good; a fixed threshold keeps
+     * every large buffer mmapped. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
     srv_config cfg;
     if (!(s.config_file ? srv_config_load(s.config_file, &cfg, &err) : load_default_config(&cfg, &err))) {
         fprintf(stderr, "wedge: %s\n", err.msg);
