@@ -33,6 +33,8 @@ static void cg_version_init(void)
     char hex[65];
     cg_sha256_init(&s);
     cg_sha256_update(&s, CG_CODEGEN_REV, strlen(CG_CODEGEN_REV));
+    /* The compiler's own sources: any codegen change is a new key. */
+    cg_sha256_update(&s, wedge_codegen_hash, strlen(wedge_codegen_hash));
     cg_sha256_update(&s, wedge_embed_abi_h, wedge_embed_abi_h_len);
     cg_sha256_update(&s, wedge_embed_ops_h, wedge_embed_ops_h_len);
     cg_sha256_update(&s, wedge_embed_libsledge_a, wedge_embed_libsledge_a_len);

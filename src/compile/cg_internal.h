@@ -14,6 +14,8 @@
 /* Bump when the generated code changes meaning (it keys the cache with
  * the hash of the embedded headers and libsledge). */
 #define CG_CODEGEN_REV "cg-13"
+/* SHA-256 prefix of the compiler sources (generated at build time). */
+extern const char wedge_codegen_hash[];
 
 /* A growable text buffer.  Allocation failure sets `oom` and turns every
  * later append into a no-op, so emitters check once at the end. */
