@@ -20,6 +20,7 @@
 #endif
 
 #ifdef RT_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -41,6 +42,17 @@ static inline void rt_san_finish_switch(void *save, const void **old_bottom, siz
     __sanitizer_finish_switch_fiber(save, old_bottom, old_size);
 #else
     (void)save, (void)old_bottom, (void)old_size;
+#endif
+}
+
+/* A stack about to be reused for a new context: clear what ASan still
+ * marks there from frames that were switched away from for good. */
+static inline void rt_san_unpoison(const void *addr, size_t size)
+{
+#ifdef RT_ASAN
+    __asan_unpoison_memory_region(addr, size);
+#else
+    (void)addr, (void)size;
 #endif
 }
 

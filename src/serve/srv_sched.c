@@ -107,10 +107,11 @@ void srv_sched_publish_mins(srv_sched *s, srv_worker *w)
 static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int status, const char *body,
                        const http_header *hdr, size_t nhdr)
 {
+    uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
     srv_complete(s->l, req, status, "application/json", hdr, nhdr, body, strlen(body));
     if (fn) {
         uint64_t now = srv_now_ns();
-        srv_metrics_observe(&fn->metrics, status, now > req->arrival_ns ? (now - req->arrival_ns) / 1000 : 0,
+        srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                             false);
     }
 }
@@ -189,11 +190,14 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     srv_fn *fn = j->fn;
     uint64_t exec_us = o->exec_ns / 1000;
     int status = o->status ? o->status : 500;
+    /* req belongs to the listener again once srv_complete is called (it
+     * may free it at once): read what the metrics need first. */
+    uint64_t arrival_ns = req->arrival_ns;
     /* A HEAD request gets the headers only; the listener drops the body. */
     srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
                  o->body, o->body_len);
     uint64_t now = srv_now_ns();
-    srv_metrics_observe(&fn->metrics, status, now > req->arrival_ns ? (now - req->arrival_ns) / 1000 : 0,
+    srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                         now > j->deadline_ns);
     if (o->trapped)
         atomic_fetch_add_explicit(&fn->metrics.traps, 1, memory_order_relaxed);

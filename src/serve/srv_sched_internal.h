@@ -61,6 +61,7 @@ typedef struct srv_job {
     rt_stack *stack;
     void *sp;                   /* saved stack pointer while switched out */
     rt_thread_state ts;         /* runtime thread state while switched out */
+    void *san_fake;             /* ASan: its fake frames while switched out */
     srv_outcome out;
 } srv_job;
 
@@ -83,6 +84,9 @@ typedef struct srv_worker {
     srv_job *_Atomic running;           /* the job on the CPU, NULL in the scheduler context */
     _Atomic uint64_t running_key;       /* its key (SRV_KEY_NONE when idle), for the listener */
     void *sched_sp;                     /* the worker's own context while a sandbox runs */
+    void *san_fake;                     /* ASan: the worker's fake frames while a sandbox runs */
+    const void *san_lo;                 /* ASan: the worker's own stack, learned on switching */
+    size_t san_size;
     timer_t timer;
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];

@@ -56,6 +56,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "runtime/rt_sanitizer.h"
 #include "srv_log.h"
 #include "srv_sched_internal.h"
 
@@ -110,12 +111,21 @@ static rt_mempool *mempool_for(srv_worker *w, const srv_fn *fn)
     return fn->pools[w->idx];
 }
 
+/* AddressSanitizer keeps one stack per thread: every rt_ctx_switch is
+ * announced (rt_san_start_switch with the stack it goes to) and
+ * acknowledged on arrival (rt_san_finish_switch), so ASan checks each
+ * frame against the right stack.  Without ASan these are no-ops. */
+
 static void sandbox_main(void *arg)
 {
     srv_job *j = arg;
-    srv_sandbox_exec(j->fn, j->req, j->kill_ns, mempool_for(tls_worker, j->fn), &j->out);
+    srv_worker *w = tls_worker;
+    rt_san_finish_switch(NULL, &w->san_lo, &w->san_size);
+    srv_sandbox_exec(j->fn, j->req, j->kill_ns, mempool_for(w, j->fn), &j->out);
     j->state = JOB_DONE;
-    rt_ctx_switch(&j->sp, tls_worker->sched_sp);
+    /* Leaving for good: NULL drops this context's fake frames. */
+    rt_san_start_switch(NULL, w->san_lo, w->san_size);
+    rt_ctx_switch(&j->sp, w->sched_sp);
     /* Never resumed. */
     abort();
 }
@@ -127,7 +137,9 @@ static void preempt_yield(void)
     srv_worker *w = tls_worker;
     srv_job *j = tls_job;
     j->state = JOB_PREEMPTED;
+    rt_san_start_switch(&j->san_fake, w->san_lo, w->san_size);
     rt_ctx_switch(&j->sp, w->sched_sp);
+    rt_san_finish_switch(j->san_fake, &w->san_lo, &w->san_size);
     j->state = JOB_RUNNING;
     /* Resumed after its timeout passed while it waited (pick() moves such
      * jobs to the front so they end promptly): end it here, in normal
@@ -302,6 +314,9 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
             srv_job_finish(s, j);
             return;
         }
+        /* A pooled stack may still carry ASan marks of the frames its
+         * last sandbox left behind. */
+        rt_san_unpoison(j->stack->lo, (size_t)(j->stack->hi - j->stack->lo));
         j->sp = rt_ctx_make(j->stack, sandbox_main, j);
         j->ts = (rt_thread_state){ .stack = j->stack };
         j->started = true;
@@ -315,7 +330,9 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
     rt_thread_state_restore(&j->ts);
     atomic_store(&w->running_key, j->key);
     atomic_store(&w->running, j);
+    rt_san_start_switch(&w->san_fake, j->stack->lo, (size_t)(j->stack->hi - j->stack->lo));
     rt_ctx_switch(&w->sched_sp, j->sp);
+    rt_san_finish_switch(w->san_fake, NULL, NULL);
     atomic_store(&w->running, NULL);
     atomic_store(&w->running_key, SRV_KEY_NONE);
     rt_thread_state_save(&j->ts);
