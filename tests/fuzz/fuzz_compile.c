@@ -116,10 +116,17 @@ static void fc_wrap(fc_buf *b, const uint8_t *body, size_t n)
 
 static char fc_paths[4][64];
 
+static void fc_remove_paths(void)
+{
+    for (int i = 0; i < 4; i++)
+        unlink(fc_paths[i]);
+}
+
 static void fc_init_paths(void)
 {
     if (fc_paths[0][0])
         return;
+    atexit(fc_remove_paths);
     /* /dev/shm keeps the writes off the disk; fall back to /tmp. */
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     for (int i = 0; i < 4; i++)
