@@ -15,8 +15,16 @@
 #include "test_runtime_module.h"
 
 /* How a real crash ends the process: SIGSEGV, or under AddressSanitizer
- * (whose handler we chain to) its report and exit status 1. */
+ * (whose handler we chain to) its report and exit status 1.  GCC announces
+ * ASan with __SANITIZE_ADDRESS__, clang 14 only through __has_feature. */
 #if defined(__SANITIZE_ADDRESS__)
+#define CRASHES_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CRASHES_UNDER_ASAN 1
+#endif
+#endif
+#ifdef CRASHES_UNDER_ASAN
 #define CRASHES .exit_code = 1
 #else
 #define CRASHES .signal = SIGSEGV
