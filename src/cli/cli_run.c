@@ -55,18 +55,19 @@ typedef struct cli_run_opts {
     const char *envs[CLI_MAX_ENVS];
     int nenvs;
     cg_options cg;
+    /* What cli_keep allocated: at most one string per --dir or --env. */
+    char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
+    int nkept;
 } cli_run_opts;
 
 /* Storage for split --dir values and NAME=VALUE strings built from the
- * host environment; lives for the whole command. */
-static char *cli_keep(cli_run_opts *o, const char *s, size_t n)
+ * host environment: `n` zeroed bytes that live for the whole command and
+ * are freed by cli_run_main on every way out. */
+static char *cli_keep(cli_run_opts *o, size_t n)
 {
-    (void)o;
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
+    char *p = calloc(1, n);
+    if (p)
+        o->kept[o->nkept++] = p;
     return p;
 }
 
@@ -92,7 +93,13 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
             }
             const char *sep = strstr(v, "::");
             wasi_preopen *d = &o->dirs[o->ndirs++];
-            d->host_path = sep ? cli_keep(o, v, (size_t)(sep - v)) : v;
+            d->host_path = v;
+            if (sep) {
+                char *h = cli_keep(o, (size_t)(sep - v) + 1);
+                if (h)
+                    memcpy(h, v, (size_t)(sep - v));
+                d->host_path = h;
+            }
             d->guest_path = sep ? sep + 2 : v;
             if (!d->host_path || !*d->host_path || !*d->guest_path) {
                 cli_error("run: --dir %s: expected HOST[::GUEST]", v);
@@ -113,7 +120,7 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
                 const char *hv = getenv(v);
                 if (hv) {
                     size_t nl = strlen(v), vl = strlen(hv);
-                    char *kv = malloc(nl + vl + 2);
+                    char *kv = cli_keep(o, nl + vl + 2);
                     if (!kv) {
                         cli_error("run: out of memory");
                         return CLI_EXIT_USER;
@@ -269,18 +276,16 @@ out:
     return rc;
 }
 
-int cli_run_main(int argc, char **argv)
+/* The whole command; what it keeps in `o` is freed by the caller, so every
+ * return below may leave early. */
+static int cli_run_with(int argc, char **argv, cli_run_opts *o)
 {
-    cli_run_opts o;
-    memset(&o, 0, sizeof o);
-    cg_options_default(&o.cg);
-    o.cg.quiet = true;
-    int rc = cli_run_parse(argc, argv, &o);
+    int rc = cli_run_parse(argc, argv, o);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
 
     char so[4096];
-    if (!cli_module_so(&o, so, sizeof so))
+    if (!cli_module_so(o, so, sizeof so))
         return CLI_EXIT_USER;
 
     rt_result res;
@@ -294,29 +299,29 @@ int cli_run_main(int argc, char **argv)
         return CLI_EXIT_USER;
     }
 
-    const char **wargv = calloc((size_t)o.nargs + 2, sizeof *wargv);
+    const char **wargv = calloc((size_t)o->nargs + 2, sizeof *wargv);
     if (!wargv) {
-        cli_error("%s: out of memory", o.module);
+        cli_error("%s: out of memory", o->module);
         rt_module_unload(m);
         return CLI_EXIT_USER;
     }
-    wargv[0] = o.module;
-    for (int k = 0; k < o.nargs; k++)
-        wargv[k + 1] = o.args[k];
+    wargv[0] = o->module;
+    for (int k = 0; k < o->nargs; k++)
+        wargv[k + 1] = o->args[k];
     wasi_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.argc = o.nargs + 1;
+    cfg.argc = o->nargs + 1;
     cfg.argv = wargv;
-    cfg.envc = o.nenvs;
-    cfg.envp = o.envs;
-    cfg.npreopens = o.ndirs;
-    cfg.preopens = o.dirs;
+    cfg.envc = o->nenvs;
+    cfg.envp = o->envs;
+    cfg.npreopens = o->ndirs;
+    cfg.preopens = o->dirs;
     for (int k = 0; k < 3; k++)
         cfg.stdio[k].host_fd = k;
     char err[256] = "";
     wasi_ctx *wasi = wasi_ctx_new(&cfg, err, sizeof err);
     if (!wasi) {
-        cli_error("%s: %s", o.module, err[0] ? err : "cannot set up WASI");
+        cli_error("%s: %s", o->module, err[0] ? err : "cannot set up WASI");
         free(wargv);
         rt_module_unload(m);
         return CLI_EXIT_USER;
@@ -325,13 +330,25 @@ int cli_run_main(int argc, char **argv)
     wedge_instance *inst = NULL;
     rt_status st = rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, &inst, &res);
     if (st == RT_OK)
-        rc = o.invoke ? cli_invoke(&o, inst) : cli_report(&o, rt_run_start(inst, &res), &res);
+        rc = o->invoke ? cli_invoke(o, inst) : cli_report(o, rt_run_start(inst, &res), &res);
     else
-        rc = cli_report(&o, st, &res);
+        rc = cli_report(o, st, &res);
 
     rt_instance_free(inst);
     wasi_ctx_free(wasi);
     free(wargv);
     rt_module_unload(m);
+    return rc;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    cli_run_opts o;
+    memset(&o, 0, sizeof o);
+    cg_options_default(&o.cg);
+    o.cg.quiet = true;
+    int rc = cli_run_with(argc, argv, &o);
+    for (int k = 0; k < o.nkept; k++)
+        free(o.kept[k]);
     return rc;
 }
