@@ -23,24 +23,49 @@ void srv_admit_route_init(srv_admit_route *r, const srv_route *route)
     r->estimate_us = route->expected_execution_us ? route->expected_execution_us : r->deadline_us / 2;
 }
 
-/* The percentile of the window, by insertion sort of a copy (64 values). */
+/* First index in sorted[0..n) whose value is >= x. */
+static unsigned lower_bound(const uint64_t *v, unsigned n, uint64_t x)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Adds a sample to the window (evicting the oldest when full) and keeps
+ * `sorted` in order by one removal and one insertion: this runs under the
+ * admission lock at every completion, where sorting the window each time
+ * showed up in profiles of short functions. */
+static void window_add(srv_admit_route *r, uint64_t x)
+{
+    unsigned n = r->nsamples;
+    if (n == SRV_ADMIT_WINDOW) {
+        uint64_t old = r->samples[r->next];
+        unsigned at = lower_bound(r->sorted, n, old);     /* present: it was inserted */
+        memmove(&r->sorted[at], &r->sorted[at + 1], (n - at - 1) * sizeof r->sorted[0]);
+        n--;
+    }
+    unsigned at = lower_bound(r->sorted, n, x);
+    memmove(&r->sorted[at + 1], &r->sorted[at], (n - at) * sizeof r->sorted[0]);
+    r->sorted[at] = x;
+    r->samples[r->next] = x;
+    r->next = (r->next + 1) % SRV_ADMIT_WINDOW;
+    r->nsamples = n + 1;
+}
+
+/* Nearest rank: the smallest value with at least p% of samples <= it. */
 static uint64_t window_percentile(const srv_admit_route *r)
 {
-    uint64_t v[SRV_ADMIT_WINDOW];
     unsigned n = r->nsamples;
-    memcpy(v, r->samples, n * sizeof v[0]);
-    for (unsigned i = 1; i < n; i++) {
-        uint64_t x = v[i];
-        unsigned j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-    /* Nearest rank: the smallest value with at least p% of samples <= it. */
     unsigned rank = (r->percentile * n + 99) / 100;
     if (rank == 0)
         rank = 1;
-    return v[rank - 1];
+    return r->sorted[rank - 1];
 }
 
 bool srv_admit_try(srv_admit *a, srv_admit_route *r, double *share, uint32_t *retry_after_s)
@@ -74,10 +99,7 @@ void srv_admit_done(srv_admit *a, srv_admit_route *r, double share, uint64_t exe
     if (a->load < 1e-9)
         a->load = 0;        /* floating-point dust must not block an idle server */
     if (sample) {
-        r->samples[r->next] = exec_us ? exec_us : 1;
-        r->next = (r->next + 1) % SRV_ADMIT_WINDOW;
-        if (r->nsamples < SRV_ADMIT_WINDOW)
-            r->nsamples++;
+        window_add(r, exec_us ? exec_us : 1);
         r->estimate_us = window_percentile(r);
     }
     pthread_mutex_unlock(&a->mu);

@@ -28,6 +28,7 @@ typedef struct srv_admit_route {
     uint64_t deadline_us;
     uint32_t percentile;
     uint64_t samples[SRV_ADMIT_WINDOW];     /* execution times, µs, ring */
+    uint64_t sorted[SRV_ADMIT_WINDOW];      /* the same values in order (nsamples of them) */
     unsigned nsamples, next;
     uint64_t estimate_us;
 } srv_admit_route;

@@ -82,15 +82,30 @@ static rt_stack *stack_get(srv_worker *w)
     return st;
 }
 
+/* True if any page of [lo, lo + len) is resident (was touched since it was
+ * last dropped).  mincore only reads page tables; madvise on the same
+ * range would flush TLBs on every core this process runs on even when it
+ * frees nothing, and most sandboxes never leave the top of their stack. */
+static bool stack_touched(uint8_t *lo, size_t len)
+{
+    unsigned char vec[(SRV_STACK_SIZE >> 12) + 1];
+    if (len > (sizeof vec << 12) || mincore(lo, len, vec) != 0)
+        return true;
+    for (size_t i = 0; i < (len + 4095) >> 12; i++)
+        if (vec[i] & 1)
+            return true;
+    return false;
+}
+
 static void stack_put(srv_worker *w, rt_stack *st)
 {
     if (w->npool < SRV_STACK_POOL) {
         /* Give back what a deep guest touched, keeping the top pages every
-         * sandbox uses anyway; cheap where nothing was touched (empty
-         * page tables), and a pooled stack never pins megabytes. */
+         * sandbox uses anyway, so a pooled stack never pins megabytes. */
         size_t keep = (size_t)64 << 10;
-        if ((size_t)(st->hi - st->lo) > keep)
-            (void)madvise(st->lo, (size_t)(st->hi - st->lo) - keep, MADV_DONTNEED);
+        size_t len = (size_t)(st->hi - st->lo);
+        if (len > keep && stack_touched(st->lo, len - keep))
+            (void)madvise(st->lo, len - keep, MADV_DONTNEED);
         w->pool[w->npool++] = st;
         return;
     }

@@ -287,3 +287,37 @@ Test(serve_sched, preempted_computation_gives_the_same_result, .timeout = 60)
     cr_assert(got_f == want_f, "floating-point state corrupted by preemption (%.17g vs %.17g)", got_f, want_f);
     rt_stack_destroy(&pstack);
 }
+
+/* The window is kept sorted incrementally (one removal, one insertion per
+ * sample): after each of many samples, with duplicates and evictions, the
+ * estimate must equal the nearest-rank percentile of the last 64 samples
+ * computed the slow way. */
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+Test(serve_sched, admission_window_percentile_matches_a_full_sort)
+{
+    srv_admit a;
+    srv_admit_init(&a, 1, true);
+    srv_route rt = route_with(100000, 0, 90);
+    srv_admit_route r;
+    srv_admit_route_init(&r, &rt);
+    uint64_t hist[1000];
+    uint32_t x = 12345;
+    for (int i = 0; i < 1000; i++) {
+        x = x * 1103515245u + 12345u;
+        hist[i] = 1 + (x >> 16) % 50;           /* small range: many duplicates */
+        srv_admit_done(&a, &r, 0, hist[i], true);
+        int n = i + 1 < SRV_ADMIT_WINDOW ? i + 1 : SRV_ADMIT_WINDOW;
+        uint64_t w[SRV_ADMIT_WINDOW];
+        memcpy(w, &hist[i + 1 - n], (size_t)n * sizeof w[0]);
+        qsort(w, (size_t)n, sizeof w[0], cmp_u64);
+        unsigned rank = (90u * (unsigned)n + 99) / 100;
+        cr_assert_eq(srv_admit_estimate(&a, &r), w[rank - 1], "sample %d: estimate %llu, want %llu", i,
+                     (unsigned long long)srv_admit_estimate(&a, &r), (unsigned long long)w[rank - 1]);
+    }
+    srv_admit_destroy(&a);
+}
