@@ -239,8 +239,12 @@ def reduce(args, wasm, cls, name):
     test = os.path.join(d, "t.wasm")
     work = os.path.join(d, "w.wasm")
     try:
+        # -b: where wasm-reduce finds wasm-opt; --extra-flags: the features
+        # its wasm-opt runs may use (default: all, which leaves Wasm 2.0).
+        bindir = os.path.join(os.path.dirname(shutil.which(args.wasm_opt) or args.wasm_opt), "")
         subprocess.run([wr, orig, "--command=%s %s" % (script, test), "-t", test, "-w", work,
-                        "--timeout=%d" % args.timeout] + TTF_FEATURES,
+                        "--timeout=%d" % args.timeout, "-b", bindir,
+                        "--extra-flags=" + " ".join(TTF_FEATURES)],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.reduce_time, cwd=d)
     except subprocess.TimeoutExpired:
         pass
@@ -278,6 +282,7 @@ def main():
     ap.add_argument("--progress", type=int, default=100, help="print a progress line every N modules (0: never)")
     args = ap.parse_args()
 
+    args.driver = os.path.abspath(args.driver)     # the reducer runs elsewhere
     if not os.path.exists(args.driver):
         sys.exit("difftest: no driver at %s (build target wedge_diff, or pass --driver)" % args.driver)
     args.cur_bounds = "guard" if args.bounds == "mix" else args.bounds
