@@ -355,6 +355,12 @@ def run_one(args, i, known, counts, found):
                         "--bounds %s -v --driver BUILD/tests/diff/wedge_diff\n" %
                         (out.cls, seed, "reduced by wasm-reduce" if src != wasm else "not reduced",
                          "bounds=" + args.cur_bounds, out.detail, name, args.cur_bounds))
+                # A small module is easier to read as text.
+                w2w = shutil.which("wasm2wat")
+                if w2w and os.path.getsize(src) <= 4096:
+                    rc, wat, _ = run([w2w, src], 60)
+                    if rc == 0:
+                        f.write("\nmodule (wasm2wat):\n" + wat)
     else:
         counts[out.kind] += 1
         if out.kind != "ok" or args.verbose:
