@@ -60,13 +60,18 @@ WOP_INLINE void wop_stf64(uint8_t *p, double v) { __builtin_memcpy(p, &v, 8); }
  * out of bounds, and a volatile read is one the C compiler keeps. */
 WOP_INLINE void wop_touch(const uint8_t *p) { (void)*(const volatile uint8_t *)p; }
 
-/* Keep a value that is otherwise unused (a dropped value in guard mode),
- * so any load it was computed from stays and can fault. */
+/* Guard mode: every load result passes through WOP_KEEP.  The empty
+ * volatile asm cannot be deleted or moved off its path and needs the value
+ * in a register, so the load before it always executes and an out-of-
+ * bounds address always reaches the guard region, even when cc finds the
+ * value dead (unused, overwritten, foldable as x-x, or used only on
+ * another path, where it would sink the load).  It is an input-only
+ * operand, so cc still knows the value and optimises what uses it.
+ * "r"/"x", not "g": with a memory operand cc could name the loaded
+ * location itself and skip the read. */
 #define WOP_KEEP(x) __asm__ volatile("" : : "r"(x))
-/* "r", not "g": with a memory operand cc could name the loaded location
- * itself and skip the read.  Floats go through their bits. */
-#define WOP_KEEP_F32(x) WOP_KEEP(wop_f32_raw(x))
-#define WOP_KEEP_F64(x) WOP_KEEP(wop_f64_raw(x))
+#define WOP_KEEP_F32(x) __asm__ volatile("" : : "x"(x))
+#define WOP_KEEP_F64(x) __asm__ volatile("" : : "x"(x))
 
 /* Software bounds check: addr + offset + n must not exceed size.  All in
  * 64 bits, so no wrap-around (addr, offset < 2^32, n <= 8). */

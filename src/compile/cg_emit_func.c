@@ -524,21 +524,13 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     }
     case OP_drop:
-        /* Guard mode: a dropped value may come from a load (directly, or
-         * through block/if results and arithmetic); cc would delete such a
-         * load and with it the guard-page fault.  A load dropped at once
-         * becomes a touch of its last byte; any other dropped value is
-         * kept alive by an empty asm that consumes it (free for a value
-         * already in a register, e.g. an ignored call result). */
-        if (f->guard) {
-            if (f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
-                b->len = f->load_start;
-                cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
-                f->load_end = 0;
-            } else {
-                uint8_t t = f->ts[at(f, 0)];
-                cg_printf(b, "  %s(%s);\n", cg_keep(t), S(f, at(f, 0), t, s1));
-            }
+        /* Guard mode: a load dropped at once becomes a volatile touch of
+         * its last byte (cheaper than load + WOP_KEEP, same fault).  Any
+         * other dropped value needs nothing: every load is kept already. */
+        if (f->guard && f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
+            b->len = f->load_start;
+            cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
+            f->load_end = 0;
         }
         pop(f, 1);
         return true;
@@ -642,6 +634,8 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         pop(f, 1);
         push(f, mo->type);
         cg_printf(b, "  %s = %s%s%s;\n", S(f, d, mo->type, s2), mo->pre, tmp, mo->post);
+        if (f->guard)
+            cg_printf(b, "  %s(%s);\n", cg_keep(mo->type), s2);
         /* Touching the last byte faults whenever any byte is out of range. */
         f->load_start = start;
         f->load_end = b->len;
@@ -745,25 +739,6 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     uint32_t nlocals = ft->nparams + fn->nlocals;
     bool ok = true;
 
-    /* Guard mode: which locals are ever read.  A value stored only into a
-     * never-read local is dead to cc, so a load producing it would be
-     * deleted; such stores get a WOP_KEEP (see OP_drop). */
-    uint8_t *lread = NULL;
-    if (f.guard && nlocals > 0) {
-        lread = calloc(nlocals, 1);
-        if (lread == NULL) {
-            cg_buf_free(&body);
-            return cg_fail(err, "function %u: out of memory", fidx);
-        }
-        wasm_reader pre;
-        wasm_reader_init(&pre, fn->code - fn->code_offset, fn->code, fn->code_len);
-        wasm_insn pin;
-        wasm_err perr;
-        while (!wasm_reader_done(&pre) && wasm_reader_next(&pre, &pin, &perr))
-            if (pin.op == OP_local_get && pin.u.idx < nlocals)
-                lread[pin.u.idx] = 1;
-        wasm_reader_fini(&pre);
-    }
     cg_frame *fr = push_frame(&f);
     if (fr != NULL) {
         fr->kind = FR_FUNC;
@@ -800,8 +775,6 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
                 cg_printf(&body, "  %s = l%u;\n", S(&f, at(&f, 0), t, s), li);
             } else {
                 cg_printf(&body, "  l%u = %s;\n", li, S(&f, at(&f, 0), t, s));
-                if (lread != NULL && !lread[li])
-                    cg_printf(&body, "  %s(%s);\n", cg_keep(t), s);
                 if (in.op == OP_local_set)
                     pop(&f, 1);
             }
@@ -847,6 +820,5 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     free(f.ts);
     free(f.fs);
     free(f.slot_used);
-    free(lread);
     return ok;
 }

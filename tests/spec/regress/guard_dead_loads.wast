@@ -1,0 +1,33 @@
+;; Guard mode: an out-of-bounds load must trap even when cc finds its value
+;; dead -- overwritten, folded away (x - x, x * 0) or used only on a path
+;; not taken (where cc would sink the load).  Found by tests/diff (V8 traps,
+;; wedge returned).  Fixed by WOP_KEEP after every guard-mode load.
+(module
+  (memory 1)
+  (func (export "dead_local") (param i32) (result i32)
+    (local i32)
+    (local.set 1 (i32.load (local.get 0)))
+    (local.set 1 (i32.const 7))
+    (local.get 1))
+  (func (export "sub_self") (param i32) (result i32)
+    (i32.sub (i32.load (local.get 0)) (i32.load (local.get 0))))
+  (func (export "mul_zero") (param i32) (result i32)
+    (i32.mul (i32.load (local.get 0)) (i32.const 0)))
+  (func (export "f64_dead") (param i32) (result f64)
+    (local f64)
+    (local.set 1 (f64.load offset=8 (local.get 0)))
+    (f64.const 1.5))
+  (func (export "sunk") (param i32 i32) (result i32)
+    (local i32)
+    (local.set 2 (i32.load (local.get 0)))
+    (if (result i32) (local.get 1) (then (local.get 2)) (else (i32.const 1))))
+)
+(assert_trap (invoke "dead_local" (i32.const 65536)) "out of bounds memory access")
+(assert_return (invoke "dead_local" (i32.const 0)) (i32.const 7))
+(assert_trap (invoke "sub_self" (i32.const 65533)) "out of bounds memory access")
+(assert_return (invoke "sub_self" (i32.const 65532)) (i32.const 0))
+(assert_trap (invoke "mul_zero" (i32.const -1)) "out of bounds memory access")
+(assert_trap (invoke "f64_dead" (i32.const 65530)) "out of bounds memory access")
+(assert_return (invoke "f64_dead" (i32.const 0)) (f64.const 1.5))
+(assert_trap (invoke "sunk" (i32.const 65536) (i32.const 0)) "out of bounds memory access")
+(assert_return (invoke "sunk" (i32.const 0) (i32.const 0)) (i32.const 1))
