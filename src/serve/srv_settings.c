@@ -35,7 +35,12 @@ const char srv_usage[] =
     "  --max-body-bytes N     request body limit, 413 beyond (default 1048576)\n"
     "  --max-url-bytes N      request-target limit, 414 beyond (default 8192)\n"
     "  --max-header-bytes N   header limit, 431 beyond (default 16384)\n"
-    "  -h, --help             this text\n";
+    "  -h, --help             this text\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT drain in-flight requests and exit (a second one exits\n"
+    "at once); SIGHUP reads CONFIG.json again and serves new requests with it,\n"
+    "keeping every connection (same ports only; a bad file is refused with one\n"
+    "line in the log and the running configuration stays).\n";
 
 void srv_settings_defaults(srv_settings *s)
 {
