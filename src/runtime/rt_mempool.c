@@ -10,7 +10,9 @@
  *
  * Reset on release touches only what the guest used: since a pooled
  * memory is zero and unmapped everywhere after its first reset, the pages
- * resident now (mincore) are exactly the pages touched since.  A few of
+ * resident now (mincore) are exactly the pages touched since — unless the
+ * system has swap, where a touched page may be out of memory: then every
+ * reset drops all pages (madvise), which is always correct.  A few of
  * them are cleared with memset and stay resident (the next guest touches
  * the same stack/data/heap pages again and takes no fault); when many
  * were touched, madvise drops them instead, so an idle pooled memory
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "rt_internal.h"
@@ -116,7 +119,12 @@ static bool clear_used(rt_mempool *p, rt_memory *m)
     uint64_t len = m->committed;
     if (len == 0)
         return true;
-    if (len > RT_MEMPOOL_VEC_BYTES || mincore(m->map, len, p->vec) != 0) {
+    /* A touched page that went to swap is not resident, yet holds the last
+     * guest's data: with any swap configured (checked each time: swapon
+     * may come later), only dropping every page is safe. */
+    struct sysinfo si;
+    bool swap = sysinfo(&si) != 0 || si.totalswap != 0;
+    if (swap || len > RT_MEMPOOL_VEC_BYTES || mincore(m->map, len, p->vec) != 0) {
         p->dropped++;
         return rt_os_zero(m->map, len);
     }
