@@ -64,6 +64,8 @@
 /* The handler redirects only with at least this much sandbox stack left
  * (the preemption entry saves ~650 bytes, then runs C code). */
 #define SRV_PREEMPT_STACK_MIN ((uintptr_t)32 << 10)
+/* How much of a pooled stack below its kept top is checked for use. */
+#define SRV_STACK_PROBE ((size_t)64 << 10)
 
 static __thread srv_worker *tls_worker;
 static __thread srv_job *tls_job;       /* the job whose context is running (or NULL) */
@@ -83,13 +85,12 @@ static rt_stack *stack_get(srv_worker *w)
 }
 
 /* True if any page of [lo, lo + len) is resident (was touched since it was
- * last dropped).  mincore only reads page tables; madvise on the same
- * range would flush TLBs on every core this process runs on even when it
- * frees nothing, and most sandboxes never leave the top of their stack. */
-static bool stack_touched(uint8_t *lo, size_t len)
+ * last dropped).  Only for a short range: mincore over a whole 8 MiB
+ * stack costs more than the madvise it would save. */
+static bool pages_touched(uint8_t *lo, size_t len)
 {
-    unsigned char vec[(SRV_STACK_SIZE >> 12) + 1];
-    if (len > (sizeof vec << 12) || mincore(lo, len, vec) != 0)
+    unsigned char vec[SRV_STACK_PROBE >> 12];
+    if (len > SRV_STACK_PROBE || mincore(lo, len, vec) != 0)
         return true;
     for (size_t i = 0; i < (len + 4095) >> 12; i++)
         if (vec[i] & 1)
@@ -102,9 +103,16 @@ static void stack_put(srv_worker *w, rt_stack *st)
     if (w->npool < SRV_STACK_POOL) {
         /* Give back what a deep guest touched, keeping the top pages every
          * sandbox uses anyway, so a pooled stack never pins megabytes. */
+        /* A stack is used top down and every frame larger than a page
+         * touches each of its pages (generated code is compiled with
+         * -fstack-clash-protection), so a sandbox that went deeper than
+         * the kept top touched the pages just below it: madvise (which
+         * flushes TLBs on every core even when it frees nothing) only
+         * then.  A host frame that skipped the probed window could leave
+         * pages resident: memory, not data any guest can read. */
         size_t keep = (size_t)64 << 10;
         size_t len = (size_t)(st->hi - st->lo);
-        if (len > keep && stack_touched(st->lo, len - keep))
+        if (len > keep + SRV_STACK_PROBE && pages_touched(st->hi - keep - SRV_STACK_PROBE, SRV_STACK_PROBE))
             (void)madvise(st->lo, len - keep, MADV_DONTNEED);
         w->pool[w->npool++] = st;
         return;
