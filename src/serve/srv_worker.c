@@ -391,6 +391,14 @@ static void *worker_main(void *arg)
     srv_worker *w = arg;
     srv_sched *s = w->s;
     tls_worker = w;
+    /* Lifecycle signals go to the listener's thread: here their handlers
+     * could run on a sandbox's stack, perhaps right at its guard. */
+    sigset_t lifecycle;
+    sigemptyset(&lifecycle);
+    sigaddset(&lifecycle, SIGHUP);
+    sigaddset(&lifecycle, SIGTERM);
+    sigaddset(&lifecycle, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &lifecycle, NULL);
     rt_result res;
     if (!rt_thread_init(&res))
         srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
