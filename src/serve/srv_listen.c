@@ -538,15 +538,23 @@ void srv_complete(srv_listener *l, const srv_request *req, int status, const cha
     d->keep_alive = keep_alive;
     d->next = NULL;
     pthread_mutex_lock(&l->mu);
+    bool was_empty = !l->q_head;
     if (l->q_tail)
         l->q_tail->next = d;
     else
         l->q_head = d;
     l->q_tail = d;
     pthread_mutex_unlock(&l->mu);
-    uint64_t one = 1;
-    ssize_t w = write(l->wake_fd, &one, sizeof one);
-    (void)w;    /* the counter can only saturate, and then a wake-up is pending anyway */
+    /* Only the completion that finds the queue empty wakes the listener:
+     * a non-empty queue has not been taken yet, and whoever made it
+     * non-empty writes (or has written) the eventfd, after which the
+     * listener takes everything queued.  Under load this saves a syscall
+     * and a wake-up per response. */
+    if (was_empty) {
+        uint64_t one = 1;
+        ssize_t w = write(l->wake_fd, &one, sizeof one);
+        (void)w;    /* the counter can only saturate, and then a wake-up is pending anyway */
+    }
 }
 
 static void done_free(done *d)
