@@ -34,6 +34,7 @@ import tempfile
 import time
 
 HOST = "127.0.0.1"
+ROUNDS = 3          # alternating rounds per server and load generator
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -223,12 +224,18 @@ def part_http(wedge, tmp, examples, workers, secs):
         wu, nu = f"http://{HOST}:{srv.port}/hello", f"http://{HOST}:{ngx.port}/"
         wrk(wu, 1, 32)
         wrk(nu, 1, 32)
-        # Alternate, so drift of the shared machine hits both alike.
-        res["wrk_wedge"] = wrk(wu, secs, 32)
-        res["wrk_nginx"] = wrk(nu, secs, 32)
-        n = 4000
-        res["hey_wedge"] = hey(wu, n, 16)
-        res["hey_nginx"] = hey(nu, n, 16)
+        # Alternate rounds and keep each server's median round (by
+        # requests/s), so drift of the shared machine hits both alike.
+        def median_round(runs):
+            return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+        for kind, fn in (("wrk", lambda u: wrk(u, secs, 32)), ("hey", lambda u: hey(u, 3000, 16))):
+            ws, ns = [], []
+            for _ in range(ROUNDS):
+                ws.append(fn(wu))
+                ns.append(fn(nu))
+            res[kind + "_wedge"], res[kind + "_nginx"] = median_round(ws), median_round(ns)
+            res[kind + "_ratios"] = sorted(w["rps"] / n["rps"] for w, n in zip(ws, ns))
         res["rss_idle_kib"] = rss0
         res["rss_after_kib"] = rss_kib(srv.proc.pid)
     finally:
@@ -353,11 +360,15 @@ def section(http, sb, ov, workers, cmdline):
     L.append("")
     L.append("| load | server | requests/s | p50 ms | p99 ms | non-200 | wedge / nginx |")
     L.append("|---|---|---:|---:|---:|---:|---:|")
-    for kind, label in (("wrk", "wrk -t1 -c32, keep-alive"), ("hey", "hey -c16 -n4000 -disable-keepalive")):
+    for kind, label in (("wrk", "wrk -t1 -c32, keep-alive"), ("hey", "hey -c16 -n3000 -disable-keepalive")):
         w, n = http[kind + "_wedge"], http[kind + "_nginx"]
         L.append(f"| {label} | wedge `/hello` (Wasm sandbox) | {w['rps']:.0f} | {w['p50']:.2f} | {w['p99']:.2f} | "
                  f"{w['bad']} | {w['rps'] / n['rps']:.2f} |")
         L.append(f"| {label} | nginx static `hello` | {n['rps']:.0f} | {n['p50']:.2f} | {n['p99']:.2f} | {n['bad']} | |")
+    L.append("")
+    L.append(f"Each row is the median of {ROUNDS} alternating rounds (wedge, nginx, wedge, ...); the ratio of "
+             "each round pair, lowest to highest: wrk " + ", ".join(f"{r:.2f}" for r in http["wrk_ratios"]) +
+             "; hey " + ", ".join(f"{r:.2f}" for r in http["hey_ratios"]) + ".")
     L.append("")
     L.append("Sandbox instantiation + call, in process (`bench_sandbox`, 20000 rounds after 200 warm-up: "
              "WASI context with in-memory stdio, instantiate, call, free — what every request does):")
@@ -414,7 +425,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--seconds", type=int, default=8, help="wrk duration per server")
+    ap.add_argument("--seconds", type=int, default=4, help="wrk duration per round and server")
     ap.add_argument("--only-overload", action="store_true", help="run part (d) only and print it (no write)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     a = ap.parse_args()
