@@ -149,14 +149,6 @@ srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route)
     return NULL;
 }
 
-bool srv_fnset_in_text(const srv_fnset *set, uintptr_t pc)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (pc >= set->fns[i].text_lo && pc < set->fns[i].text_hi)
-            return true;
-    return false;
-}
-
 /* ---- one request ------------------------------------------------------------ */
 
 /* A bump allocator over one block sized up front; every string of the

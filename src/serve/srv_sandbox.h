@@ -63,8 +63,6 @@ typedef struct srv_fnset {
 SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
 void srv_fnset_free(srv_fnset *set);
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
-/* Async-signal-safe: is `pc` inside any loaded module's code? */
-bool srv_fnset_in_text(const srv_fnset *set, uintptr_t pc);
 
 /* What a request produced. */
 typedef struct srv_outcome {
