@@ -279,6 +279,7 @@ Test(serve_sched, preempted_computation_gives_the_same_result, .timeout = 60)
         volatile double junk = 0;
         for (int k = 0; k < 100; k++)
             junk += k * 0.37;
+        (void)junk;
     }
     timer_delete(t);
     cr_assert_gt(preempts, 10, "only %d preemptions in %d ticks", (int)preempts, (int)ticks);
