@@ -31,7 +31,8 @@ void srv_access_write(FILE *f, const srv_access_entry *e)
     gmtime_r(&tv.tv_sec, &tm);
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(f, "{\"time\":\"%s.%03ldZ\",\"port\":%u,\"route\":", when, (long)(tv.tv_usec / 1000), e->port);
+    fprintf(f, "{\"id\":%llu,\"time\":\"%s.%03ldZ\",\"port\":%u,\"route\":", (unsigned long long)e->id, when,
+            (long)(tv.tv_usec / 1000), e->port);
     if (e->route)
         put_json_string(f, e->route, __builtin_strlen(e->route));
     else

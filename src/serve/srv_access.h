@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 typedef struct srv_access_entry {
+    uint64_t id;                /* request id, as in the server log */
     uint16_t port;
     const char *route;          /* route name, NULL when none matched or no request parsed */
     const char *method;         /* NULL when no request was parsed (400, 408, ...) */

@@ -114,6 +114,7 @@ struct srv_listener {
     size_t nconns;
     size_t in_flight;
     bool draining;
+    uint64_t next_id;               /* last request id handed out (listener thread only) */
     uint64_t drain_deadline_ms;
     uint64_t accept_paused_until;   /* 0: accepting */
     FILE *access;               /* JSON-lines request log, or NULL */
@@ -230,11 +231,12 @@ static bool conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n)
 }
 
 static void access_log(srv_listener *l, conn *c, const http_request *hr, const srv_route *route,
-                       int status, size_t bytes, uint64_t arrival_ns)
+                       int status, size_t bytes, uint64_t arrival_ns, uint64_t id)
 {
     if (!l->access)
         return;
     srv_access_entry e = {
+        .id = id ? id : ++l->next_id,     /* answered here (404, 400, ...): a fresh id */
         .port = c->lp->number, .route = route ? route->name : NULL, .status = status, .bytes = bytes,
         .method = hr ? hr->method : NULL, .target = hr ? hr->target : NULL,
         .target_len = hr ? hr->target_len : 0,
@@ -254,7 +256,7 @@ static bool conn_respond(srv_listener *l, conn *c, const http_request *hr, int s
     size_t n;
     uint8_t *r = http_response_build(status, ctype, NULL, 0, body, body_len, keep_alive, head, &n);
     count_status(l, status);
-    access_log(l, c, hr, NULL, status, r ? n : 0, 0);
+    access_log(l, c, hr, NULL, status, r ? n : 0, 0, 0);
     if (!keep_alive)
         c->close_after = true;
     if (!r) {
@@ -383,7 +385,7 @@ static bool conn_process(srv_listener *l, conn *c)
         c->in_flight = true;
         l->in_flight++;
         c->req = (srv_request){
-            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = now_ns(),
+            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = now_ns(), .id = ++l->next_id,
             .token = ((uint64_t)c->gen << 32) | c->slot,
         };
         l->dispatch(l->ud, &c->req);
@@ -593,7 +595,7 @@ static void take_completions(srv_listener *l)
             continue;
         }
         bool keep_alive = d->keep_alive;
-        access_log(l, c, c->req.http, c->req.route, d->status, d->len, c->req.arrival_ns);
+        access_log(l, c, c->req.http, c->req.route, d->status, d->len, c->req.arrival_ns, c->req.id);
         bool ok = conn_queue(l, c, d->bytes, d->len);
         done_free(d);
         if (ok) {

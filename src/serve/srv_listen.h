@@ -42,6 +42,7 @@ typedef struct srv_request {
     const srv_route *route;
     const srv_port *port;
     uint64_t arrival_ns;        /* CLOCK_MONOTONIC, when the request was complete */
+    uint64_t id;                /* request id: in the access log and every log line about it */
     srv_token token;
 } srv_request;
 

@@ -471,22 +471,25 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
         out->body = out->small;
         out->body_len = n > 0 ? (size_t)n : 0;
-        srv_log(SRV_LOG_INFO, "route %s: exit code %d", route->name, res.exit_code);
+        srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
+                res.exit_code);
         break;
     }
     case RT_ERR_TRAP:
         if (res.trap == WEDGE_TRAP_TIMEOUT) {
             out->timed_out = true;
             srv_outcome_error(out, 504, "timeout");
-            srv_log(SRV_LOG_WARN, "route %s: killed after its timeout", route->name);
+            srv_log(SRV_LOG_WARN, "request %llu: route %s: killed after its timeout", (unsigned long long)req->id,
+                    route->name);
         } else {
             out->trapped = true;
             outcome_trap(out, rt_trap_name(res.trap));
-            srv_log(SRV_LOG_WARN, "route %s: wasm trap: %s", route->name, rt_trap_name(res.trap));
+            srv_log(SRV_LOG_WARN, "request %llu: route %s: wasm trap: %s", (unsigned long long)req->id, route->name,
+                    rt_trap_name(res.trap));
         }
         break;
     case RT_ERR_RESOURCE:
-        srv_log(SRV_LOG_ERROR, "route %s: %s", route->name, res.msg);
+        srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 503, "out of resources");
         break;
     default:

@@ -441,6 +441,9 @@ def t_access_log(srv):
     miss = [e for e in entries if e["target"] == "/fnord"]
     assert miss and miss[-1]["status"] == 404 and miss[-1]["route"] is None, miss
     assert any(e["status"] == 400 and e["method"] is None for e in entries), "no 400 entry"
+    ids = [e["id"] for e in entries]
+    assert all(isinstance(i, int) and i > 0 for i in ids), "every entry has a request id"
+    assert len(set(ids)) == len(ids), "request ids are unique"
 
 
 def t_curl(srv):
