@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -34,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROUNDS = 4
 BOMB_MB = 64
 RSS_SLACK_KIB = 8 * 1024      # what may stay: allocator caches, a few pooled pages
+LOG_TAIL = 200                # server log lines printed on failure
 
 
 def free_port():
@@ -80,7 +82,6 @@ def main():
             print(f"cannot build {g}.c for wasm32-wasi: skipped\n{r.stderr}")
             sys.exit(77)
         guests[g] = out
-    port = free_port()
     routes = [
         {"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 2000000},
         {"route": "/trap", "path": os.path.join(examples, "trap.wasm"), "relative-deadline-us": 2000000},
@@ -89,130 +90,214 @@ def main():
         {"route": "/flood", "path": guests["flood"], "relative-deadline-us": 5000000},
     ]
     cfg = os.path.join(tmp, "serve.json")
-    with open(cfg, "w") as f:
-        json.dump([{"name": "hostile", "port": port, "routes": routes}], f)
     log_path = os.path.join(tmp, "server.log")
     log = open(log_path, "w+")
     env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-    proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", "--no-admission", cfg],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = None
+    state = "not started"
     failures = []
 
     def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what)
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
         if not cond:
             failures.append(what)
 
     def log_text():
         log.flush()
-        with open(log_path) as f:
+        with open(log_path, errors="replace") as f:
             return f.read()
 
-    url = lambda p: f"http://{HOST}:{port}{p}"
     try:
-        end = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                sys.exit("server exited early:\n" + log_text())
-            try:
-                socket.create_connection((HOST, port), timeout=1).close()
+        # free_port() only names a port that was free a moment ago, and the
+        # server binds it only after compiling every route (seconds under
+        # load): another process may take it meanwhile.  Then our server
+        # exits with "cannot listen", and the test must not go on talking
+        # to whoever holds the port: it waits for its own server's
+        # "listening on" line and tries a fresh port (at most 3 times).
+        for attempt in range(3):
+            port = free_port()
+            with open(cfg, "w") as f:
+                json.dump([{"name": "hostile", "port": port, "routes": routes}], f)
+            log.seek(0)
+            log.truncate()
+            proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info",
+                                           "--no-admission", cfg],
+                                    stdout=log, stderr=subprocess.STDOUT, env=env)
+            state = wait_listening(proc, port, log_text)
+            if state != "port taken":
                 break
-            except OSError:
-                if time.monotonic() > end:
-                    sys.exit("server did not start:\n" + log_text())
-                time.sleep(0.2)
+            print(f"     port {port} was taken before the server could bind it: new port")
+        check(state == "listening", f"server listening on its own port {port} ({state})")
+        if state == "listening":
+            run_checks(proc, port, log_text, check, asan)
+    except BaseException as e:     # noqa: B902 — whatever it is, report it with the server's side
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        failures.append(f"exception: {e!r}")
+        print("FAIL exception in the test body:\n" + traceback.format_exc(), flush=True)
+    finally:
+        # A server that died (crash, sanitizer report, abort) must be a
+        # failure of its own, with its exit status named: the fetches that
+        # then fail only say "connection refused".
+        rc = proc.poll() if proc else 0
+        if rc is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                rc = None
+            check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
+        elif proc and state == "listening":
+            check(False, f"server still running at the end (it exited early: {describe_status(rc)})")
+        text = log_text()
+        log.close()
+        # Sanitizer reports never pass, even when every answer was right.
+        check("ERROR: AddressSanitizer" not in text and "runtime error:" not in text
+              and "ERROR: LeakSanitizer" not in text,
+              "no sanitizer report in the server log")
+    if failures:
+        lines = text.splitlines()
+        print(f"server exit status: {describe_status(rc)}")
+        print(f"server log ({len(lines)} lines; last {min(len(lines), LOG_TAIL)}):")
+        print("\n".join(lines[-LOG_TAIL:]))
+        print(f"{len(failures)} failure(s)")
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.exit(1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("all hostile-input checks passed")
 
-        # Warm up every route once (first-use costs: pools, allocator
-        # arenas, the compile cache's pages), then take the baseline.
-        for p in ("/hello", "/trap", "/overflow", "/bomb", "/flood"):
-            fetch(url(p))
-        for _ in range(20):
-            fetch(url("/hello"))
-        time.sleep(0.5)
-        base = rss_kib(proc.pid)
 
-        healthy = {"n": 0, "bad": []}
-        stop = threading.Event()
+def describe_status(rc):
+    if rc is None:
+        return "did not exit within 30 s of SIGTERM, killed"
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit code {rc}"
 
-        def healthy_client():
-            while not stop.is_set():
+
+def wait_listening(proc, port, log_text):
+    """"listening" once the server logged that it listens on port (and is
+    still alive), "port taken" if it exited because it could not bind it,
+    else what went wrong."""
+    mine = f"listening on {HOST}:{port} "
+    end = time.monotonic() + 300
+    while True:
+        text = log_text()
+        if proc.poll() is not None:
+            if f"cannot listen on {HOST}:{port}: Address already in use" in text:
+                return "port taken"
+            return f"exited during start-up: {describe_status(proc.returncode)}"
+        if mine in text:
+            try:
+                socket.create_connection((HOST, port), timeout=5).close()
+                return "listening"
+            except OSError as e:
+                return f"logged that it listens, yet connecting fails: {e!r}"
+        if time.monotonic() > end:
+            return "not listening within 300 s"
+        time.sleep(0.2)
+
+
+def run_checks(proc, port, log_text, check, asan):
+    url = lambda p: f"http://{HOST}:{port}{p}"
+
+    # Warm up every route once (first-use costs: pools, allocator
+    # arenas, the compile cache's pages), then take the baseline.
+    for p in ("/hello", "/trap", "/overflow", "/bomb", "/flood"):
+        fetch(url(p))
+    for _ in range(20):
+        fetch(url("/hello"))
+    time.sleep(0.5)
+    base = rss_kib(proc.pid)
+
+    healthy = {"n": 0, "bad": []}
+    stop = threading.Event()
+
+    def healthy_client():
+        while not stop.is_set():
+            try:
                 st, body = fetch(url("/hello"))
-                healthy["n"] += 1
-                if st != 200 or b"Hello" not in body:
-                    healthy["bad"].append((st, body[:80]))
+            except Exception as e:      # noqa: BLE001
+                # Recorded, not raised: an exception in a thread would only
+                # be printed, and the checks below would see too few answers
+                # without the reason.
+                healthy["bad"].append(("error", repr(e)))
+                if proc.poll() is not None:
+                    return
+                continue
+            healthy["n"] += 1
+            if st != 200 or b"Hello" not in body:
+                healthy["bad"].append((st, body[:80]))
 
-        t = threading.Thread(target=healthy_client)
-        t.start()
-        results = {p: [] for p in ("/overflow", "/bomb", "/flood", "/trap")}
-        peak = base
+    t = threading.Thread(target=healthy_client)
+    t.start()
+    results = {p: [] for p in ("/overflow", "/bomb", "/flood", "/trap")}
+    peak = base
+    try:
         for _ in range(ROUNDS):
             threads = []
             for p in results:
                 def go(p=p):
-                    results[p].append(fetch(url(p)))
+                    try:
+                        results[p].append(fetch(url(p)))
+                    except Exception as e:      # noqa: BLE001 — recorded, see healthy_client
+                        results[p].append(("error", repr(e).encode()))
                 th = threading.Thread(target=go)
                 th.start()
                 threads.append(th)
             for th in threads:
                 th.join(120)
             peak = max(peak, rss_kib(proc.pid))
+    finally:
         stop.set()
         t.join(60)
 
-        def all_500_with(p, needle):
-            rs = results[p]
-            return len(rs) == ROUNDS and all(st == 500 and needle in body for st, body in rs), rs[:1]
+    def all_500_with(p, needle):
+        rs = results[p]
+        bad = [r for r in rs if not (r[0] == 500 and needle in r[1])]
+        return len(rs) == ROUNDS and not bad, (bad or rs)[:1]
 
-        ok, ex = all_500_with("/overflow", b"call stack exhausted")
-        check(ok, f"/overflow: 500 with trap kind call stack exhausted {ex}")
-        ok, ex = all_500_with("/bomb", b'"code":3')
-        check(ok, f"/bomb: 500 with exit code 3 once grow is refused {ex}")
-        ok, ex = all_500_with("/flood", b"response too large")
-        check(ok, f"/flood: 500 response too large {ex}")
-        ok, ex = all_500_with("/trap", b"unreachable")
-        check(ok, f"/trap: 500 with trap kind unreachable {ex}")
-        check(healthy["n"] > 0 and not healthy["bad"],
-              f"healthy /hello beside them: {healthy['n']} answers, non-200: {healthy['bad'][:3]}")
+    ok, ex = all_500_with("/overflow", b"call stack exhausted")
+    check(ok, f"/overflow: 500 with trap kind call stack exhausted {ex}")
+    ok, ex = all_500_with("/bomb", b'"code":3')
+    check(ok, f"/bomb: 500 with exit code 3 once grow is refused {ex}")
+    ok, ex = all_500_with("/flood", b"response too large")
+    check(ok, f"/flood: 500 response too large {ex}")
+    ok, ex = all_500_with("/trap", b"unreachable")
+    check(ok, f"/trap: 500 with trap kind unreachable {ex}")
+    check(healthy["n"] > 0 and not healthy["bad"],
+          f"healthy /hello beside them: {healthy['n']} answers, non-200: {healthy['bad'][:3]}")
 
-        text = log_text()
-        check(text.count("route hostile/overflow: wasm trap: call stack exhausted") >= ROUNDS,
-              "log: one trap line per overflow")
-        check(text.count(f"bomb: memory.grow refused after {BOMB_MB - 1} MiB") >= ROUNDS or
-              text.count("route hostile/bomb: stderr: bomb: memory.grow refused") >= ROUNDS,
-              "log: the bomb's stderr line, stopped at its max-memory-mb")
-        check(text.count("route hostile/flood: response larger than") >= ROUNDS, "log: response too large lines")
-        check(text.count("route hostile/trap: wasm trap: unreachable") >= ROUNDS, "log: trap lines")
+    text = log_text()
+    check(text.count("route hostile/overflow: wasm trap: call stack exhausted") >= ROUNDS,
+          "log: one trap line per overflow")
+    check(text.count(f"bomb: memory.grow refused after {BOMB_MB - 1} MiB") >= ROUNDS or
+          text.count("route hostile/bomb: stderr: bomb: memory.grow refused") >= ROUNDS,
+          "log: the bomb's stderr line, stopped at its max-memory-mb")
+    check(text.count("route hostile/flood: response larger than") >= ROUNDS, "log: response too large lines")
+    check(text.count("route hostile/trap: wasm trap: unreachable") >= ROUNDS, "log: trap lines")
 
-        # Resident memory back near the baseline.
-        time.sleep(1.0)
-        after = rss_kib(proc.pid)
-        print(f"     RSS: baseline {base} KiB, peak during the rounds {peak} KiB, after {after} KiB")
-        if asan:
-            # ASan's allocator keeps freed blocks in its quarantine (256 MiB
-            # by default) and caches: resident memory says nothing there.
-            print("skip RSS back near its level: the server is built with AddressSanitizer")
-        else:
-            check(after <= base + RSS_SLACK_KIB,
-                  f"RSS back near its level: {after} KiB <= {base} + {RSS_SLACK_KIB} KiB")
-        st, body = fetch(url("/hello"))
-        check(st == 200, "still serving afterwards")
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = -9
-            check(rc == 0, f"SIGTERM exits 0 (got {rc})")
-        log.close()
-    if failures:
-        print("server log (last 60 lines):\n" + "\n".join(open(log_path).read().splitlines()[-60:]))
-        print(f"{len(failures)} failure(s)")
-        shutil.rmtree(tmp, ignore_errors=True)
-        sys.exit(1)
-    shutil.rmtree(tmp, ignore_errors=True)
-    print("all hostile-input checks passed")
+    # Resident memory back near the baseline.
+    time.sleep(1.0)
+    after = rss_kib(proc.pid)
+    print(f"     RSS: baseline {base} KiB, peak during the rounds {peak} KiB, after {after} KiB")
+    if asan:
+        # ASan's allocator keeps freed blocks in its quarantine (256 MiB
+        # by default) and caches: resident memory says nothing there.
+        print("skip RSS back near its level: the server is built with AddressSanitizer")
+    else:
+        check(after <= base + RSS_SLACK_KIB,
+              f"RSS back near its level: {after} KiB <= {base} + {RSS_SLACK_KIB} KiB")
+    try:
+        st, _ = fetch(url("/hello"))
+    except OSError as e:
+        st = repr(e)
+    check(st == 200, f"still serving afterwards (got {st})")
 
 
 if __name__ == "__main__":
