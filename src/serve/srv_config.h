@@ -43,6 +43,8 @@
 #define SRV_DEFAULT_DRAIN_TIMEOUT_MS    2000u   /* reading leftovers after shutdown(SHUT_WR) */
 #define SRV_DEFAULT_GRACE_MS            10000u  /* in-flight requests on SIGTERM */
 #define SRV_DEFAULT_MAX_CONNECTIONS     10000u
+/* Admitted requests waiting for a worker, at most; 503 "queue full" beyond. */
+#define SRV_DEFAULT_MAX_QUEUE           4096u
 
 /* ---- the normalised configuration ----------------------------------------- */
 
@@ -107,6 +109,7 @@ typedef struct srv_settings {
     uint32_t drain_timeout_ms;
     uint32_t grace_ms;
     uint32_t max_connections;
+    uint32_t max_queue;         /* queued (not yet started) requests at most: 503 beyond */
     http_limits limits;
     const char *access_log;     /* JSON-lines request log: a file, "-" for stderr, NULL for none */
     const char *config_file;    /* the positional argument (points into argv); NULL: the built-in

@@ -162,7 +162,9 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     j->state = JOB_QUEUED;
     pthread_mutex_lock(&s->mu);
     j->seq = s->seq++;
-    bool ok = srv_heap_push(&s->global, j);
+    /* A bounded queue: with admission control off (or estimates far off),
+     * overload must end in a quick 503, not in unbounded memory and waits. */
+    bool ok = atomic_load(&s->n_queued) < s->settings.max_queue && srv_heap_push(&s->global, j);
     bool kick = false;
     if (ok) {
         srv_sched_publish_mins(s, NULL);

@@ -8,7 +8,7 @@ Usage: sandbox_e2e.py EXAMPLES_DIR SERVER [serve]
 
 Covers: 200 with the route's content type, 404, 429 (admission control),
 500 for a trap (JSON kind) and for a non-zero exit, 504 for an endless
-function, WAGI output and CGI variables, a 1 MiB body echoed back,
+function, 503 when the queue is full, WAGI output and CGI variables, a 1 MiB body echoed back,
 concurrent requests, the preemption proof (a healthy route keeps
 answering within its deadline while endless functions hold every
 worker), /metrics, and that the server still serves after all of it.
@@ -317,12 +317,35 @@ def test_drain_with_loop_in_flight(srv):
     assert rc == 0, rc
 
 
+def test_queue_full_503(srv):
+    """--no-admission --max-queue 1: with both workers busy on endless
+    functions and one request queued, the rest get 503 at once, not a wait."""
+    got = []
+    lock = threading.Lock()
+
+    def one():
+        st = fetch(srv.url("/spin"), timeout=30)[0]
+        with lock:
+            got.append(st)
+    ts = [threading.Thread(target=one) for _ in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=60)
+    assert len(got) == 6 and set(got) <= {503, 504}, got
+    assert got.count(503) >= 3, f"expected at least 3 x 503 (2 running + 1 queued of 6): {got}"
+    assert got.count(504) >= 2, f"the running ones end by their timeout: {got}"
+
+
 TESTS = [test_hello, test_not_found, test_fib_args, test_trap, test_wagi, test_echo_1mb, test_timeout,
          test_admission_429, test_concurrent, test_preemption, test_metrics, test_still_serving]
 # FIFO without preemption: the same functions work, and the hard timeout
 # still ends an endless function (from the timer, through the trap path).
 FIFO_TESTS = [test_hello, test_fib_args, test_trap, test_timeout, test_concurrent, test_still_serving,
               test_drain_with_loop_in_flight]
+
+# A bounded queue with admission control off: overload ends in 503.
+QUEUE_TESTS = [test_hello, test_queue_full_503, test_still_serving]
 
 
 def run_suite(examples, cmd, cache, extra, tests):
@@ -364,10 +387,11 @@ def main():
     try:
         failed = run_suite(examples, cmd, cache, [], TESTS)
         failed += run_suite(examples, cmd, cache, ["--scheduler", "fifo", "--no-preemption"], FIFO_TESTS)
+        failed += run_suite(examples, cmd, cache, ["--no-admission", "--max-queue", "1"], QUEUE_TESTS)
     finally:
         if not os.environ.get("WEDGE_CACHE_DIR"):
             shutil.rmtree(cache, ignore_errors=True)
-    total = len(TESTS) + len(FIFO_TESTS)
+    total = len(TESTS) + len(FIFO_TESTS) + len(QUEUE_TESTS)
     print(f"{total - failed}/{total} passed")
     return 1 if failed else 0
 
