@@ -104,6 +104,17 @@ static uint32_t jail_expand(char *buf, size_t rest, bool keep_slash, int dir, co
     return 0;
 }
 
+/* Opens the walk's last step (`name` in `dir`) with the caller's flags:
+ * the one place the walk hands a descriptor out. */
+static uint32_t jail_open_last(int dir, const char *name, int flags, mode_t mode, int *out)
+{
+    int fd = openat(dir, name, flags, mode);
+    if (fd < 0)
+        return wasi_errno_from_host(errno);
+    *out = fd;
+    return 0;
+}
+
 static uint32_t jail_walk(int root, const char *path, int flags, mode_t mode, int *out)
 {
     char buf[WASI_PATH_MAX + 1];
@@ -158,13 +169,7 @@ static uint32_t jail_walk(int root, const char *path, int flags, mode_t mode, in
                 cur = depth ? stack[depth - 1] : root;
             }
             if (last) {
-                int fd = openat(cur, ".", final_flags, mode);
-                if (fd < 0) {
-                    rc = wasi_errno_from_host(errno);
-                    goto fail;
-                }
-                *out = fd;
-                rc = 0;
+                rc = jail_open_last(cur, ".", final_flags, mode, out);
                 goto done;
             }
             pos = next;
@@ -197,13 +202,7 @@ static uint32_t jail_walk(int root, const char *path, int flags, mode_t mode, in
             }
             stack[depth++] = fd;
             if (last) {
-                fd = openat(fd, ".", final_flags, mode);
-                if (fd < 0) {
-                    rc = wasi_errno_from_host(errno);
-                    goto fail;
-                }
-                *out = fd;
-                rc = 0;
+                rc = jail_open_last(fd, ".", final_flags, mode, out);
                 goto done;
             }
             pos = next;
@@ -222,13 +221,7 @@ static uint32_t jail_walk(int root, const char *path, int flags, mode_t mode, in
             pos = 0;
             continue;
         }
-        int fd = openat(cur, comp, final_flags, mode);
-        if (fd < 0) {
-            rc = wasi_errno_from_host(errno);
-            goto fail;
-        }
-        *out = fd;
-        rc = 0;
+        rc = jail_open_last(cur, comp, final_flags, mode, out);
         goto done;
     }
 
