@@ -44,6 +44,10 @@ struct http_conn {
     bool complete;              /* a request is being handed out (parser paused) */
     bool upgrade_done;          /* CONNECT/Upgrade: nothing after this request is HTTP */
     bool want_continue;         /* Expect: 100-continue seen and the body is still to come */
+    /* head_scan: our own look at the raw bytes of the request head (see
+     * scan_head); reset for each request by http_conn_done */
+    bool head_started, head_done;
+    uint8_t head_prev[2];       /* the two bytes before, most recent last */
     int err_status;
     const char *err_reason;
 };
@@ -247,6 +251,12 @@ static int on_headers_complete(llhttp_t *p)
         return rc;
     if (p->http_major != 1)
         return fail(c, 505, "HTTP version not supported");
+    /* RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+     * framing (an HTTP/1.0 hop before us did not see a chunked body, so it
+     * and we would disagree on where this request ends: a smuggling path).
+     * llhttp would read it as chunked and keep the connection alive. */
+    if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING))
+        return fail(c, 400, "Transfer-Encoding in an HTTP/1.0 request");
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->lim.max_body)
         return fail(c, 413, "body too large");
     /* RFC 9112 §3.2: an HTTP/1.1 request must carry Host. */
@@ -395,6 +405,35 @@ static bool fill_request(http_conn *c, http_request *req)
     return true;
 }
 
+/* llhttp accepts obsolete line folding (a header line starting with a
+ * space or tab continues the previous value) and its callbacks cannot tell
+ * a fold from a value split across reads.  A fold is a smuggling tool
+ * ("Transfer-Encoding:\r\n chunked" is chunked to llhttp, empty to a
+ * proxy that does not fold), and RFC 9112 §5.2 lets a server reject it, so
+ * we look for it in the raw bytes: within the head of the request (from
+ * its first byte, after the blank lines llhttp skips, to the CRLF CRLF
+ * that ends it) an LF followed by SP or HT is a fold.  The head is scanned
+ * once, as it arrives; bytes after its end (the body, the next request)
+ * are not looked at.  False on a fold. */
+static bool scan_head(http_conn *c, const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len && !c->head_done; i++) {
+        uint8_t b = data[i];
+        if (!c->head_started) {
+            if (b == '\r' || b == '\n')
+                continue;
+            c->head_started = true;
+        }
+        if (c->head_prev[1] == '\n' && (b == ' ' || b == '\t'))
+            return false;
+        if (c->head_prev[0] == '\n' && c->head_prev[1] == '\r' && b == '\n')
+            c->head_done = true;
+        c->head_prev[0] = c->head_prev[1];
+        c->head_prev[1] = b;
+    }
+    return true;
+}
+
 http_next http_conn_parse(http_conn *c, const uint8_t *data, size_t len, size_t *used, http_request *req)
 {
     *used = 0;
@@ -402,6 +441,13 @@ http_next http_conn_parse(http_conn *c, const uint8_t *data, size_t len, size_t 
         return HTTP_PARSE_ERROR;
     if (c->complete || c->upgrade_done || len == 0)
         return HTTP_PARSE_MORE;
+    if (!scan_head(c, data, len)) {
+        *used = len;
+        c->err_status = 400;
+        c->err_reason = "obsolete line folding in the header";
+        c->in_message = false;
+        return HTTP_PARSE_ERROR;
+    }
     llhttp_errno_t e = llhttp_execute(&c->parser, (const char *)data, len);
     if (e == HPE_OK) {
         *used = len;
@@ -437,6 +483,8 @@ void http_conn_done(http_conn *c)
     c->complete = false;
     c->text.len = c->body.len = 0;
     c->nhdrs = 0;
+    c->head_started = c->head_done = false;
+    c->head_prev[0] = c->head_prev[1] = 0;
     if (!c->upgrade_done)
         llhttp_resume(&c->parser);
 }
