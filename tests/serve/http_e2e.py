@@ -98,33 +98,48 @@ def req_bytes(path, extra="", method="GET"):
 class Server:
     def __init__(self, argv, tmp):
         self.tmp = tmp
-        self.port = free_port()
-        self.admin = free_port()
         with open(os.path.join(tmp, "hello.txt"), "w") as f:
             f.write("hello from a file\n")
         with open(os.path.join(tmp, "fn.so"), "w") as f:
             f.write("not really a module\n")
-        cfg = os.path.join(tmp, "serve.json")
+        self.log = open(os.path.join(tmp, "server.log"), "w+")
+        # free_port() names a port that was free a moment ago; another
+        # process may bind it before the server does.  A connect would then
+        # reach that other process, so the start counts only once the
+        # server's own "listening on" lines are in its log; if it exited
+        # because a port was taken, try fresh ports (at most 3 times).
+        for _ in range(3):
+            if self.start(argv):
+                return
+        raise RuntimeError("server did not start:\n" + self.logtext())
+
+    def start(self, argv):
+        self.port, self.admin = free_port(), free_port()
+        cfg = os.path.join(self.tmp, "serve.json")
         with open(cfg, "w") as f:
             f.write('[{"name":"t","port":%d,"routes":['
                     '{"route":"/hello","path":"hello.txt","relative-deadline-us":100000},'
                     '{"route":"/fn","path":"fn.so","relative-deadline-us":100000}]}]' % self.port)
-        self.log = open(os.path.join(tmp, "server.log"), "w+")
+        self.log.seek(0)
+        self.log.truncate()
         self.proc = subprocess.Popen(argv + ["--host", HOST, "--admin-port", str(self.admin),
                                              "--request-timeout-ms", "1000", "--idle-timeout-ms", "1500",
-                                             "--grace-ms", "3000",
-                                             "--access-log", os.path.join(tmp, "access.jsonl"), cfg],
+                                             "--grace-ms", "3000", "--log-level", "info",
+                                             "--access-log", os.path.join(self.tmp, "access.jsonl"), cfg],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
+        mine = [f"listening on {HOST}:{p} " for p in (self.port, self.admin)]
+        deadline = time.time() + 30
         while True:
-            try:
-                socket.create_connection((HOST, self.port), timeout=1).close()
-                socket.create_connection((HOST, self.admin), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("server did not start:\n" + self.logtext())
-                time.sleep(0.05)
+            text = self.logtext()
+            if self.proc.poll() is not None:
+                if "Address already in use" in text:
+                    return False
+                raise RuntimeError("server exited during start-up:\n" + text)
+            if all(m in text for m in mine):
+                return True
+            if time.time() > deadline:
+                raise RuntimeError("server did not start:\n" + text)
+            time.sleep(0.05)
 
     def logtext(self):
         self.log.flush()

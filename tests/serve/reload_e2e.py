@@ -75,8 +75,14 @@ def main():
            {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}])
     log = open(log_path, "w+")
     env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-    proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", cfg],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+
+    def start():
+        log.seek(0)
+        log.truncate()
+        return subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", cfg],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+
+    proc = start()
     failures = []
 
     def check(cond, what):
@@ -98,17 +104,31 @@ def main():
         return False
 
     try:
-        end = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                sys.exit("server exited early:\n" + log_text())
-            try:
-                socket.create_connection((HOST, port), timeout=1).close()
-                break
-            except OSError:
+        # free_port() names a port that was free a moment ago; another
+        # process may bind it while the server compiles its routes, and a
+        # connect would then reach that process.  So the start counts once
+        # this server logged "listening on" its port; if it exited because
+        # the port was taken, try a fresh one (at most 3 times).
+        for attempt in range(3):
+            end = time.monotonic() + 300
+            while True:
+                text = log_text()
+                if proc.poll() is not None:
+                    if "Address already in use" in text and attempt < 2:
+                        break
+                    sys.exit("server exited early:\n" + text)
+                if f"listening on {HOST}:{port} " in text:
+                    break
                 if time.monotonic() > end:
-                    sys.exit("server did not start:\n" + log_text())
+                    sys.exit("server did not start:\n" + text)
                 time.sleep(0.2)
+            if proc.poll() is None:
+                break
+            port = free_port()
+            write([{"route": "/a", "path": wasm("hello"), "relative-deadline-us": 500000},
+                   {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
+                   {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}])
+            proc = start()
 
         st, body = get(port, "/a")
         check(st == 200 and b"Hello" in body, "before reload: /a is hello")

@@ -78,26 +78,38 @@ class Server:
             {"route": "/wagi", "path": wasm("wagi"), "relative-deadline-us": 200000, "wagi": True},
         ]
         cfg = os.path.join(self.tmp, "serve.json")
-        with open(cfg, "w") as f:
-            json.dump([{"name": "e2e", "port": self.port, "routes": routes}], f)
         self.log = open(os.path.join(self.tmp, "server.log"), "w+")
         env = dict(os.environ, WEDGE_CACHE_DIR=cache)
-        self.proc = subprocess.Popen(cmd + list(extra) + ["--workers", str(WORKERS), "--host", HOST,
-                                            "--admin-port", str(self.admin), "--max-body-bytes", "4194304",
-                                            "--log-level", "debug", cfg],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        # Start-up compiles every module (cached after the first time).
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("server exited early:\n" + self.output())
-            try:
-                socket.create_connection((HOST, self.port), timeout=1).close()
-                socket.create_connection((HOST, self.admin), timeout=1).close()
-                return
-            except OSError:
+        # free_port() names a port that was free a moment ago; another
+        # process may bind it while the server compiles its routes.  A
+        # connect would then reach that process, so the start counts only
+        # once this server's own "listening on" lines are in its log; if it
+        # exited because a port was taken, try fresh ports (at most 3 times).
+        for _ in range(3):
+            with open(cfg, "w") as f:
+                json.dump([{"name": "e2e", "port": self.port, "routes": routes}], f)
+            self.log.seek(0)
+            self.log.truncate()
+            self.proc = subprocess.Popen(cmd + list(extra) + ["--workers", str(WORKERS), "--host", HOST,
+                                                "--admin-port", str(self.admin), "--max-body-bytes", "4194304",
+                                                "--log-level", "debug", cfg],
+                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
+            mine = [f"listening on {HOST}:{p} " for p in (self.port, self.admin)]
+            # Start-up compiles every module (cached after the first time).
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                text = self.output()
+                if self.proc.poll() is not None:
+                    if "Address already in use" in text:
+                        break
+                    raise SystemExit("server exited early:\n" + text)
+                if all(m in text for m in mine):
+                    return
                 time.sleep(0.2)
-        raise SystemExit("server did not start listening:\n" + self.output())
+            else:
+                raise SystemExit("server did not start listening:\n" + self.output())
+            self.port, self.admin = free_port(), free_port()
+        raise SystemExit("no free port after 3 tries:\n" + self.output())
 
     def url(self, path):
         return f"http://{HOST}:{self.port}{path}"
@@ -319,22 +331,55 @@ def test_drain_with_loop_in_flight(srv):
 
 def test_queue_full_503(srv):
     """--no-admission --max-queue 1: with both workers busy on endless
-    functions and one request queued, the rest get 503 at once, not a wait."""
-    got = []
+    functions and one request queued, the rest get 503 at once, not a wait.
+    The requests go out in steps (2 running, then 1 queued, then 3 more),
+    each step confirmed in /metrics: sent all at once on a loaded machine,
+    they can all arrive before a worker takes the first, and then only one
+    runs."""
+    got = {}
     lock = threading.Lock()
 
-    def one():
+    def one(k):
+        t0 = time.monotonic()
         st = fetch(srv.url("/spin"), timeout=30)[0]
         with lock:
-            got.append(st)
-    ts = [threading.Thread(target=one) for _ in range(6)]
-    for t in ts:
-        t.start()
+            got[k] = (st, time.monotonic() - t0)
+
+    def states():
+        text = srv.metrics()
+        n = {}
+        for st in ("queued", "running", "preempted"):
+            m = re.search(r'^wedge_sandboxes\{state="%s"\} (\d+)$' % st, text, re.M)
+            n[st] = int(m.group(1)) if m else 0
+        return n
+
+    def wait_for(cond, what):
+        end = time.monotonic() + 30
+        while not cond(states()):
+            assert time.monotonic() < end, f"never saw {what}: {states()}"
+            time.sleep(0.02)
+
+    ts = []
+
+    def launch(ks):
+        for k in ks:
+            t = threading.Thread(target=one, args=(k,))
+            t.start()
+            ts.append(t)
+    launch([0, 1])
+    wait_for(lambda n: n["running"] + n["preempted"] >= 2, "two sandboxes started")
+    launch([2])
+    wait_for(lambda n: n["queued"] >= 1, "one request queued")
+    launch([3, 4, 5])
     for t in ts:
         t.join(timeout=60)
-    assert len(got) == 6 and set(got) <= {503, 504}, got
-    assert got.count(503) >= 3, f"expected at least 3 x 503 (2 running + 1 queued of 6): {got}"
-    assert got.count(504) >= 2, f"the running ones end by their timeout: {got}"
+    assert len(got) == 6, got
+    sts = [got[k][0] for k in range(6)]
+    assert set(sts) <= {503, 504}, sts
+    assert sts[0] == 504 and sts[1] == 504, f"the running ones end by their timeout: {sts}"
+    assert sts[3:] == [503, 503, 503], f"past the queue bound: 503: {sts}"
+    slow = [round(got[k][1], 2) for k in (3, 4, 5) if got[k][1] > 1.2]
+    assert not slow, f"the 503s came at once, not after a wait: {slow}"
 
 
 TESTS = [test_hello, test_not_found, test_fib_args, test_trap, test_wagi, test_echo_1mb, test_timeout,
