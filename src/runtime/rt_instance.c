@@ -177,8 +177,15 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
         p->defined[k].inst = inst;
         inst->funcs[d->nimported_funcs + k] = &p->defined[k];
     }
+    uint32_t table_limit = p->limits.max_table_elems ? p->limits.max_table_elems : RT_DEFAULT_MAX_TABLE;
     for (uint32_t k = 0; k < d->ntables; k++) {
         const wedge_desc_limits *t = &d->tables[k];
+        uint64_t elems = p->table_elems += t->min;
+        if (elems > table_limit) {
+            rt_instance_free(inst);
+            return rt_fail(res, RT_ERR_RESOURCE, "%s: tables of %llu elements in all exceed the limit of %u",
+                           m->path, (unsigned long long)elems, table_limit);
+        }
         wedge_table *tab = rt_table_create(t->elemtype, t->min, t->max, t->has_max, p->limits.max_table_elems, res);
         if (!tab) {
             rt_instance_free(inst);

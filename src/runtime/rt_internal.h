@@ -44,8 +44,9 @@ typedef struct rt_table {
     uint32_t cap;                              /* growth cap (declared max or limit) */
 } rt_table;
 
-/* Runtime-private part of an instance, allocated just before it. */
-typedef struct rt_instance_priv {
+/* Runtime-private part of an instance, allocated just before it (aligned
+ * so that the instance after it stays 16-aligned whatever the fields). */
+typedef struct __attribute__((aligned(16))) rt_instance_priv {
     rt_module *module;
     rt_limits limits;
     wedge_funcref *defined;                    /* [nfuncs] */
@@ -54,8 +55,10 @@ typedef struct rt_instance_priv {
     wedge_table **owned_tables;                /* [ntables] defined */
     uint32_t nowned_tables;
     uint32_t nglobals_total;
-    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h); keeps the
-                                                * instance 16-aligned as the pad it replaced */
+    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h) */
+    uint64_t table_elems;                      /* elements of all tables made or grown by this instance:
+                                                * the table limit caps the sum, not each table, or a
+                                                * module with many tables multiplies it */
 } rt_instance_priv;
 
 static inline rt_instance_priv *rt_priv(wedge_instance *inst)

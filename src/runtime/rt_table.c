@@ -63,10 +63,14 @@ uint32_t wedge_rt_table_grow(wedge_instance *inst, wedge_table *tab, void *init,
     uint32_t old = tab->size;
     uint64_t want = (uint64_t)old + delta;
     uint64_t cap = t->cap;
-    if (inst) {
-        uint32_t lim = rt_priv(inst)->limits.max_table_elems;
-        if (lim && lim < cap)
+    rt_instance_priv *p = inst ? rt_priv(inst) : NULL;
+    if (p) {
+        uint32_t lim = p->limits.max_table_elems ? p->limits.max_table_elems : RT_DEFAULT_MAX_TABLE;
+        if (lim < cap)
             cap = lim;
+        /* The limit is for all of the instance's tables together. */
+        if (p->table_elems + delta > lim)
+            return UINT32_MAX;
     }
     if (want > cap)
         return UINT32_MAX;
@@ -79,5 +83,7 @@ uint32_t wedge_rt_table_grow(wedge_instance *inst, wedge_table *tab, void *init,
         n[i] = init;
     tab->elems = n;
     tab->size = (uint32_t)want;
+    if (p)
+        p->table_elems += delta;
     return old;
 }

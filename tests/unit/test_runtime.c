@@ -213,6 +213,35 @@ Test(rt_table, growth_is_capped_without_max)
     rt_table_free(t);
 }
 
+/* Regression (hostile-module suite, table_grow_bomb): the table limit was
+ * per table, so a module with 16 tables grew 16 x 10,000,000 entries
+ * (1.25 GB) in one request.  It now caps all of an instance's tables
+ * together, at instantiation and on every grow. */
+Test(rt_table, limit_caps_all_tables_of_an_instance_together)
+{
+    rt_module *mod = load_test_module();
+    rt_result res;
+    wedge_instance *inst;
+    static const wedge_desc_limits three[] = {{.elemtype = 0x70, .min = 2}, {.elemtype = 0x70, .min = 3},
+                                              {.elemtype = 0x6F, .min = 0}};
+    D.ntables = 3;
+    D.tables = three;
+    rt_limits lim = {.max_table_elems = 10};
+    cr_assert_eq(rt_instantiate(mod, &lim, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[2], NULL, 4), 0);
+    cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[0], NULL, 2), UINT32_MAX, "11 elements in all");
+    cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[0], NULL, 1), 2);
+    cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[1], NULL, 1), UINT32_MAX, "11 elements in all");
+    cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[1], NULL, 0), 3);
+    rt_instance_free(inst);
+
+    rt_limits tiny = {.max_table_elems = 4};
+    cr_assert_eq(rt_instantiate(mod, &tiny, resolve_env, NULL, NULL, &inst, &res), RT_ERR_RESOURCE);
+    cr_assert_null(inst);
+    cr_assert(strstr(res.msg, "tables of 5 elements in all exceed the limit of 4"), "%s", res.msg);
+    rt_module_unload(mod);
+}
+
 /* ---- modules ---------------------------------------------------------------------- */
 
 Test(rt_module, refuses_other_abi_version)
