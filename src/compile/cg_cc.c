@@ -27,6 +27,13 @@ extern char **environ;
 #define CG_MAX_PARTS 64
 #define CG_PART_BYTES (24u * 1024u)   /* Wasm code bytes per part, roughly */
 #define CG_MAX_ARGS 96
+/* Implementation limit on one function's body.  cc's time and memory grow
+ * faster than linearly with a function's size (measured at -O2: 100 KB of
+ * load/add/store code 16 s, 200 KB 43 s, 1 MB 300 s and 2.4 GB; 3 MB of
+ * plain adds 28 s and 800 MB, 59 s and 2.9 GB at -O0), and `wedge serve`
+ * compiles its routes' modules itself.  The largest functions of real
+ * programs (interpreter loops) are a few hundred KB; V8's limit is 7.6 MB. */
+#define CG_MAX_FUNC_BODY (1u << 20)
 
 void cg_options_default(cg_options *o)
 {
@@ -234,6 +241,13 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
         wasm_module_free(m);
         return cg_fail(err, "%s: offset 0x%zx: %s", src_name, werr.offset, werr.msg);
     }
+    for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)
+        if (m->funcs[fi].code_len > CG_MAX_FUNC_BODY) {
+            uint32_t n = m->funcs[fi].code_len, off = m->funcs[fi].code_offset;
+            wasm_module_free(m);
+            return cg_fail(err, "%s: offset 0x%x: function %u has a body of %u bytes, over the compiler's "
+                           "limit of %u", src_name, off, fi, n, CG_MAX_FUNC_BODY);
+        }
 
     char support[4096];
     if (!cg_support_dir(support, sizeof support, err)) {

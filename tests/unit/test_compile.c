@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compile/cg_internal.h"
@@ -679,6 +680,51 @@ Test(compile, rejects_invalid_module_with_message)
     snprintf(out, sizeof out, "%s/bad.so", tc_dir);
     cr_expect(!cg_compile(bad, sizeof bad, "bad.wasm", out, &o, &err));
     cr_expect(strstr(err.msg, "bad.wasm") != NULL, "message: %s", err.msg);
+    cr_expect(access(out, F_OK) != 0);
+}
+
+/* Regression (hostile-module suite, huge_function_body): a function of a
+ * few MB kept cc busy for minutes and GBs (3 MB of adds: 28 s, 800 MB at
+ * -O2) while `wedge serve` waited at start-up.  Past 1 MiB a body is now
+ * refused at once, before any C is written, with the function named. */
+Test(compile, refuses_a_function_body_over_the_limit_at_once)
+{
+    size_t body = (1u << 20) + 16, len = 0;
+    uint8_t *w = malloc(body + 64);
+    cr_assert_not_null(w);
+    static const uint8_t head[] = { 0, 'a', 's', 'm', 1, 0, 0, 0, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                                    0x03, 0x02, 0x01, 0x00 };
+    memcpy(w, head, sizeof head);
+    len = sizeof head;
+    size_t fsize = 1 + body;                 /* 0 local groups, then the code */
+    size_t ssize = 1 + 3 + fsize;            /* one function; its size as a 3-byte LEB */
+    w[len++] = 0x0A;
+    w[len++] = (uint8_t)(0x80 | (ssize & 0x7F));
+    w[len++] = (uint8_t)(0x80 | ((ssize >> 7) & 0x7F));
+    w[len++] = (uint8_t)((ssize >> 14) & 0x7F);
+    w[len++] = 0x01;
+    w[len++] = (uint8_t)(0x80 | (fsize & 0x7F));
+    w[len++] = (uint8_t)(0x80 | ((fsize >> 7) & 0x7F));
+    w[len++] = (uint8_t)((fsize >> 14) & 0x7F);
+    w[len++] = 0x00;
+    memset(w + len, 0x01, body - 1);         /* nop ... end */
+    len += body - 1;
+    w[len++] = 0x0B;
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err err;
+    char out[400];
+    snprintf(out, sizeof out, "%s/huge.so", tc_dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool ok = cg_compile(w, len, "huge.wasm", out, &o, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    free(w);
+    cr_expect(!ok);
+    cr_expect(strstr(err.msg, "huge.wasm: offset 0x1b: function 0 has a body of 1048592 bytes, over the "
+                                "compiler's limit of 1048576") != NULL, "message: %s", err.msg);
+    cr_expect(t1.tv_sec - t0.tv_sec < 5, "refusal took %ld s", (long)(t1.tv_sec - t0.tv_sec));
     cr_expect(access(out, F_OK) != 0);
 }
 
