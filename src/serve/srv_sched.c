@@ -160,6 +160,10 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     j->kill_ns = req->arrival_ns + timeout_us * 1000u;
     j->key = s->settings.scheduler == SRV_SCHED_FIFO ? req->arrival_ns : j->deadline_ns;
     j->state = JOB_QUEUED;
+    /* Once the lock is dropped below, a worker may take the job, run it
+     * and free it (srv_job_finish) before this thread reads another byte
+     * of it: the kick uses this copy of its key. */
+    uint64_t key = j->key;
     pthread_mutex_lock(&s->mu);
     j->seq = s->seq++;
     /* A bounded queue: with admission control off (or estimates far off),
@@ -174,7 +178,7 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     }
     pthread_mutex_unlock(&s->mu);
     if (kick)
-        srv_workers_kick(s, j->key);
+        srv_workers_kick(s, key);
     if (!ok) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
         atomic_fetch_sub(&j->gen->refs, 1);
