@@ -55,6 +55,7 @@ enum {
     ACCEPT_PAUSE_MS = 100,      /* out of file descriptors: stop accepting this long */
     MAX_EVENTS = 256,
     SWEEP_MS = 100,             /* how often timeouts are checked */
+    BLANK_MAX = 16,             /* blank-line bytes between requests before the request clock starts */
 };
 
 /* What an epoll event's u64 names: kind in the top byte, index below. */
@@ -94,6 +95,7 @@ typedef struct conn {
     bool in_flight, close_after, peer_eof, orphan;
     uint64_t last_ms;           /* last progress (read, write, state change) */
     uint64_t msg_start_ms;      /* first byte of the request being received, 0 if none */
+    size_t blank_bytes;         /* blank-line bytes since the last request (see BLANK_MAX) */
     http_request http_req;
     srv_request req;
     done fallback;              /* used by srv_complete when memory runs out */
@@ -117,6 +119,7 @@ struct srv_listener {
     uint64_t next_id;               /* last request id handed out (listener thread only) */
     uint64_t drain_deadline_ms;
     uint64_t accept_paused_until;   /* 0: accepting */
+    uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
     FILE *access;               /* JSON-lines request log, or NULL */
     atomic_bool stop_requested;
     pthread_mutex_t mu;         /* guards the completion queue */
@@ -346,7 +349,16 @@ static bool conn_process(srv_listener *l, conn *c)
             c->in_len -= used;
         }
         if (r == HTTP_PARSE_MORE) {
-            if (http_conn_in_message(c->http) && !c->msg_start_ms)
+            /* The request clock starts with the request's first byte, and
+             * also after more than BLANK_MAX bytes of the blank lines llhttp
+             * skips before a request line: otherwise a client sending
+             * "\r\n" now and then held the connection forever (each read
+             * is progress for the idle timeout, and no request ever began
+             * for the request timeout).  A few are allowed, RFC 9112 §2.2:
+             * some clients send a CRLF after a request and then idle. */
+            if (used && !http_conn_in_message(c->http))
+                c->blank_bytes += used;
+            if (used && !c->msg_start_ms && (http_conn_in_message(c->http) || c->blank_bytes > BLANK_MAX))
                 c->msg_start_ms = now_ms();
             if (http_conn_want_continue(c->http)) {
                 static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -367,6 +379,7 @@ static bool conn_process(srv_listener *l, conn *c)
         }
         /* a complete request */
         c->msg_start_ms = 0;
+        c->blank_bytes = 0;
         atomic_fetch_add_explicit(&l->requests, 1, memory_order_relaxed);
         const http_request *hr = &c->http_req;
         if (!c->lp->port) {
@@ -398,8 +411,21 @@ static void conn_settle(srv_listener *l, conn *c)
 {
     if (c->fd < 0 || c->state == C_DRAIN)
         return;
-    if (!conn_process(l, c) || !conn_flush(l, c))
-        return;
+    /* Requests held back by OUT_HIGH must be parsed again once the flush
+     * has made room: otherwise, when it sends everything, nothing would
+     * wake us (no output left for EPOLLOUT, and with IN_MAX buffered no
+     * EPOLLIN either) and a pipelining client that reads slowly hung for
+     * good, holding its descriptor.  Each further round needs the flush
+     * to have taken the output below OUT_HIGH, so this ends. */
+    for (;;) {
+        if (!conn_process(l, c))
+            return;
+        bool held = c->out_len - c->out_off >= OUT_HIGH;
+        if (!conn_flush(l, c))
+            return;
+        if (!held || c->out_len - c->out_off >= OUT_HIGH)
+            break;
+    }
     bool out_pending = c->out_off < c->out_len;
     if (!out_pending && !c->in_flight) {
         if (c->close_after) {
@@ -464,6 +490,46 @@ static void accept_pause(srv_listener *l, bool pause)
     }
 }
 
+/* At the connection limit: closes the connection that has waited longest
+ * with nothing to do (an idle keep-alive, or one already draining), so
+ * that a few thousand idle clients cannot lock every new one out.  A
+ * client whose idle keep-alive connection closes retries on a new one, as
+ * it must after an idle timeout anyway.  Connections with a request
+ * arriving, in flight or being sent are never chosen: the request timeout
+ * bounds those.  A scan of every slot, but only when the limit is hit. */
+/* At most one line a second, not one per connection (the sweep reports
+ * the rest). */
+static void log_evictions(srv_listener *l, uint64_t now)
+{
+    if (l->evicted == l->evicted_logged || now - l->evict_logged_ms < 1000)
+        return;
+    srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu idle connection(s) to make room",
+            l->nslots, (unsigned long long)(l->evicted - l->evicted_logged));
+    l->evicted_logged = l->evicted;
+    l->evict_logged_ms = now;
+}
+
+static void evict_idle(srv_listener *l)
+{
+    conn *victim = NULL;
+    for (uint32_t i = 0; i < l->nslots; i++) {
+        conn *c = l->slots[i];
+        if (!c || c->fd < 0 || c->in_flight || c->out_off < c->out_len)
+            continue;
+        if (c->state == C_OPEN && (c->in_len || c->msg_start_ms))
+            continue;
+        /* draining ones first: they are closing anyway */
+        if (!victim || (c->state == C_DRAIN) > (victim->state == C_DRAIN) ||
+            ((c->state == C_DRAIN) == (victim->state == C_DRAIN) && c->last_ms < victim->last_ms))
+            victim = c;
+    }
+    if (!victim)
+        return;
+    l->evicted++;
+    log_evictions(l, now_ms());
+    conn_close_now(l, victim);
+}
+
 static void conn_accept(srv_listener *l, lport *lp)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -481,6 +547,8 @@ static void conn_accept(srv_listener *l, lport *lp)
             return;
         }
         atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
+        if (!l->nfree)
+            evict_idle(l);
         if (!l->nfree) {
             srv_log(SRV_LOG_WARN, "connection limit (%u) reached; refusing one", l->nslots);
             close(fd);
@@ -612,6 +680,7 @@ static void take_completions(srv_listener *l)
 
 static void sweep(srv_listener *l, uint64_t now)
 {
+    log_evictions(l, now);
     for (uint32_t i = 0; i < l->nslots; i++) {
         conn *c = l->slots[i];
         if (!c || c->fd < 0)
@@ -630,6 +699,10 @@ static void sweep(srv_listener *l, uint64_t now)
         }
         if (c->msg_start_ms || c->in_len) {
             if (c->msg_start_ms && now - c->msg_start_ms > l->s.request_timeout_ms) {
+                if (!http_conn_in_message(c->http)) {
+                    conn_begin_drain(l, c);     /* only blank lines came: no request to answer */
+                    continue;
+                }
                 c->in_len = 0;
                 conn_respond(l, c, NULL, 408, "text/plain", "request timeout\n", 16);
                 conn_settle(l, c);
