@@ -285,8 +285,8 @@ static void wagi_parse(srv_outcome *out, const uint8_t *buf, size_t len, char *h
     out->body_len = len - hlen;
 }
 
-/* Guest stderr → log, line by line. */
-static void log_stderr(const srv_fn *fn, wasi_ctx *w)
+/* Guest stderr → log, line by line, each with the request id. */
+static void log_stderr(const srv_fn *fn, const srv_request *req, wasi_ctx *w)
 {
     size_t len = 0;
     bool trunc = false;
@@ -294,15 +294,16 @@ static void log_stderr(const srv_fn *fn, wasi_ctx *w)
     while (p && len) {
         const uint8_t *nl = memchr(p, '\n', len);
         size_t ll = nl ? (size_t)(nl - p) : len;
-        srv_log(SRV_LOG_INFO, "route %s: stderr: %.*s", fn->route->name, (int)(ll > 400 ? 400 : ll),
-                (const char *)p);
+        srv_log(SRV_LOG_INFO, "request %llu: route %s: stderr: %.*s", (unsigned long long)req->id,
+                fn->route->name, (int)(ll > 400 ? 400 : ll), (const char *)p);
         if (!nl)
             break;
         len -= ll + 1;
         p = nl + 1;
     }
     if (trunc)
-        srv_log(SRV_LOG_INFO, "route %s: stderr truncated", fn->route->name);
+        srv_log(SRV_LOG_INFO, "request %llu: route %s: stderr truncated", (unsigned long long)req->id,
+                fn->route->name);
 }
 
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
@@ -420,7 +421,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     if (st == RT_OK)
         st = rt_run_start(out->inst, &res);
     out->exec_ns = mono_ns() - t0;
-    log_stderr(fn, out->wasi);
+    log_stderr(fn, req, out->wasi);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -430,8 +431,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         bool trunc = false;
         const uint8_t *body = wasi_ctx_output(out->wasi, 1, &len, &trunc);
         if (trunc) {
-            srv_log(SRV_LOG_WARN, "route %s: response larger than %zu bytes", route->name,
-                    SRV_SANDBOX_STDOUT_LIMIT);
+            srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
+                    (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
             srv_outcome_error(out, 500, "response too large");
             break;
         }
@@ -493,7 +494,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         srv_outcome_error(out, 503, "out of resources");
         break;
     default:
-        srv_log(SRV_LOG_ERROR, "route %s: %s", route->name, res.msg);
+        srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 500, "cannot instantiate");
         break;
     }
