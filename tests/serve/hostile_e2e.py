@@ -95,6 +95,20 @@ def main():
          **slow_ok},
         {"route": "/flood", "path": guests["flood"], "relative-deadline-us": 5000000, **slow_ok},
     ]
+    failures = serve_and_check(cmd, routes, tmp, ["--no-admission"],
+                               lambda proc, port, log_text, check: run_checks(proc, port, log_text, check, asan))
+    shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        sys.exit(1)
+    print("all hostile-input checks passed")
+
+
+def serve_and_check(cmd, routes, tmp, extra_args, body, hide=None):
+    """Serves `routes` (tenant "hostile") with `cmd` + 2 workers + extra_args
+    on a fresh loopback port, runs body(proc, port, log_text, check), then
+    stops the server: SIGTERM must exit 0 and the log must hold no sanitizer
+    report.  On failure prints the server's exit status and the tail of its
+    log (without the lines `hide` matches).  Returns the failed checks."""
     cfg = os.path.join(tmp, "serve.json")
     log_path = os.path.join(tmp, "server.log")
     log = open(log_path, "w+")
@@ -102,6 +116,7 @@ def main():
     proc = None
     state = "not started"
     failures = []
+    text = ""
 
     def check(cond, what):
         print(("ok   " if cond else "FAIL ") + what, flush=True)
@@ -126,8 +141,8 @@ def main():
                 json.dump([{"name": "hostile", "port": port, "routes": routes}], f)
             log.seek(0)
             log.truncate()
-            proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info",
-                                           "--no-admission", cfg],
+            proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info"]
+                                    + list(extra_args) + [cfg],
                                     stdout=log, stderr=subprocess.STDOUT, env=env)
             state = wait_listening(proc, port, log_text)
             if state != "port taken":
@@ -135,7 +150,7 @@ def main():
             print(f"     port {port} was taken before the server could bind it: new port")
         check(state == "listening", f"server listening on its own port {port} ({state})")
         if state == "listening":
-            run_checks(proc, port, log_text, check, asan)
+            body(proc, port, log_text, check)
     except BaseException as e:     # noqa: B902 — whatever it is, report it with the server's side
         if isinstance(e, KeyboardInterrupt):
             raise
@@ -164,15 +179,12 @@ def main():
               and "ERROR: LeakSanitizer" not in text,
               "no sanitizer report in the server log")
     if failures:
-        lines = text.splitlines()
+        lines = [ln for ln in text.splitlines() if not (hide and hide(ln))]
         print(f"server exit status: {describe_status(rc)}")
-        print(f"server log ({len(lines)} lines; last {min(len(lines), LOG_TAIL)}):")
+        print(f"server log ({len(lines)} lines shown; last {min(len(lines), LOG_TAIL)}):")
         print("\n".join(lines[-LOG_TAIL:]))
         print(f"{len(failures)} failure(s)")
-        shutil.rmtree(tmp, ignore_errors=True)
-        sys.exit(1)
-    shutil.rmtree(tmp, ignore_errors=True)
-    print("all hostile-input checks passed")
+    return failures
 
 
 def describe_status(rc):
