@@ -336,6 +336,12 @@ def main():
                 break
             time.sleep(min(0.2, max(0.0, next_t - now)))
         t_load = time.monotonic() - t0
+        # A server that died leaves wrk running to the end of --duration:
+        # SIGINT makes it stop now and still print its summary.
+        if proc.poll() is not None:
+            for _, p in wrks.values():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGINT)
         for g, (c, p) in wrks.items():
             try:
                 out, err = p.communicate(timeout=60)
@@ -482,6 +488,17 @@ def render(args, cmd, asan, warmup, t_load, results, samples, flat, idle_before,
             exp = "/".join(str(s) for s in sorted(ROUTES[name][1] | {429}))
             L.append(f"| /{name} | {exp} | " + (", ".join(f"{s}: {n}" for s, n in sorted(got.items())) or "none")
                      + " |")
+    by_status = {}
+    for g in GROUPS:
+        for got in (results.get(g) or {}).get("by_route", {}).values():
+            for st, n in got.items():
+                by_status[st] = by_status.get(st, 0) + n
+    classes = {}
+    for st, n in sorted(by_status.items()):
+        classes.setdefault(f"{st // 100}xx", []).append((st, n))
+    L.append("\nAnswers by class: " + "; ".join(
+        f"{c} {sum(n for _, n in v)} (" + ", ".join(f"{st}: {n}" for st, n in v) + ")"
+        for c, v in sorted(classes.items())) + ".")
     L.append("")
     if samples:
         rss = [s[1] for s in samples]
