@@ -31,6 +31,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -56,6 +59,7 @@ enum {
     MAX_EVENTS = 256,
     SWEEP_MS = 100,             /* how often timeouts are checked */
     BLANK_MAX = 16,             /* blank-line bytes between requests before the request clock starts */
+    TRIM_DROP = 256,            /* connections closed since the peak before memory is handed back */
 };
 
 /* What an epoll event's u64 names: kind in the top byte, index below. */
@@ -120,6 +124,7 @@ struct srv_listener {
     uint64_t drain_deadline_ms;
     uint64_t accept_paused_until;   /* 0: accepting */
     uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
+    size_t conns_peak;          /* most connections open since the last trim (see sweep) */
     FILE *access;               /* JSON-lines request log, or NULL */
     atomic_bool stop_requested;
     pthread_mutex_t mu;         /* guards the completion queue */
@@ -437,6 +442,16 @@ static void conn_settle(srv_listener *l, conn *c)
             return;
         }
     }
+    if (!out_pending && !c->in_flight && !c->in_len) {
+        /* Nothing buffered: give the buffers back (READ_CHUNK + a response
+         * each), so that an idle keep-alive connection costs about 1 KiB
+         * instead of 20 and thousands of them stay cheap.  The next
+         * request allocates them again, which costs nothing next to it. */
+        free(c->in);
+        free(c->out);
+        c->in = c->out = NULL;
+        c->in_cap = c->out_cap = c->out_len = c->out_off = 0;
+    }
     uint32_t ev = 0;
     if (!c->peer_eof && c->in_len < IN_MAX && !c->close_after)
         ev |= EPOLLIN;
@@ -575,7 +590,8 @@ static void conn_accept(srv_listener *l, lport *lp)
             continue;
         }
         l->slots[slot] = c;
-        l->nconns++;
+        if (++l->nconns > l->conns_peak)
+            l->conns_peak = l->nconns;
     }
 }
 
@@ -681,6 +697,16 @@ static void take_completions(srv_listener *l)
 static void sweep(srv_listener *l, uint64_t now)
 {
     log_evictions(l, now);
+#ifdef __GLIBC__
+    /* After a crowd of connections has gone, hand the memory back: glibc
+     * returns only the top of its heap by itself, and the connections'
+     * small blocks, freed in any order, otherwise stay resident as holes
+     * (measured: 4000 closed keep-alive connections left 29 MiB). */
+    if (l->conns_peak >= l->nconns + TRIM_DROP) {
+        malloc_trim(0);
+        l->conns_peak = l->nconns;
+    }
+#endif
     for (uint32_t i = 0; i < l->nslots; i++) {
         conn *c = l->slots[i];
         if (!c || c->fd < 0)
