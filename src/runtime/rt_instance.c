@@ -229,11 +229,18 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
         }
         inst->elem_dropped[k] = 1;
     }
-    /* Active data segments: memory.init + data.drop. */
+    /* Active data segments: memory.init + data.drop; or, when the module
+     * has a memory image (rt_image.c), one copy-on-write mapping of the
+     * same bytes. */
+    bool imaged = d->nmems && inst->mem == p->owned_mem && rt_image_map(m, inst->mem);
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
         if (s->mode != 0)
             continue;
+        if (imaged) {
+            inst->data_dropped[k] = 1;
+            continue;
+        }
         uint32_t off = rt_eval(inst, &s->offset).i32;
         if ((uint64_t)off + s->len > inst->mem->size)
             return rt_fail_trap(res, WEDGE_TRAP_MEMORY_OOB);

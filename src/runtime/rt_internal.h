@@ -24,6 +24,8 @@ struct rt_module {
     void *handle;                              /* dlopen handle */
     wedge_module_desc *desc;                   /* type_ids written at load */
     char path[256];
+    int image_fd;                              /* initial memory image (rt_image.c), or -1 */
+    uint64_t image_off, image_len;             /* where it goes in memory 0, OS-page aligned */
 };
 
 /* Every wedge_memory the runtime hands out is the first member of one of
@@ -36,6 +38,7 @@ typedef struct rt_memory {
     bool has_max;                              /* declared max present */
     uint32_t declared_max;
     uint64_t committed;                        /* bytes made read/write */
+    uint64_t image_off, image_len;             /* a module image mapped over [off, off+len), or len 0 */
 } rt_memory;
 
 typedef struct rt_table {
@@ -76,6 +79,16 @@ wedge_memory *rt_memory_create(uint32_t min_pages, uint32_t max_pages, bool has_
 static inline rt_memory *rt_mem_priv(wedge_memory *m) { return (rt_memory *)m; }
 uint32_t rt_memory_grow_limit(wedge_memory *mem, uint32_t delta_pages, uint32_t limit_pages);
 
+/* Copy-on-write initial memory images (rt_image.c).  Modules whose active
+ * data segments are large and placed at constant offsets get them written
+ * once, at load, into a sealed memory file; instantiation maps that file
+ * privately over the memory instead of copying the bytes. */
+#define RT_IMAGE_MIN_BYTES ((uint64_t)64 << 10)  /* below this, memcpy is cheaper */
+void rt_image_build(rt_module *m);             /* at load; leaves image_fd -1 when not worth it */
+void rt_image_drop(rt_module *m);
+bool rt_image_map(const rt_module *m, wedge_memory *mem);
+bool rt_image_unmap(wedge_memory *mem);        /* back to zero pages; true if there was none */
+
 /* Memory pools (rt_mempool.c, API in rt_sandbox.h). */
 struct rt_mempool;
 wedge_memory *rt_mempool_take(struct rt_mempool *p, uint32_t min_pages, uint32_t max_pages, bool has_max,
@@ -96,6 +109,10 @@ bool rt_os_commit(void *addr, uint64_t len);   /* make read/write */
 bool rt_os_decommit(void *addr, uint64_t len); /* back to PROT_NONE, drop contents */
 bool rt_os_zero(void *addr, uint64_t len);     /* drop contents, keep read/write */
 void rt_os_release(void *addr, uint64_t len);
+int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len);  /* sealed file, -1 on failure */
+bool rt_os_image_map(void *addr, uint64_t len, int fd);   /* private (copy-on-write), read/write */
+bool rt_os_anon_rw(void *addr, uint64_t len);  /* fresh zero pages, read/write */
+void rt_os_image_close(int fd);
 bool rt_os_install_fault_handlers(void);
 bool rt_os_thread_altstack(void);              /* idempotent per thread */
 

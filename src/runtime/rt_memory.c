@@ -92,7 +92,7 @@ void rt_memory_free(wedge_memory *mem)
 bool rt_memory_reset(wedge_memory *mem, uint32_t pages)
 {
     rt_memory *m = rt_mem_priv(mem);
-    if (pages > mem->max_pages)
+    if (pages > mem->max_pages || !rt_image_unmap(mem))
         return false;
     uint64_t keep = (uint64_t)pages * RT_PAGE_SIZE;
     if (m->committed > keep) {

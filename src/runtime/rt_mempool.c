@@ -163,6 +163,10 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
     uint64_t keep = (uint64_t)keep_pages * RT_PAGE_SIZE;
     if (keep > m->map_len)
         return false;
+    /* A module image mapped over part of it becomes zero pages again
+     * (dropping the guest's copies); then it is plain memory. */
+    if (!rt_image_unmap(mem))
+        return false;
     /* Pages the guest grew into go back to PROT_NONE (and are dropped). */
     if (m->committed > keep) {
         if (!rt_os_decommit(m->map + keep, m->committed - keep))

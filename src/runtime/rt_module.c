@@ -242,6 +242,7 @@ rt_module *rt_module_wrap(wedge_module_desc *d, const char *name, rt_result *res
     }
     m->desc = d;
     snprintf(m->path, sizeof m->path, "%s", name);
+    rt_image_build(m);
     return m;
 }
 
@@ -249,6 +250,7 @@ void rt_module_unload(rt_module *m)
 {
     if (!m)
         return;
+    rt_image_drop(m);
     if (m->handle)
         dlclose(m->handle);
     free(m);

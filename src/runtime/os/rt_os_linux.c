@@ -5,11 +5,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../rt_internal.h"
 
@@ -47,6 +49,53 @@ void rt_os_release(void *addr, uint64_t len)
 {
     if (addr)
         munmap(addr, len);
+}
+
+/* ---- copy-on-write memory images ------------------------------------------ */
+
+int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len)
+{
+    /* A memfd, written once and sealed against writes and resizing: every
+     * instance maps it MAP_PRIVATE, so a guest's writes go to its own
+     * copies of the pages and the image itself can never change. */
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -1;
+    if (ftruncate(fd, (off_t)len) != 0)
+        goto fail;
+    for (uint64_t done = 0; done < len;) {
+        ssize_t n = pwrite(fd, bytes + done, len - done, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        done += (uint64_t)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+        goto fail;
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+bool rt_os_image_map(void *addr, uint64_t len, int fd)
+{
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    return p != MAP_FAILED;
+}
+
+bool rt_os_anon_rw(void *addr, uint64_t len)
+{
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+    return p != MAP_FAILED;
+}
+
+void rt_os_image_close(int fd)
+{
+    if (fd >= 0)
+        close(fd);
 }
 
 /* ---- signals --------------------------------------------------------------- */
