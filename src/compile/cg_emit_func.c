@@ -57,6 +57,16 @@ typedef struct cg_fn {
     size_t load_start, load_end;
     uint32_t load_depth;
     char load_touch[200];
+    /* Guard mode: which load barriers can go (cg_keep.c).  av parallels
+     * ts; lav holds the locals; keeps[id - 1] is where load id's barrier
+     * statement is in the body buffer. */
+    cg_av *av;
+    cg_av *lav;
+    uint32_t epoch;
+    struct cg_keep_at { size_t pos, len; bool needless; } *keeps;
+    cg_av *keep_addr;           /* [id - 1]: the address of load id */
+    uint32_t nkeeps, cap_keeps;
+    uint32_t stretch_first;     /* id of the first load of the current stretch */
 } cg_fn;
 
 static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
@@ -117,14 +127,27 @@ static void push(cg_fn *f, uint8_t t)
     if (f->nts == f->cap_ts) {
         uint32_t cap = f->cap_ts ? f->cap_ts * 2 : 64;
         uint8_t *p = realloc(f->ts, cap);
-        if (p == NULL) {
+        cg_av *a = p ? realloc(f->av, cap * sizeof *a) : NULL;
+        if (p)
+            f->ts = p;
+        if (a == NULL) {
             f->oom = true;
             return;
         }
-        f->ts = p;
+        f->av = a;
         f->cap_ts = cap;
     }
+    f->av[f->nts] = cg_av_unknown(f->epoch);
     f->ts[f->nts++] = t;
+}
+
+/* The value at depth d is the address of a kept access (or a
+ * call_indirect index): the load it provably varies with needs no barrier. */
+static void needs_load(cg_fn *f, uint32_t d)
+{
+    uint32_t id = cg_av_address_load(&f->av[d], f->epoch);
+    if (id && id <= f->nkeeps)
+        f->keeps[id - 1].needless = true;
 }
 
 /* Depth of the value `k` below the top (0 = top). */
@@ -302,12 +325,14 @@ static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 }
 
 /* Expand a numeric template. */
-static void emit_num(cg_fn *f, const cg_numop *op)
+static void emit_num(cg_fn *f, const cg_numop *op, uint32_t op_code)
 {
     char a[16], b2[16], r[16];
     uint32_t d0 = f->nts - op->nin;
     const char *x = S(f, d0, op->in, a);
     const char *y = op->nin == 2 ? S(f, d0 + 1, op->in, b2) : "";
+    cg_keep_ctx kc = { f->keep_addr, f->stretch_first, f->nkeeps };
+    cg_av res = cg_av_num(&kc, f->epoch, op_code, op->out, &f->av[d0], op->nin == 2 ? &f->av[d0 + 1] : NULL);
     pop(f, op->nin);
     cg_printf(f->b, "  %s = ", S(f, d0, op->out, r));
     for (const char *p = op->expr; *p; p++) {
@@ -320,6 +345,8 @@ static void emit_num(cg_fn *f, const cg_numop *op)
     }
     cg_puts(f->b, ";\n");
     push(f, op->out);
+    if (!f->oom)
+        f->av[d0] = res;
 }
 
 static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
@@ -496,6 +523,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     case OP_call_indirect: {
         uint32_t ti = in->u.call_indirect.type;
         S(f, at(f, 0), WASM_I32, s1);
+        needs_load(f, at(f, 0));
         pop(f, 1);
         /* The table object never moves (only its elems do), so the
          * prologue loads it once: one dependent load less per call. */
@@ -531,6 +559,8 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
             b->len = f->load_start;
             cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
             f->load_end = 0;
+            if (f->nkeeps)
+                f->keeps[f->nkeeps - 1].len = 0;       /* its barrier went with it */
         }
         pop(f, 1);
         return true;
@@ -540,6 +570,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         uint8_t t = f->ts[x];
         cg_printf(b, "  if (!%s) %s = %s;\n", S(f, c, WASM_I32, s1), S(f, x, t, s2), S(f, y, t, s3));
         pop(f, 2);
+        f->av[x] = cg_av_unknown(f->epoch);
         return true;
     }
     default:
@@ -565,10 +596,14 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     case OP_i32_const:
         push(f, WASM_I32);
         cg_printf(b, "  %s = %uu;\n", S(f, at(f, 0), WASM_I32, s1), in->u.i32);
+        if (!f->oom)
+            f->av[at(f, 0)] = cg_av_const(f->epoch, in->u.i32);
         return true;
     case OP_i64_const:
         push(f, WASM_I64);
         cg_printf(b, "  %s = 0x%llxull;\n", S(f, at(f, 0), WASM_I64, s1), (unsigned long long)in->u.i64);
+        if (!f->oom)
+            f->av[at(f, 0)] = cg_av_const(f->epoch, in->u.i64);
         return true;
     case OP_f32_const:
         push(f, WASM_F32);
@@ -629,13 +664,34 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         const cg_memop *mo = &cg_loads[in->op - OP_i32_load];
         uint32_t d = at(f, 0);
         S(f, d, WASM_I32, s1);
+        needs_load(f, d);
+        cg_av addr_av = f->av[d].epoch == f->epoch ? f->av[d] : (cg_av){ .epoch = f->epoch };
         size_t start = b->len;
         emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
         pop(f, 1);
         push(f, mo->type);
         cg_printf(b, "  %s = %s%s%s;\n", S(f, d, mo->type, s2), mo->pre, tmp, mo->post);
-        if (f->guard)
+        if (f->guard) {
+            size_t kpos = b->len;
             cg_printf(b, "  %s(%s);\n", cg_keep(mo->type), s2);
+            if (f->nkeeps == f->cap_keeps) {
+                uint32_t cap = f->cap_keeps ? f->cap_keeps * 2 : 64;
+                struct cg_keep_at *k = realloc(f->keeps, cap * sizeof *k);
+                if (k)
+                    f->keeps = k;
+                cg_av *ka = k ? realloc(f->keep_addr, cap * sizeof *ka) : NULL;
+                if (ka == NULL) {
+                    f->oom = true;
+                    return true;
+                }
+                f->keep_addr = ka;
+                f->cap_keeps = cap;
+            }
+            f->keep_addr[f->nkeeps] = addr_av;
+            f->keeps[f->nkeeps++] = (struct cg_keep_at){ kpos, b->len - kpos, false };
+            if (!f->oom)
+                f->av[d] = cg_av_load(f->epoch, f->nkeeps, in->op);
+        }
         /* Touching the last byte faults whenever any byte is out of range. */
         f->load_start = start;
         f->load_end = b->len;
@@ -646,6 +702,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     if (in->op >= OP_i32_store && in->op <= OP_i64_store32) {
         const cg_memop *mo = &cg_stores[in->op - OP_i32_store];
         S(f, at(f, 1), WASM_I32, s1);
+        needs_load(f, at(f, 1));
         S(f, at(f, 0), mo->type, s2);
         emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
         cg_printf(b, "  %s%s, %s%s);\n", mo->pre, tmp, mo->post, s2);
@@ -654,7 +711,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     }
     const cg_numop *no = cg_numop_get(in->op);
     if (no != NULL) {
-        emit_num(f, no);
+        emit_num(f, no, in->op);
         return true;
     }
 
@@ -738,6 +795,13 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
 
     uint32_t nlocals = ft->nparams + fn->nlocals;
     bool ok = true;
+    f.epoch = 1;                /* the locals' and params' zeroed values are older */
+    f.stretch_first = 1;
+    if (f.guard) {
+        f.lav = calloc(nlocals ? nlocals : 1, sizeof *f.lav);
+        if (f.lav == NULL)
+            f.oom = true;
+    }
 
     cg_frame *fr = push_frame(&f);
     if (fr != NULL) {
@@ -773,18 +837,32 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             if (in.op == OP_local_get) {
                 push(&f, t);
                 cg_printf(&body, "  %s = l%u;\n", S(&f, at(&f, 0), t, s), li);
+                if (!f.oom && f.lav)
+                    f.av[at(&f, 0)] = f.lav[li];
             } else {
                 cg_printf(&body, "  l%u = %s;\n", li, S(&f, at(&f, 0), t, s));
+                if (f.lav)
+                    f.lav[li] = f.av[at(&f, 0)];
                 if (in.op == OP_local_set)
                     pop(&f, 1);
             }
             continue;
         }
         ok = emit_insn(&f, &rd, &in, err, &done);
+        if (!cg_op_is_pure(in.op)) {
+            f.epoch++;          /* a new straight-line stretch (cg_keep.c) */
+            f.stretch_first = f.nkeeps + 1;
+        }
     }
     wasm_reader_fini(&rd);
     if (ok && f.oom)
         ok = cg_fail(err, "function %u: out of memory", fidx);
+
+    /* Barriers of loads that turned out to be needed anyway become blanks
+     * (same length: the positions of the others stay valid). */
+    for (uint32_t k = 0; ok && k < f.nkeeps; k++)
+        if (f.keeps[k].needless && f.keeps[k].len > 1)
+            memset(body.p + f.keeps[k].pos, ' ', f.keeps[k].len - 1);
 
     if (ok) {
         /* Prologue: memory, locals, slots; then the body. */
@@ -818,6 +896,10 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     }
     cg_buf_free(&body);
     free(f.ts);
+    free(f.av);
+    free(f.lav);
+    free(f.keeps);
+    free(f.keep_addr);
     free(f.fs);
     free(f.slot_used);
     return ok;

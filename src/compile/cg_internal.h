@@ -61,6 +61,32 @@ typedef struct cg_numop {
 } cg_numop;
 const cg_numop *cg_numop_get(uint32_t op);
 
+/* Guard-mode load barriers that can be left out (cg_keep.c).  An abstract
+ * value per operand-stack slot and local: which load (1-based id) it
+ * provably varies with, in which bits, and which loads of the current
+ * straight-line stretch (`epoch`) it may depend on at all. */
+typedef struct cg_av {
+    uint32_t epoch;
+    uint32_t load;          /* 0: none */
+    uint64_t vm;            /* bits that vary with that load */
+    uint64_t deps;          /* bloom of the loads it may depend on */
+    bool is_const;
+    uint64_t c;
+} cg_av;
+cg_av cg_av_unknown(uint32_t epoch);
+cg_av cg_av_const(uint32_t epoch, uint64_t c);
+cg_av cg_av_load(uint32_t epoch, uint32_t load, uint32_t op);
+/* The loads of the current stretch: ids first..n, addr[id - 1] the
+ * abstract value of each one's address. */
+typedef struct cg_keep_ctx {
+    const cg_av *addr;
+    uint32_t first, n;
+} cg_keep_ctx;
+cg_av cg_av_num(const cg_keep_ctx *k, uint32_t epoch, uint32_t op, uint8_t out_type, const cg_av *x,
+                const cg_av *y);
+uint32_t cg_av_address_load(const cg_av *v, uint32_t epoch);  /* load made necessary, or 0 */
+bool cg_op_is_pure(uint32_t op);   /* no effect that ends a stretch */
+
 /* SHA-256 */
 typedef struct cg_sha256 {
     uint32_t h[8];

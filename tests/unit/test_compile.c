@@ -624,7 +624,8 @@ Test(compile, globals)
 
 /* ---- generated C is warning-free ---------------------------------------------- */
 
-static void check_warnings(const char *name, const char *text, int bounds, int nparts)
+/* .wat -> generated C in nparts files named by pv. */
+static void emit_c_files(const char *name, const char *text, int bounds, int nparts, const char **pv)
 {
     size_t len;
     uint8_t *w = wat(name, text, &len);
@@ -635,16 +636,22 @@ static void check_warnings(const char *name, const char *text, int bounds, int n
     cg_options o;
     cg_options_default(&o);
     o.bounds = bounds;
+    cg_err err;
+    cr_assert(cg_emit_c(m, &o, nparts, pv, &err), "%s", err.msg);
+    wasm_module_free(m);
+    free(w);
+}
+
+static void check_warnings(const char *name, const char *text, int bounds, int nparts)
+{
     char paths[4][400];
     const char *pv[4];
     for (int i = 0; i < nparts; i++) {
         snprintf(paths[i], sizeof paths[i], "%s/%s-w%d-%d.c", tc_dir, name, bounds, i);
         pv[i] = paths[i];
     }
+    emit_c_files(name, text, bounds, nparts, pv);
     cg_err err;
-    cr_assert(cg_emit_c(m, &o, nparts, pv, &err), "%s", err.msg);
-    wasm_module_free(m);
-    free(w);
     char sup[4096];
     cr_assert(cg_support_dir(sup, sizeof sup, &err), "%s", err.msg);
     for (int i = 0; i < nparts; i++) {
@@ -826,4 +833,72 @@ Test(compile, deep_block_nesting)
     tc_inst t = load("deep", text, WEDGE_BOUNDS_GUARD);
     cr_expect_eq(call_i32(&t, "deep", 2, 0), 42);
     unload(&t);
+}
+
+/* ---- guard-mode load barriers (cg_keep.c) ---------------------------------------- */
+
+/* One function per case; the comment gives how many loads must keep
+ * their WOP_KEEP barrier.  A barrier may go only when the loaded value
+ * provably reaches the address of a kept access in the same straight-line
+ * stretch (see cg_keep.c). */
+static const char keep_wat[] =
+    "(module (memory 1) (type $t (func (result i32))) (table 1 funcref)\n"
+    /* f0 1: the inner load is the outer one's address */
+    "  (func (param i32) (result i32) (i32.load (i32.load (local.get 0))))\n"
+    /* f1 1: a table lookup, (byte ^ y) & 255 << 2 + 1024, y older than the stretch */
+    "  (func (param i32 i32) (result i32)\n"
+    "    (i32.load offset=1024 (i32.shl (i32.and (i32.xor (i32.load8_u (local.get 0)) (local.get 1))\n"
+    "      (i32.const 255)) (i32.const 2))))\n"
+    /* f2 2: & 0 forgets the load */
+    "  (func (param i32) (result i32) (i32.load (i32.and (i32.load (local.get 0)) (i32.const 0))))\n"
+    /* f3 2: a byte shifted right by 8 is always 0 */
+    "  (func (param i32) (result i32) (i32.load (i32.shr_u (i32.load8_u (local.get 0)) (i32.const 8))))\n"
+    /* f4 3: x - x' where cc may merge the two loads of the same address */
+    "  (func (param i32) (result i32) (i32.load (i32.sub (i32.load (local.get 0)) (i32.load (local.get 0)))))\n"
+    /* f5 2: a store between the load and its use as an address */
+    "  (func (param i32) (result i32) (local.set 0 (i32.load (local.get 0)))\n"
+    "    (i32.store (i32.const 0) (i32.const 1)) (i32.load (local.get 0)))\n"
+    /* f6 2: a branch between them */
+    "  (func (param i32) (result i32) (local.set 0 (i32.load (local.get 0)))\n"
+    "    (block (br_if 0 (local.get 0))) (i32.load (local.get 0)))\n"
+    /* f7 1: a value stored is not a use that keeps the load */
+    "  (func (param i32) (i32.store (i32.const 8) (i32.load (local.get 0))))\n"
+    /* f8 0: the load is a store's address (the store keeps it); a load
+     * dropped at once is a wop_touch, not a barrier */
+    "  (func (param i32) (i32.store (i32.load (local.get 0)) (i32.const 8)) (drop (i32.load (i32.const 4))))\n"
+    /* f9 0: the load is a call_indirect index */
+    "  (func (param i32) (result i32) (call_indirect (type $t) (i32.load (local.get 0))))\n"
+    /* f10 2: a - b is an address, b's address is a third load c that a's
+     * address does not involve, so cc cannot merge a and b: a needs no
+     * barrier (nor c, b's address); b and the outer load keep theirs */
+    "  (func (param i32 i32) (result i32)\n"
+    "    (i32.load (i32.sub (i32.load (local.get 0)) (i32.load (i32.load (local.get 1))))))\n"
+    ")\n";
+
+static int keeps_in(const char *c, unsigned fn)
+{
+    char head[48];
+    snprintf(head, sizeof head, " f%u(wedge_instance *inst", fn);   /* the definition */
+    const char *p = strstr(c, head);
+    cr_assert_not_null(p, "no function f%u in the generated C", fn);
+    const char *end = strstr(p, "\n}\n");
+    cr_assert_not_null(end);
+    int n = 0;
+    for (const char *q = p; (q = strstr(q, "WOP_KEEP")) && q < end; q++)
+        n++;
+    return n;
+}
+
+Test(compile, load_barriers_only_where_a_load_could_vanish)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/keep.c", tc_dir);
+    const char *pv[1] = { path };
+    emit_c_files("keep", keep_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)read_all(path, &clen);
+    static const int want[] = { 1, 1, 2, 2, 3, 2, 2, 1, 0, 0, 2 };
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_eq(keeps_in(c, i), want[i], "f%u: %d barriers, want %d", i, keeps_in(c, i), want[i]);
+    free(c);
 }
