@@ -206,6 +206,10 @@ def measure_instantiate(args, work, wedge, build):
                  "`wedge compile` took %.2f s" % (os.path.getsize(wasm), ct))
     # In-process, through the runtime API (bench_instantiate.c).
     exe = os.path.join(build, "bench", "bench_instantiate")
+    # Not part of `all`: bring it up to date, or a stale one measures an
+    # older runtime.
+    if os.path.exists(os.path.join(build, "CMakeCache.txt")):
+        run(["cmake", "--build", build, "--target", "bench_instantiate"], check=False)
     if not os.path.exists(exe):
         exe = os.path.join(d, "bench_instantiate")
         libs = [os.path.join(build, "libwedge_rt.a"), os.path.join(build, "libwedge_wasi.a")]
