@@ -57,7 +57,6 @@ import resource
 import select
 import selectors
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -67,7 +66,12 @@ import threading
 import time
 import traceback
 
-HOST = "127.0.0.1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import hostile_e2e as common      # noqa: E402  (serve_and_check, rss_kib)
+
+HOST = common.HOST
+rss_kib = common.rss_kib
 LOG_TAIL = 200
 ROUNDS = int(os.environ.get("WEDGE_HOSTILE_ROUNDS", "0")) or (
     2 if "--long" not in sys.argv and os.environ.get("WEDGE_HOSTILE_LONG", "") in ("", "0") else 3)
@@ -94,22 +98,6 @@ N = dict(                       # short (CI) numbers, then --long ones
     garbage=5000,
     disc_each=200,
 )
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def fd_count(pid):
@@ -961,114 +949,20 @@ def main():
         {"route": "/echo", "path": os.path.join(examples, "echo.wasm"), "relative-deadline-us": 5000000, **slow_ok},
         {"route": "/cpu", "path": os.path.join(examples, "cpu.wasm"), "relative-deadline-us": 5000000, **slow_ok},
     ]
-    cfg = os.path.join(tmp, "serve.json")
-    log_path = os.path.join(tmp, "server.log")
     access = os.path.join(tmp, "access.jsonl")
-    log = open(log_path, "w+")
-    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-    proc = None
-    state = "not started"
-    failures = []
-    text = ""
-    rc = 0
     figures = {}
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
-
-    def log_text():
-        log.flush()
-        with open(log_path, errors="replace") as f:
-            return f.read()
-
     t_start = time.monotonic()
-    try:
-        for attempt in range(3):
-            port = free_port()
-            with open(cfg, "w") as f:
-                json.dump([{"name": "hc", "port": port, "routes": routes}], f)
-            log.seek(0)
-            log.truncate()
-            proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", "--no-admission",
-                                           "--request-timeout-ms", str(REQ_TIMEOUT_MS),
-                                           "--idle-timeout-ms", str(IDLE_TIMEOUT_MS),
-                                           "--max-connections", str(N["max_conns"]),
-                                           "--access-log", access, cfg],
-                                    stdout=log, stderr=subprocess.STDOUT, env=env)
-            state = wait_listening(proc, port, log_text)
-            if state != "port taken":
-                break
-            print(f"     port {port} was taken before the server could bind it: new port")
-        check(state == "listening", f"server listening on its own port {port} ({state})")
-        if state == "listening":
-            run_phases(proc, port, log_text, check, asan, slack, figures, access)
-    except BaseException as e:     # noqa: B902 — whatever it is, report it with the server's side
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        failures.append(f"exception: {e!r}")
-        print("FAIL exception in the test body:\n" + traceback.format_exc(), flush=True)
-    finally:
-        rc = proc.poll() if proc else 0
-        if rc is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                rc = None
-            check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
-        elif proc and state == "listening":
-            check(False, f"server still running at the end (it exited early: {describe_status(rc)})")
-        text = log_text()
-        log.close()
-        check("ERROR: AddressSanitizer" not in text and "runtime error:" not in text
-              and "ERROR: LeakSanitizer" not in text, "no sanitizer report in the server log")
+    failures = common.serve_and_check(
+        cmd, routes, tmp,
+        ["--no-admission", "--request-timeout-ms", str(REQ_TIMEOUT_MS), "--idle-timeout-ms", str(IDLE_TIMEOUT_MS),
+         "--max-connections", str(N["max_conns"]), "--access-log", access],
+        lambda proc, port, log_text, check: run_phases(proc, port, log_text, check, asan, slack, figures, access))
     print(f"     figures ({'long' if LONG else 'short'} run, {time.monotonic() - t_start:.0f} s): "
           f"{json.dumps(figures)}")
-    if failures:
-        lines = text.splitlines()
-        print(f"server exit status: {describe_status(rc)}")
-        print(f"server log ({len(lines)} lines; last {min(len(lines), LOG_TAIL)}):")
-        print("\n".join(lines[-LOG_TAIL:]))
-        print(f"{len(failures)} failure(s)")
-        shutil.rmtree(tmp, ignore_errors=True)
-        sys.exit(1)
     shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        sys.exit(1)
     print("all hostile-client checks passed")
-
-
-def describe_status(rc):
-    if rc is None:
-        return "did not exit within 30 s of SIGTERM, killed"
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
-
-
-def wait_listening(proc, port, log_text):
-    mine = f"listening on {HOST}:{port} "
-    end = time.monotonic() + 300
-    while True:
-        text = log_text()
-        if proc.poll() is not None:
-            if f"cannot listen on {HOST}:{port}: Address already in use" in text:
-                return "port taken"
-            return f"exited during start-up: {describe_status(proc.returncode)}"
-        if mine in text:
-            try:
-                socket.create_connection((HOST, port), timeout=5).close()
-                return "listening"
-            except OSError as e:
-                return f"logged that it listens, yet connecting fails: {e!r}"
-        if time.monotonic() > end:
-            return "not listening within 300 s"
-        time.sleep(0.2)
 
 
 def wait_fds(pid, target, timeout):

@@ -56,6 +56,8 @@ import urllib.request
 
 HOST = "127.0.0.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "serve"))
+from hostile_e2e import describe_status      # noqa: E402  (the serve tests' wording of an exit status)
 LUA = os.path.join(HERE, "mixed.lua")
 SAN_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 LOG_KEEP = 200          # first and last server log lines kept for the report
@@ -127,17 +129,6 @@ def proc_sample(pid):
         return rss, len(os.listdir(f"/proc/{pid}/fd"))
     except (OSError, StopIteration):
         return None
-
-
-def describe_status(rc):
-    if rc is None:
-        return "did not exit within 30 s of SIGTERM, killed"
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
 
 
 class ServerLog:
