@@ -29,8 +29,6 @@
 
 #include "rt_internal.h"
 
-#define RT_OS_PAGE_SIZE 4096u
-
 void rt_image_build(rt_module *m)
 {
     m->image_fd = -1;
@@ -56,8 +54,8 @@ void rt_image_build(rt_module *m)
     }
     if (hi == 0)
         return;
-    lo &= ~(uint64_t)(RT_OS_PAGE_SIZE - 1);
-    hi = (hi + RT_OS_PAGE_SIZE - 1) & ~(uint64_t)(RT_OS_PAGE_SIZE - 1);
+    lo &= ~(uint64_t)(RT_OS_PAGE - 1);
+    hi = (hi + RT_OS_PAGE - 1) & ~(uint64_t)(RT_OS_PAGE - 1);
     if (hi > mem_bytes)            /* a memory is whole 64 KiB pages: cannot happen */
         return;
     uint64_t len = hi - lo;

@@ -15,6 +15,7 @@
 #include "runtime.h"
 
 #define RT_PAGE_SIZE 65536u
+#define RT_OS_PAGE 4096u                       /* the host's page: madvise/mincore/mmap granularity */
 #define RT_MAX_PAGES 65536u                    /* 4 GiB: the 32-bit limit */
 #define RT_DEFAULT_MAX_TABLE 10000000u
 /* Guard mode: any u32 address + u32 offset + access size stays inside. */

@@ -36,7 +36,6 @@
 #define RT_MEMPOOL_MEMSET_MAX ((uint64_t)256 << 10)
 /* The residency vector covers this much memory; beyond it, drop everything. */
 #define RT_MEMPOOL_VEC_BYTES ((uint64_t)64 << 20)
-#define RT_OS_PAGE 4096u
 
 struct rt_mempool {
     wedge_memory **v;
