@@ -71,6 +71,10 @@ class Server:
             # The same endless function with a late deadline: EDF alone
             # ranks it after the healthy routes.
             {"route": "/spin", "path": wasm("loop"), "relative-deadline-us": 10000000, "timeout-us": 1500000},
+            # The same again, held longer: the queue test needs its two
+            # running requests to outlast six steps confirmed over /metrics
+            # on a loaded CI machine.
+            {"route": "/hold", "path": wasm("loop"), "relative-deadline-us": 10000000, "timeout-us": 6000000},
             # Every request claims a whole worker (estimate = deadline), so
             # with 2 workers (capacity 1.8) a second concurrent one is refused.
             {"route": "/slow", "path": wasm("cpu"), "relative-deadline-us": 100000,
@@ -332,16 +336,16 @@ def test_drain_with_loop_in_flight(srv):
 def test_queue_full_503(srv):
     """--no-admission --max-queue 1: with both workers busy on endless
     functions and one request queued, the rest get 503 at once, not a wait.
-    The requests go out in steps (2 running, then 1 queued, then 3 more),
-    each step confirmed in /metrics: sent all at once on a loaded machine,
-    they can all arrive before a worker takes the first, and then only one
-    runs."""
+    The requests go out one step at a time (1 running, 2 running, 1
+    queued, then 3 more), each step confirmed in /metrics: two sent at once
+    on a loaded machine can both arrive before a worker takes the first,
+    and then the second is (rightly) refused and only one runs."""
     got = {}
     lock = threading.Lock()
 
     def one(k):
         t0 = time.monotonic()
-        st = fetch(srv.url("/spin"), timeout=30)[0]
+        st = fetch(srv.url("/hold"), timeout=30)[0]
         with lock:
             got[k] = (st, time.monotonic() - t0)
 
@@ -366,7 +370,9 @@ def test_queue_full_503(srv):
             t = threading.Thread(target=one, args=(k,))
             t.start()
             ts.append(t)
-    launch([0, 1])
+    launch([0])
+    wait_for(lambda n: n["running"] + n["preempted"] >= 1, "one sandbox started")
+    launch([1])
     wait_for(lambda n: n["running"] + n["preempted"] >= 2, "two sandboxes started")
     launch([2])
     wait_for(lambda n: n["queued"] >= 1, "one request queued")
