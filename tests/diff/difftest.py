@@ -28,6 +28,7 @@ exits 1 when it shows a mismatch (of class CLASS if given): the
 interestingness test wasm-reduce calls.
 """
 import argparse
+import multiprocessing
 import os
 import random
 import re
@@ -259,6 +260,7 @@ def reduce(args, wasm, cls, name):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--jobs", "-j", type=int, default=1, help="modules generated and compared in parallel")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--driver", default=os.path.join(ROOT, "build", "tests", "diff", "wedge_diff"))
     ap.add_argument("--node", default=shutil.which("node") or "node")
@@ -302,16 +304,28 @@ def main():
     counts = {"ok": 0, "mismatch": 0, "inconclusive": 0, "skip": 0, "known": 0}
     found = []
     done = 0
+    # Modules are generated and compared by --jobs worker processes; the
+    # results come back in order and are counted, matched against known.txt
+    # and reduced here, one at a time.
+    pool = multiprocessing.Pool(args.jobs, initializer=worker_init) if args.jobs > 1 else None
     try:
-        for i in range(args.count):
-            run_one(args, i, known, counts, found)
+        results = (pool.imap(generate_and_compare, ((args, i) for i in range(args.count)))
+                   if pool else (generate_and_compare((args, i)) for i in range(args.count)))
+        for res in results:
+            record(args, res, known, counts, found)
             done += 1
             if args.progress and done % args.progress == 0:
                 print("progress: %d modules, %d mismatches, %d seconds" %
                       (done, counts["mismatch"], round(time.time() - t0)))
                 sys.stdout.flush()
+        if pool:
+            pool.close()
     except KeyboardInterrupt:
         print("interrupted after %d modules" % done)
+        if pool:
+            pool.terminate()
+    if pool:
+        pool.join()
     dt = time.time() - t0
     print("details: %d ok, %d mismatch, %d known, %d inconclusive, %d skipped" %
           (counts["ok"], counts["mismatch"], counts["known"], counts["inconclusive"], counts["skip"]))
@@ -319,17 +333,40 @@ def main():
     sys.exit(1 if counts["mismatch"] else 0)
 
 
-def run_one(args, i, known, counts, found):
-    """Generate, run and compare module i; count and record the outcome."""
+def worker_init():
+    # Ctrl-C reaches the whole process group: the parent alone handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def generate_and_compare(job):
+    """Generate module i and compare it, in a work directory of this
+    process.  Returns (i, seed, bounds, wasm path or None, Outcome or error
+    text); a mismatching module is kept under its own name for reduction."""
+    args, i = job
     seed = args.seed * 1000003 + i
     if args.bounds == "mix":
         args.cur_bounds = "guard" if i % 2 == 0 else "software"
-    wasm, err = ttf(args, seed, args.work)
+    work = os.path.join(args.work, "w%d" % os.getpid())
+    os.makedirs(work, exist_ok=True)
+    wasm, err = ttf(args, seed, work)
+    if wasm is None:
+        return i, seed, args.cur_bounds, None, err
+    out = compare_denan(args, wasm)
+    if out.kind == "mismatch":
+        kept = os.path.join(args.work, "module-%d.wasm" % i)
+        shutil.copy(wasm, kept)
+        wasm = kept
+    return i, seed, args.cur_bounds, wasm, out
+
+
+def record(args, res, known, counts, found):
+    """Count and record one outcome; reduce and write a finding."""
+    i, seed, args.cur_bounds, wasm, out = res
     if wasm is None:
         counts["skip"] += 1
-        print("module %d (seed %d): skipped: %s" % (i, seed, err))
+        print("module %d (seed %d): skipped: %s" % (i, seed, out))
         return
-    out = compare_denan(args, wasm)
     if out.kind == "mismatch":
         reason = next((r for p, r in known if p.search(out.cls + " " + out.detail)), None)
         if reason is not None:
