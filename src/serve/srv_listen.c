@@ -97,6 +97,7 @@ typedef struct conn {
     size_t out_len, out_off, out_cap;
     uint32_t events;            /* current epoll interest */
     bool in_flight, close_after, peer_eof, orphan;
+    bool fresh;                 /* accepted, nothing received yet (see make_room) */
     uint64_t last_ms;           /* last progress (read, write, state change) */
     uint64_t msg_start_ms;      /* first byte of the request being received, 0 if none */
     size_t blank_bytes;         /* blank-line bytes since the last request (see BLANK_MAX) */
@@ -124,6 +125,7 @@ struct srv_listener {
     uint64_t drain_deadline_ms;
     uint64_t accept_paused_until;   /* 0: accepting */
     uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
+    uint64_t evicted_slow, evicted_slow_logged;            /* slow requests closed at the limit */
     size_t conns_peak;          /* most connections open since the last trim (see sweep) */
     FILE *access;               /* JSON-lines request log, or NULL */
     atomic_bool stop_requested;
@@ -304,10 +306,13 @@ static void admin_request(srv_listener *l, conn *c, const http_request *r)
         conn_respond(l, c, r, 404, "text/plain", "not found\n", 10);
         return;
     }
-    char body[1024];
+    char body[1536];
     int n = snprintf(body, sizeof body,
                      "# TYPE wedge_connections_accepted_total counter\n"
                      "wedge_connections_accepted_total %llu\n"
+                     "# TYPE wedge_connections_closed_for_room_total counter\n"
+                     "wedge_connections_closed_for_room_total{reason=\"idle\"} %llu\n"
+                     "wedge_connections_closed_for_room_total{reason=\"slow_request\"} %llu\n"
                      "# TYPE wedge_requests_total counter\n"
                      "wedge_requests_total %llu\n"
                      "# TYPE wedge_responses_total counter\n"
@@ -319,7 +324,9 @@ static void admin_request(srv_listener *l, conn *c, const http_request *r)
                      "wedge_open_connections %zu\n"
                      "# TYPE wedge_requests_in_flight gauge\n"
                      "wedge_requests_in_flight %zu\n",
-                     (unsigned long long)l->accepted, (unsigned long long)l->requests,
+                     (unsigned long long)l->accepted,
+                     (unsigned long long)l->evicted, (unsigned long long)l->evicted_slow,
+                     (unsigned long long)l->requests,
                      (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
                      (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],
                      l->nconns, l->in_flight);
@@ -484,6 +491,7 @@ static void conn_readable(srv_listener *l, conn *c)
     if (n > 0) {
         c->in_len += (size_t)n;
         c->last_ms = now_ms();
+        c->fresh = false;
     } else if (n == 0) {
         c->peer_eof = true;
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -505,44 +513,80 @@ static void accept_pause(srv_listener *l, bool pause)
     }
 }
 
-/* At the connection limit: closes the connection that has waited longest
- * with nothing to do (an idle keep-alive, or one already draining), so
- * that a few thousand idle clients cannot lock every new one out.  A
- * client whose idle keep-alive connection closes retries on a new one, as
- * it must after an idle timeout anyway.  Connections with a request
- * arriving, in flight or being sent are never chosen: the request timeout
- * bounds those.  A scan of every slot, but only when the limit is hit. */
+/* At the connection limit a new client takes the slot of one that is not
+ * using its own (make_room).  First choice: the connection that has waited
+ * longest with nothing to do (an idle keep-alive, or one already
+ * draining), so that a few thousand idle clients cannot lock every new one
+ * out; a client whose idle connection closes retries on a new one, as it
+ * must after an idle timeout anyway.  Second choice, when every slot holds
+ * a request: the request that has been arriving longest, if for more than
+ * SRV_SLOW_REQUEST_MS.  Any real client sends its request head in one
+ * round trip, so a slot held that long by a request still arriving is a
+ * slowloris (or a very slow upload); without this, a few thousand of them
+ * kept every new client out until the request timeout.  Requests in
+ * flight or being answered are never chosen: their timeouts bound them,
+ * nor are connections accepted less than SRV_SLOW_REQUEST_MS ago that
+ * have sent nothing yet.
+ * A scan of every slot, but only when the limit is hit. */
+
 /* At most one line a second, not one per connection (the sweep reports
  * the rest). */
 static void log_evictions(srv_listener *l, uint64_t now)
 {
-    if (l->evicted == l->evicted_logged || now - l->evict_logged_ms < 1000)
+    if ((l->evicted == l->evicted_logged && l->evicted_slow == l->evicted_slow_logged) ||
+        now - l->evict_logged_ms < 1000)
         return;
-    srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu idle connection(s) to make room",
-            l->nslots, (unsigned long long)(l->evicted - l->evicted_logged));
+    if (l->evicted != l->evicted_logged)
+        srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu idle connection(s) to make room",
+                l->nslots, (unsigned long long)(l->evicted - l->evicted_logged));
+    if (l->evicted_slow != l->evicted_slow_logged)
+        srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu slow request(s) (arriving for over "
+                "%u ms) to make room", l->nslots, (unsigned long long)(l->evicted_slow - l->evicted_slow_logged),
+                SRV_SLOW_REQUEST_MS);
     l->evicted_logged = l->evicted;
+    l->evicted_slow_logged = l->evicted_slow;
     l->evict_logged_ms = now;
 }
 
-static void evict_idle(srv_listener *l)
+static void make_room(srv_listener *l)
 {
-    conn *victim = NULL;
+    uint64_t now = now_ms();
+    conn *idle = NULL, *slow = NULL;
     for (uint32_t i = 0; i < l->nslots; i++) {
         conn *c = l->slots[i];
         if (!c || c->fd < 0 || c->in_flight || c->out_off < c->out_len)
             continue;
-        if (c->state == C_OPEN && (c->in_len || c->msg_start_ms))
+        /* Just accepted, its request presumably on the way: not idle yet
+         * (or a crowd of new clients would close each other). */
+        if (c->fresh && now - c->last_ms <= SRV_SLOW_REQUEST_MS)
             continue;
+        if (c->state == C_OPEN && (c->in_len || c->msg_start_ms)) {
+            if (c->msg_start_ms && now - c->msg_start_ms > SRV_SLOW_REQUEST_MS &&
+                (!slow || c->msg_start_ms < slow->msg_start_ms))
+                slow = c;
+            continue;
+        }
         /* draining ones first: they are closing anyway */
-        if (!victim || (c->state == C_DRAIN) > (victim->state == C_DRAIN) ||
-            ((c->state == C_DRAIN) == (victim->state == C_DRAIN) && c->last_ms < victim->last_ms))
-            victim = c;
+        if (!idle || (c->state == C_DRAIN) > (idle->state == C_DRAIN) ||
+            ((c->state == C_DRAIN) == (idle->state == C_DRAIN) && c->last_ms < idle->last_ms))
+            idle = c;
     }
-    if (!victim)
+    if (idle) {
+        l->evicted++;
+    } else if (slow) {
+        /* Best effort, without blocking: the reason, before the close. */
+        static const char busy[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 30\r\nConnection: close\r\n\r\n"
+                                   "request too slow, server full\n";
+        ssize_t n = send(slow->fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;
+        idle = slow;
+        l->evicted_slow++;
+    } else {
         return;
-    l->evicted++;
-    log_evictions(l, now_ms());
-    conn_close_now(l, victim);
+    }
+    log_evictions(l, now);
+    conn_close_now(l, idle);
 }
 
 static void conn_accept(srv_listener *l, lport *lp)
@@ -563,7 +607,7 @@ static void conn_accept(srv_listener *l, lport *lp)
         }
         atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
         if (!l->nfree)
-            evict_idle(l);
+            make_room(l);
         if (!l->nfree) {
             srv_log(SRV_LOG_WARN, "connection limit (%u) reached; refusing one", l->nslots);
             close(fd);
@@ -580,7 +624,7 @@ static void conn_accept(srv_listener *l, lport *lp)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         uint32_t slot = l->free_slots[--l->nfree];
         *c = (conn){ .fd = fd, .slot = slot, .gen = ++l->gens[slot], .lp = lp, .http = h,
-                     .events = EPOLLIN, .last_ms = now_ms() };
+                     .events = EPOLLIN, .last_ms = now_ms(), .fresh = true };
         struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG(TAG_CONN, slot) };
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
             l->free_slots[l->nfree++] = slot;
