@@ -351,16 +351,39 @@ void http_conn_free(http_conn *c)
     free(c);
 }
 
+/* Where the path begins in a target whose part before any '?' is t[0..end).
+ * Origin form ("/a/b"): 0.  Absolute form ("http://host:8080/a/b"), which
+ * RFC 9112 §3.2.2 says a server must accept (proxies send it): after the
+ * scheme and authority; end when there is no path.  Routing ignores the
+ * authority, as it ignores Host. */
+static size_t path_start(const char *t, size_t end)
+{
+    static const char *const schemes[] = { "http://", "https://" };
+    for (size_t k = 0; k < sizeof schemes / sizeof *schemes; k++) {
+        size_t n = strlen(schemes[k]);
+        if (end >= n && strncasecmp(t, schemes[k], n) == 0) {
+            const char *slash = memchr(t + n, '/', end - n);
+            return slash ? (size_t)(slash - t) : end;
+        }
+    }
+    return 0;
+}
+
 static bool fill_request(http_conn *c, http_request *req)
 {
     /* A NUL-terminated copy of the path goes last, before any pointer into
      * text is taken (appending may move it). */
     const char *q = memchr(c->text.p, '?', c->target_len);
-    size_t path_len = q ? (size_t)(q - c->text.p) : c->target_len;
+    size_t end = q ? (size_t)(q - c->text.p) : c->target_len;
+    size_t start = path_start(c->text.p, end);
+    size_t path_len = end - start;
     size_t path_off = c->text.len;
-    if (buf_reserve(&c->text, path_len + 1, text_limit(c), 503))
+    if (buf_reserve(&c->text, (path_len ? path_len : 1) + 1, text_limit(c), 503))
         return false;
-    memcpy(c->text.p + path_off, c->text.p, path_len);     /* after the reserve: p may have moved */
+    if (path_len)       /* after the reserve: p may have moved */
+        memcpy(c->text.p + path_off, c->text.p + start, path_len);
+    else
+        c->text.p[path_off + path_len++] = '/';     /* "http://host" and "http://host?q" */
     c->text.p[path_off + path_len] = '\0';
     c->text.len += path_len + 1;
     if (c->nhdrs > c->views_cap) {
@@ -388,8 +411,8 @@ static bool fill_request(http_conn *c, http_request *req)
     req->path = t + path_off;
     req->path_len = path_len;
     if (q) {
-        req->query = t + path_len + 1;      /* up to the target's NUL */
-        req->query_len = c->target_len - path_len - 1;
+        req->query = t + end + 1;           /* up to the target's NUL */
+        req->query_len = c->target_len - end - 1;
     } else {
         req->query = t + c->target_len;     /* the target's NUL: "" */
         req->query_len = 0;

@@ -47,7 +47,7 @@ typedef struct http_request {
     const char *method;         /* "GET", "POST", ... (static) */
     const char *target;         /* the request-target as sent */
     size_t target_len;
-    const char *path;           /* target up to '?' (NUL-terminated copy) */
+    const char *path;           /* target up to '?', without "http://authority" in absolute form (NUL-terminated copy) */
     size_t path_len;
     const char *query;          /* after '?', "" if none */
     size_t query_len;

@@ -487,6 +487,11 @@ def t_curl(srv):
     out = subprocess.run([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", url + "/nothing"],
                          capture_output=True, timeout=20)
     assert out.stdout == b"404"
+    # curl as a forward-proxy client sends the absolute form
+    # ("GET http://any.example/hello"), which a server must accept
+    # (RFC 9112 §3.2.2): routed by its path.
+    out = subprocess.run([curl, "-sS", "-x", url, "http://any.example/hello?x=1"], capture_output=True, timeout=20)
+    assert out.returncode == 0 and out.stdout == b"hello from a file\n", (out.stdout, out.stderr)
 
 
 def t_sigterm_drains(srv):

@@ -45,6 +45,34 @@ static void bad(http_limits *lim, const char *s, size_t len, int status)
     http_conn_free(c);
 }
 
+/* RFC 9112 §3.2.2: the absolute form, which proxies send, is accepted and
+ * routed by its path; the authority is not part of the path. */
+Test(serve_http, absolute_form_target)
+{
+    static const struct { const char *target, *path, *query; } cases[] = {
+        { "http://example.com/fib/10?n=3", "/fib/10", "n=3" },
+        { "HTTPS://example.com:8443/a/b", "/a/b", "" },
+        { "http://example.com", "/", "" },
+        { "http://example.com?x=1", "/", "x=1" },
+        { "http://u@h:1//double", "//double", "" },
+        { "/plain/http://not-absolute", "/plain/http://not-absolute", "" },
+        { "ftp://example.com/x", "ftp://example.com/x", "" },   /* not ours: its whole target, no route */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        http_conn *c = new_conn();
+        http_request r;
+        char s[256];
+        snprintf(s, sizeof s, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", cases[i].target);
+        one(c, s, &r);
+        cr_assert_str_eq(r.path, cases[i].path, "%s: path %s", cases[i].target, r.path);
+        cr_assert_eq(r.path_len, strlen(cases[i].path));
+        cr_assert_str_eq(r.query, cases[i].query, "%s: query %s", cases[i].target, r.query);
+        cr_assert_eq(r.target_len, strlen(cases[i].target), "the target stays as sent");
+        http_conn_done(c);
+        http_conn_free(c);
+    }
+}
+
 Test(serve_http, simple_get)
 {
     http_conn *c = new_conn();
