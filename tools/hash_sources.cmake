@@ -1,7 +1,8 @@
 # cmake -DOUT=file.c -DSOURCES="a|b|c" -P hash_sources.cmake
 # Writes `const char wedge_codegen_hash[]`: a SHA-256 over the compiler's
-# own sources, so the compile cache key changes whenever the code that
-# generates C changes (no hand-bumped revision to forget).
+# own sources and what it embeds (ABI headers, libsledge.a), so the compile
+# cache key changes whenever the code that generates or links C changes
+# (no hand-bumped revision to forget), and costs nothing at run time.
 string(REPLACE "|" ";" files "${SOURCES}")
 set(acc "")
 foreach(f ${files})

@@ -8,6 +8,7 @@
  * arguments, link error).
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,8 +176,13 @@ static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
     }
     uint8_t magic[4] = {0};
     ssize_t n = read(fd, magic, 4);
+    struct stat st;
+    bool have_st = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     close(fd);
     if (n == 4 && memcmp(magic, "\0asm", 4) == 0) {
+        /* Seen before, unchanged: no need to read and hash it again. */
+        if (have_st && cg_cache_lookup_file(&st, &o->cg, so, cap))
+            return true;
         size_t len;
         uint8_t *wasm = cli_read_file(o->module, &len);
         if (!wasm)
@@ -186,6 +192,8 @@ static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
         free(wasm);
         if (!ok)
             cli_error("%s", err.msg);
+        else if (have_st)
+            cg_cache_remember_file(&st, &o->cg, so);
         return ok;
     }
     if (n == 4 && memcmp(magic, "\177ELF", 4) == 0) {

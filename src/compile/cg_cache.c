@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cg_internal.h"
@@ -33,11 +34,9 @@ static void cg_version_init(void)
     char hex[65];
     cg_sha256_init(&s);
     cg_sha256_update(&s, CG_CODEGEN_REV, strlen(CG_CODEGEN_REV));
-    /* The compiler's own sources: any codegen change is a new key. */
+    /* The compiler's own sources and the ABI headers and libsledge it
+     * embeds, hashed at build time: any codegen change is a new key. */
     cg_sha256_update(&s, wedge_codegen_hash, strlen(wedge_codegen_hash));
-    cg_sha256_update(&s, wedge_embed_abi_h, wedge_embed_abi_h_len);
-    cg_sha256_update(&s, wedge_embed_ops_h, wedge_embed_ops_h_len);
-    cg_sha256_update(&s, wedge_embed_libsledge_a, wedge_embed_libsledge_a_len);
     cg_sha256_final(&s, h);
     cg_hex(h, 8, hex);
     snprintf(cg_version, sizeof cg_version, "wedge-%s-%s-%s", WEDGE_VERSION, CG_CODEGEN_REV, hex);
@@ -141,6 +140,83 @@ bool cg_support_dir(char *dir, size_t cap, cg_err *err)
     return write_atomic(p, wedge_embed_libsledge_a, wedge_embed_libsledge_a_len, err);
 }
 
+static void options_key(const cg_options *o, char *opts, size_t cap)
+{
+    snprintf(opts, cap, "O%d;bounds%d", o->opt_level, o->bounds);
+}
+
+/* ---- the file index ------------------------------------------------------
+ * `wedge run m.wasm` used to read and hash the whole module on every run
+ * (SHA-256 of a 1 MiB module: ~8 ms, most of such a run).  The index maps
+ * a file's identity and change times to the object its content compiled
+ * to: by-file/<sha256(version, options, dev, ino, size, mtime, ctime)> is
+ * a symbolic link to the object's name.  Any write to a file changes its
+ * ctime, so a changed file misses and is hashed again.  File times have a
+ * coarse clock tick, though: a file written twice within one tick, at the
+ * same size, would keep its key.  So, like git's "racily clean" rule, a
+ * file changed in the last RACY_SECONDS is never entered. */
+enum { RACY_SECONDS = 2 };
+
+static bool file_key_path(const struct stat *st, const cg_options *o, char *out, size_t cap, const char *root)
+{
+    const char *ver = cg_compiler_version();
+    char opts[64];
+    options_key(o, opts, sizeof opts);
+    uint64_t id[8] = {
+        (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+        (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
+        (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec, 0,
+    };
+    cg_sha256 s;
+    uint8_t h[32];
+    char hex[65];
+    cg_sha256_init(&s);
+    cg_sha256_update(&s, ver, strlen(ver) + 1);
+    cg_sha256_update(&s, opts, strlen(opts) + 1);
+    cg_sha256_update(&s, id, sizeof id);
+    cg_sha256_final(&s, h);
+    cg_hex(h, 32, hex);
+    int n = snprintf(out, cap, "%s/by-file/%s", root, hex);
+    return n > 0 && (size_t)n < cap;
+}
+
+bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_path, size_t so_path_cap)
+{
+    char root[4096], key[4200], target[256];
+    cg_err err;
+    if (!cg_cache_root(root, sizeof root, &err) || !file_key_path(st, o, key, sizeof key, root))
+        return false;
+    ssize_t n = readlink(key, target, sizeof target - 1);
+    if (n <= 0 || (size_t)n >= sizeof target - 1)
+        return false;
+    target[n] = 0;
+    if (strchr(target, '/'))    /* only names in the cache directory are ever written */
+        return false;
+    int k = snprintf(so_path, so_path_cap, "%s/%s", root, target);
+    return k > 0 && (size_t)k < so_path_cap && access(so_path, R_OK) == 0;
+}
+
+void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t changed = st->st_mtim.tv_sec > st->st_ctim.tv_sec ? st->st_mtim.tv_sec : st->st_ctim.tv_sec;
+    if (now.tv_sec - changed <= RACY_SECONDS)
+        return;
+    char root[4096], key[4200], dir[4200], tmp[4300];
+    cg_err err;
+    const char *name = strrchr(so_path, '/');
+    name = name ? name + 1 : so_path;
+    if (!cg_cache_root(root, sizeof root, &err) || !file_key_path(st, o, key, sizeof key, root))
+        return;
+    snprintf(dir, sizeof dir, "%s/by-file", root);
+    if (!cg_mkdirs(dir))
+        return;
+    tmp_name(tmp, sizeof tmp, key);
+    if (symlink(name, tmp) == 0 && rename(tmp, key) != 0)
+        unlink(tmp);
+}
+
 bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, const cg_options *o, char *so_path,
                        size_t so_path_cap, cg_err *err)
 {
@@ -149,7 +225,7 @@ bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, co
         return false;
     const char *ver = cg_compiler_version();
     char opts[64];
-    snprintf(opts, sizeof opts, "O%d;bounds%d", o->opt_level, o->bounds);
+    options_key(o, opts, sizeof opts);
     cg_sha256 s;
     uint8_t h[32];
     char hex[65];

@@ -50,6 +50,15 @@ __attribute__((warn_unused_result))
 bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, const cg_options *o, char *so_path,
                        size_t so_path_cap, cg_err *err);
 
+/* The cache's file index (see cg_cache.c): the object a module file
+ * (identified by its fstat) compiled to, without reading or hashing it.
+ * lookup: true and so_path filled on a hit.  remember: best effort, after
+ * cg_compile_cached gave so_path for that file's bytes; files changed in
+ * the last seconds are not entered. */
+struct stat;
+bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_path, size_t so_path_cap);
+void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path);
+
 /* Version string that keys the cache (changes with the ABI headers and
  * libsledge). */
 const char *cg_compiler_version(void);

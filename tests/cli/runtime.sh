@@ -242,6 +242,42 @@ check "compile truncated module" 1 "" "trunc.wasm: " -- compile "$TMP/trunc.wasm
 check "missing file" 1 "" "nope.wasm: cannot open" -- run "$TMP/nope.wasm"
 check "directory" 1 "" "$TMP" -- run "$TMP"
 
+# ---- the compile cache's file index ----------------------------------------------
+# A module file seen before and unchanged is found by its identity (inode,
+# size, times) without being read or hashed; a changed file never is.  A
+# private cache directory: the index holds symbolic links we inspect.
+IDX=$TMP/idxcache
+mkdir -p "$TMP/idx"
+cat >"$TMP/idx/a.wat" <<'W'
+(module (func (export "v") (result i32) (i32.const 111)))
+W
+cat >"$TMP/idx/b.wat" <<'W'
+(module (func (export "v") (result i32) (i32.const 222)))
+W
+wat2wasm "$TMP/idx/a.wat" -o "$TMP/idx/a.wasm" && wat2wasm "$TMP/idx/b.wat" -o "$TMP/idx/b.wasm" || fail "wat2wasm idx"
+cp "$TMP/idx/a.wasm" "$TMP/idx/m.wasm"
+entries() { find "$IDX/by-file" -type l 2>/dev/null | wc -l; }
+WEDGE_CACHE_DIR=$IDX check "index: fresh file runs" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
+[ "$(entries)" = 0 ] && echo "ok: index: a file changed just now is not entered (racy)" ||
+    fail "index: a file changed just now was entered ($(entries) entries)"
+sleep 2.5       # past RACY_SECONDS in src/compile/cg_cache.c
+WEDGE_CACHE_DIR=$IDX check "index: settled file runs" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
+[ "$(entries)" = 1 ] && echo "ok: index: a settled file is entered" ||
+    fail "index: expected 1 entry after a settled run, found $(entries)"
+# The entry is used: pointed at b's object, the same file runs b's code.
+link=$(find "$IDX/by-file" -type l | head -n1)
+WEDGE_CACHE_DIR=$IDX check "index: compile b" 0 "222" "" -- run --invoke v "$TMP/idx/b.wasm"
+bso=$(ls -t "$IDX"/*.so | head -n1)
+ln -sfn "$(basename "$bso")" "$link"
+WEDGE_CACHE_DIR=$IDX check "index: the entry is what a rerun uses" 0 "222" "" -- run --invoke v "$TMP/idx/m.wasm"
+ln -sfn "/etc/passwd" "$link"
+WEDGE_CACHE_DIR=$IDX check "index: an entry leading out of the cache is ignored" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
+# Rewritten in place with other code of the same size: a miss, the new code.
+cat "$TMP/idx/b.wasm" >"$TMP/idx/m.wasm"
+WEDGE_CACHE_DIR=$IDX check "index: a rewritten file runs its new code" 0 "222" "" -- run --invoke v "$TMP/idx/m.wasm"
+cat "$TMP/idx/a.wasm" >"$TMP/idx/m.wasm"
+WEDGE_CACHE_DIR=$IDX check "index: and back" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
+
 if [ "$failures" != 0 ]; then
     echo "$failures runtime check(s) failed" >&2
     exit 1
