@@ -140,9 +140,20 @@ bool cg_support_dir(char *dir, size_t cap, cg_err *err)
     return write_atomic(p, wedge_embed_libsledge_a, wedge_embed_libsledge_a_len, err);
 }
 
-static void options_key(const cg_options *o, char *opts, size_t cap)
+/* hex = SHA-256(compiler version, options, data): every cache key. */
+static void cache_key(const cg_options *o, const void *data, size_t len, char hex[65])
 {
-    snprintf(opts, cap, "O%d;bounds%d", o->opt_level, o->bounds);
+    const char *ver = cg_compiler_version();
+    char opts[64];
+    snprintf(opts, sizeof opts, "O%d;bounds%d", o->opt_level, o->bounds);
+    cg_sha256 s;
+    uint8_t h[32];
+    cg_sha256_init(&s);
+    cg_sha256_update(&s, ver, strlen(ver) + 1);
+    cg_sha256_update(&s, opts, strlen(opts) + 1);
+    cg_sha256_update(&s, data, len);
+    cg_sha256_final(&s, h);
+    cg_hex(h, 32, hex);
 }
 
 /* ---- the file index ------------------------------------------------------
@@ -159,23 +170,13 @@ enum { RACY_SECONDS = 2 };
 
 static bool file_key_path(const struct stat *st, const cg_options *o, char *out, size_t cap, const char *root)
 {
-    const char *ver = cg_compiler_version();
-    char opts[64];
-    options_key(o, opts, sizeof opts);
     uint64_t id[8] = {
         (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
         (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
         (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec, 0,
     };
-    cg_sha256 s;
-    uint8_t h[32];
     char hex[65];
-    cg_sha256_init(&s);
-    cg_sha256_update(&s, ver, strlen(ver) + 1);
-    cg_sha256_update(&s, opts, strlen(opts) + 1);
-    cg_sha256_update(&s, id, sizeof id);
-    cg_sha256_final(&s, h);
-    cg_hex(h, 32, hex);
+    cache_key(o, id, sizeof id, hex);
     int n = snprintf(out, cap, "%s/by-file/%s", root, hex);
     return n > 0 && (size_t)n < cap;
 }
@@ -223,18 +224,8 @@ bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, co
     char root[4096];
     if (!cg_cache_root(root, sizeof root, err))
         return false;
-    const char *ver = cg_compiler_version();
-    char opts[64];
-    options_key(o, opts, sizeof opts);
-    cg_sha256 s;
-    uint8_t h[32];
     char hex[65];
-    cg_sha256_init(&s);
-    cg_sha256_update(&s, ver, strlen(ver) + 1);
-    cg_sha256_update(&s, opts, strlen(opts) + 1);
-    cg_sha256_update(&s, wasm, len);
-    cg_sha256_final(&s, h);
-    cg_hex(h, 32, hex);
+    cache_key(o, wasm, len, hex);
     int n = snprintf(so_path, so_path_cap, "%s/%s.so", root, hex);
     if (n < 0 || (size_t)n >= so_path_cap)
         return cg_fail(err, "cache path too long");
