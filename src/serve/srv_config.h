@@ -48,6 +48,10 @@
 #define SRV_SLOW_REQUEST_MS             1000u
 /* Admitted requests waiting for a worker, at most; 503 "queue full" beyond. */
 #define SRV_DEFAULT_MAX_QUEUE           4096u
+/* Linear memory per sandbox for routes without max-memory-mb: a guest
+ * that grows in a loop stops here, not at wasm32's 4 GiB (times the
+ * workers).  Edge platforms give a function 128 MiB; 256 leaves room. */
+#define SRV_DEFAULT_MAX_MEMORY_MB       256u
 
 /* ---- the normalised configuration ----------------------------------------- */
 
@@ -60,7 +64,7 @@ typedef struct srv_route {
     uint64_t expected_execution_us;     /* 0 = unknown: first estimate is deadline / 2 */
     uint64_t timeout_us;                /* hard limit from arrival (504); 0 = SRV_DEFAULT_TIMEOUT_US (10 s) */
     uint32_t admissions_percentile;     /* 50..99 */
-    uint32_t max_memory_mb;             /* 0 = the module's own maximum */
+    uint32_t max_memory_mb;             /* 0 = the server's --max-memory-mb (0 there too: the module's own maximum) */
     const char *content_type;
     bool wagi;                          /* function prints Status:/Content-Type: headers first */
 } srv_route;
@@ -113,6 +117,7 @@ typedef struct srv_settings {
     uint32_t grace_ms;
     uint32_t max_connections;
     uint32_t max_queue;         /* queued (not yet started) requests at most: 503 beyond */
+    uint32_t max_memory_mb;     /* for routes without max-memory-mb; 0 = the module's own maximum */
     http_limits limits;
     const char *access_log;     /* JSON-lines request log: a file, "-" for stderr, NULL for none */
     const char *config_file;    /* the positional argument (points into argv); NULL: the built-in

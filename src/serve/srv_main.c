@@ -87,7 +87,17 @@ static bool load_default_config(srv_config *cfg, srv_err *err)
 typedef struct reloader {
     srv_sched *sched;
     const char *file;           /* NULL: the built-in default */
+    uint32_t max_memory_mb;     /* --max-memory-mb, for routes without their own */
 } reloader;
+
+/* Routes without their own max-memory-mb get the server's. */
+static void apply_memory_default(srv_config *cfg, uint32_t mb)
+{
+    for (size_t i = 0; i < cfg->nports; i++)
+        for (size_t j = 0; j < cfg->ports[i].nroutes; j++)
+            if (!cfg->ports[i].routes[j].max_memory_mb)
+                cfg->ports[i].routes[j].max_memory_mb = mb;
+}
 
 static const srv_config *reload_config(void *ud, const srv_config *cur)
 {
@@ -104,6 +114,7 @@ static const srv_config *reload_config(void *ud, const srv_config *cur)
         free(cfg);
         return NULL;
     }
+    apply_memory_default(cfg, r->max_memory_mb);
     bool same = cfg->nports == cur->nports;
     for (size_t i = 0; same && i < cfg->nports; i++)
         same = cfg->ports[i].port == cur->ports[i].port;
@@ -147,6 +158,7 @@ int srv_main(int argc, char **argv)
         fprintf(stderr, "wedge: %s\n", err.msg);
         return 1;
     }
+    apply_memory_default(&cfg, s.max_memory_mb);
     srv_log(SRV_LOG_INFO, "%zu port(s), %u worker(s), %s scheduler, quantum %u us%s", cfg.nports,
             s.workers, srv_sched_name(s.scheduler), s.quantum_us, s.preemption ? "" : ", no preemption");
 
@@ -161,7 +173,7 @@ int srv_main(int argc, char **argv)
     }
     srv_sched_attach(sched, l);
     srv_listener_set_metrics(l, srv_sched_metrics, sched);
-    reloader rl = { .sched = sched, .file = s.config_file };
+    reloader rl = { .sched = sched, .file = s.config_file, .max_memory_mb = s.max_memory_mb };
     srv_listener_set_reload(l, reload_config, &rl);
 
     struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe, old_hup;

@@ -33,6 +33,8 @@ const char srv_usage[] =
     "  --grace-ms N           on SIGTERM, wait this long for in-flight requests (default 10000)\n"
     "  --max-connections N    open client connections at most (default 10000)\n"
     "  --max-queue N          requests waiting for a worker at most, 503 beyond (default 4096)\n"
+    "  --max-memory-mb N      linear memory per sandbox for routes without max-memory-mb\n"
+    "                         (default 256; 0: the module's own maximum)\n"
     "  --max-body-bytes N     request body limit, 413 beyond (default 1048576)\n"
     "  --max-url-bytes N      request-target limit, 414 beyond (default 8192)\n"
     "  --max-header-bytes N   header limit, 431 beyond (default 16384)\n"
@@ -63,6 +65,7 @@ void srv_settings_defaults(srv_settings *s)
     s->grace_ms = SRV_DEFAULT_GRACE_MS;
     s->max_connections = SRV_DEFAULT_MAX_CONNECTIONS;
     s->max_queue = SRV_DEFAULT_MAX_QUEUE;
+    s->max_memory_mb = SRV_DEFAULT_MAX_MEMORY_MB;
     http_limits_defaults(&s->limits);
 }
 
@@ -149,6 +152,7 @@ static const int_flag int_flags[] = {
     INT_FLAG("--grace-ms", 0, 86400000u, grace_ms),
     INT_FLAG("--max-connections", 1, 1000000u, max_connections),
     INT_FLAG("--max-queue", 1, 10000000u, max_queue),
+    INT_FLAG("--max-memory-mb", 0, SRV_MAX_MEMORY_MB, max_memory_mb),
     INT_FLAG("--max-body-bytes", 0, 1u << 30, limits.max_body),
     INT_FLAG("--max-url-bytes", 16, 1u << 20, limits.max_url),
     INT_FLAG("--max-header-bytes", 64, 1u << 24, limits.max_header_bytes),

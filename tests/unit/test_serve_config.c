@@ -261,6 +261,7 @@ Test(serve_settings, defaults)
     cr_assert_eq(s.admin_port, 0);
     cr_assert_eq(s.log_level, SRV_LOG_INFO);
     cr_assert_eq(s.limits.max_body, HTTP_DEFAULT_MAX_BODY);
+    cr_assert_eq(s.max_memory_mb, SRV_DEFAULT_MAX_MEMORY_MB);
 }
 
 Test(serve_settings, env_then_flags_win)
@@ -287,6 +288,10 @@ Test(serve_settings, env_then_flags_win)
     cr_assert_eq(s.log_level, SRV_LOG_DEBUG);
     cr_assert_not(s.preemption);
     cr_assert_str_eq(s.config_file, "c.json");
+
+    char *argv3[] = { "serve", "--max-memory-mb", "0", "c.json", NULL };
+    cr_assert(srv_settings_parse(&s, 4, argv3, fake_getenv, &err), "%s", err.msg);
+    cr_assert_eq(s.max_memory_mb, 0, "0: the module's own maximum");
 }
 
 Test(serve_settings, disable_preemption_false_means_enabled)
@@ -317,6 +322,8 @@ Test(serve_settings, refusals)
     settings_refuse(4, a2, NULL, 0, "--workers x");
     char *a3[] = { "serve", "--scheduler", "rr", "c.json" };
     settings_refuse(4, a3, NULL, 0, "--scheduler rr: must be edf or fifo");
+    char *a_mem[] = { "serve", "--max-memory-mb", "4097", "c.json" };
+    settings_refuse(4, a_mem, NULL, 0, "--max-memory-mb 4097");
     char *a4[] = { "serve", "--bogus", "c.json" };
     settings_refuse(3, a4, NULL, 0, "unknown option --bogus");
     char *a5[] = { "serve", "c.json", "--workers" };
