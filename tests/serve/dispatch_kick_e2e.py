@@ -23,8 +23,6 @@ both.  Exit 77 (skipped) without wrk or the examples.
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,18 +31,10 @@ import time
 import urllib.error
 import urllib.request
 
-HOST = "127.0.0.1"
+from serve_util import HOST, SAN_MARKERS, Server, describe_status
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "..", "soak", "mixed.lua")
-SAN_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fetch(url, timeout=60):
@@ -97,37 +87,19 @@ def main():
 def one_round(examples, cmd, env, tmp, check):
     """One server: endless loops on both workers, three 1 s bursts of /hello
     from wrk; returns the server's log."""
-    log_path = os.path.join(tmp, "server.log")
-
-    def log_text():
-        with open(log_path, errors="replace") as f:
-            return f.read()
-
     routes = [
         {"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 50000},
         {"route": "/loop", "path": os.path.join(examples, "loop.wasm"), "relative-deadline-us": 10000000,
          "timeout-us": 200000},
     ]
-    proc = None
-    for _ in range(3):      # a port found free may be taken before the server binds it
-        port = free_port()
-        cfg = os.path.join(tmp, "serve.json")
-        with open(cfg, "w") as f:
-            json.dump([{"name": "kick", "port": port, "routes": routes}], f)
-        log = open(log_path, "w")
-        # No admission control: every /loop is admitted, so both workers
-        # stay busy and every /hello dispatch goes down the kick path.
-        proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--no-admission", cfg],
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
-        end = time.monotonic() + 300
-        while proc.poll() is None and f"listening on {HOST}:{port} " not in log_text() \
-                and time.monotonic() < end:
-            time.sleep(0.1)
-        if proc.poll() is None or "Address already in use" not in log_text():
-            break
-    check(proc.poll() is None, f"server listening on {HOST}:{port}")
+    # No admission control: every /loop is admitted, so both workers stay
+    # busy and every /hello dispatch goes down the kick path.
+    srv = Server(cmd + ["--workers", "2", "--no-admission"],
+                 lambda port: [{"name": "kick", "port": port, "routes": routes}], tmp, env)
+    proc, port = srv.proc, srv.port
+    check(srv.state == "listening", f"server listening on {HOST}:{port} ({srv.state})")
     loops = []
-    if proc.poll() is None:
+    if srv.state == "listening":
         url = f"http://{HOST}:{port}"
         fetch(url + "/hello")
         stop = threading.Event()
@@ -170,15 +142,9 @@ def one_round(examples, cmd, env, tmp, check):
               f"every /loop 504 ({len(loops)}: {sorted(set(map(str, loops)))})")
         check(proc.poll() is None, "server alive after the load")
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
-        check(rc == 0, f"SIGTERM: exit 0 (got {rc})")
-    log.close()
-    text = log_text()
+        rc = srv.stop(30)
+        check(rc == 0, f"SIGTERM: exit 0 (got {describe_status(rc)})")
+    text = srv.log_text()
     check(not any(m in text for m in SAN_MARKERS), "no sanitizer report from the server")
     return text
 

@@ -68,11 +68,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import hostile_e2e as common      # noqa: E402  (serve_and_check, rss_kib)
+from serve_util import HOST, fd_count, rss_kib, serve_and_check      # noqa: E402
 
-HOST = common.HOST
-rss_kib = common.rss_kib
-LOG_TAIL = 200
 ROUNDS = int(os.environ.get("WEDGE_HOSTILE_ROUNDS", "0")) or (
     2 if "--long" not in sys.argv and os.environ.get("WEDGE_HOSTILE_LONG", "") in ("", "0") else 3)
 RSS_FIRST_KIB = 8 * 1024        # after round 1: allocator caches, a few pooled pages
@@ -98,10 +95,6 @@ N = dict(                       # short (CI) numbers, then --long ones
     garbage=5000,
     disc_each=200,
 )
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def cpu_seconds(pid):
@@ -952,7 +945,7 @@ def main():
     access = os.path.join(tmp, "access.jsonl")
     figures = {}
     t_start = time.monotonic()
-    failures = common.serve_and_check(
+    failures = serve_and_check(
         cmd, routes, tmp,
         ["--no-admission", "--request-timeout-ms", str(REQ_TIMEOUT_MS), "--idle-timeout-ms", str(IDLE_TIMEOUT_MS),
          "--max-connections", str(N["max_conns"]), "--access-log", access],

@@ -16,34 +16,22 @@ near its level before the hostile rounds (pooled memories and stacks give
 back what these guests touched; response buffers are freed).
 Exit 77 (CTest: skipped) when the examples or clang are missing.
 """
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.error
 import urllib.request
 
-HOST = "127.0.0.1"
+from serve_util import HOST, rss_kib, serve_and_check
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROUNDS = 4
 BOMB_MB = 64
 RSS_SLACK_KIB = 8 * 1024      # what may stay: allocator caches, a few pooled pages
-LOG_TAIL = 200                # server log lines printed on failure
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fetch(url, timeout=90):      # beyond the routes' 60 s timeout-us
@@ -52,14 +40,6 @@ def fetch(url, timeout=90):      # beyond the routes' 60 s timeout-us
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -101,124 +81,6 @@ def main():
     if failures:
         sys.exit(1)
     print("all hostile-input checks passed")
-
-
-def serve_and_check(cmd, routes, tmp, extra_args, body, hide=None):
-    """Serves `routes` (tenant "hostile") with `cmd` + 2 workers + extra_args
-    on a fresh loopback port, runs body(proc, port, log_text, check), then
-    stops the server: SIGTERM must exit 0 and the log must hold no sanitizer
-    report.  On failure prints the server's exit status and the tail of its
-    log (without the lines `hide` matches).  Returns the failed checks."""
-    cfg = os.path.join(tmp, "serve.json")
-    log_path = os.path.join(tmp, "server.log")
-    log = open(log_path, "w+")
-    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-    proc = None
-    state = "not started"
-    failures = []
-    text = ""
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
-
-    def log_text():
-        log.flush()
-        with open(log_path, errors="replace") as f:
-            return f.read()
-
-    try:
-        # free_port() only names a port that was free a moment ago, and the
-        # server binds it only after compiling every route (seconds under
-        # load): another process may take it meanwhile.  Then our server
-        # exits with "cannot listen", and the test must not go on talking
-        # to whoever holds the port: it waits for its own server's
-        # "listening on" line and tries a fresh port (at most 3 times).
-        for attempt in range(3):
-            port = free_port()
-            with open(cfg, "w") as f:
-                json.dump([{"name": "hostile", "port": port, "routes": routes}], f)
-            log.seek(0)
-            log.truncate()
-            proc = subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info"]
-                                    + list(extra_args) + [cfg],
-                                    stdout=log, stderr=subprocess.STDOUT, env=env)
-            state = wait_listening(proc, port, log_text)
-            if state != "port taken":
-                break
-            print(f"     port {port} was taken before the server could bind it: new port")
-        check(state == "listening", f"server listening on its own port {port} ({state})")
-        if state == "listening":
-            body(proc, port, log_text, check)
-    except BaseException as e:     # noqa: B902 — whatever it is, report it with the server's side
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        failures.append(f"exception: {e!r}")
-        print("FAIL exception in the test body:\n" + traceback.format_exc(), flush=True)
-    finally:
-        # A server that died (crash, sanitizer report, abort) must be a
-        # failure of its own, with its exit status named: the fetches that
-        # then fail only say "connection refused".
-        rc = proc.poll() if proc else 0
-        if rc is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                rc = None
-            check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
-        elif proc and state == "listening":
-            check(False, f"server still running at the end (it exited early: {describe_status(rc)})")
-        text = log_text()
-        log.close()
-        # Sanitizer reports never pass, even when every answer was right.
-        check("ERROR: AddressSanitizer" not in text and "runtime error:" not in text
-              and "ERROR: LeakSanitizer" not in text,
-              "no sanitizer report in the server log")
-    if failures:
-        lines = [ln for ln in text.splitlines() if not (hide and hide(ln))]
-        print(f"server exit status: {describe_status(rc)}")
-        print(f"server log ({len(lines)} lines shown; last {min(len(lines), LOG_TAIL)}):")
-        print("\n".join(lines[-LOG_TAIL:]))
-        print(f"{len(failures)} failure(s)")
-    return failures
-
-
-def describe_status(rc):
-    if rc is None:
-        return "did not exit within 30 s of SIGTERM, killed"
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
-
-
-def wait_listening(proc, port, log_text):
-    """"listening" once the server logged that it listens on port (and is
-    still alive), "port taken" if it exited because it could not bind it,
-    else what went wrong."""
-    mine = f"listening on {HOST}:{port} "
-    end = time.monotonic() + 300
-    while True:
-        text = log_text()
-        if proc.poll() is not None:
-            if f"cannot listen on {HOST}:{port}: Address already in use" in text:
-                return "port taken"
-            return f"exited during start-up: {describe_status(proc.returncode)}"
-        if mine in text:
-            try:
-                socket.create_connection((HOST, port), timeout=5).close()
-                return "listening"
-            except OSError as e:
-                return f"logged that it listens, yet connecting fails: {e!r}"
-        if time.monotonic() > end:
-            return "not listening within 300 s"
-        time.sleep(0.2)
 
 
 def run_checks(proc, port, log_text, check, asan):

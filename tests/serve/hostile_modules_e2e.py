@@ -45,9 +45,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import hostile_e2e as common      # noqa: E402  (free_port, wait_listening, rss_kib, describe_status)
+from serve_util import HOST, rss_kib, serve_and_check      # noqa: E402
 
-HOST = common.HOST
 MODULES = os.path.join(HERE, "guests", "modules")
 ROUNDS = 3
 RSS_SLACK_KIB = 8 * 1024
@@ -243,8 +242,8 @@ def main():
 
     # The guests' stderr lines (stderr_flood's above all) would hide the
     # rest of the log on failure.
-    failures = common.serve_and_check(cmd, routes, tmp, ["--no-admission", "--access-log", access_path], body,
-                                      hide=lambda line: ": stderr: " in line)
+    failures = serve_and_check(cmd, routes, tmp, ["--no-admission", "--access-log", access_path], body,
+                               hide=lambda line: ": stderr: " in line)
     print(f"     whole test {time.monotonic() - t_start:.1f} s")
     shutil.rmtree(tmp, ignore_errors=True)
     if failures:
@@ -342,7 +341,7 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
         fetch(url("/hello"))
     print(f"     warm-up round {time.monotonic() - t0:.1f} s", flush=True)
     time.sleep(0.5)
-    base_rss = common.rss_kib(proc.pid)
+    base_rss = rss_kib(proc.pid)
     base_fds = open_fds(proc.pid)
     with open(access_path) as f:
         warm_lines = len(f.readlines())
@@ -387,7 +386,7 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
                 with concurrent.futures.ThreadPoolExecutor(par) as ex:
                     futs = [ex.submit(go, c) for c in batch]
                     while not all(f.done() for f in futs):
-                        peak = max(peak, common.rss_kib(proc.pid))
+                        peak = max(peak, rss_kib(proc.pid))
                         time.sleep(0.05)
     finally:
         stop.set()
@@ -439,7 +438,7 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
 
     # Resources back.
     time.sleep(1.0)
-    after_rss = common.rss_kib(proc.pid)
+    after_rss = rss_kib(proc.pid)
     after_fds = open_fds(proc.pid)
     print(f"     RSS: baseline {base_rss} KiB, peak during the rounds {peak} KiB, after {after_rss} KiB; "
           f"open descriptors {len(base_fds)} -> {len(after_fds)}")

@@ -21,16 +21,10 @@ import tempfile
 import threading
 import time
 
-HOST = "127.0.0.1"
+import serve_util
+from serve_util import HOST
+
 results = {"passed": 0, "failed": 0}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Client:
@@ -102,63 +96,26 @@ class Server:
             f.write("hello from a file\n")
         with open(os.path.join(tmp, "fn.so"), "w") as f:
             f.write("not really a module\n")
-        self.log = open(os.path.join(tmp, "server.log"), "w+")
-        # free_port() names a port that was free a moment ago; another
-        # process may bind it before the server does.  A connect would then
-        # reach that other process, so the start counts only once the
-        # server's own "listening on" lines are in its log; if it exited
-        # because a port was taken, try fresh ports (at most 3 times).
-        for _ in range(3):
-            if self.start(argv):
-                return
-        raise RuntimeError("server did not start:\n" + self.logtext())
-
-    def start(self, argv):
-        self.port, self.admin = free_port(), free_port()
-        cfg = os.path.join(self.tmp, "serve.json")
-        with open(cfg, "w") as f:
-            f.write('[{"name":"t","port":%d,"routes":['
-                    '{"route":"/hello","path":"hello.txt","relative-deadline-us":100000},'
-                    '{"route":"/fn","path":"fn.so","relative-deadline-us":100000}]}]' % self.port)
-        self.log.seek(0)
-        self.log.truncate()
-        self.proc = subprocess.Popen(argv + ["--host", HOST, "--admin-port", str(self.admin),
-                                             "--request-timeout-ms", "1000", "--idle-timeout-ms", "1500",
+        config = lambda port: [{"name": "t", "port": port, "routes": [          # noqa: E731
+            {"route": "/hello", "path": "hello.txt", "relative-deadline-us": 100000},
+            {"route": "/fn", "path": "fn.so", "relative-deadline-us": 100000}]}]
+        self.srv = serve_util.Server(argv + ["--request-timeout-ms", "1000", "--idle-timeout-ms", "1500",
                                              "--grace-ms", "3000", "--log-level", "info",
-                                             "--access-log", os.path.join(self.tmp, "access.jsonl"), cfg],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        mine = [f"listening on {HOST}:{p} " for p in (self.port, self.admin)]
-        deadline = time.time() + 30
-        while True:
-            text = self.logtext()
-            if self.proc.poll() is not None:
-                if "Address already in use" in text:
-                    return False
-                raise RuntimeError("server exited during start-up:\n" + text)
-            if all(m in text for m in mine):
-                return True
-            if time.time() > deadline:
-                raise RuntimeError("server did not start:\n" + text)
-            time.sleep(0.05)
+                                             "--access-log", os.path.join(tmp, "access.jsonl")],
+                                     config, tmp, admin=True, timeout=30)
+        self.proc, self.port, self.admin = self.srv.proc, self.srv.port, self.srv.admin
+        if self.srv.state != "listening":
+            self.stop()
+            raise RuntimeError(f"server did not start ({self.srv.state}):\n" + self.logtext())
 
     def logtext(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return self.srv.log_text()
 
     def alive(self):
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return None
-        return self.proc.returncode
+        return self.srv.stop(10)
 
 
 def check(name, fn, srv, stops_server=False):

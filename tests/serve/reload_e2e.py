@@ -20,22 +20,12 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-HOST = "127.0.0.1"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from serve_util import HOST, Server, describe_status, free_port
 
 
 def get(port, path, timeout=30):
@@ -56,12 +46,20 @@ def main():
         print("examples not built: skipped")
         sys.exit(77)
     tmp = tempfile.mkdtemp(prefix="wedge-reload-e2e-")
-    port = free_port()
-    cfg = os.path.join(tmp, "serve.json")
-    log_path = os.path.join(tmp, "server.log")
 
     def wasm(n):
         return os.path.join(examples, n + ".wasm")
+
+    first = [{"route": "/a", "path": wasm("hello"), "relative-deadline-us": 500000},
+             {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
+             {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}]
+    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
+    srv = Server(cmd + ["--workers", "2", "--log-level", "info"],
+                 lambda p: [{"name": "t", "port": p, "routes": first}], tmp, env)
+    proc, port, cfg, log_text = srv.proc, srv.port, srv.cfg, srv.log_text
+    if srv.state != "listening":
+        srv.stop()
+        sys.exit(f"server did not start ({srv.state}):\n" + log_text())
 
     def write(routes, p=None):
         # Written to a temporary name and renamed, as an operator's tool
@@ -70,30 +68,12 @@ def main():
             json.dump([{"name": "t", "port": p or port, "routes": routes}], f)
         os.replace(cfg + ".tmp", cfg)
 
-    write([{"route": "/a", "path": wasm("hello"), "relative-deadline-us": 500000},
-           {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
-           {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}])
-    log = open(log_path, "w+")
-    env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-
-    def start():
-        log.seek(0)
-        log.truncate()
-        return subprocess.Popen(cmd + ["--workers", "2", "--host", HOST, "--log-level", "info", cfg],
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
-
-    proc = start()
     failures = []
 
     def check(cond, what):
         print(("ok   " if cond else "FAIL ") + what)
         if not cond:
             failures.append(what)
-
-    def log_text():
-        log.flush()
-        with open(log_path) as f:
-            return f.read()
 
     def wait_log(needle, count, limit=120):
         end = time.monotonic() + limit
@@ -104,32 +84,6 @@ def main():
         return False
 
     try:
-        # free_port() names a port that was free a moment ago; another
-        # process may bind it while the server compiles its routes, and a
-        # connect would then reach that process.  So the start counts once
-        # this server logged "listening on" its port; if it exited because
-        # the port was taken, try a fresh one (at most 3 times).
-        for attempt in range(3):
-            end = time.monotonic() + 300
-            while True:
-                text = log_text()
-                if proc.poll() is not None:
-                    if "Address already in use" in text and attempt < 2:
-                        break
-                    sys.exit("server exited early:\n" + text)
-                if f"listening on {HOST}:{port} " in text:
-                    break
-                if time.monotonic() > end:
-                    sys.exit("server did not start:\n" + text)
-                time.sleep(0.2)
-            if proc.poll() is None:
-                break
-            port = free_port()
-            write([{"route": "/a", "path": wasm("hello"), "relative-deadline-us": 500000},
-                   {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000},
-                   {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}])
-            proc = start()
-
         st, body = get(port, "/a")
         check(st == 200 and b"Hello" in body, "before reload: /a is hello")
         check(get(port, "/b")[0] == 404, "before reload: /b is 404")
@@ -205,16 +159,10 @@ def main():
         check(get(port, "/c")[0] == 200 and get(port, "/b")[0] == 404, "after the second reload: /c only")
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = -9
-            check(rc == 0, f"SIGTERM after reloads exits 0 (got {rc})")
-        log.close()
+            rc = srv.stop(30)
+            check(rc == 0, f"SIGTERM after reloads exits 0 (got {describe_status(rc)})")
     if failures:
-        print("server log:\n" + open(log_path).read())
+        print("server log:\n" + log_text())
         print(f"{len(failures)} failure(s)")
         shutil.rmtree(tmp, ignore_errors=True)
         sys.exit(1)

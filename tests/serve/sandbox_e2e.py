@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,16 +26,10 @@ import time
 import urllib.error
 import urllib.request
 
-HOST = "127.0.0.1"
+import serve_util
+from serve_util import HOST
+
 WORKERS = 2
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fetch(url, data=None, headers=None, timeout=30):
@@ -55,7 +48,6 @@ def fetch(url, data=None, headers=None, timeout=30):
 class Server:
     def __init__(self, examples, cmd, cache, extra=()):
         self.tmp = tempfile.mkdtemp(prefix="wedge-sandbox-e2e-")
-        self.port, self.admin = free_port(), free_port()
 
         def wasm(name):
             return os.path.join(os.path.abspath(examples), name + ".wasm")
@@ -81,39 +73,16 @@ class Server:
              "expected-execution-us": 100000, "timeout-us": 5000000},
             {"route": "/wagi", "path": wasm("wagi"), "relative-deadline-us": 200000, "wagi": True},
         ]
-        cfg = os.path.join(self.tmp, "serve.json")
-        self.log = open(os.path.join(self.tmp, "server.log"), "w+")
         env = dict(os.environ, WEDGE_CACHE_DIR=cache)
-        # free_port() names a port that was free a moment ago; another
-        # process may bind it while the server compiles its routes.  A
-        # connect would then reach that process, so the start counts only
-        # once this server's own "listening on" lines are in its log; if it
-        # exited because a port was taken, try fresh ports (at most 3 times).
-        for _ in range(3):
-            with open(cfg, "w") as f:
-                json.dump([{"name": "e2e", "port": self.port, "routes": routes}], f)
-            self.log.seek(0)
-            self.log.truncate()
-            self.proc = subprocess.Popen(cmd + list(extra) + ["--workers", str(WORKERS), "--host", HOST,
-                                                "--admin-port", str(self.admin), "--max-body-bytes", "4194304",
-                                                "--log-level", "debug", cfg],
-                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
-            mine = [f"listening on {HOST}:{p} " for p in (self.port, self.admin)]
-            # Start-up compiles every module (cached after the first time).
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                text = self.output()
-                if self.proc.poll() is not None:
-                    if "Address already in use" in text:
-                        break
-                    raise SystemExit("server exited early:\n" + text)
-                if all(m in text for m in mine):
-                    return
-                time.sleep(0.2)
-            else:
-                raise SystemExit("server did not start listening:\n" + self.output())
-            self.port, self.admin = free_port(), free_port()
-        raise SystemExit("no free port after 3 tries:\n" + self.output())
+        # Start-up compiles every module (cached after the first time).
+        self.srv = serve_util.Server(cmd + list(extra) + ["--workers", str(WORKERS), "--max-body-bytes", "4194304",
+                                                          "--log-level", "debug"],
+                                     lambda port: [{"name": "e2e", "port": port, "routes": routes}],
+                                     self.tmp, env, admin=True, timeout=300)
+        self.proc, self.port, self.admin = self.srv.proc, self.srv.port, self.srv.admin
+        if self.srv.state != "listening":
+            self.srv.stop(20)
+            raise SystemExit(f"server did not start ({self.srv.state}):\n" + self.output())
 
     def url(self, path):
         return f"http://{HOST}:{self.port}{path}"
@@ -124,19 +93,12 @@ class Server:
         return body.decode()
 
     def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return self.srv.log_text()
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                rc = self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                rc = self.proc.wait()
-            assert rc == 0, f"exit status {rc} after SIGTERM"
+            rc = self.srv.stop(20)
+            assert rc == 0, f"{serve_util.describe_status(rc)} after SIGTERM"
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -35,16 +35,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import hostile_e2e as common      # noqa: E402  (serve_and_check, fetch)
+from serve_util import HOST, fd_count, serve_and_check      # noqa: E402
 
-HOST = common.HOST
 LIMIT = 100
 NEW = 20                # new clients that need a slot
 SLOW_MS = 1000          # SRV_SLOW_REQUEST_MS in src/serve/srv_config.h
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def request(port, timeout=10):
@@ -174,7 +169,7 @@ def main():
         sys.exit(77)
     routes = [{"route": "/hello", "path": hello, "relative-deadline-us": 200000}]
     with tempfile.TemporaryDirectory() as tmp:
-        failures = common.serve_and_check(
+        failures = serve_and_check(
             cmd, routes, tmp,
             ["--no-admission", "--max-connections", str(LIMIT), "--request-timeout-ms", "60000"], body)
     print(f"{'FAIL' if failures else 'PASS'}: slowloris holding all {LIMIT} slots ({len(failures)} failure(s))")

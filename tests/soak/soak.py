@@ -44,7 +44,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,12 +53,11 @@ import time
 import urllib.error
 import urllib.request
 
-HOST = "127.0.0.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "serve"))
-from hostile_e2e import describe_status      # noqa: E402  (the serve tests' wording of an exit status)
+import serve_util      # noqa: E402  (how the serve tests start and stop their server)
+from serve_util import HOST, SAN_MARKERS, describe_status      # noqa: E402
 LUA = os.path.join(HERE, "mixed.lua")
-SAN_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 LOG_KEEP = 200          # first and last server log lines kept for the report
 
 # name -> (wrk route argument, statuses it may answer besides 429)
@@ -103,14 +101,6 @@ def server_config(examples, port, slow_timeout_us):
         {"route": "/fib", "path": ex("fib"), "relative-deadline-us": 100000},
     ]
     return [{"name": "soak", "port": port, "routes": routes}]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fetch(url, timeout=60, data=None):
@@ -175,41 +165,32 @@ class ServerLog:
         with self.mu:
             return "\n".join(self.head + self.tail)
 
-    def has(self, s):
-        with self.mu:
-            return any(s in line for line in self.head + self.tail)
-
     def finish(self, timeout=30):
         self.t.join(timeout)
 
 
 def start_server(cmd, args, env, tmp, slow_timeout_us):
-    """Starts the server on a free port and waits for its own "listening on"
-    line (a port found free may be taken before the server binds it, after
-    seconds of compiling: then a fresh port, at most 3 times)."""
-    for _ in range(3):
-        port = free_port()
-        cfg = os.path.join(tmp, "serve.json")
+    """Starts the server on a free port (serve_util.start: a fresh one if
+    it was taken before the server could bind it); its output goes through
+    a pipe to a ServerLog.  (proc, log, port, state)."""
+    cfg = os.path.join(tmp, "serve.json")
+    cur = {}
+
+    def launch(port, _admin):
         with open(cfg, "w") as f:
             json.dump(server_config(args.examples, port, slow_timeout_us), f, indent=1)
-        proc = subprocess.Popen(cmd + ["--workers", str(args.workers), "--host", HOST, "--log-level", "info", cfg],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        log = ServerLog(proc.stdout)
-        mine = f"listening on {HOST}:{port} "
-        end = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                log.finish()
-                if log.has(f"cannot listen on {HOST}:{port}: Address already in use"):
-                    break
-                return proc, log, port, f"exited during start-up: {describe_status(proc.returncode)}"
-            if log.has(mine):
-                return proc, log, port, "listening"
-            if time.monotonic() > end:
-                return proc, log, port, "not listening within 300 s"
-            time.sleep(0.1)
-        print(f"port {port} was taken before the server could bind it: new port", flush=True)
-    return proc, log, port, "no free port in 3 attempts"
+        cur["proc"] = subprocess.Popen(cmd + ["--workers", str(args.workers), "--host", HOST, "--log-level", "info",
+                                              cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        cur["log"] = ServerLog(cur["proc"].stdout)
+        return cur["proc"]
+
+    def log_text():
+        if cur["proc"].poll() is not None:
+            cur["log"].finish()         # all it printed before it exited
+        return cur["log"].text()
+
+    proc, port, _, state = serve_util.start(launch, log_text)
+    return proc, cur["log"], port, state
 
 
 def run_wrk(group, port, args):
@@ -360,13 +341,7 @@ def main():
         pass
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                rc = None
+            rc = serve_util.stop(proc, 30)
             check(rc == 0, f"SIGTERM: server exits 0 ({describe_status(rc)})")
         else:
             rc = proc.returncode
