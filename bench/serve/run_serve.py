@@ -33,17 +33,11 @@ import sys
 import tempfile
 import time
 
-HOST = "127.0.0.1"
 ROUNDS = 3          # alternating rounds per server and load generator
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.path.insert(0, os.path.join(ROOT, "tests", "serve"))
+import serve_util      # noqa: E402  (how the serve tests start and stop their server)
+from serve_util import HOST, free_port, rss_kib      # noqa: E402
 
 
 def wait_port(port, proc, what, limit=120):
@@ -67,21 +61,8 @@ def run(cmd, **kw):
 
 
 def stop(proc):
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    if proc:
+        serve_util.stop(proc, 15)
 
 
 # ---- servers -------------------------------------------------------------------------------
@@ -89,16 +70,18 @@ def rss_kib(pid):
 
 class Wedge:
     def __init__(self, wedge, tmp, routes, workers, extra=(), name="serve"):
-        self.port, self.admin = free_port(), free_port()
-        cfg = os.path.join(tmp, name + ".json")
-        with open(cfg, "w") as f:
-            json.dump([{"name": "bench", "port": self.port, "routes": routes}], f)
-        self.log = open(os.path.join(tmp, name + ".log"), "w")
         env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
-        self.proc = subprocess.Popen([wedge, "serve", cfg, "--workers", str(workers), "--host", HOST,
-                                      "--log-level", "error", "--admin-port", str(self.admin), *extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_port(self.port, self.proc, "wedge serve", 300)
+        # Log level info (the default), not error: the start waits for the
+        # server's own "listening on" lines.  hello and cpu write no stderr
+        # and exit 0, so nothing is logged per request but the rare
+        # request killed at its timeout in the overload runs.
+        self.srv = serve_util.Server([wedge, "serve", "--workers", str(workers), *extra],
+                                     lambda port: [{"name": "bench", "port": port, "routes": routes}],
+                                     tmp, env, admin=True, timeout=300, name=name)
+        self.proc, self.port, self.admin = self.srv.proc, self.srv.port, self.srv.admin
+        if self.srv.state != "listening":
+            stop(self.proc)
+            sys.exit(f"wedge serve did not start ({self.srv.state}):\n{self.srv.log_text()[-4000:]}")
 
     def metric(self, name):
         """Sum of a /metrics counter over its routes."""
@@ -114,7 +97,6 @@ class Wedge:
 
     def close(self):
         stop(self.proc)
-        self.log.close()
 
 
 class Nginx:
