@@ -99,6 +99,18 @@ static void load_one(srv_fn *fn)
         snprintf(fn->broken, sizeof fn->broken, "%s", res.msg);
         return;
     }
+    /* A memory whose initial size is past the route's limit could never
+     * be created: say so once now, not "out of resources" per request. */
+    const wedge_module_desc *d = rt_module_desc(fn->mod);
+    uint64_t limit = (uint64_t)fn->route->max_memory_mb * 16u;
+    if (limit && d->nmems && d->mems[0].min > limit) {
+        snprintf(fn->broken, sizeof fn->broken, "%s: its memory starts at %u pages (%llu KiB), more "
+                 "than the route's limit of %u MiB (max-memory-mb)", path, d->mems[0].min,
+                 (unsigned long long)d->mems[0].min * 64u, fn->route->max_memory_mb);
+        rt_module_unload(fn->mod);
+        fn->mod = NULL;
+        return;
+    }
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
     fn->kind = SRV_FN_WASM;

@@ -73,6 +73,7 @@ MEM_CASES = [
     ("grow_then_access_past_new_end", TRAP_OOB, {}),
     ("grow_to_limit_then_refused", ("ok", b"ok\n"), {"max-memory-mb": 4}),
     ("memory_bomb_grow_loop", ("exit", 1023), {"max-memory-mb": 64}),
+    ("memory_bomb_default_limit", ("exit", 4095), {}),      # wedge serve's default --max-memory-mb 256
     ("data_segment_exceeds_memory", TRAP_OOB, {}),
     ("data_segment_offset_near_4g", TRAP_OOB, {}),
     ("shadow_stack_overflow", TRAP_OOB, {}),
@@ -80,7 +81,7 @@ MEM_CASES = [
     ("wasi_args_environ_bad_pointers", ("wasi", {r".*": {EFAULT}}), {}),
 ]
 OTHER_CASES = [
-    ("mem_min_above_route_limit", ("error", 503, "out of resources"), {"max-memory-mb": 4}),
+    ("mem_min_above_route_limit", ("error", 503, "function unavailable"), {"max-memory-mb": 4}),
     ("endless_loop", ("timeout",), {}),
     ("endless_loop_in_start_function", ("timeout",), {}),
     ("endless_host_calls", ("timeout",), {}),
@@ -431,6 +432,9 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
     check(re.search(r"route hostile/huge_function_body: .*function \d+ has a body of \d+ bytes, over the "
                     r"compiler's limit of 1048576 \(answers 503\)", text) is not None,
           f"{huge.route}: refused at start-up with one log line naming the limit")
+    check(re.search(r"route hostile/mem_min_above_route_limit: .*its memory starts at 128 pages \(8192 KiB\), "
+                    r"more than the route's limit of 4 MiB \(max-memory-mb\) \(answers 503\)", text) is not None,
+          "/mem_min_above_route_limit: refused at start-up with one log line naming both sizes")
     n_stderr = len(re.findall(r"route hostile/stderr_flood: stderr: ", text))
     check(n_stderr <= (ROUNDS + 1) * 300,
           f"/stderr_flood: guest stderr in the log is bounded ({n_stderr} lines for {ROUNDS + 1} requests "
