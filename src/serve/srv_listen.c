@@ -523,11 +523,10 @@ static void accept_pause(srv_listener *l, bool pause)
  * SRV_SLOW_REQUEST_MS.  Any real client sends its request head in one
  * round trip, so a slot held that long by a request still arriving is a
  * slowloris (or a very slow upload); without this, a few thousand of them
- * kept every new client out until the request timeout.  Requests in
- * flight or being answered are never chosen: their timeouts bound them,
- * nor are connections accepted less than SRV_SLOW_REQUEST_MS ago that
- * have sent nothing yet.
- * A scan of every slot, but only when the limit is hit. */
+ * kept every new client out until the request timeout.  Never chosen:
+ * requests in flight or being answered (their timeouts bound them), and
+ * connections accepted less than SRV_SLOW_REQUEST_MS ago that have sent
+ * nothing yet.  A scan of every slot, but only when the limit is hit. */
 
 /* At most one line a second, not one per connection (the sweep reports
  * the rest). */
@@ -571,22 +570,22 @@ static void make_room(srv_listener *l)
             ((c->state == C_DRAIN) == (idle->state == C_DRAIN) && c->last_ms < idle->last_ms))
             idle = c;
     }
-    if (idle) {
-        l->evicted++;
-    } else if (slow) {
+    conn *victim = idle ? idle : slow;
+    if (!victim)
+        return;
+    if (victim == slow) {
         /* Best effort, without blocking: the reason, before the close. */
         static const char busy[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
                                    "Content-Length: 30\r\nConnection: close\r\n\r\n"
                                    "request too slow, server full\n";
         ssize_t n = send(slow->fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         (void)n;
-        idle = slow;
         l->evicted_slow++;
     } else {
-        return;
+        l->evicted++;
     }
     log_evictions(l, now);
-    conn_close_now(l, idle);
+    conn_close_now(l, victim);
 }
 
 static void conn_accept(srv_listener *l, lport *lp)
