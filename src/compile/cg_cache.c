@@ -201,8 +201,10 @@ void cg_cache_remember_file(const struct stat *st, const cg_options *o, const ch
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    time_t changed = st->st_mtim.tv_sec > st->st_ctim.tv_sec ? st->st_mtim.tv_sec : st->st_ctim.tv_sec;
-    if (now.tv_sec - changed <= RACY_SECONDS)
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    int64_t m_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    int64_t c_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    if (now_ns - (m_ns > c_ns ? m_ns : c_ns) <= (int64_t)RACY_SECONDS * 1000000000)
         return;
     char root[4096], key[4200], dir[4200], tmp[4300];
     cg_err err;

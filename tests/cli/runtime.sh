@@ -260,7 +260,7 @@ entries() { find "$IDX/by-file" -type l 2>/dev/null | wc -l; }
 WEDGE_CACHE_DIR=$IDX check "index: fresh file runs" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
 [ "$(entries)" = 0 ] && echo "ok: index: a file changed just now is not entered (racy)" ||
     fail "index: a file changed just now was entered ($(entries) entries)"
-sleep 2.5       # past RACY_SECONDS in src/compile/cg_cache.c
+sleep 3         # past RACY_SECONDS (2) in src/compile/cg_cache.c
 WEDGE_CACHE_DIR=$IDX check "index: settled file runs" 0 "111" "" -- run --invoke v "$TMP/idx/m.wasm"
 [ "$(entries)" = 1 ] && echo "ok: index: a settled file is entered" ||
     fail "index: expected 1 entry after a settled run, found $(entries)"
