@@ -37,7 +37,7 @@ ROUNDS = 3          # alternating rounds per server and load generator
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "serve"))
 import serve_util      # noqa: E402  (how the serve tests start and stop their server)
-from serve_util import HOST, free_port, rss_kib      # noqa: E402
+from serve_util import HOST, free_port, read_until_close, rss_kib      # noqa: E402
 
 
 def wait_port(port, proc, what, limit=120):
@@ -87,12 +87,9 @@ class Wedge:
         """Sum of a /metrics counter over its routes."""
         with socket.create_connection((HOST, self.admin), timeout=10) as c:
             c.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                data += b
+            data, how = read_until_close(c, 10)
+        if how != "eof":
+            raise RuntimeError(f"/metrics: connection ended by {how}")
         return sum(int(v) for v in re.findall(rf"^{name}{{[^}}]*}} (\d+)$", data.decode(), re.M))
 
     def close(self):

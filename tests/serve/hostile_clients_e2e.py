@@ -68,7 +68,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from serve_util import HOST, fd_count, rss_kib, serve_and_check      # noqa: E402
+from serve_util import HOST, fd_count, read_until_close, rss_kib, serve_and_check      # noqa: E402
 
 ROUNDS = int(os.environ.get("WEDGE_HOSTILE_ROUNDS", "0")) or (
     2 if "--long" not in sys.argv and os.environ.get("WEDGE_HOSTILE_LONG", "") in ("", "0") else 3)
@@ -146,27 +146,6 @@ def parse_responses(buf):
             continue
         out.append((status, h, buf[end + 4:end + 4 + n]))
         buf = buf[end + 4 + n:]
-
-
-def read_until_close(s, timeout):
-    """Everything the server sends until it closes.  Returns (bytes, how):
-    how is "eof", "reset" or "timeout"."""
-    s.settimeout(timeout)
-    end = time.monotonic() + timeout
-    data = b""
-    while True:
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            return data, "timeout"
-        except ConnectionResetError:
-            return data, "reset"
-        if not d:
-            return data, "eof"
-        data += d
-        if time.monotonic() > end:
-            return data, "timeout"
-        s.settimeout(max(0.1, end - time.monotonic()))
 
 
 def get(port, path, timeout=60, sock=None):

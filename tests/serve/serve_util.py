@@ -78,6 +78,27 @@ def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def read_until_close(s, timeout):
+    """Everything the server sends until it closes.  Returns (bytes, how):
+    how is "eof", "reset" or "timeout"."""
+    s.settimeout(timeout)
+    end = time.monotonic() + timeout
+    data = b""
+    while True:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            return data, "timeout"
+        except ConnectionResetError:
+            return data, "reset"
+        if not d:
+            return data, "eof"
+        data += d
+        if time.monotonic() > end:
+            return data, "timeout"
+        s.settimeout(max(0.1, end - time.monotonic()))
+
+
 def start(launch, log_text, admin=False, timeout=300):
     """Starts a server on fresh loopback ports and waits until it listens.
 

@@ -35,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from serve_util import HOST, fd_count, serve_and_check      # noqa: E402
+from serve_util import HOST, fd_count, read_until_close, serve_and_check      # noqa: E402
 
 LIMIT = 100
 NEW = 20                # new clients that need a slot
@@ -47,15 +47,9 @@ def request(port, timeout=10):
     seconds)."""
     t0 = time.monotonic()
     try:
-        s = socket.create_connection((HOST, port), timeout=timeout)
-        s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
-        s.close()
+        with socket.create_connection((HOST, port), timeout=timeout) as s:
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            data, _ = read_until_close(s, timeout)
     except OSError as e:
         return None, repr(e), time.monotonic() - t0
     if not data.startswith(b"HTTP/1.1 "):
