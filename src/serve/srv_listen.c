@@ -513,21 +513,6 @@ static void accept_pause(srv_listener *l, bool pause)
     }
 }
 
-/* At the connection limit a new client takes the slot of one that is not
- * using its own (make_room).  First choice: the connection that has waited
- * longest with nothing to do (an idle keep-alive, or one already
- * draining), so that a few thousand idle clients cannot lock every new one
- * out; a client whose idle connection closes retries on a new one, as it
- * must after an idle timeout anyway.  Second choice, when every slot holds
- * a request: the request that has been arriving longest, if for more than
- * SRV_SLOW_REQUEST_MS.  Any real client sends its request head in one
- * round trip, so a slot held that long by a request still arriving is a
- * slowloris (or a very slow upload); without this, a few thousand of them
- * kept every new client out until the request timeout.  Never chosen:
- * requests in flight or being answered (their timeouts bound them), and
- * connections accepted less than SRV_SLOW_REQUEST_MS ago that have sent
- * nothing yet.  A scan of every slot, but only when the limit is hit. */
-
 /* At most one line a second, not one per connection (the sweep reports
  * the rest). */
 static void log_evictions(srv_listener *l, uint64_t now)
@@ -547,6 +532,20 @@ static void log_evictions(srv_listener *l, uint64_t now)
     l->evict_logged_ms = now;
 }
 
+/* At the connection limit a new client takes the slot of one that is not
+ * using its own (make_room).  First choice: the connection that has waited
+ * longest with nothing to do (an idle keep-alive, or one already
+ * draining), so that a few thousand idle clients cannot lock every new one
+ * out; a client whose idle connection closes retries on a new one, as it
+ * must after an idle timeout anyway.  Second choice, when every slot holds
+ * a request: the request that has been arriving longest, if for more than
+ * SRV_SLOW_REQUEST_MS.  Any real client sends its request head in one
+ * round trip, so a slot held that long by a request still arriving is a
+ * slowloris (or a very slow upload); without this, a few thousand of them
+ * kept every new client out until the request timeout.  Never chosen:
+ * requests in flight or being answered (their timeouts bound them), and
+ * connections accepted less than SRV_SLOW_REQUEST_MS ago that have sent
+ * nothing yet.  A scan of every slot, but only when the limit is hit. */
 static void make_room(srv_listener *l)
 {
     uint64_t now = now_ms();
