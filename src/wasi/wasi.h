@@ -41,9 +41,15 @@ typedef struct wasi_config {
     int envc;           const char *const *envp;   /* "NAME=VALUE" */
     int npreopens;      const wasi_preopen *preopens;
     wasi_stdio stdio[3];
+    /* TCP sockets to listen on, "IPV4:PORT" or "[IPV6]:PORT" (numeric
+     * addresses; port 0 picks a free one), each pre-opened after the directories
+     * as a SOCKET_STREAM descriptor the guest may sock_accept on (wasmtime's
+     * --tcplisten). */
+    int nlisten;        const char *const *tcplisten;
 } wasi_config;
 
-/* NULL on error with a one-line message in err. */
+/* NULL on error with a one-line message in err (a socket that cannot be
+ * bound is such an error, naming the address). */
 wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen);
 void wasi_ctx_free(wasi_ctx *ctx);
 

@@ -2,8 +2,11 @@
  * wasi_ctx.c — the WASI context: args/environ storage, stdio backends,
  * pre-opened directories and the guest's file descriptor table.
  *
- * Guest fds: 0, 1, 2 are stdio; 3.. the pre-opens in the order given; files
- * the guest opens take the lowest free slot after that.
+ * Guest fds: 0, 1, 2 are stdio; 3.. the pre-opened directories in the order
+ * given, then the listening sockets (--tcplisten) in the order given; files
+ * the guest opens take the lowest free slot after that.  The sockets come
+ * after the directories because wasi-libc looks for pre-opened directories
+ * from fd 3 up and stops at the first descriptor that is not one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,8 +139,13 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen)
         ctx->in_len = cfg->stdio[0].in_len;
     }
 
-    if ((uint64_t)cfg->npreopens + 3 > WASI_MAX_FDS || !ctx_grow(ctx, 3u + (uint32_t)cfg->npreopens)) {
-        snprintf(err, errlen, "too many pre-opened directories");
+    if (cfg->nlisten < 0 || (cfg->nlisten && !cfg->tcplisten)) {
+        snprintf(err, errlen, "bad listening-socket list in WASI configuration");
+        goto fail;
+    }
+    uint64_t npre = (uint64_t)cfg->npreopens + (uint64_t)cfg->nlisten;
+    if (npre + 3 > WASI_MAX_FDS || !ctx_grow(ctx, 3u + (uint32_t)npre)) {
+        snprintf(err, errlen, "too many pre-opened directories and sockets");
         goto fail;
     }
     for (int i = 0; i < 3; i++)
@@ -156,14 +164,27 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen)
         e->host = fd;
         e->owned = true;
         e->filetype = WASI_FILETYPE_DIRECTORY;
-        e->rights_base = WASI_RIGHTS_ALL;
-        e->rights_inheriting = WASI_RIGHTS_ALL;
+        /* What applies to a directory; what it opens may get file rights. */
+        e->rights_base = WASI_RIGHTS_DIR;
+        e->rights_inheriting = WASI_RIGHTS_DIR | WASI_RIGHTS_FILE;
         e->preopen_len = strlen(gname);
         e->preopen = strdup(gname);
         if (!e->preopen) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
+    }
+    for (int i = 0; i < cfg->nlisten; i++) {
+        wasi_fd_entry *e = &ctx->fds[3 + cfg->npreopens + i];
+        int fd;
+        if (!wasi_sock_listen(cfg->tcplisten[i], &fd, err, errlen))
+            goto fail;
+        e->kind = WASI_FD_HOST;
+        e->host = fd;
+        e->owned = true;
+        e->filetype = WASI_FILETYPE_SOCKET_STREAM;
+        e->rights_base = WASI_RIGHTS_SOCK_LISTEN;
+        e->rights_inheriting = WASI_RIGHTS_SOCK_CONN;
     }
     return ctx;
 

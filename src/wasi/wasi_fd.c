@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@
  * buffer is checked before any I/O happens, so a bad pointer is EFAULT with
  * nothing done. */
 
-static uint32_t iovs_check(wedge_instance *inst, uint32_t iovs, uint32_t n, uint64_t *total)
+uint32_t wasi_iovs_check(wedge_instance *inst, uint32_t iovs, uint32_t n, uint64_t *total)
 {
     const uint8_t *a = wasi_mem(inst, iovs, (uint64_t)n * 8);
     if (!a)
@@ -55,9 +56,12 @@ static void iovs_host(wedge_instance *inst, uint32_t iovs, uint32_t first, uint3
 
 /* Scatter/gather I/O on a host descriptor, batch by batch.  `off` < 0:
  * use and move the file position.  A short transfer ends the call; an error
- * after some bytes moved reports the bytes (POSIX readv/writev semantics). */
-static uint32_t host_rw(wedge_instance *inst, int fd, bool write, uint32_t iovs, uint32_t n, int64_t off,
-                        uint64_t *done)
+ * after some bytes moved reports the bytes (POSIX readv/writev semantics).
+ * Writes to a socket go through sendmsg(MSG_NOSIGNAL): a peer that hung up
+ * is EPIPE for the guest, never a SIGPIPE for wedge.  `msgflags`: more
+ * recvmsg/sendmsg flags (sock_recv's MSG_PEEK/MSG_WAITALL; sockets only). */
+uint32_t wasi_host_rw(wedge_instance *inst, int fd, bool write, bool sock, int msgflags, uint32_t iovs,
+                      uint32_t n, int64_t off, uint64_t *done)
 {
     struct iovec v[IOV_BATCH];
     uint64_t total = 0;
@@ -68,7 +72,13 @@ static uint32_t host_rw(wedge_instance *inst, int fd, bool write, uint32_t iovs,
         for (uint32_t i = 0; i < cnt; i++)
             want += v[i].iov_len;
         ssize_t r;
-        if (off < 0)
+        if (sock) {
+            struct msghdr mh;
+            memset(&mh, 0, sizeof mh);
+            mh.msg_iov = v;
+            mh.msg_iovlen = cnt;
+            r = write ? sendmsg(fd, &mh, msgflags | MSG_NOSIGNAL) : recvmsg(fd, &mh, msgflags);
+        } else if (off < 0)
             r = write ? writev(fd, v, (int)cnt) : readv(fd, v, (int)cnt);
         else
             r = write ? pwritev(fd, v, (int)cnt, off + (int64_t)total) : preadv(fd, v, (int)cnt, off + (int64_t)total);
@@ -123,15 +133,20 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
         return WASI_EBADF;
     wasi_stack_check();
     uint64_t total;
-    uint32_t rc = iovs_check(inst, iovs, n, &total);
+    uint32_t rc = wasi_iovs_check(inst, iovs, n, &total);
     if (rc)
         return rc;
     if (!wasi_mem(inst, result, 4))
         return WASI_EFAULT;
     if (e->filetype == WASI_FILETYPE_DIRECTORY)
         return WASI_EISDIR;
-    if (!(e->rights_base & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
-        return WASI_ENOTCAPABLE;
+    if (off >= 0 && e->kind != WASI_FD_HOST)
+        return WASI_ESPIPE;         /* memory streams have no position (and no FD_SEEK right) */
+    uint64_t need = write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ;
+    if (off >= 0 && e->filetype != WASI_FILETYPE_CHARACTER_DEVICE && !wasi_is_socket(e))
+        need |= WASI_RIGHT_FD_SEEK; /* pread/pwrite move no position, but need a seekable file */
+    if ((rc = wasi_need(e, need)))
+        return rc;
 
     uint64_t done = 0;
     const uint8_t *a = n ? inst->mem->base + iovs : NULL;
@@ -139,8 +154,6 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
     case WASI_FD_MEM_OUT:
         if (!write)
             return WASI_EBADF;
-        if (off >= 0)
-            return WASI_ESPIPE;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t buf, len;
             memcpy(&buf, a + (size_t)i * 8, 4);
@@ -154,8 +167,6 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
     case WASI_FD_MEM_IN:
         if (write)
             return WASI_EBADF;
-        if (off >= 0)
-            return WASI_ESPIPE;
         for (uint32_t i = 0; i < n && ctx->in_pos < ctx->in_len; i++) {
             uint32_t buf, len;
             memcpy(&buf, a + (size_t)i * 8, 4);
@@ -167,7 +178,7 @@ static uint32_t do_rw(wedge_instance *inst, uint32_t fd, bool write, uint32_t io
         }
         break;
     case WASI_FD_HOST:
-        rc = host_rw(inst, e->host, write, iovs, n, off, &done);
+        rc = wasi_host_rw(inst, e->host, write, off < 0 && wasi_is_socket(e), 0, iovs, n, off, &done);
         if (rc)
             return rc;
         break;
@@ -238,6 +249,15 @@ uint32_t wasi_fd_seek(wedge_instance *inst, uint32_t fd, uint64_t off, uint32_t 
         return rc;
     if (e->filetype == WASI_FILETYPE_DIRECTORY)
         return WASI_EBADF;
+    /* fd_tell (and seeking nowhere from here) is enough with FD_TELL. */
+    bool tell = whence == WASI_WHENCE_CUR && off == 0;
+    if (wasi_need(e, WASI_RIGHT_FD_SEEK) && (!tell || wasi_need(e, WASI_RIGHT_FD_TELL))) {
+        /* Streams lack the right because they cannot seek: say so. */
+        if (e->filetype == WASI_FILETYPE_CHARACTER_DEVICE || e->filetype == WASI_FILETYPE_UNKNOWN ||
+            wasi_is_socket(e))
+            return WASI_ESPIPE;
+        return WASI_ENOTCAPABLE;
+    }
     off_t r = lseek(e->host, (off_t)(int64_t)off, w);     /* the offset is signed in WASI */
     if (r < 0)
         return wasi_errno_from_host(errno);
@@ -282,6 +302,8 @@ uint32_t wasi_fd_sync(wedge_instance *inst, uint32_t fd)
     wasi_fd_entry *e = wasi_fd_get(wasi_ctx_of(inst), fd);
     if (!e)
         return WASI_EBADF;
+    if (wasi_need(e, WASI_RIGHT_FD_SYNC))
+        return WASI_ENOTCAPABLE;
     if (e->kind != WASI_FD_HOST)
         return 0;
     return fsync(e->host) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -292,6 +314,8 @@ uint32_t wasi_fd_datasync(wedge_instance *inst, uint32_t fd)
     wasi_fd_entry *e = wasi_fd_get(wasi_ctx_of(inst), fd);
     if (!e)
         return WASI_EBADF;
+    if (wasi_need(e, WASI_RIGHT_FD_DATASYNC))
+        return WASI_ENOTCAPABLE;
     if (e->kind != WASI_FD_HOST)
         return 0;
     return fdatasync(e->host) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -324,6 +348,8 @@ uint32_t wasi_fd_fdstat_set_flags(wedge_instance *inst, uint32_t fd, uint32_t fl
         return WASI_EBADF;
     if (flags & ~(uint32_t)0x1f)
         return WASI_EINVAL;
+    if (wasi_need(e, WASI_RIGHT_FD_FDSTAT_SET_FLAGS))
+        return WASI_ENOTCAPABLE;
     if (e->kind != WASI_FD_HOST) {
         e->fdflags = (uint16_t)flags;
         return 0;
@@ -367,6 +393,8 @@ uint32_t wasi_fd_filestat_get(wedge_instance *inst, uint32_t fd, uint32_t buf)
         return WASI_EFAULT;
     if (!e)
         return WASI_EBADF;
+    if (wasi_need(e, WASI_RIGHT_FD_FILESTAT_GET))
+        return WASI_ENOTCAPABLE;
     struct stat st;
     if (e->kind == WASI_FD_HOST) {
         if (fstat(e->host, &st) != 0)
@@ -385,6 +413,10 @@ uint32_t wasi_fd_filestat_set_size(wedge_instance *inst, uint32_t fd, uint64_t s
     wasi_fd_entry *e = host_entry(inst, fd, &rc);
     if (!e)
         return rc == WASI_ESPIPE ? WASI_EINVAL : rc;
+    if (e->filetype == WASI_FILETYPE_DIRECTORY)
+        return WASI_EISDIR;
+    if ((rc = wasi_need(e, WASI_RIGHT_FD_FILESTAT_SET_SIZE)))
+        return rc;
     if (size > INT64_MAX)
         return WASI_EFBIG;
     return ftruncate(e->host, (off_t)size) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -422,6 +454,8 @@ uint32_t wasi_fd_filestat_set_times(wedge_instance *inst, uint32_t fd, uint64_t 
     wasi_fd_entry *e = host_entry(inst, fd, &rc);
     if (!e)
         return rc == WASI_ESPIPE ? WASI_EINVAL : rc;
+    if ((rc = wasi_need(e, WASI_RIGHT_FD_FILESTAT_SET_TIMES)))
+        return rc;
     if ((rc = wasi_times_from(atim, mtim, fst, ts)))
         return rc;
     return futimens(e->host, ts) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -437,6 +471,10 @@ uint32_t wasi_fd_advise(wedge_instance *inst, uint32_t fd, uint64_t off, uint64_
     wasi_fd_entry *e = host_entry(inst, fd, &rc);
     if (!e)
         return rc;
+    if (e->filetype == WASI_FILETYPE_DIRECTORY)
+        return WASI_EBADF;
+    if ((rc = wasi_need(e, WASI_RIGHT_FD_ADVISE)))
+        return rc;
     if (off > INT64_MAX || len > INT64_MAX)
         return WASI_EINVAL;
     int r = posix_fadvise(e->host, (off_t)off, (off_t)len, adv[advice]);
@@ -448,6 +486,10 @@ uint32_t wasi_fd_allocate(wedge_instance *inst, uint32_t fd, uint64_t off, uint6
     uint32_t rc;
     wasi_fd_entry *e = host_entry(inst, fd, &rc);
     if (!e)
+        return rc;
+    if (e->filetype == WASI_FILETYPE_DIRECTORY)
+        return WASI_EBADF;
+    if ((rc = wasi_need(e, WASI_RIGHT_FD_ALLOCATE)))
         return rc;
     if (off > INT64_MAX || len > INT64_MAX || off + len > INT64_MAX)
         return WASI_EFBIG;

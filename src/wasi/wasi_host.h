@@ -16,15 +16,28 @@
  * NULL) gets EBADF from fd calls and ENOSYS from args/environ.
  *
  * Deliberately unsupported (documented answers):
- *   sock_accept/recv/send/shutdown   ENOTSUP (58): guests get no sockets
  *   proc_raise                       ENOSYS (52): no signals in the sandbox
  *   fd_fdstat_set_flags with DSYNC/RSYNC/SYNC on a host file
  *                                    ENOTSUP: Linux cannot change them after open
- *   fd_seek/fd_tell on memory-backed stdio   ESPIPE (70)
- * Rights are tracked loosely: stored as asked for and reported by
- * fd_fdstat_get; fd_read/fd_write/fd_readdir check FD_READ/FD_WRITE/
- * FD_READDIR (ENOTCAPABLE), and fd_fdstat_set_rights may only shrink them.
- * Path calls do not check the directory's rights; the jail is what confines.
+ *   fd_seek/fd_tell on memory-backed stdio and other streams   ESPIPE (70)
+ * Sockets: the guest gets the listening sockets of wasi_config.tcplisten
+ * (after the pre-opened directories) and the connections sock_accept makes
+ * from them; sock_* on a bad fd is EBADF, on anything else ENOTSOCK.
+ *
+ * Rights (wasi_internal.h has the sets): a pre-opened directory has the
+ * directory rights as base and directory + file rights as inheriting.
+ * path_open trims what it is asked for to the directory's inheriting
+ * rights, then the base rights to those of the type opened (a directory
+ * never has FD_SEEK or FD_WRITE; a file opened read-only has no right that
+ * needs write access).  Every call checks its descriptor's rights
+ * (ENOTCAPABLE): fd_* calls the right of their name (fd_read FD_READ,
+ * fd_pread FD_READ + FD_SEEK, fd_tell FD_TELL or FD_SEEK, ...), path_*
+ * calls the directory's PATH_* right (path_open: PATH_OPEN, plus
+ * PATH_CREATE_FILE for O_CREAT and PATH_FILESTAT_SET_SIZE for O_TRUNC).
+ * A more precise errno comes first: EISDIR for I/O on a directory, ESPIPE
+ * for seeking a stream.  fd_fdstat_set_rights may only drop rights.
+ * path_open of a directory with O_DIRECTORY asking for FD_WRITE (or
+ * O_TRUNC, or append) is EISDIR, as the wasi-testsuite expects.
  *
  * X(name, "sig", (typed params after inst), (argument names));
  * sched_yield (no parameters) and proc_exit (no result) are declared

@@ -70,11 +70,61 @@ enum { WASI_SUBCLOCK_ABSTIME = 1 };
 #define WASI_RIGHT_FD_WRITE               WASI_RIGHT(6)
 #define WASI_RIGHT_FD_ADVISE              WASI_RIGHT(7)
 #define WASI_RIGHT_FD_ALLOCATE            WASI_RIGHT(8)
+#define WASI_RIGHT_PATH_CREATE_DIRECTORY  WASI_RIGHT(9)
+#define WASI_RIGHT_PATH_CREATE_FILE       WASI_RIGHT(10)
+#define WASI_RIGHT_PATH_LINK_SOURCE       WASI_RIGHT(11)
+#define WASI_RIGHT_PATH_LINK_TARGET       WASI_RIGHT(12)
+#define WASI_RIGHT_PATH_OPEN              WASI_RIGHT(13)
 #define WASI_RIGHT_FD_READDIR             WASI_RIGHT(14)
+#define WASI_RIGHT_PATH_READLINK          WASI_RIGHT(15)
+#define WASI_RIGHT_PATH_RENAME_SOURCE     WASI_RIGHT(16)
+#define WASI_RIGHT_PATH_RENAME_TARGET     WASI_RIGHT(17)
+#define WASI_RIGHT_PATH_FILESTAT_GET      WASI_RIGHT(18)
+#define WASI_RIGHT_PATH_FILESTAT_SET_SIZE WASI_RIGHT(19)
+#define WASI_RIGHT_PATH_FILESTAT_SET_TIMES WASI_RIGHT(20)
+#define WASI_RIGHT_FD_FILESTAT_GET        WASI_RIGHT(21)
 #define WASI_RIGHT_FD_FILESTAT_SET_SIZE   WASI_RIGHT(22)
+#define WASI_RIGHT_FD_FILESTAT_SET_TIMES  WASI_RIGHT(23)
+#define WASI_RIGHT_PATH_SYMLINK           WASI_RIGHT(24)
+#define WASI_RIGHT_PATH_REMOVE_DIRECTORY  WASI_RIGHT(25)
+#define WASI_RIGHT_PATH_UNLINK_FILE       WASI_RIGHT(26)
+#define WASI_RIGHT_POLL_FD_READWRITE      WASI_RIGHT(27)
+#define WASI_RIGHT_SOCK_SHUTDOWN          WASI_RIGHT(28)
+#define WASI_RIGHT_SOCK_ACCEPT            WASI_RIGHT(29)
 #define WASI_RIGHTS_ALL                   (WASI_RIGHT(30) - 1)
 /* What a guest may not seek/tell on (wasi-libc's isatty() looks for this). */
 #define WASI_RIGHTS_TTY (WASI_RIGHTS_ALL & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL))
+
+/* Rights that mean something on each kind of descriptor (witx: "fewer
+ * rights than asked for ... if those rights do not apply to the type of
+ * file being opened").  path_open trims a new descriptor's base rights to
+ * the set of its type, so a directory never reports FD_SEEK or FD_WRITE and
+ * a file never reports PATH_* rights. */
+#define WASI_RIGHTS_DIR                                                                                   \
+    (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_FDSTAT_SET_FLAGS | WASI_RIGHT_FD_SYNC | WASI_RIGHT_FD_READDIR | \
+     WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE | WASI_RIGHT_PATH_LINK_SOURCE |        \
+     WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_OPEN | WASI_RIGHT_PATH_READLINK |                      \
+     WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_GET |       \
+     WASI_RIGHT_PATH_FILESTAT_SET_SIZE | WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_FD_FILESTAT_GET |  \
+     WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK | WASI_RIGHT_PATH_REMOVE_DIRECTORY |       \
+     WASI_RIGHT_PATH_UNLINK_FILE)
+#define WASI_RIGHTS_FILE                                                                                  \
+    (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_FDSTAT_SET_FLAGS |   \
+     WASI_RIGHT_FD_SYNC | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ADVISE |                \
+     WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_FD_FILESTAT_SET_SIZE |               \
+     WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_POLL_FD_READWRITE)
+/* Rights that need the host file opened for writing (ftruncate, fallocate
+ * and write fail on an O_RDONLY descriptor): a file opened read-only never
+ * reports them. */
+#define WASI_RIGHTS_NEED_WRITE (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+/* A listening socket from `wedge run --tcplisten`, and a connection
+ * sock_accept made from it. */
+#define WASI_RIGHTS_SOCK_LISTEN                                                                           \
+    (WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_POLL_FD_READWRITE | WASI_RIGHT_FD_FDSTAT_SET_FLAGS |             \
+     WASI_RIGHT_FD_FILESTAT_GET)
+#define WASI_RIGHTS_SOCK_CONN                                                                             \
+    (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE | WASI_RIGHT_SOCK_SHUTDOWN | WASI_RIGHT_POLL_FD_READWRITE | \
+     WASI_RIGHT_FD_FDSTAT_SET_FLAGS | WASI_RIGHT_FD_FILESTAT_GET)
 
 /* ---- the context ---------------------------------------------------------- */
 
@@ -177,6 +227,35 @@ wasi_fd_entry *wasi_fd_get(wasi_ctx *ctx, uint32_t fd);
 uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd_entry *e, uint32_t *out);
 /* Release the slot (closing what it owns). */
 void wasi_fd_release(wasi_fd_entry *e);
+
+/* 0 if descriptor `e` holds every right in `need`, else ENOTCAPABLE.  Each
+ * call checks its rights after EBADF and after the checks that say what is
+ * wrong more precisely (EISDIR, ESPIPE, ENOTSOCK). */
+static inline uint32_t wasi_need(const wasi_fd_entry *e, uint64_t need)
+{
+    return (e->rights_base & need) == need ? 0 : WASI_ENOTCAPABLE;
+}
+
+/* Is this descriptor a socket (a --tcplisten listener, a connection it
+ * accepted, or a socket the host gave as stdio)? */
+static inline bool wasi_is_socket(const wasi_fd_entry *e)
+{
+    return e->kind == WASI_FD_HOST &&
+           (e->filetype == WASI_FILETYPE_SOCKET_STREAM || e->filetype == WASI_FILETYPE_SOCKET_DGRAM);
+}
+
+/* Scatter/gather I/O between guest iovecs (already checked by the caller)
+ * and host descriptor `fd` (wasi_fd.c); `sock`: use recvmsg/sendmsg with
+ * `msgflags`; `off` >= 0: positional.  *done gets the bytes moved. */
+uint32_t wasi_host_rw(wedge_instance *inst, int fd, bool write, bool sock, int msgflags, uint32_t iovs,
+                      uint32_t n, int64_t off, uint64_t *done);
+/* Check a guest iovec array (n entries at iovs) and every buffer in it;
+ * *total gets the sum of lengths.  EFAULT if any is out of bounds. */
+uint32_t wasi_iovs_check(wedge_instance *inst, uint32_t iovs, uint32_t n, uint64_t *total);
+
+/* Make a listening TCP socket (close-on-exec, SO_REUSEADDR) for "IPV4:PORT"
+ * or "[IPV6]:PORT", numeric addresses only (wasi_sock.c).  false with a one-line message in err. */
+bool wasi_sock_listen(const char *addr, int *fd, char *err, size_t errlen);
 
 /* stat mode -> WASI file type. */
 uint8_t wasi_filetype_from_mode(unsigned mode);

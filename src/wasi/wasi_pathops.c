@@ -14,27 +14,32 @@
 #include "wasi_internal.h"
 #include "wasi_path.h"
 
-/* The host directory for a guest directory fd. */
-static uint32_t dir_of(wedge_instance *inst, uint32_t fd, wasi_fd_entry **out)
+/* The guest directory fd `fd` if it holds the rights `need` (EBADF,
+ * ENOTDIR, ENOTCAPABLE otherwise). */
+static uint32_t dir_of(wedge_instance *inst, uint32_t fd, uint64_t need, wasi_fd_entry **out)
 {
     wasi_fd_entry *e = wasi_fd_get(wasi_ctx_of(inst), fd);
     if (!e)
         return WASI_EBADF;
     if (e->kind != WASI_FD_HOST || e->filetype != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
+    uint32_t rc = wasi_need(e, need);
+    if (rc)
+        return rc;
     *out = e;
     return 0;
 }
 
-/* dir fd + guest path -> host dir and C path. */
-static uint32_t dir_path(wedge_instance *inst, uint32_t fd, uint32_t ptr, uint32_t len, char *buf, int *dir)
+/* dir fd (holding rights `need`) + guest path -> host dir and C path. */
+static uint32_t dir_path(wedge_instance *inst, uint32_t fd, uint64_t need, uint32_t ptr, uint32_t len, char *buf,
+                         int *dir)
 {
     wasi_fd_entry *e;
     wasi_stack_check();
     uint32_t rc = wasi_path_copy(inst, ptr, len, buf, WASI_PATH_MAX + 1);
     if (rc)
         return rc;
-    if ((rc = dir_of(inst, fd, &e)))
+    if ((rc = dir_of(inst, fd, need, &e)))
         return rc;
     *dir = e->host;
     return 0;
@@ -52,7 +57,14 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
 {
     char p[WASI_PATH_MAX + 1];
     int dir;
-    uint32_t rc = dir_path(inst, fd, path, len, p, &dir);
+    /* The directory's rights for what this open does to a path: create
+     * (O_CREAT) and truncate (O_TRUNC) are path operations of their own. */
+    uint64_t need = WASI_RIGHT_PATH_OPEN;
+    if (oflags & WASI_O_CREAT)
+        need |= WASI_RIGHT_PATH_CREATE_FILE;
+    if (oflags & WASI_O_TRUNC)
+        need |= WASI_RIGHT_PATH_FILESTAT_SET_SIZE;
+    uint32_t rc = dir_path(inst, fd, need, path, len, p, &dir);
     if (rc)
         return rc;
     if (!wasi_mem(inst, out, 4))
@@ -60,20 +72,28 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
     if ((oflags & ~(uint32_t)0xf) || (fdflags & ~(uint32_t)0x1f))
         return WASI_EINVAL;
 
+    /* A descriptor gets no right its directory may not hand down: the
+     * rights asked for are trimmed to the directory's inheriting rights
+     * (trimmed, not refused, as wasi-libc asks for "everything allowed"). */
+    const wasi_fd_entry *parent = wasi_fd_get(wasi_ctx_of(inst), fd);
+    base &= parent->rights_inheriting;
+    inh &= parent->rights_inheriting;
+
     /* Access mode from the rights asked for: wasi-libc derives them from
-     * O_RDONLY/O_WRONLY/O_RDWR. */
-    const uint64_t wr = WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE |
-                        WASI_RIGHT_FD_DATASYNC;
+     * O_RDONLY/O_WRONLY/O_RDWR.  With O_DIRECTORY, write access is asked
+     * for by FD_WRITE (or O_TRUNC/append) only, and the kernel refuses it
+     * on a directory with EISDIR, as the wasi-testsuite expects. */
     const uint64_t rd = WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR;
-    bool want_w = (base & wr) || (fdflags & WASI_FDFLAG_APPEND);
+    bool want_w = (fdflags & WASI_FDFLAG_APPEND) ||
+                  (base & ((oflags & WASI_O_DIRECTORY) ? WASI_RIGHT_FD_WRITE : WASI_RIGHTS_NEED_WRITE));
     bool want_r = (base & rd) != 0;
     int flags;
-    if (oflags & WASI_O_DIRECTORY)
-        flags = O_RDONLY | O_DIRECTORY;
-    else if (want_w)
+    if (want_w)
         flags = want_r ? O_RDWR : O_WRONLY;
     else
         flags = O_RDONLY;
+    if (oflags & WASI_O_DIRECTORY)
+        flags |= O_DIRECTORY;
     if (oflags & WASI_O_CREAT)
         flags |= O_CREAT;
     if (oflags & WASI_O_EXCL)
@@ -97,8 +117,10 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
     int hfd;
     rc = wasi_jail_open(dir, p, flags, 0666, &hfd);
     /* A directory opened without O_DIRECTORY but with write rights (some
-     * toolchains ask for everything): open it read-only instead. */
-    if (rc == WASI_EISDIR && !(oflags & (WASI_O_CREAT | WASI_O_TRUNC)) && !(fdflags & WASI_FDFLAG_APPEND))
+     * toolchains ask for everything): open it read-only instead.  Asked
+     * for as a directory (O_DIRECTORY) with FD_WRITE, it stays EISDIR. */
+    if (rc == WASI_EISDIR && !(oflags & (WASI_O_CREAT | WASI_O_TRUNC | WASI_O_DIRECTORY)) &&
+        !(fdflags & WASI_FDFLAG_APPEND))
         rc = wasi_jail_open(dir, p, O_RDONLY | O_DIRECTORY | (flags & O_NOFOLLOW), 0, &hfd);
     if (rc)
         return rc;
@@ -116,8 +138,19 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
     e.owned = true;
     e.filetype = wasi_filetype_from_mode(st.st_mode);
     e.fdflags = (uint16_t)fdflags;
-    e.rights_base = base;
-    e.rights_inheriting = inh;
+    /* Only the rights that apply to what was opened, and no write right on
+     * a descriptor the host opened read-only. */
+    if (e.filetype == WASI_FILETYPE_DIRECTORY) {
+        e.rights_base = base & WASI_RIGHTS_DIR;
+        e.rights_inheriting = inh & (WASI_RIGHTS_DIR | WASI_RIGHTS_FILE);
+    } else {
+        e.rights_base = base & WASI_RIGHTS_FILE;
+        if (!want_w)
+            e.rights_base &= ~WASI_RIGHTS_NEED_WRITE;
+        if (e.filetype == WASI_FILETYPE_CHARACTER_DEVICE || e.filetype == WASI_FILETYPE_UNKNOWN)
+            e.rights_base &= ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);   /* a device or a FIFO */
+        e.rights_inheriting = inh;
+    }
     uint32_t gfd;
     rc = wasi_fd_insert(wasi_ctx_of(inst), &e, &gfd);
     if (rc) {
@@ -133,7 +166,7 @@ uint32_t wasi_path_filestat_get(wedge_instance *inst, uint32_t fd, uint32_t flag
 {
     char p[WASI_PATH_MAX + 1];
     int dir, hfd;
-    uint32_t rc = dir_path(inst, fd, path, len, p, &dir);
+    uint32_t rc = dir_path(inst, fd, WASI_RIGHT_PATH_FILESTAT_GET, path, len, p, &dir);
     if (rc)
         return rc;
     if (!wasi_mem(inst, buf, 64))
@@ -157,7 +190,7 @@ uint32_t wasi_path_filestat_set_times(wedge_instance *inst, uint32_t fd, uint32_
     char p[WASI_PATH_MAX + 1], proc[64];
     struct timespec ts[2];
     int dir, hfd;
-    uint32_t rc = dir_path(inst, fd, path, len, p, &dir);
+    uint32_t rc = dir_path(inst, fd, WASI_RIGHT_PATH_FILESTAT_SET_TIMES, path, len, p, &dir);
     if (rc)
         return rc;
     if ((rc = wasi_times_from(atim, mtim, fst, ts)))
@@ -194,7 +227,10 @@ static uint32_t name_op(wedge_instance *inst, uint32_t fd, uint32_t path, uint32
     char p[WASI_PATH_MAX + 1];
     int dir, parent;
     const char *name;
-    uint32_t rc = dir_path(inst, fd, path, len, p, &dir);
+    static const uint64_t need[] = {[OP_MKDIR] = WASI_RIGHT_PATH_CREATE_DIRECTORY,
+                                    [OP_RMDIR] = WASI_RIGHT_PATH_REMOVE_DIRECTORY,
+                                    [OP_UNLINK] = WASI_RIGHT_PATH_UNLINK_FILE};
+    uint32_t rc = dir_path(inst, fd, need[op], path, len, p, &dir);
     if (rc)
         return rc;
     if ((rc = wasi_jail_parent(dir, p, &parent, &name)))
@@ -232,8 +268,8 @@ uint32_t wasi_path_rename(wedge_instance *inst, uint32_t fd, uint32_t opath, uin
     char op[WASI_PATH_MAX + 1], np[WASI_PATH_MAX + 1];
     int odir, ndir, oparent, nparent;
     const char *oname, *nname;
-    uint32_t rc = dir_path(inst, fd, opath, olen, op, &odir);
-    if (rc || (rc = dir_path(inst, nfd, npath, nlen, np, &ndir)))
+    uint32_t rc = dir_path(inst, fd, WASI_RIGHT_PATH_RENAME_SOURCE, opath, olen, op, &odir);
+    if (rc || (rc = dir_path(inst, nfd, WASI_RIGHT_PATH_RENAME_TARGET, npath, nlen, np, &ndir)))
         return rc;
     if ((rc = wasi_jail_parent(odir, op, &oparent, &oname)))
         return rc;
@@ -253,7 +289,7 @@ uint32_t wasi_path_readlink(wedge_instance *inst, uint32_t fd, uint32_t path, ui
 {
     char p[WASI_PATH_MAX + 1];
     int dir, hfd;
-    uint32_t rc = dir_path(inst, fd, path, len, p, &dir);
+    uint32_t rc = dir_path(inst, fd, WASI_RIGHT_PATH_READLINK, path, len, p, &dir);
     if (rc)
         return rc;
     uint8_t *out = wasi_mem(inst, buf, buflen);
@@ -286,7 +322,7 @@ uint32_t wasi_path_symlink(wedge_instance *inst, uint32_t opath, uint32_t olen, 
     const char *name;
     wasi_stack_check();
     uint32_t rc = wasi_path_copy(inst, opath, olen, target, sizeof target);
-    if (rc || (rc = dir_path(inst, fd, npath, nlen, np, &dir)))
+    if (rc || (rc = dir_path(inst, fd, WASI_RIGHT_PATH_SYMLINK, npath, nlen, np, &dir)))
         return rc;
     if ((rc = wasi_jail_check_link_target(target, np)))
         return rc;
@@ -304,8 +340,8 @@ uint32_t wasi_path_link(wedge_instance *inst, uint32_t ofd, uint32_t oflags, uin
     char op[WASI_PATH_MAX + 1], np[WASI_PATH_MAX + 1], proc[64];
     int odir, ndir, nparent;
     const char *nname;
-    uint32_t rc = dir_path(inst, ofd, opath, olen, op, &odir);
-    if (rc || (rc = dir_path(inst, nfd, npath, nlen, np, &ndir)))
+    uint32_t rc = dir_path(inst, ofd, WASI_RIGHT_PATH_LINK_SOURCE, opath, olen, op, &odir);
+    if (rc || (rc = dir_path(inst, nfd, WASI_RIGHT_PATH_LINK_TARGET, npath, nlen, np, &ndir)))
         return rc;
     if ((rc = wasi_jail_parent(ndir, np, &nparent, &nname)))
         return rc;

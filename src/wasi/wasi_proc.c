@@ -1,6 +1,6 @@
 /*
  * wasi_proc.c — process-level WASI calls: args, environ, clocks, random,
- * exit, yield, poll_oneoff, and the socket calls (not supported).
+ * exit, yield, poll_oneoff.  The socket calls are in wasi_sock.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -337,29 +337,4 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
     free(pfd);
     wasi_put_u32(inst, nevents, n);
     return 0;
-}
-
-/* ---- sockets: wedge guests get no sockets (preopened sockets are not
- * offered), so these report ENOTSUP. */
-
-uint32_t wasi_sock_accept(wedge_instance *inst, uint32_t fd, uint32_t flags, uint32_t out)
-{
-    return WASI_ENOTSUP;
-}
-
-uint32_t wasi_sock_recv(wedge_instance *inst, uint32_t fd, uint32_t iovs, uint32_t niovs, uint32_t flags,
-                        uint32_t len, uint32_t oflags)
-{
-    return WASI_ENOTSUP;
-}
-
-uint32_t wasi_sock_send(wedge_instance *inst, uint32_t fd, uint32_t iovs, uint32_t niovs, uint32_t flags,
-                        uint32_t len)
-{
-    return WASI_ENOTSUP;
-}
-
-uint32_t wasi_sock_shutdown(wedge_instance *inst, uint32_t fd, uint32_t how)
-{
-    return WASI_ENOTSUP;
 }

@@ -144,5 +144,6 @@ static inline uint32_t fk_open(const char *path, uint32_t oflags, uint64_t right
 #define R_READ ((uint64_t)1 << 1 | (uint64_t)1 << 14)
 #define R_WRITE ((uint64_t)1 << 6)
 #define R_RW (R_READ | R_WRITE)
+#define R_ALL (((uint64_t)1 << 30) - 1)   /* every right: path_open trims it to the type's */
 
 #endif
