@@ -31,6 +31,9 @@ static void cli_run_usage(FILE *f)
           "Options:\n"
           "  --dir HOST[::GUEST]          pre-open directory HOST as GUEST (default: same)\n"
           "  --env NAME[=VALUE]           set a guest environment variable (no value: the host's)\n"
+          "  --tcplisten ADDR:PORT        listen on TCP ADDR:PORT (numeric, [IPv6] in brackets) and\n"
+          "                               give the guest the socket as the next descriptor after\n"
+          "                               the --dir ones, for sock_accept (repeatable)\n"
           "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
           "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
           "                               print each result on its own line (integers signed)\n"
@@ -45,6 +48,7 @@ static void cli_run_usage(FILE *f)
 
 #define CLI_MAX_DIRS 64
 #define CLI_MAX_ENVS 256
+#define CLI_MAX_LISTEN 64
 
 typedef struct cli_run_opts {
     const char *module;
@@ -55,6 +59,8 @@ typedef struct cli_run_opts {
     int ndirs;
     const char *envs[CLI_MAX_ENVS];
     int nenvs;
+    const char *listen[CLI_MAX_LISTEN];
+    int nlisten;
     cg_options cg;
     /* What cli_keep allocated: at most one string per --dir or --env. */
     char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
@@ -132,6 +138,12 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
                     o->envs[o->nenvs++] = kv;
                 }
             }
+        } else if ((v = cli_opt(argc, argv, &i, "--tcplisten", &bad))) {
+            if (o->nlisten == CLI_MAX_LISTEN) {
+                cli_error("run: too many --tcplisten options (max %d)", CLI_MAX_LISTEN);
+                return CLI_EXIT_USER;
+            }
+            o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
         } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
             if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
                 cli_error("run: --bounds %s: expected guard, software or none", v);
@@ -324,6 +336,8 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     cfg.envp = o->envs;
     cfg.npreopens = o->ndirs;
     cfg.preopens = o->dirs;
+    cfg.nlisten = o->nlisten;
+    cfg.tcplisten = o->listen;
     for (int k = 0; k < 3; k++)
         cfg.stdio[k].host_fd = k;
     char err[256] = "";
