@@ -34,7 +34,7 @@ bool wasi_sock_listen(const char *addr, int *out, char *err, size_t errlen)
     const char *colon = strrchr(addr, ':');
     size_t hlen = colon ? (size_t)(colon - addr) : 0;
     if (!colon || hlen == 0 || !colon[1]) {
-        snprintf(err, errlen, "--tcplisten %s: expected HOST:PORT", addr);
+        snprintf(err, errlen, "--tcplisten %s: expected ADDR:PORT", addr);
         return false;
     }
     if (addr[0] == '[') {                       /* [::1]:8080 */
