@@ -29,11 +29,13 @@
  * path_open trims what it is asked for to the directory's inheriting
  * rights, then the base rights to those of the type opened (a directory
  * never has FD_SEEK or FD_WRITE; a file opened read-only has no right that
- * needs write access).  Every call checks its descriptor's rights
- * (ENOTCAPABLE): fd_* calls the right of their name (fd_read FD_READ,
- * fd_pread FD_READ + FD_SEEK, fd_tell FD_TELL or FD_SEEK, ...), path_*
+ * needs write access).  Every call checks its descriptor's rights:
+ * fd_* calls the right of their name (fd_read FD_READ, fd_pread FD_READ +
+ * FD_SEEK, fd_tell FD_TELL or FD_SEEK, ...; EBADF without it), path_*
  * calls the directory's PATH_* right (path_open: PATH_OPEN, plus
- * PATH_CREATE_FILE for O_CREAT and PATH_FILESTAT_SET_SIZE for O_TRUNC).
+ * PATH_CREATE_FILE for O_CREAT and PATH_FILESTAT_SET_SIZE for O_TRUNC;
+ * EPERM without it).  These are the errnos of the current wasi-testsuite;
+ * fd_fdstat_set_rights asked to add a right stays ENOTCAPABLE.
  * A more precise errno comes first: EISDIR for I/O on a directory, ESPIPE
  * for seeking a stream.  fd_fdstat_set_rights may only drop rights.
  * path_open of a directory with O_DIRECTORY asking for FD_WRITE (or

@@ -27,7 +27,7 @@
 
 /* WASI errno values the tests check (wasi_snapshot_preview1 numbering). */
 enum { E_OK = 0, E_BADF = 8, E_EXIST = 20, E_FAULT = 21, E_ILSEQ = 25, E_INVAL = 28, E_ISDIR = 31,
-       E_LOOP = 32, E_NAMETOOLONG = 37, E_NOENT = 44, E_NOTDIR = 54, E_NOTEMPTY = 55, E_SPIPE = 70,
+       E_LOOP = 32, E_NAMETOOLONG = 37, E_NOENT = 44, E_NOTDIR = 54, E_NOTEMPTY = 55, E_PERM = 63, E_SPIPE = 70,
        E_NOTCAPABLE = 76 };
 
 static wedge_instance *fk_inst;
