@@ -46,6 +46,10 @@ wedge_value lsb_constexpr_eval(wedge_instance *inst, const wedge_constexpr *ce)
     case WEDGE_CE_F64:
         memcpy(&v.f64, &ce->bits, 8);
         break;
+    case WEDGE_CE_V128:
+        memcpy(v.v128, &ce->bits, 8);
+        memcpy(v.v128 + 8, &ce->bits_hi, 8);
+        break;
     case WEDGE_CE_GLOBAL_GET:
         /* Wasm 2.0 allows only imported globals here; defined ones (a later
          * extension) are read from the instance for robustness. */

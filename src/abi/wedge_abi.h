@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEDGE_ABI_VERSION 1u
+#define WEDGE_ABI_VERSION 2u   /* 2: v128 in wedge_value and constant expressions */
 
 #if defined(__GNUC__)
 #define WEDGE_NORETURN __attribute__((noreturn))
@@ -37,13 +37,16 @@
 
 /* One Wasm value.  References are pointers: a funcref is a
  * `wedge_funcref *`, an externref is an opaque non-NULL host pointer;
- * NULL is the null reference of either type. */
+ * NULL is the null reference of either type.  A v128 is its 16 bytes in
+ * memory order (lane 0 first); bytes, not a vector type, so the union
+ * keeps 8-byte alignment wherever it is embedded. */
 typedef union wedge_value {
     uint32_t i32;
     uint64_t i64;
     float f32;
     double f64;
     void *ref;
+    uint8_t v128[16];
 } wedge_value;
 
 /* ---- traps ------------------------------------------------------------- */
@@ -86,7 +89,8 @@ struct wedge_instance;
 /* A function reference.  `fn` has the C signature of its Wasm type:
  *   R fn(struct wedge_instance *inst, P1, P2, ...)
  * with i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double,
- * references -> void *; no result -> void; several results -> a struct
+ * references -> void *, v128 -> a 16-byte GNU C vector (wop_v128 in
+ * wedge_simd.h; generated code only, no host function takes one); no result -> void; several results -> a struct
  * of those types in order.  `inst` is the instance the function belongs to
  * (for host functions: the instance that imported it). */
 typedef struct wedge_funcref {
@@ -123,13 +127,14 @@ typedef struct wedge_instance {
 /* ---- the module descriptor ---------------------------------------------- */
 
 enum { WEDGE_CE_I32 = 1, WEDGE_CE_I64, WEDGE_CE_F32, WEDGE_CE_F64,
-       WEDGE_CE_GLOBAL_GET, WEDGE_CE_REF_NULL, WEDGE_CE_REF_FUNC };
+       WEDGE_CE_GLOBAL_GET, WEDGE_CE_REF_NULL, WEDGE_CE_REF_FUNC, WEDGE_CE_V128 };
 
 typedef struct wedge_constexpr {
     uint8_t op;                        /* WEDGE_CE_* */
     uint8_t type;                      /* value type code */
     uint32_t index;                    /* global or function index */
-    uint64_t bits;                     /* constant value bits */
+    uint64_t bits;                     /* constant value bits (v128: bytes 0-7) */
+    uint64_t bits_hi;                  /* v128: bytes 8-15 */
 } wedge_constexpr;
 
 /* Calls `f` with arguments from args[] and stores results in results[],
@@ -137,7 +142,7 @@ typedef struct wedge_constexpr {
 typedef void (*wedge_trampoline)(const wedge_funcref *f, const wedge_value *args, wedge_value *results);
 
 typedef struct wedge_desc_type {
-    const char *sig;                   /* params ':' results, e.g. "iIfF:i" (I=i64 F=f64 r=funcref e=externref) */
+    const char *sig;                   /* params ':' results, e.g. "iIfF:i" (I=i64 F=f64 r=funcref e=externref v=v128) */
     wedge_trampoline tramp;
 } wedge_desc_type;
 

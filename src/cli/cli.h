@@ -34,9 +34,11 @@ const char *cli_opt(int argc, char **argv, int *i, const char *name, bool *bad);
 /* "guard" | "software" | "none" -> WEDGE_BOUNDS_*, or -1. */
 int cli_parse_bounds(const char *s);
 
-/* Parse one argument for a value of signature char `t` ("iIfFre"). */
+/* Parse one argument for a value of signature char `t` ("iIfFrev"; a v128
+ * is written SHAPE:lanes, e.g. i32x4:1,2,3,4 or f64x2:0.5,-1). */
 bool cli_parse_value(char t, const char *s, void *out_value);
-/* Print one result of signature char `t` on its own line. */
+/* Print one result of signature char `t` on its own line (a v128 as
+ * i32x4:0x...,0x...,0x...,0x...). */
 void cli_print_value(char t, const void *value);
 
 #endif

@@ -262,10 +262,6 @@ static int cli_invoke(cli_run_opts *o, wedge_instance *inst)
                   o->nargs);
         return CLI_EXIT_USER;
     }
-    if (strchr(sig, 'v')) {
-        cli_error("%s: %s uses v128, which --invoke cannot pass or print", o->module, o->invoke);
-        return CLI_EXIT_USER;
-    }
     wedge_value *args = calloc(np + 1, sizeof *args), *results = calloc(nr + 1, sizeof *results);
     if (!args || !results) {
         free(args);
@@ -277,7 +273,8 @@ static int cli_invoke(cli_run_opts *o, wedge_instance *inst)
     for (size_t k = 0; k < np; k++) {
         if (!cli_parse_value(sig[k], o->args[k], &args[k])) {
             static const char *const names[128] = {['i'] = "i32", ['I'] = "i64", ['f'] = "f32", ['F'] = "f64",
-                                                   ['r'] = "funcref", ['e'] = "externref"};
+                                                   ['r'] = "funcref", ['e'] = "externref",
+                                                   ['v'] = "v128 (SHAPE:lanes, e.g. i32x4:1,2,3,4)"};
             cli_error("%s: argument %zu of %s: '%s' is not a valid %s", o->module, k + 1, o->invoke, o->args[k],
                       names[(unsigned char)sig[k] & 127] ? names[(unsigned char)sig[k] & 127] : "value");
             rc = CLI_EXIT_USER;

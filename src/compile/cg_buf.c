@@ -92,6 +92,7 @@ const char *cg_ctype(uint8_t t)
     case 0x7E: return "uint64_t";
     case 0x7D: return "float";
     case 0x7C: return "double";
+    case 0x7B: return "wop_v128";
     default: return "void *";
     }
 }
@@ -103,6 +104,7 @@ char cg_sigchar(uint8_t t)
     case 0x7E: return 'I';
     case 0x7D: return 'f';
     case 0x7C: return 'F';
+    case 0x7B: return 'v';
     case 0x70: return 'r';
     case 0x6F: return 'e';
     default: return '?';

@@ -136,6 +136,12 @@ bool cg_support_dir(char *dir, size_t cap, cg_err *err)
     snprintf(p, sizeof p, "%s/wedge_ops.h", dir);
     if (!write_atomic(p, wedge_embed_ops_h, wedge_embed_ops_h_len, err))
         return false;
+    snprintf(p, sizeof p, "%s/wedge_simd.h", dir);
+    if (!write_atomic(p, wedge_embed_simd_h, wedge_embed_simd_h_len, err))
+        return false;
+    snprintf(p, sizeof p, "%s/wedge_simd_x86.h", dir);
+    if (!write_atomic(p, wedge_embed_simd_x86_h, wedge_embed_simd_x86_h_len, err))
+        return false;
     snprintf(p, sizeof p, "%s/libsledge.a", dir);
     return write_atomic(p, wedge_embed_libsledge_a, wedge_embed_libsledge_a_len, err);
 }

@@ -69,7 +69,7 @@ typedef struct cg_fn {
     uint32_t stretch_first;     /* id of the first load of the current stretch */
 } cg_fn;
 
-static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
+static const char cg_slot_chars[6] = { 'i', 'I', 'f', 'F', 'r', 'v' };
 
 /* The keep-alive macro for a value of type t (see WOP_KEEP). */
 static const char *cg_keep(uint8_t t)
@@ -84,6 +84,7 @@ static int cg_slot_kind(uint8_t t)
     case WASM_I64: return 1;
     case WASM_F32: return 2;
     case WASM_F64: return 3;
+    case WASM_V128: return 5;
     default: return 4;
     }
 }
@@ -317,7 +318,8 @@ static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, ch
 static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 {
     const wasm_module *m = f->m;
-    const char *fld = cg_field(m->globals[idx].type.valtype);
+    uint8_t t = m->globals[idx].type.valtype;
+    const char *fld = t == WASM_V128 ? "v128" : cg_field(t);
     if (idx < m->nimported_globals)
         snprintf(out, cap, "inst->imported_globals[%u]->%s", idx, fld);
     else
@@ -325,17 +327,17 @@ static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 }
 
 /* Expand a numeric template. */
-static void emit_num(cg_fn *f, const cg_numop *op, uint32_t op_code)
+static void emit_num(cg_fn *f, const wasm_opinfo *op, const char *expr, uint32_t op_code)
 {
     char a[16], b2[16], r[16];
     uint32_t d0 = f->nts - op->nin;
-    const char *x = S(f, d0, op->in, a);
-    const char *y = op->nin == 2 ? S(f, d0 + 1, op->in, b2) : "";
+    const char *x = S(f, d0, op->in[0], a);
+    const char *y = op->nin == 2 ? S(f, d0 + 1, op->in[1], b2) : "";
     cg_keep_ctx kc = { f->keep_addr, f->stretch_first, f->nkeeps };
     cg_av res = cg_av_num(&kc, f->epoch, op_code, op->out, &f->av[d0], op->nin == 2 ? &f->av[d0 + 1] : NULL);
     pop(f, op->nin);
     cg_printf(f->b, "  %s = ", S(f, d0, op->out, r));
-    for (const char *p = op->expr; *p; p++) {
+    for (const char *p = expr; *p; p++) {
         if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
             cg_puts(f->b, p[1] == '0' ? x : y);
             p++;
@@ -347,6 +349,75 @@ static void emit_num(cg_fn *f, const cg_numop *op, uint32_t op_code)
     push(f, op->out);
     if (!f->oom)
         f->av[d0] = res;
+}
+
+/* A SIMD instruction: a call of the wedge_simd.h helper named after it
+ * (i8x16.add -> wop_i8x16_add), with the lane or memory immediates. */
+static void emit_simd(cg_fn *f, const wasm_insn *in, const wasm_opinfo *oi)
+{
+    cg_buf *b = f->b;
+    char fn[48], s[3][16], r[16], ptr[160];
+    size_t n = (size_t)snprintf(fn, sizeof fn, "wop_%s", oi->name);
+    for (size_t i = 0; i < n && i < sizeof fn; i++)
+        if (fn[i] == '.')
+            fn[i] = '_';
+    uint32_t d0 = f->nts - oi->nin;
+    for (uint32_t k = 0; k < oi->nin; k++)
+        S(f, d0 + k, oi->in[k], s[k]);
+    bool mem = oi->kind == WASM_OPK_LOAD || oi->kind == WASM_OPK_STORE || oi->kind == WASM_OPK_LOAD_LANE ||
+               oi->kind == WASM_OPK_STORE_LANE;
+    if (mem) {
+        needs_load(f, d0);
+        emit_ptr(f, s[0], in->u.mem.offset, 1u << oi->size_log2, ptr, sizeof ptr);
+    }
+    pop(f, oi->nin);
+    if (oi->out) {
+        push(f, oi->out);
+        cg_printf(b, "  %s = ", S(f, d0, oi->out, r));
+    } else {
+        cg_puts(b, "  ");
+    }
+    switch (oi->kind) {
+    case WASM_OPK_CONST: {
+        uint64_t lo, hi;
+        memcpy(&lo, in->u.v128, 8);
+        memcpy(&hi, in->u.v128 + 8, 8);
+        cg_printf(b, "(wop_v128){ 0x%llxull, 0x%llxull };\n", (unsigned long long)lo, (unsigned long long)hi);
+        return;
+    }
+    case WASM_OPK_SHUFFLE:
+        cg_printf(b, "WOP_SHUFFLE(%s, %s", s[0], s[1]);
+        for (int i = 0; i < 16; i++)
+            cg_printf(b, ", %u", in->u.v128[i]);
+        cg_puts(b, ");\n");
+        return;
+    case WASM_OPK_LANE:
+        if (oi->nin == 1)
+            cg_printf(b, "%s(%s, %u);\n", fn, s[0], in->u.lane);
+        else
+            cg_printf(b, "%s(%s, %u, %s);\n", fn, s[0], in->u.lane, s[1]);
+        return;
+    case WASM_OPK_LOAD:
+        cg_printf(b, "%s(%s);\n", fn, ptr);
+        break;
+    case WASM_OPK_STORE:
+        cg_printf(b, "%s(%s, %s);\n", fn, ptr, s[1]);
+        return;
+    case WASM_OPK_LOAD_LANE:
+    case WASM_OPK_STORE_LANE:
+        cg_printf(b, "%s(%s, %s, %u);\n", fn, ptr, s[1], in->u.mem.lane);
+        break;
+    default:
+        cg_printf(b, "%s(", fn);
+        for (uint32_t k = 0; k < oi->nin; k++)
+            cg_printf(b, "%s%s", k ? ", " : "", s[k]);
+        cg_puts(b, ");\n");
+        return;
+    }
+    /* Loads: in guard mode the value is kept, so an out-of-bounds access
+     * always happens (see WOP_KEEP). */
+    if (f->guard && oi->out)
+        cg_printf(b, "  WOP_KEEP_V128(%s);\n", r);
 }
 
 static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
@@ -583,13 +654,19 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         uint8_t t = m->globals[in->u.idx].type.valtype;
         emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
         push(f, t);
-        cg_printf(b, "  %s = %s;\n", S(f, at(f, 0), t, s1), tmp);
+        if (t == WASM_V128)     /* bytes in wedge_value */
+            cg_printf(b, "  %s = wop_v128_load(%s);\n", S(f, at(f, 0), t, s1), tmp);
+        else
+            cg_printf(b, "  %s = %s;\n", S(f, at(f, 0), t, s1), tmp);
         return true;
     }
     case OP_global_set: {
         uint8_t t = m->globals[in->u.idx].type.valtype;
         emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
-        cg_printf(b, "  %s = %s;\n", tmp, S(f, at(f, 0), t, s1));
+        if (t == WASM_V128)
+            cg_printf(b, "  wop_v128_store(%s, %s);\n", tmp, S(f, at(f, 0), t, s1));
+        else
+            cg_printf(b, "  %s = %s;\n", tmp, S(f, at(f, 0), t, s1));
         pop(f, 1);
         return true;
     }
@@ -709,9 +786,13 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         pop(f, 2);
         return true;
     }
-    const cg_numop *no = cg_numop_get(in->op);
-    if (no != NULL) {
-        emit_num(f, no, in->op);
+    const wasm_opinfo *oi = wasm_opinfo_get(in->op);
+    if (oi != NULL && oi->name != NULL) {
+        emit_simd(f, in, oi);
+        return true;
+    }
+    if (oi != NULL) {
+        emit_num(f, oi, cg_numop_expr(in->op), in->op);
         return true;
     }
 
@@ -881,13 +962,16 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
         for (uint32_t t = 0; t < 64; t++)
             if (f.tabs_cached & (1ull << t))
                 cg_printf(out, "  wedge_table *const tab%u = inst->tables[%u];\n", t, t);
-        for (uint32_t i = ft->nparams; i < nlocals; i++)
-            cg_printf(out, "  %s l%u WOP_UNUSED = 0;\n", cg_ctype(fn->locals[i - ft->nparams]), i);
-        static const char *const ctypes[5] = { "uint32_t", "uint64_t", "float", "double", "void *" };
-        for (int k = 0; k < 5; k++) {
+        for (uint32_t i = ft->nparams; i < nlocals; i++) {
+            uint8_t t = fn->locals[i - ft->nparams];
+            cg_printf(out, "  %s l%u WOP_UNUSED = %s;\n", cg_ctype(t), i, t == WASM_V128 ? "(wop_v128){ 0 }" : "0");
+        }
+        static const char *const ctypes[6] = { "uint32_t", "uint64_t", "float", "double", "void *", "wop_v128" };
+        for (int k = 0; k < 6; k++) {
             for (uint32_t d = 0; d < f.cap_slots; d++)
                 if (f.slot_used[d] & (1u << k))
-                    cg_printf(out, "  %s s%c%u WOP_UNUSED = 0;\n", ctypes[k], cg_slot_chars[k], d);
+                    cg_printf(out, "  %s s%c%u WOP_UNUSED = %s;\n", ctypes[k], cg_slot_chars[k], d,
+                              k == 5 ? "(wop_v128){ 0 }" : "0");
         }
         cg_putn(out, body.p ? body.p : "", body.len);
         cg_puts(out, "}\n\n");

@@ -13,7 +13,7 @@
 
 /* Bump when the generated code changes meaning (it keys the cache with
  * the hash of the embedded headers and libsledge). */
-#define CG_CODEGEN_REV "cg-13"
+#define CG_CODEGEN_REV "cg-14"
 /* SHA-256 prefix of the compiler sources (generated at build time). */
 extern const char wedge_codegen_hash[];
 
@@ -51,15 +51,10 @@ typedef struct cg_mod {
 /* Emit the body of defined function `fidx` (index in the function space). */
 __attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err);
 
-/* Numeric instructions 0x45..0xC4 and 0xFC 0..7: operand/result types and
- * the C expression, with $0/$1 standing for the operands.  NULL if `op` is
- * not one of them. */
-typedef struct cg_numop {
-    uint8_t nin;
-    uint8_t in, out;        /* value types */
-    const char *expr;
-} cg_numop;
-const cg_numop *cg_numop_get(uint32_t op);
+/* Numeric instructions 0x45..0xC4 and 0xFC 0..7: the C expression, with
+ * $0/$1 standing for the operands (their types: wasm_opinfo_get).  NULL if
+ * `op` is not one of them. */
+const char *cg_numop_expr(uint32_t op);
 
 /* Guard-mode load barriers that can be left out (cg_keep.c).  An abstract
  * value per operand-stack slot and local: which load (1-based id) it
@@ -107,7 +102,9 @@ __attribute__((warn_unused_result)) bool cg_cache_root(char *dir, size_t cap, cg
 bool cg_mkdirs(const char *path);
 
 /* Embedded files (tools/embed.c). */
-extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_libsledge_a[];
-extern const unsigned long wedge_embed_abi_h_len, wedge_embed_ops_h_len, wedge_embed_libsledge_a_len;
+extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_simd_h[], wedge_embed_simd_x86_h[],
+    wedge_embed_libsledge_a[];
+extern const unsigned long wedge_embed_abi_h_len, wedge_embed_ops_h_len, wedge_embed_simd_h_len,
+    wedge_embed_simd_x86_h_len, wedge_embed_libsledge_a_len;
 
 #endif

@@ -100,6 +100,7 @@ static wedge_value rt_eval(wedge_instance *inst, const wedge_constexpr *e)
     case WEDGE_CE_I64: v.i64 = e->bits; break;
     case WEDGE_CE_F32: { uint32_t b = (uint32_t)e->bits; memcpy(&v.f32, &b, 4); break; }
     case WEDGE_CE_F64: memcpy(&v.f64, &e->bits, 8); break;
+    case WEDGE_CE_V128: memcpy(v.v128, &e->bits, 8); memcpy(v.v128 + 8, &e->bits_hi, 8); break;
     case WEDGE_CE_GLOBAL_GET:
         v = e->index < nimp ? *inst->imported_globals[e->index] : inst->globals[e->index - nimp];
         break;

@@ -50,7 +50,7 @@ static bool rt_reftype_ok(uint8_t t) { return t == 0x70 || t == 0x6F; }
 static bool rt_check_constexpr(rt_check *c, const wedge_constexpr *e, uint32_t nglobals_visible)
 {
     switch (e->op) {
-    case WEDGE_CE_I32: case WEDGE_CE_I64: case WEDGE_CE_F32: case WEDGE_CE_F64:
+    case WEDGE_CE_I32: case WEDGE_CE_I64: case WEDGE_CE_F32: case WEDGE_CE_F64: case WEDGE_CE_V128:
         return true;
     case WEDGE_CE_GLOBAL_GET:
         return e->index < nglobals_visible;

@@ -104,6 +104,22 @@ check "no such export" 1 "" "no exported function named 'sub'" -- run --invoke s
 check "global is not a function" 1 "" "no exported function named 'g'" -- run --invoke g "$V"
 check "no _start is fine" 0 "" "" -- run "$V"
 
+# v128 in and out: lanes by shape, printed as four i32 lanes in hex.
+cat >"$TMP/simd.wat" <<'W'
+(module
+  (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+  (func (export "fmin") (param v128 v128) (result v128) (f32x4.min (local.get 0) (local.get 1))))
+W
+wat simd
+S=$TMP/simd.wasm
+check "v128 i32x4 add" 0 "i32x4:0x00000003,0xffffffff,0x00000000,0x80000000" "" -- \
+    run --invoke add "$S" i32x4:1,-2,0,0x7fffffff i32x4:2,1,0,1
+check "v128 i8x16 lanes" 0 "i32x4:0x04030201,0x08070605,0x0c0b0a09,0x100f0e0d" "" -- \
+    run --invoke add "$S" i8x16:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 i64x2:0,0
+check "v128 f32x4 min -0" 0 "i32x4:0x80000000,0x3f800000,0x7fc00000,0xbf800000" "" -- \
+    run --invoke fmin "$S" f32x4:0,1,nan,-1 f32x4:-0,2,1,1
+check "v128 bad lanes" 1 "" "not a valid v128" -- run --invoke add "$S" i32x4:1,2,3 i32x4:1,2,3,4
+
 # A precompiled .so runs the same way.
 if "$WEDGE" compile -q "$V" -o "$TMP/vals.so" 2>"$TMP/stderr"; then
     check ".so invoke" 0 "42" "" -- run --invoke add "$TMP/vals.so" 40 2
@@ -225,7 +241,7 @@ cat >"$TMP/badabi.c" <<'C'
 const wedge_module_desc wedge_module_descriptor = {.abi_version = 99};
 C
 if cc -shared -fPIC -I"$SRC/src" "$TMP/badabi.c" -o "$TMP/badabi.so" 2>"$TMP/cc.err"; then
-    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 1; recompile it" -- run "$TMP/badabi.so"
+    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 2; recompile it" -- run "$TMP/badabi.so"
 else
     fail "cc badabi.c: $(cat "$TMP/cc.err")"
 fi

@@ -30,14 +30,19 @@ enum {
 
 /* One value from the JSON: an argument or an expected result. */
 typedef struct spec_val {
-    char type;                  /* signature letter: i I f F r e (v = v128) */
-    uint8_t match;              /* SPEC_MATCH_* */
+    char type;                  /* signature letter: i I f F r e v (v128) */
+    uint8_t match;              /* SPEC_MATCH_* (v128: per lane in lane_match) */
     wedge_value v;              /* the value (bits), refs as pointers */
+    /* v128 only: the lane shape the script gave ("lane_type"), lanes in
+     * v.v128, and how each lane compares (float lanes may be NaN patterns). */
+    uint8_t lane_bytes;         /* 1, 2, 4 or 8 */
+    bool lane_float;
+    uint8_t lane_match[16];
 } spec_val;
 
-/* Parse {"type": T, "value": V}.  False + reason in why[] if the type is
- * unknown or the value unparsable; type 'v' (v128) parses as such so the
- * caller can skip it. */
+/* Parse {"type": T, "value": V}, or for v128 {"type": "v128", "lane_type":
+ * "i8".."f64", "value": [lanes]}.  False + reason in why[] if the type is
+ * unknown or the value unparsable. */
 bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap);
 
 /* The externref the runner passes for `ref.extern N`: a non-NULL pointer

@@ -442,7 +442,7 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         ar->nresults = 1;
         ar->types[0] = valtype_letter(ext.u.global.valtype);
         ar->results[0] = *ext.u.global.cell;
-        return ar->types[0] == 'v' ? ACT_SKIP : ACT_RETURNED;
+        return ACT_RETURNED;
     }
     if (strcmp(jtype->valuestring, "invoke") != 0) {
         snprintf(why, why_cap, "unknown action type \"%s\"", jtype->valuestring);
@@ -467,10 +467,6 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         spec_val v;
         if (!spec_val_parse(ja, &v, why, why_cap))
             return ACT_ERROR;
-        if (v.type == 'v') {
-            snprintf(why, why_cap, "v128 argument (SIMD not supported yet)");
-            return ACT_SKIP;
-        }
         argtypes[nargs] = v.type;
         args[nargs++] = v.v;
     }
@@ -492,10 +488,6 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         }
         ar->nresults = strlen(rs);
         memcpy(ar->types, rs, ar->nresults);
-        if (memchr(rs, 'v', ar->nresults)) {
-            snprintf(why, why_cap, "v128 result (SIMD not supported yet)");
-            return ACT_SKIP;
-        }
     } else {
         ar->nresults = nexpected;       /* types filled from the expected values */
     }
@@ -623,10 +615,6 @@ static int cmd_assert_return(runner *r, const cJSON *cmd, char *why, size_t why_
         }
         if (!spec_val_parse(je, &expected[nexp], why, why_cap))
             return OUT_FAIL;
-        if (expected[nexp].type == 'v') {
-            snprintf(why, why_cap, "v128 result (SIMD not supported yet)");
-            return OUT_SKIP;
-        }
         nexp++;
     }
 

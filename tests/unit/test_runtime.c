@@ -250,7 +250,7 @@ Test(rt_module, refuses_other_abi_version)
     D.abi_version = 7;
     rt_result res;
     cr_assert_null(rt_module_wrap(&D, "old.so", &res));
-    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 1; recompile it");
+    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 2; recompile it");
 }
 
 Test(rt_module, refuses_corrupt_descriptors)
@@ -278,9 +278,9 @@ Test(rt_module, refuses_corrupt_descriptors)
     cr_assert_null(rt_module_wrap(&D, "x.so", &res));
 
     D = tm_desc();
-    static const wedge_constexpr bad_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 77, 0}};
+    static const wedge_constexpr bad_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 77, 0, 0}};
     static wedge_desc_elem bad_elem[] = {
-        {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0}, .count = 1,
+        {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0, 0}, .count = 1,
          .items = bad_items}};
     D.elems = bad_elem;
     cr_assert_null(rt_module_wrap(&D, "x.so", &res));
@@ -393,13 +393,13 @@ static rt_module *load_object_importer(void)
     D.ntables = 0;
     D.tables = NULL;
     /* Global 1 (defined index 0) = global.get 0 (the import). */
-    static const wedge_desc_global gl[] = {{0x7F, 1, {WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0}}};
+    static const wedge_desc_global gl[] = {{0x7F, 1, {WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0, 0}}};
     D.globals = gl;
     D.nglobals = 1;
     /* The data segment's offset comes from the imported global too. */
     static wedge_desc_data data[1];
     data[0] = tm_datas[0];
-    data[0].offset = (wedge_constexpr){WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0};
+    data[0].offset = (wedge_constexpr){WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0, 0};
     D.datas = data;
     static const wedge_desc_export ex[] = {TM_EXPORT("g", 3, 0), TM_EXPORT("g2", 3, 1)};
     D.exports = ex;

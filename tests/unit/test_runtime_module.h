@@ -80,20 +80,20 @@ static const wedge_desc_func tm_funcs[] = {
 static const wedge_desc_limits tm_tables[] = {{.elemtype = 0x70, .has_max = 0, .min = 2}};
 static const wedge_desc_limits tm_mems[] = {{.has_max = 1, .min = 1, .max = 4}};
 static const wedge_desc_global tm_globals[] = {
-    {0x7F, 1, {WEDGE_CE_I32, 0x7F, 0, 7}},
-    {0x7E, 0, {WEDGE_CE_I64, 0x7E, 0, 0x123456789ull}}};
+    {0x7F, 1, {WEDGE_CE_I32, 0x7F, 0, 7, 0}},
+    {0x7E, 0, {WEDGE_CE_I64, 0x7E, 0, 0x123456789ull, 0}}};
 #define TM_EXPORT(n, k, i) {n, sizeof n - 1, k, i}
 static const wedge_desc_export tm_exports[] = {
     TM_EXPORT("add", 0, 1),     TM_EXPORT("load", 0, 2), TM_EXPORT("recurse", 0, 3), TM_EXPORT("act", 0, 4),
     TM_EXPORT("unreachable", 0, 5), TM_EXPORT("grow", 0, 6), TM_EXPORT("mem", 2, 0),   TM_EXPORT("tab", 1, 0),
     TM_EXPORT("g", 3, 0),       TM_EXPORT("host", 0, 0)};
-static const wedge_constexpr tm_elem_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 1, 0}, {WEDGE_CE_REF_FUNC, 0x70, 2, 0}};
+static const wedge_constexpr tm_elem_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 1, 0, 0}, {WEDGE_CE_REF_FUNC, 0x70, 2, 0, 0}};
 static wedge_desc_elem tm_elems[] = {
-    {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0}, .count = 2,
+    {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0, 0}, .count = 2,
      .items = tm_elem_items}};
 static const uint8_t tm_data_bytes[] = {0x2a, 0, 0, 0};
 static wedge_desc_data tm_datas[] = {
-    {.mode = 0, .mem = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 8}, .bytes = tm_data_bytes, .len = 4}};
+    {.mode = 0, .mem = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 8, 0}, .bytes = tm_data_bytes, .len = 4}};
 
 /* A fresh copy each time, so a test may tweak it. */
 static wedge_module_desc tm_desc(void)
