@@ -16,6 +16,7 @@
 #include "compile/compile.h"
 #include "runtime/rt_sandbox.h"
 #include "srv_log.h"
+#include "srv_static.h"
 #include "wasi/wasi.h"
 
 static uint64_t mono_ns(void)
@@ -23,12 +24,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
 }
 
 /* ---- start-up: one module per route --------------------------------------- */
@@ -61,8 +56,8 @@ static uint8_t *read_file(const char *path, size_t *len, char *why, size_t whyle
 static void load_one(srv_fn *fn)
 {
     const char *path = fn->route->path;
-    if (ends_with(path, ".txt")) {
-        fn->kind = SRV_FN_STUB;
+    if (srv_static_is(fn->route)) {
+        srv_static_load(fn);
         return;
     }
     fn->kind = SRV_FN_BROKEN;
@@ -145,9 +140,11 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 
 void srv_fnset_free(srv_fnset *set)
 {
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
         if (set->fns[i].mod)
             rt_module_unload(set->fns[i].mod);
+        free(set->fns[i].static_body);
+    }
     free(set->fns);
     set->fns = NULL;
     set->n = 0;

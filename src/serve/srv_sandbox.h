@@ -37,7 +37,7 @@
 
 typedef enum srv_fn_kind {
     SRV_FN_WASM = 0,    /* a loaded module: runs in sandboxes */
-    SRV_FN_STUB,        /* a .txt stand-in route (srv_stub.h) */
+    SRV_FN_STATIC,      /* a static route: a file's contents (srv_static.h) */
     SRV_FN_BROKEN,      /* could not be loaded: answers 503 with the reason */
 } srv_fn_kind;
 
@@ -46,9 +46,11 @@ typedef struct srv_fn {
     srv_fn_kind kind;
     rt_module *mod;
     uintptr_t text_lo, text_hi;         /* the module's code, for preemption */
+    uint8_t *static_body;               /* SRV_FN_STATIC: the file, owned */
+    size_t static_len;
     char broken[600];                   /* why, for SRV_FN_BROKEN */
     srv_admit_route admit;
-    srv_route_metrics metrics;
+    srv_route_metrics *metrics;         /* shared by every generation with this route name (srv_sched.c) */
     struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
 } srv_fn;
 

@@ -293,12 +293,12 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
             }
             if (victim) {
                 j = srv_heap_remove(&victim->local, at);
-                srv_sched_publish_mins(s, victim);
+                srv_job_publish_mins(s, victim);
                 atomic_fetch_add(&s->n_steals, 1);
             }
         }
         if (j) {
-            srv_sched_publish_mins(s, w);
+            srv_job_publish_mins(s, w);
             return j;
         }
         if (s->quit)
@@ -382,7 +382,7 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
         run(s, w, j);
         return;
     }
-    srv_sched_publish_mins(s, w);
+    srv_job_publish_mins(s, w);
     pthread_mutex_unlock(&s->mu);
 }
 
