@@ -16,16 +16,33 @@
 
 #include "srv_log.h"
 
-/* Stops or resumes polling the listening sockets. */
+/* Stops or resumes polling the listening sockets.  A port the kernel
+ * refuses to re-arm (epoll_ctl failing, say ENOMEM) would stay paused for
+ * good: then the pause goes on and the next sweep tick tries again, with
+ * one log line per streak of failures.  A port that cannot be paused
+ * stays readable: its next accept fails again and asks again, which costs
+ * wake-ups but loses nothing. */
 void srv_listen_accept_pause(srv_listener *l, bool pause)
 {
-    l->accept_paused_until = pause ? srv_listen_now_ms() + ACCEPT_PAUSE_MS : 0;
+    size_t failed = 0;
+    int why = 0;
     for (size_t i = 0; i < l->nlports; i++) {
         if (l->lports[i].fd < 0)
             continue;
         struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
-        epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e);
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e) != 0) {
+            failed++;
+            why = errno;
+        }
     }
+    uint64_t now = srv_listen_now_ms();
+    if (failed && !l->accept_ctl_failing)
+        srv_log(SRV_LOG_WARN, "cannot %s accepting on %zu port(s): epoll_ctl: %s%s", pause ? "pause" : "resume",
+                failed, strerror(why), pause ? "" : "; trying again at every sweep");
+    else if (!failed && l->accept_ctl_failing && !pause)
+        srv_log(SRV_LOG_INFO, "accepting again");
+    l->accept_ctl_failing = failed != 0;
+    l->accept_paused_until = pause || failed ? now + ACCEPT_PAUSE_MS : 0;
 }
 
 void srv_conn_accept(srv_listener *l, lport *lp)

@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The built-in admin handler: Prometheus text for GET /metrics. */
-void srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
+/* The built-in admin handler: Prometheus text for GET /metrics.  False
+ * when c was closed (memory ran out). */
+bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
 {
-    if (r->path_len != 8 || memcmp(r->path, "/metrics", 8)) {
-        srv_conn_respond(l, c, r, 404, "text/plain", "not found\n", 10);
-        return;
-    }
+    if (r->path_len != 8 || memcmp(r->path, "/metrics", 8))
+        return srv_conn_respond(l, c, r, 404, "text/plain", "not found\n", 10);
     char body[1536];
     int n = snprintf(body, sizeof body,
                      "# TYPE wedge_connections_accepted_total counter\n"
@@ -40,20 +39,21 @@ void srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
                      (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
                      (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],
                      l->nconns, l->in_flight);
+    size_t len = srv_fmt_len(n, sizeof body);
     /* The scheduler's series go after the listener's; without memory for
      * them the listener's own still answer. */
     char *more = NULL;
     size_t more_len = 0;
     FILE *mf = l->metrics_fn ? open_memstream(&more, &more_len) : NULL;
     if (mf) {
-        fwrite(body, 1, n > 0 ? (size_t)n : 0, mf);
+        fwrite(body, 1, len, mf);
         l->metrics_fn(l->metrics_ud, mf);
         if (fclose(mf) == 0 && more) {
-            srv_conn_respond(l, c, r, 200, "text/plain; version=0.0.4", more, more_len);
+            bool ok = srv_conn_respond(l, c, r, 200, "text/plain; version=0.0.4", more, more_len);
             free(more);
-            return;
+            return ok;
         }
         free(more);
     }
-    srv_conn_respond(l, c, r, 200, "text/plain; version=0.0.4", body, n > 0 ? (size_t)n : 0);
+    return srv_conn_respond(l, c, r, 200, "text/plain; version=0.0.4", body, len);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "srv_access.h"
+#include "srv_log.h"
 
 const uint8_t srv_listen_oom_response[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -46,8 +47,14 @@ void srv_conn_set_events(srv_listener *l, conn *c, uint32_t ev)
     if (c->fd < 0 || c->events == ev)
         return;
     struct epoll_event e = { .events = ev, .data.u64 = TAG(TAG_CONN, c->slot) };
-    if (epoll_ctl(l->ep, EPOLL_CTL_MOD, c->fd, &e) == 0)
+    if (epoll_ctl(l->ep, EPOLL_CTL_MOD, c->fd, &e) == 0) {
         c->events = ev;
+        return;
+    }
+    /* With the old interest set we might wait for an event that never
+     * comes (or spin on one we no longer want): give the connection up. */
+    srv_log(SRV_LOG_WARN, "connection %u: epoll_ctl: %s; closing it", c->slot, strerror(errno));
+    srv_conn_close_now(l, c);
 }
 
 void srv_conn_free(srv_listener *l, conn *c)
@@ -66,7 +73,7 @@ void srv_conn_free(srv_listener *l, conn *c)
 void srv_conn_close_now(srv_listener *l, conn *c)
 {
     if (c->fd >= 0) {
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        (void)epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);     /* close() drops it anyway */
         close(c->fd);
         c->fd = -1;
     }
@@ -99,9 +106,16 @@ bool srv_conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n)
             c->out_off = 0;
         }
         if (n > c->out_cap - c->out_len) {
+            /* Doubling, with overflow checks: n comes from a response whose
+             * size a guest chose (bounded elsewhere, but not here). */
+            if (n > SIZE_MAX - c->out_len) {
+                srv_conn_close_now(l, c);
+                return false;
+            }
+            size_t need = c->out_len + n;
             size_t cap = c->out_cap ? c->out_cap : 4096;
-            while (cap - c->out_len < n)
-                cap *= 2;
+            while (cap < need)
+                cap = cap > SIZE_MAX / 2 ? need : cap * 2;
             uint8_t *o = realloc(c->out, cap);
             if (!o) {
                 srv_conn_close_now(l, c);

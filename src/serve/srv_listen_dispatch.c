@@ -50,24 +50,26 @@ bool srv_conn_process(srv_listener *l, conn *c)
             char body[128];
             int n = snprintf(body, sizeof body, "%s\n", why);
             c->in_len = 0;      /* nothing after a bad request can be trusted */
-            return srv_conn_respond(l, c, NULL, status, "text/plain", body, (size_t)n);
+            return srv_conn_respond(l, c, NULL, status, "text/plain", body, srv_fmt_len(n, sizeof body));
         }
         /* a complete request */
         c->msg_start_ms = 0;
         c->blank_bytes = 0;
         atomic_fetch_add_explicit(&l->requests, 1, memory_order_relaxed);
         const http_request *hr = &c->http_req;
+        /* A response that cannot be queued has closed c (and freed it:
+         * nothing of it is in flight), so nothing of c is touched then. */
         if (!c->lp->port) {
-            srv_listen_admin(l, c, hr);
+            if (!srv_listen_admin(l, c, hr))
+                return false;
             http_conn_done(c->http);
             continue;
         }
         const srv_route *route = srv_route_match(c->lp->port, hr->path, hr->path_len);
         if (!route) {
-            bool ok = srv_conn_respond(l, c, hr, 404, "text/plain", "no route\n", 9);
-            http_conn_done(c->http);
-            if (!ok)
+            if (!srv_conn_respond(l, c, hr, 404, "text/plain", "no route\n", 9))
                 return false;
+            http_conn_done(c->http);
             continue;
         }
         c->in_flight = true;

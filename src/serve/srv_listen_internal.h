@@ -101,7 +101,8 @@ struct srv_listener {
     bool draining;
     uint64_t next_id;               /* last request id handed out (listener thread only) */
     uint64_t drain_deadline_ms;
-    uint64_t accept_paused_until;   /* 0: accepting */
+    uint64_t accept_paused_until;   /* 0: accepting; else when to re-arm the listening sockets */
+    bool accept_ctl_failing;        /* the last pause/resume had an epoll_ctl fail (logged once) */
     uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
     uint64_t evicted_slow, evicted_slow_logged;            /* slow requests closed at the limit */
     size_t conns_peak;          /* most connections open since the last trim (see sweep) */
@@ -150,7 +151,8 @@ bool srv_conn_process(srv_listener *l, conn *c);
 void srv_conn_settle(srv_listener *l, conn *c);
 
 /* srv_listen_admin.c */
-void srv_listen_admin(srv_listener *l, conn *c, const http_request *r);
+/* False when c was closed. */
+bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r);
 
 /* srv_listen_evict.c */
 void srv_listen_log_evictions(srv_listener *l, uint64_t now);

@@ -50,8 +50,8 @@ void srv_listen_sweep(srv_listener *l, uint64_t now)
                     continue;
                 }
                 c->in_len = 0;
-                srv_conn_respond(l, c, NULL, 408, "text/plain", "request timeout\n", 16);
-                srv_conn_settle(l, c);
+                if (srv_conn_respond(l, c, NULL, 408, "text/plain", "request timeout\n", 16))
+                    srv_conn_settle(l, c);      /* else c is closed and gone */
             }
             continue;
         }
@@ -68,7 +68,7 @@ void srv_listen_begin_shutdown(srv_listener *l)
     l->drain_deadline_ms = srv_listen_now_ms() + l->s.grace_ms;
     for (size_t i = 0; i < l->nlports; i++)
         if (l->lports[i].fd >= 0) {
-            epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lports[i].fd, NULL);
+            (void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lports[i].fd, NULL);     /* close() drops it anyway */
             close(l->lports[i].fd);
             l->lports[i].fd = -1;
         }

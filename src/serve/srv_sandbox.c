@@ -378,18 +378,18 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     ENV("QUERY_STRING", h->query, h->query_len);
     ENV("REQUEST_URI", h->target, h->target_len);
     int nn = snprintf(num, sizeof num, "%zu", h->body_len);
-    ENV("CONTENT_LENGTH", num, (size_t)nn);
+    ENV("CONTENT_LENGTH", num, srv_fmt_len(nn, sizeof num));
     const char *ctype = "";
     for (size_t i = 0; i < h->nheaders; i++)
         if (!strcasecmp(h->headers[i].name, "Content-Type"))
             ctype = h->headers[i].value;
     ENV("CONTENT_TYPE", ctype, strlen(ctype));
     nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
-    ENV("SERVER_PROTOCOL", num, (size_t)nn);
+    ENV("SERVER_PROTOCOL", num, srv_fmt_len(nn, sizeof num));
     ENV("SERVER_SOFTWARE", "wedge", 5);
     ENV("GATEWAY_INTERFACE", "CGI/1.1", 7);
     nn = snprintf(num, sizeof num, "%u", req->port ? req->port->port : 0);
-    ENV("SERVER_PORT", num, (size_t)nn);
+    ENV("SERVER_PORT", num, srv_fmt_len(nn, sizeof num));
 #undef ENV
     for (size_t i = 0; i < h->nheaders && (size_t)envc < nenv_max; i++) {
         const http_header *hd = &h->headers[i];
@@ -480,7 +480,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->content_type = "application/json";
         int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
         out->body = out->small;
-        out->body_len = n > 0 ? (size_t)n : 0;
+        out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
         break;
