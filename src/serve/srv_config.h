@@ -44,7 +44,7 @@
 #define SRV_DEFAULT_GRACE_MS            10000u  /* in-flight requests on SIGTERM */
 #define SRV_DEFAULT_MAX_CONNECTIONS     10000u
 /* At the connection limit, a request still arriving after this long may
- * lose its slot to a new client (srv_listen.c: make_room). */
+ * lose its slot to a new client (srv_listen_evict.c). */
 #define SRV_SLOW_REQUEST_MS             1000u
 /* Admitted requests waiting for a worker, at most; 503 "queue full" beyond. */
 #define SRV_DEFAULT_MAX_QUEUE           4096u
