@@ -1,7 +1,8 @@
 /*
- * srv_listen_conn.c — connection buffers and socket I/O: output queue,
- * flush, reads into the input buffer, responses made on the listener thread,
- * closing, the access log line (see srv_listen_internal.h).
+ * srv_listen_conn.c — connection buffers and socket I/O: the output queue
+ * and its flush, responses made on the listener thread, closing (now, or
+ * gracefully: SHUT_WR then drain), the access-log line.  Calls nothing
+ * else of the listener (see srv_listen_internal.h).
  */
 #define _GNU_SOURCE
 #include "srv_listen_internal.h"
@@ -187,38 +188,4 @@ bool srv_conn_flush(srv_listener *l, conn *c)
     }
     c->out_off = c->out_len = 0;
     return true;
-}
-
-void srv_conn_readable(srv_listener *l, conn *c)
-{
-    if (c->state == C_DRAIN) {
-        /* Discard what the client still sends until it closes. */
-        char sink[4096];
-        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            srv_conn_close_now(l, c);
-        return;
-    }
-    if (c->in_cap - c->in_len < READ_CHUNK) {
-        size_t cap = c->in_len + READ_CHUNK;
-        uint8_t *p = realloc(c->in, cap);
-        if (!p) {
-            srv_conn_close_now(l, c);
-            return;
-        }
-        c->in = p;
-        c->in_cap = cap;
-    }
-    ssize_t n = recv(c->fd, c->in + c->in_len, READ_CHUNK, 0);
-    if (n > 0) {
-        c->in_len += (size_t)n;
-        c->last_ms = srv_listen_now_ms();
-        c->fresh = false;
-    } else if (n == 0) {
-        c->peer_eof = true;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        srv_conn_close_now(l, c);
-        return;
-    }
-    srv_conn_settle(l, c);
 }

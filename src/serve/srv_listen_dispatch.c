@@ -1,15 +1,17 @@
 /*
- * srv_listen_dispatch.c — HTTP dispatch: parsing the buffered requests of a
- * connection, routing them (404, the admin port) and handing them to the
- * dispatch callback, and bringing a connection to its next state (see
- * srv_listen_internal.h).
+ * srv_listen_dispatch.c — HTTP dispatch: reading a connection, parsing its
+ * buffered requests, routing them (404, the admin port) and handing them to
+ * the dispatch callback, and bringing the connection to its next state
+ * (see srv_listen_internal.h).
  */
 #include "srv_listen_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 /* Parses and answers or dispatches as many buffered requests as allowed.
  * False when the connection was closed. */
@@ -130,4 +132,39 @@ void srv_conn_settle(srv_listener *l, conn *c)
     if (out_pending)
         ev |= EPOLLOUT;
     srv_conn_set_events(l, c, ev);
+}
+
+/* A readable (or hung-up) connection: one bounded read, then its next state. */
+void srv_conn_readable(srv_listener *l, conn *c)
+{
+    if (c->state == C_DRAIN) {
+        /* Discard what the client still sends until it closes. */
+        char sink[4096];
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            srv_conn_close_now(l, c);
+        return;
+    }
+    if (c->in_cap - c->in_len < READ_CHUNK) {
+        size_t cap = c->in_len + READ_CHUNK;
+        uint8_t *p = realloc(c->in, cap);
+        if (!p) {
+            srv_conn_close_now(l, c);
+            return;
+        }
+        c->in = p;
+        c->in_cap = cap;
+    }
+    ssize_t n = recv(c->fd, c->in + c->in_len, READ_CHUNK, 0);
+    if (n > 0) {
+        c->in_len += (size_t)n;
+        c->last_ms = srv_listen_now_ms();
+        c->fresh = false;
+    } else if (n == 0) {
+        c->peer_eof = true;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        srv_conn_close_now(l, c);
+        return;
+    }
+    srv_conn_settle(l, c);
 }

@@ -8,7 +8,7 @@
  *
  * The files, bottom up:
  *   srv_listen_conn.c      connection buffers and socket I/O
- *   srv_listen_dispatch.c  HTTP dispatch: parse, route, hand on; a connection's next state
+ *   srv_listen_dispatch.c  HTTP dispatch: read, parse, route, hand on; a connection's next state
  *   srv_listen_admin.c     the admin port's /metrics text
  *   srv_listen_evict.c     eviction policy at --max-connections
  *   srv_listen_accept.c    accepting, and the back-off when descriptors run out
@@ -144,11 +144,11 @@ bool srv_conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n);
 bool srv_conn_respond(srv_listener *l, conn *c, const http_request *hr, int status, const char *ctype,
                       const char *body, size_t body_len);
 bool srv_conn_flush(srv_listener *l, conn *c);
-void srv_conn_readable(srv_listener *l, conn *c);
 
 /* srv_listen_dispatch.c */
 bool srv_conn_process(srv_listener *l, conn *c);
 void srv_conn_settle(srv_listener *l, conn *c);
+void srv_conn_readable(srv_listener *l, conn *c);
 
 /* srv_listen_admin.c */
 /* False when c was closed. */
