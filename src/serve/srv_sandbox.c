@@ -16,6 +16,7 @@
 #include "compile/compile.h"
 #include "runtime/rt_sandbox.h"
 #include "srv_log.h"
+#include "srv_static.h"
 #include "wasi/wasi.h"
 
 static uint64_t mono_ns(void)
@@ -23,12 +24,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
 }
 
 /* ---- start-up: one module per route --------------------------------------- */
@@ -61,8 +56,8 @@ static uint8_t *read_file(const char *path, size_t *len, char *why, size_t whyle
 static void load_one(srv_fn *fn)
 {
     const char *path = fn->route->path;
-    if (ends_with(path, ".txt")) {
-        fn->kind = SRV_FN_STUB;
+    if (srv_static_is(fn->route)) {
+        srv_static_load(fn);
         return;
     }
     fn->kind = SRV_FN_BROKEN;
@@ -145,9 +140,11 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 
 void srv_fnset_free(srv_fnset *set)
 {
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
         if (set->fns[i].mod)
             rt_module_unload(set->fns[i].mod);
+        free(set->fns[i].static_body);
+    }
     free(set->fns);
     set->fns = NULL;
     set->n = 0;
@@ -381,18 +378,18 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     ENV("QUERY_STRING", h->query, h->query_len);
     ENV("REQUEST_URI", h->target, h->target_len);
     int nn = snprintf(num, sizeof num, "%zu", h->body_len);
-    ENV("CONTENT_LENGTH", num, (size_t)nn);
+    ENV("CONTENT_LENGTH", num, srv_fmt_len(nn, sizeof num));
     const char *ctype = "";
     for (size_t i = 0; i < h->nheaders; i++)
         if (!strcasecmp(h->headers[i].name, "Content-Type"))
             ctype = h->headers[i].value;
     ENV("CONTENT_TYPE", ctype, strlen(ctype));
     nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
-    ENV("SERVER_PROTOCOL", num, (size_t)nn);
+    ENV("SERVER_PROTOCOL", num, srv_fmt_len(nn, sizeof num));
     ENV("SERVER_SOFTWARE", "wedge", 5);
     ENV("GATEWAY_INTERFACE", "CGI/1.1", 7);
     nn = snprintf(num, sizeof num, "%u", req->port ? req->port->port : 0);
-    ENV("SERVER_PORT", num, (size_t)nn);
+    ENV("SERVER_PORT", num, srv_fmt_len(nn, sizeof num));
 #undef ENV
     for (size_t i = 0; i < h->nheaders && (size_t)envc < nenv_max; i++) {
         const http_header *hd = &h->headers[i];
@@ -483,7 +480,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->content_type = "application/json";
         int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
         out->body = out->small;
-        out->body_len = n > 0 ? (size_t)n : 0;
+        out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
         break;

@@ -293,12 +293,12 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
             }
             if (victim) {
                 j = srv_heap_remove(&victim->local, at);
-                srv_sched_publish_mins(s, victim);
+                srv_job_publish_mins(s, victim);
                 atomic_fetch_add(&s->n_steals, 1);
             }
         }
         if (j) {
-            srv_sched_publish_mins(s, w);
+            srv_job_publish_mins(s, w);
             return j;
         }
         if (s->quit)
@@ -321,8 +321,12 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
 
 static const rt_thread_state idle_state;    /* no scope, no instance, no guest stack */
 
+/* Runs j until it is done or preempted.  A preempted job whose queue slot
+ * cannot be allocated runs on at once (a loop, not a recursion: memory
+ * may stay short for many quanta). */
 static void run(srv_sched *s, srv_worker *w, srv_job *j)
 {
+again:
     if (!j->started) {
         atomic_fetch_sub(&s->n_queued, 1);
         if (srv_now_ns() >= j->kill_ns) {
@@ -378,11 +382,9 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
     if (!srv_heap_push(&w->local, j)) {
         /* No memory for the queue slot: keep running it rather than lose it. */
         pthread_mutex_unlock(&s->mu);
-        atomic_fetch_sub(&s->n_preempted, 1);
-        run(s, w, j);
-        return;
+        goto again;     /* which counts it out of n_preempted again */
     }
-    srv_sched_publish_mins(s, w);
+    srv_job_publish_mins(s, w);
     pthread_mutex_unlock(&s->mu);
 }
 
