@@ -114,18 +114,42 @@ int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len);  /
 bool rt_os_image_map(void *addr, uint64_t len, int fd);   /* private (copy-on-write), read/write */
 bool rt_os_anon_rw(void *addr, uint64_t len);  /* fresh zero pages, read/write */
 void rt_os_image_close(int fd);
-bool rt_os_install_fault_handlers(void);
 bool rt_os_thread_altstack(void);              /* idempotent per thread */
+/* What the fault handler saw, in OS-neutral terms. */
+typedef enum rt_os_fault {
+    RT_OS_FAULT_ACCESS,                        /* a memory access fault at `addr` */
+    RT_OS_FAULT_INT_DIV,                       /* integer divide by zero */
+    RT_OS_FAULT_INT_OVERFLOW,                  /* integer overflow (INT_MIN / -1 on some CPUs) */
+} rt_os_fault;
+/* Decides whether a fault of this thread is a guest trap: if it is, it does
+ * not return (it longjmps); if it returns, the fault is a real crash.  Runs
+ * in the signal handler. */
+typedef void (*rt_os_fault_fn)(rt_os_fault kind, uintptr_t addr);
+/* Installs the SIGSEGV/SIGBUS/SIGFPE handlers, which ask `classify` first
+ * (once per process: rt_init). */
+bool rt_os_install_fault_handlers(rt_os_fault_fn classify);
 
-/* Called by the OS fault handler: true if the fault was a guest trap (does
- * not return in that case: it longjmps). */
-void rt_trap_from_fault(uintptr_t addr);
-void rt_trap_from_fpe(int si_code);
+/* Initial-exec TLS, for every thread-local a signal handler reads: a
+ * handler must not end up in __tls_get_addr (it may allocate). */
+#define RT_TLS __thread __attribute__((tls_model("initial-exec")))
 
-/* Linear-memory reservations the fault handler recognises (rt_trap.c);
- * async-signal-safe to read. */
+/* The thread's guest state (rt_thread_state.c); the scope accessors are
+ * async-signal-safe.  The guest stack ones are in rt_guest.h. */
+rt_trap_scope *rt_thread_scope(void);
+void rt_thread_set_scope(rt_trap_scope *sc);
+
+/* Ends the current guest call: longjmps to the innermost trap scope
+ * (rt_trap.c).  Aborts when there is none. */
+WEDGE_NORETURN void rt_trap_unwind(wedge_trap_kind kind, int code);
+
+/* The classifier rt_init gives the OS layer (rt_trap_fault.c). */
+void rt_trap_fault_classify(rt_os_fault kind, uintptr_t addr);
+
+/* Linear-memory reservations the fault classifier recognises
+ * (rt_reservation.c); rt_reservation_contains is async-signal-safe. */
 bool rt_reservation_add(const void *lo, uint64_t len);
 void rt_reservation_remove(const void *lo);
+bool rt_reservation_contains(uintptr_t addr);
 
 /* CPU layer (arch/x86_64.S). */
 void rt_arch_stack_call(void *stack_top, void (*fn)(void *), void *arg);

@@ -1,39 +1,12 @@
 /*
- * rt_serve_hooks.c — rt_sandbox.h: per-thread guest state save/restore,
- * fresh user-level contexts, and module code ranges for preemption.
- *
- * The trap-scope chain, current instance and active guest stack are
- * private thread-locals of rt_trap.c; the public scope API is enough to
- * read and replace them: entering a scope records the three values in the
- * scope, leaving it writes them back from the scope.  So a scope entered
- * and left at once reads them, and one whose saved fields are overwritten
- * before leaving replaces them.
+ * rt_serve_hooks.c — rt_sandbox.h: fresh user-level contexts, and module
+ * code ranges for preemption.
  */
 #define _GNU_SOURCE
 #include <link.h>
 #include <string.h>
 
 #include "rt_sandbox.h"
-
-void rt_thread_state_save(rt_thread_state *out)
-{
-    rt_trap_scope probe;
-    rt_trap_scope_enter(&probe);
-    out->scope = probe.prev;
-    out->current = probe.saved_current;
-    out->stack = probe.saved_stack;
-    rt_trap_scope_leave(&probe);
-}
-
-void rt_thread_state_restore(const rt_thread_state *in)
-{
-    rt_trap_scope probe;
-    rt_trap_scope_enter(&probe);
-    probe.prev = in->scope;
-    probe.saved_current = in->current;
-    probe.saved_stack = in->stack;
-    rt_trap_scope_leave(&probe);
-}
 
 extern void rt_ctx_start(void);
 
