@@ -90,6 +90,24 @@ void rt_trap_scope_leave(rt_trap_scope *sc);
 void rt_thread_set_guest_stack(const rt_stack *s);
 const rt_stack *rt_thread_guest_stack(void);
 
+/* ---- guest thread state, for user-level schedulers ------------------------- */
+
+/* The runtime's guest state of the calling thread: the innermost trap
+ * scope, the current instance (sledge_abi__current_wasm_module_instance)
+ * and the active guest stack.  A scheduler that runs several guests on
+ * one thread as user-level contexts (rt_ctx.h) saves it when it switches a
+ * guest out and restores it when it switches the guest back in, so a trap
+ * in one guest always lands in that guest's own scope.  Plain values:
+ * no ownership.  Not for signal handlers. */
+typedef struct rt_thread_state {
+    rt_trap_scope *scope;
+    wedge_instance *current;
+    const rt_stack *stack;
+} rt_thread_state;
+
+void rt_thread_state_save(rt_thread_state *out);
+void rt_thread_state_restore(const rt_thread_state *in);
+
 /* Make sure the calling thread has its alternate signal stack (the
  * handler needs it to run when the guest stack is exhausted).  rt_call does
  * this itself; schedulers call it once per worker thread. */

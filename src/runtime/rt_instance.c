@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
-#include "rt_sandbox.h"
+#include "rt_mempool.h"
 
 /* Import names come from the module: keep messages one printable line. */
 static void rt_name(char *out, size_t cap, const char *s, uint32_t len)

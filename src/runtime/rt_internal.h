@@ -59,7 +59,7 @@ typedef struct __attribute__((aligned(16))) rt_instance_priv {
     wedge_table **owned_tables;                /* [ntables] defined */
     uint32_t nowned_tables;
     uint32_t nglobals_total;
-    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h) */
+    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_mempool.h) */
     uint64_t table_elems;                      /* elements of all tables made or grown by this instance:
                                                 * the table limit caps the sum, not each table, or a
                                                 * module with many tables multiplies it */
@@ -90,7 +90,7 @@ void rt_image_drop(rt_module *m);
 bool rt_image_map(const rt_module *m, wedge_memory *mem);
 bool rt_image_unmap(wedge_memory *mem);        /* back to zero pages; true if there was none */
 
-/* Memory pools (rt_mempool.c, API in rt_sandbox.h). */
+/* Memory pools (rt_mempool.c, public API in rt_mempool.h). */
 struct rt_mempool;
 wedge_memory *rt_mempool_take(struct rt_mempool *p, uint32_t min_pages, uint32_t max_pages, bool has_max,
                               int bounds, uint32_t limit_pages);

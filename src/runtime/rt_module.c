@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,3 +258,51 @@ void rt_module_unload(rt_module *m)
 }
 
 const wedge_module_desc *rt_module_desc(const rt_module *m) { return m->desc; }
+
+/* ---- the module's code ------------------------------------------------------ */
+
+typedef struct rt_text_search {
+    uintptr_t probe;        /* an address inside the module's data */
+    uintptr_t lo, hi;
+    bool found;
+} rt_text_search;
+
+static int rt_text_cb(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    rt_text_search *t = ud;
+    bool mine = false;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && t->probe >= lo && t->probe < lo + ph->p_memsz)
+            mine = true;
+    }
+    if (!mine)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (!t->found || lo < t->lo)
+            t->lo = lo;
+        if (!t->found || lo + ph->p_memsz > t->hi)
+            t->hi = lo + ph->p_memsz;
+        t->found = true;
+    }
+    return 1;
+}
+
+bool rt_module_text_range(const rt_module *m, uintptr_t *lo, uintptr_t *hi)
+{
+    rt_text_search t = { .probe = (uintptr_t)rt_module_desc(m) };
+    if (!t.probe)
+        return false;
+    dl_iterate_phdr(rt_text_cb, &t);
+    if (!t.found)
+        return false;
+    *lo = t.lo;
+    *hi = t.hi;
+    return true;
+}

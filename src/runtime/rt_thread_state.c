@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 
 #include "rt_internal.h"
-#include "rt_sandbox.h"
+#include "rt_guest.h"
 
 __thread wedge_instance *sledge_abi__current_wasm_module_instance;
 static RT_TLS rt_trap_scope *rt_tls_scope;

@@ -89,6 +89,11 @@ void rt_module_unload(rt_module *m);
  * in messages. */
 RT_WARN_UNUSED rt_module *rt_module_wrap(wedge_module_desc *d, const char *name, rt_result *res);
 const wedge_module_desc *rt_module_desc(const rt_module *m);
+/* The address range of a loaded module's executable code (the .so's
+ * executable segments: generated code and libsledge), e.g. for a
+ * preemption signal handler, which may preempt only when the interrupted pc
+ * is in module code (rt_ctx.h).  False if not found (a wrapped module). */
+bool rt_module_text_range(const rt_module *m, uintptr_t *lo, uintptr_t *hi);
 
 /* ---- instances -------------------------------------------------------- */
 

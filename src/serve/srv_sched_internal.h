@@ -16,7 +16,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_ctx.h"
+#include "runtime/rt_mempool.h"
 #include "srv_admit.h"
 #include "srv_sandbox.h"
 #include "srv_sched.h"

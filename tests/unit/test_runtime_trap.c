@@ -280,9 +280,6 @@ Test(rt_trap, guarded_call_and_scopes_nest)
     cr_assert_eq(outer.trap, WEDGE_TRAP_UNREACHABLE);
 }
 
-#if __has_include("runtime/rt_sandbox.h")
-#include "runtime/rt_sandbox.h"
-
 /* Two "user-level threads" on one OS thread: each keeps its own scope
  * chain across a switch, so a trap lands in the right one. */
 Test(rt_trap, thread_state_switches_between_guests)
@@ -312,7 +309,6 @@ Test(rt_trap, thread_state_switches_between_guests)
     rt_thread_state_save(&st);
     cr_assert_eq(st.scope, base.scope, "scope chain not back to the start");
 }
-#endif
 
 /* The same module with its memory imported from the host: faults in a
  * host-made memory are traps too. */

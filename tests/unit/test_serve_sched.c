@@ -16,7 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_ctx.h"
 #include "serve/srv_admit.h"
 #include "serve/srv_sched_internal.h"
 
