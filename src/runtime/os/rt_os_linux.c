@@ -184,13 +184,21 @@ bool rt_os_thread_altstack(void)
         return false;
     /* A guard page below, so an overflowing handler crashes instead of
      * scribbling over a neighbour mapping. */
-    mprotect(p, RT_ALTSTACK_GUARD, PROT_NONE);
+    if (mprotect(p, RT_ALTSTACK_GUARD, PROT_NONE) != 0) {
+        munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
+        return false;
+    }
     stack_t ss = {.ss_sp = p + RT_ALTSTACK_GUARD, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
     if (sigaltstack(&ss, NULL) != 0) {
         munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
         return false;
     }
+    /* Without the key (pthread_key_create failed, or no memory for the
+     * slot) nothing would free the stack at thread exit: refuse it. */
+    if (pthread_setspecific(rt_os_altstack_key, p) != 0) {
+        rt_os_altstack_release(p);
+        return false;
+    }
     rt_os_altstack = p;
-    pthread_setspecific(rt_os_altstack_key, p);
     return true;
 }
