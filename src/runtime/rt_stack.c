@@ -23,7 +23,7 @@
 bool rt_stack_init(rt_stack *s, size_t usable)
 {
     memset(s, 0, sizeof *s);
-    usable = (usable + 4095) & ~(size_t)4095;
+    usable = RT_OS_PAGE_ROUND(usable);
     size_t len = usable + RT_STACK_GUARD_SIZE;
     uint8_t *p = rt_os_reserve(len);
     if (!p)

@@ -51,12 +51,12 @@ typedef struct rt_module rt_module;
 
 /* An extern value, as imported or exported. */
 typedef struct rt_extern {
-    uint8_t kind;                       /* WEDGE: 0 func, 1 table, 2 memory, 3 global */
+    uint8_t kind;                       /* wedge_extern_kind */
     union {
         struct { wedge_funcref *ref; wedge_trampoline tramp; } func;
         wedge_table *table;
         wedge_memory *mem;
-        struct { wedge_value *cell; uint8_t valtype; uint8_t mut; } global;
+        struct { wedge_value *cell; uint8_t valtype; uint8_t mut; } global;   /* valtype: wedge_valtype */
     } u;
 } rt_extern;
 
@@ -67,7 +67,7 @@ typedef struct rt_extern {
 typedef bool (*rt_resolve_fn)(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);
 
 typedef struct rt_limits {
-    uint32_t max_memory_pages;          /* cap on any memory; 0 = 65536 */
+    uint32_t max_memory_pages;          /* cap on any memory; 0 = WEDGE_MAX_PAGES (4 GiB) */
     uint32_t max_table_elems;           /* cap on table growth; 0 = 10,000,000 */
 } rt_limits;
 
