@@ -88,7 +88,7 @@ typedef struct srv_worker {
     void *san_fake;                     /* ASan: the worker's fake frames while a sandbox runs */
     const void *san_lo;                 /* ASan: the worker's own stack, learned on switching */
     size_t san_size;
-    timer_t timer;
+    rt_tick_timer timer;
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
