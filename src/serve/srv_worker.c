@@ -67,8 +67,10 @@
 /* How much of a pooled stack below its kept top is checked for use. */
 #define SRV_STACK_PROBE ((size_t)64 << 10)
 
-static __thread srv_worker *tls_worker;
-static __thread srv_job *tls_job;       /* the job whose context is running (or NULL) */
+/* Initial-exec TLS: on_tick (a signal handler) reads tls_worker, and must
+ * not end up in __tls_get_addr (it may allocate). */
+static __thread __attribute__((tls_model("initial-exec"))) srv_worker *tls_worker;
+static __thread __attribute__((tls_model("initial-exec"))) srv_job *tls_job;   /* the running job's (or NULL) */
 
 /* ---- stacks --------------------------------------------------------------------- */
 
