@@ -91,13 +91,13 @@ typedef enum wedge_trap_kind {
     WEDGE_TRAP_INT_DIV_ZERO,         /* "integer divide by zero" */
     WEDGE_TRAP_INT_OVERFLOW,         /* "integer overflow" */
     WEDGE_TRAP_INVALID_CONVERSION,   /* "invalid conversion to integer" */
-    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" / "out of bounds table access" */
+    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" (call_indirect) */
     WEDGE_TRAP_UNINITIALIZED_ELEM,   /* "uninitialized element" */
     WEDGE_TRAP_INDIRECT_TYPE,        /* "indirect call type mismatch" */
     WEDGE_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
     WEDGE_TRAP_TIMEOUT,              /* deadline / interrupt (serve) */
     WEDGE_TRAP_HOST,                 /* a host call failed fatally */
-    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in trap_code */
+    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in rt_result.exit_code */
     WEDGE_TRAP_TABLE_ACCESS_OOB,     /* "out of bounds table access" (table.get/set/fill/copy/init);
                                         TABLE_OOB stays "undefined element" (call_indirect) */
     WEDGE_TRAP__COUNT

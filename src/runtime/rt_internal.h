@@ -1,7 +1,16 @@
 /*
  * rt_internal.h — what the runtime's files share with each other (not
  * public).  OS- and CPU-specific code lives behind the rt_os_* / rt_arch_*
- * declarations below (os/, arch/).
+ * declarations below (os/, arch/), and behind the public rt_ctx_* and
+ * rt_tick_timer_* of rt_ctx.h (arch/x86_64_ctx.S, os/rt_os_tick_linux.c).
+ *
+ * Layers: each file calls only files listed before it, never back
+ * (tools/file_deps.py src/runtime lists the edges and fails on a cycle):
+ *   os/, arch/, rt_trap_name.c, rt_reservation.c, rt_thread_state.c
+ *   rt_result.c, rt_trap.c (scopes, unwind), rt_trap_fault.c (classifier)
+ *   rt_init.c (installs the OS handlers with the classifier)
+ *   rt_stack.c, rt_type.c, rt_table.c, rt_image.c, rt_memory.c, rt_mempool.c
+ *   rt_module.c, rt_instance.c, rt_call.c, rt_globals.c, rt_ctx.c
  */
 #ifndef WEDGE_RT_INTERNAL_H
 #define WEDGE_RT_INTERNAL_H

@@ -9,8 +9,9 @@
  *    (rt_instance_free).  It keeps pointers to the externs it imported; the
  *    caller keeps those alive at least as long (an instance that exports a
  *    memory/table/global/function used by another must outlive it).
- *  - Host objects made by rt_memory_new / rt_table_new / rt_host_func are
- *    owned by the caller.
+ *  - Memories and tables made by rt_memory_new / rt_table_new are owned by
+ *    the caller (rt_memory_free / rt_table_free); funcrefs returned by
+ *    rt_host_func are the runtime's and live for the process.
  *
  * Errors: calls return an rt_status and fill a caller-owned rt_result
  * (trap kind, exit code, one-line message).  Nothing is allocated on the
@@ -68,12 +69,14 @@ typedef bool (*rt_resolve_fn)(void *ud, wedge_instance *importer, const wedge_de
 
 typedef struct rt_limits {
     uint32_t max_memory_pages;          /* cap on any memory; 0 = WEDGE_MAX_PAGES (4 GiB) */
-    uint32_t max_table_elems;           /* cap on table growth; 0 = 10,000,000 */
+    uint32_t max_table_elems;           /* cap on the elements of all of an instance's tables together
+                                         * (made and grown); 0 = 10,000,000 */
 } rt_limits;
 
 /* ---- process / thread setup ---------------------------------------------- */
 
-/* Install the trap signal handlers (idempotent).  Call once before guest code. */
+/* Install the trap signal handlers (idempotent).  rt_instantiate and rt_call
+ * do it themselves; call it first to learn early if the OS refuses. */
 RT_WARN_UNUSED bool rt_init(rt_result *res);
 
 /* Canonical id for a signature string ("iI:f", see wedge_desc_type). */
