@@ -48,7 +48,7 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
         wedge_funcref *ref = ex->u.func.ref;
         if (!ref || ref->type_id != d->type_ids[imp->type])
             return rt_link_fail(res, imp, bad, "function signature differs");
-        uint32_t i = next[0]++;
+        uint32_t i = next[WEDGE_EXTERN_FUNC]++;
         if (!ref->inst) {
             /* A host function: bind a copy to the importer so it sees the
              * caller's memory and host pointer. */
@@ -65,7 +65,7 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
             return rt_link_fail(res, imp, bad, "table element type differs");
         if (t->size < imp->min || (imp->has_max && (!rt_tab_priv(t)->has_max || t->max > imp->max)))
             return rt_link_fail(res, imp, bad, "table limits do not match");
-        inst->tables[next[1]++] = t;
+        inst->tables[next[WEDGE_EXTERN_TABLE]++] = t;
         return RT_OK;
     }
     case WEDGE_EXTERN_MEMORY: {
@@ -78,13 +78,13 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
         if (d->bounds == WEDGE_BOUNDS_GUARD && rm->bounds != WEDGE_BOUNDS_GUARD)
             return rt_link_fail(res, imp, bad, "memory has no guard region for guard-mode code");
         inst->mem = m;
-        next[2]++;
+        next[WEDGE_EXTERN_MEMORY]++;
         return RT_OK;
     }
     default: {     /* WEDGE_EXTERN_GLOBAL (kinds were checked at load) */
         if (!ex->u.global.cell || ex->u.global.valtype != imp->valtype || ex->u.global.mut != imp->mut)
             return rt_link_fail(res, imp, bad, "global type differs");
-        inst->imported_globals[next[3]++] = ex->u.global.cell;
+        inst->imported_globals[next[WEDGE_EXTERN_GLOBAL]++] = ex->u.global.cell;
         return RT_OK;
     }
     }
