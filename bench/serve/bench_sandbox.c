@@ -22,7 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_guest.h"
+#include "runtime/rt_mempool.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
 

@@ -49,6 +49,42 @@ typedef union wedge_value {
     uint8_t v128[16];
 } wedge_value;
 
+/* Value type codes, as the Wasm binary format encodes them: in
+ * wedge_desc_import.valtype, wedge_desc_global.valtype,
+ * wedge_constexpr.type, wedge_table.elemtype and the limits' elemtype. */
+typedef enum wedge_valtype {
+    WEDGE_VAL_I32 = 0x7F,
+    WEDGE_VAL_I64 = 0x7E,
+    WEDGE_VAL_F32 = 0x7D,
+    WEDGE_VAL_F64 = 0x7C,
+    WEDGE_VAL_V128 = 0x7B,
+    WEDGE_VAL_FUNCREF = 0x70,
+    WEDGE_VAL_EXTERNREF = 0x6F,
+} wedge_valtype;
+
+/* Kinds of extern (wedge_desc_import.kind, wedge_desc_export.kind), as the
+ * Wasm binary format encodes them. */
+typedef enum wedge_extern_kind {
+    WEDGE_EXTERN_FUNC = 0,
+    WEDGE_EXTERN_TABLE = 1,
+    WEDGE_EXTERN_MEMORY = 2,
+    WEDGE_EXTERN_GLOBAL = 3,
+} wedge_extern_kind;
+
+/* Segment modes (wedge_desc_elem.mode, wedge_desc_data.mode; a data
+ * segment is never declarative). */
+typedef enum wedge_seg_mode {
+    WEDGE_SEG_ACTIVE = 0,
+    WEDGE_SEG_PASSIVE = 1,
+    WEDGE_SEG_DECLARATIVE = 2,
+} wedge_seg_mode;
+
+/* Linear memory sizes are counted in Wasm pages of 64 KiB; wasm32 has at
+ * most 65536 of them (4 GiB). */
+#define WEDGE_PAGE_SIZE 65536u
+#define WEDGE_MAX_PAGES 65536u
+#define WEDGE_PAGES_PER_MIB ((1u << 20) / WEDGE_PAGE_SIZE)
+
 /* ---- traps ------------------------------------------------------------- */
 
 typedef enum wedge_trap_kind {
@@ -58,13 +94,13 @@ typedef enum wedge_trap_kind {
     WEDGE_TRAP_INT_DIV_ZERO,         /* "integer divide by zero" */
     WEDGE_TRAP_INT_OVERFLOW,         /* "integer overflow" */
     WEDGE_TRAP_INVALID_CONVERSION,   /* "invalid conversion to integer" */
-    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" / "out of bounds table access" */
+    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" (call_indirect) */
     WEDGE_TRAP_UNINITIALIZED_ELEM,   /* "uninitialized element" */
     WEDGE_TRAP_INDIRECT_TYPE,        /* "indirect call type mismatch" */
     WEDGE_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
     WEDGE_TRAP_TIMEOUT,              /* deadline / interrupt (serve) */
     WEDGE_TRAP_HOST,                 /* a host call failed fatally */
-    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in trap_code */
+    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in rt_result.exit_code */
     WEDGE_TRAP_TABLE_ACCESS_OOB,     /* "out of bounds table access" (table.get/set/fill/copy/init);
                                         TABLE_OOB stays "undefined element" (call_indirect) */
     WEDGE_TRAP__COUNT
@@ -77,7 +113,7 @@ typedef enum wedge_trap_kind {
  * base never moves, so generated code may cache it for a whole call. */
 typedef struct wedge_memory {
     uint8_t *base;
-    uint64_t size;          /* bytes currently accessible (pages * 65536) */
+    uint64_t size;          /* bytes currently accessible (pages * WEDGE_PAGE_SIZE) */
     uint64_t capacity;      /* bytes reserved (address space) */
     uint64_t max;           /* max bytes allowed (declared max or limit) */
     uint32_t pages;
@@ -103,7 +139,7 @@ typedef struct wedge_table {
     void **elems;                      /* size entries; NULL = null ref */
     uint32_t size;
     uint32_t max;                      /* UINT32_MAX if none */
-    uint8_t elemtype;                  /* 0x70 funcref, 0x6F externref */
+    uint8_t elemtype;                  /* WEDGE_VAL_FUNCREF or WEDGE_VAL_EXTERNREF */
 } wedge_table;
 
 /* An instance.  The runtime allocates sizeof(wedge_instance) +
@@ -131,7 +167,7 @@ enum { WEDGE_CE_I32 = 1, WEDGE_CE_I64, WEDGE_CE_F32, WEDGE_CE_F64,
 
 typedef struct wedge_constexpr {
     uint8_t op;                        /* WEDGE_CE_* */
-    uint8_t type;                      /* value type code */
+    uint8_t type;                      /* wedge_valtype (ref.null: the reference type) */
     uint32_t index;                    /* global or function index */
     uint64_t bits;                     /* constant value bits (v128: bytes 0-7) */
     uint64_t bits_hi;                  /* v128: bytes 8-15 */
@@ -149,8 +185,8 @@ typedef struct wedge_desc_type {
 typedef struct wedge_desc_import {
     const char *module; uint32_t module_len;
     const char *name; uint32_t name_len;
-    uint8_t kind;                      /* 0 func, 1 table, 2 memory, 3 global */
-    uint8_t valtype;                   /* global: value type; table: elem type */
+    uint8_t kind;                      /* wedge_extern_kind */
+    uint8_t valtype;                   /* wedge_valtype: global: value type; table: elem type */
     uint8_t mut;                       /* global */
     uint8_t has_max;                   /* table, memory */
     uint32_t type;                     /* func: type index */
@@ -159,8 +195,8 @@ typedef struct wedge_desc_import {
 
 typedef struct wedge_desc_export {
     const char *name; uint32_t name_len;
-    uint8_t kind;
-    uint32_t index;
+    uint8_t kind;                      /* wedge_extern_kind */
+    uint32_t index;                    /* in that kind's index space */
 } wedge_desc_export;
 
 typedef struct wedge_desc_func {
@@ -169,18 +205,18 @@ typedef struct wedge_desc_func {
 } wedge_desc_func;
 
 typedef struct wedge_desc_limits {
-    uint8_t elemtype;                  /* tables only */
+    uint8_t elemtype;                  /* tables only: wedge_valtype */
     uint8_t has_max;
     uint32_t min, max;
 } wedge_desc_limits;
 
 typedef struct wedge_desc_global {
-    uint8_t valtype, mut;
+    uint8_t valtype, mut;              /* wedge_valtype; mut 0 or 1 */
     wedge_constexpr init;
 } wedge_desc_global;
 
 typedef struct wedge_desc_elem {
-    uint8_t mode;                      /* 0 active, 1 passive, 2 declarative */
+    uint8_t mode;                      /* wedge_seg_mode */
     uint8_t elemtype;
     uint32_t table;
     wedge_constexpr offset;
@@ -189,7 +225,7 @@ typedef struct wedge_desc_elem {
 } wedge_desc_elem;
 
 typedef struct wedge_desc_data {
-    uint8_t mode;                      /* 0 active, 1 passive */
+    uint8_t mode;                      /* WEDGE_SEG_ACTIVE or WEDGE_SEG_PASSIVE */
     uint32_t mem;
     wedge_constexpr offset;
     const uint8_t *bytes;

@@ -40,7 +40,7 @@ static int32_t rt_global_set(uint32_t idx, uint64_t value, int32_t is_mutable, b
         /* Imported globals can only be written if declared mutable. */
         uint32_t seen = 0;
         for (uint32_t j = 0; j < d->nimports; j++)
-            if (d->imports[j].kind == 3 && seen++ == idx && !d->imports[j].mut)
+            if (d->imports[j].kind == WEDGE_EXTERN_GLOBAL && seen++ == idx && !d->imports[j].mut)
                 return -1;
     }
     (void)is_mutable;

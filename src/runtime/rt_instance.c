@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
-#include "rt_sandbox.h"
+#include "rt_mempool.h"
 
 /* Import names come from the module: keep messages one printable line. */
 static void rt_name(char *out, size_t cap, const char *s, uint32_t len)
@@ -44,11 +44,11 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
     if (ex->kind != imp->kind)
         return rt_link_fail(res, imp, bad, "wrong kind of extern");
     switch (imp->kind) {
-    case 0: {
+    case WEDGE_EXTERN_FUNC: {
         wedge_funcref *ref = ex->u.func.ref;
         if (!ref || ref->type_id != d->type_ids[imp->type])
             return rt_link_fail(res, imp, bad, "function signature differs");
-        uint32_t i = next[0]++;
+        uint32_t i = next[WEDGE_EXTERN_FUNC]++;
         if (!ref->inst) {
             /* A host function: bind a copy to the importer so it sees the
              * caller's memory and host pointer. */
@@ -59,16 +59,16 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
         inst->funcs[i] = ref;
         return RT_OK;
     }
-    case 1: {
+    case WEDGE_EXTERN_TABLE: {
         wedge_table *t = ex->u.table;
         if (!t || t->elemtype != imp->valtype)
             return rt_link_fail(res, imp, bad, "table element type differs");
         if (t->size < imp->min || (imp->has_max && (!rt_tab_priv(t)->has_max || t->max > imp->max)))
             return rt_link_fail(res, imp, bad, "table limits do not match");
-        inst->tables[next[1]++] = t;
+        inst->tables[next[WEDGE_EXTERN_TABLE]++] = t;
         return RT_OK;
     }
-    case 2: {
+    case WEDGE_EXTERN_MEMORY: {
         wedge_memory *m = ex->u.mem;
         if (!m)
             return rt_link_fail(res, imp, bad, "no memory");
@@ -78,13 +78,13 @@ static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp,
         if (d->bounds == WEDGE_BOUNDS_GUARD && rm->bounds != WEDGE_BOUNDS_GUARD)
             return rt_link_fail(res, imp, bad, "memory has no guard region for guard-mode code");
         inst->mem = m;
-        next[2]++;
+        next[WEDGE_EXTERN_MEMORY]++;
         return RT_OK;
     }
-    default: {
+    default: {     /* WEDGE_EXTERN_GLOBAL (kinds were checked at load) */
         if (!ex->u.global.cell || ex->u.global.valtype != imp->valtype || ex->u.global.mut != imp->mut)
             return rt_link_fail(res, imp, bad, "global type differs");
-        inst->imported_globals[next[3]++] = ex->u.global.cell;
+        inst->imported_globals[next[WEDGE_EXTERN_GLOBAL]++] = ex->u.global.cell;
         return RT_OK;
     }
     }
@@ -155,7 +155,7 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     }
 
     /* Imports, in order. */
-    uint32_t next[4] = {0, 0, 0, 0};
+    uint32_t next[WEDGE_EXTERN_GLOBAL + 1] = {0, 0, 0, 0};   /* per extern kind */
     for (uint32_t i = 0; i < d->nimports; i++) {
         const wedge_desc_import *imp = &d->imports[i];
         rt_extern ex;
@@ -218,9 +218,9 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
      * ones only elem.drop.  table.init checks the whole range first. */
     for (uint32_t k = 0; k < d->nelems; k++) {
         const wedge_desc_elem *e = &d->elems[k];
-        if (e->mode == 1)
+        if (e->mode == WEDGE_SEG_PASSIVE)
             continue;
-        if (e->mode == 0) {
+        if (e->mode == WEDGE_SEG_ACTIVE) {
             wedge_table *tab = inst->tables[e->table];
             uint32_t off = rt_eval(inst, &e->offset).i32;
             if ((uint64_t)off + e->count > tab->size)
@@ -236,7 +236,7 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     bool imaged = d->nmems && inst->mem == p->owned_mem && rt_image_map(m, inst->mem);
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
-        if (s->mode != 0)
+        if (s->mode != WEDGE_SEG_ACTIVE)
             continue;
         if (imaged) {
             inst->data_dropped[k] = 1;
@@ -297,7 +297,7 @@ static uint32_t rt_func_type(const wedge_module_desc *d, uint32_t idx)
         return d->funcs[idx - d->nimported_funcs].type;
     uint32_t seen = 0;
     for (uint32_t i = 0; i < d->nimports; i++)
-        if (d->imports[i].kind == 0 && seen++ == idx)
+        if (d->imports[i].kind == WEDGE_EXTERN_FUNC && seen++ == idx)
             return d->imports[i].type;
     return 0;   /* unreachable: the descriptor was checked at load */
 }
@@ -320,23 +320,23 @@ bool rt_instance_export(wedge_instance *inst, const char *name, size_t name_len,
         memset(out, 0, sizeof *out);
         out->kind = e->kind;
         switch (e->kind) {
-        case 0:
+        case WEDGE_EXTERN_FUNC:
             out->u.func.ref = inst->funcs[e->index];
             out->u.func.tramp = d->types[rt_func_type(d, e->index)].tramp;
             break;
-        case 1:
+        case WEDGE_EXTERN_TABLE:
             out->u.table = inst->tables[e->index];
             break;
-        case 2:
+        case WEDGE_EXTERN_MEMORY:
             out->u.mem = inst->mem;
             break;
-        default: {
+        default: {      /* WEDGE_EXTERN_GLOBAL */
             uint32_t nimp = d->nimported_globals;
             if (e->index < nimp) {
                 out->u.global.cell = inst->imported_globals[e->index];
                 uint32_t seen = 0;
                 for (uint32_t j = 0; j < d->nimports; j++)
-                    if (d->imports[j].kind == 3 && seen++ == e->index) {
+                    if (d->imports[j].kind == WEDGE_EXTERN_GLOBAL && seen++ == e->index) {
                         out->u.global.valtype = d->imports[j].valtype;
                         out->u.global.mut = d->imports[j].mut;
                     }

@@ -1,7 +1,16 @@
 /*
  * rt_internal.h — what the runtime's files share with each other (not
  * public).  OS- and CPU-specific code lives behind the rt_os_* / rt_arch_*
- * declarations below (os/, arch/).
+ * declarations below (os/, arch/), and behind the public rt_ctx_* and
+ * rt_tick_timer_* of rt_ctx.h (arch/x86_64_ctx.S, os/rt_os_tick_linux.c).
+ *
+ * Layers: each file calls only files listed before it, never back
+ * (tools/file_deps.py src/runtime lists the edges and fails on a cycle):
+ *   os/, arch/, rt_trap_name.c, rt_reservation.c, rt_thread_state.c
+ *   rt_result.c, rt_trap.c (scopes, unwind), rt_trap_fault.c (classifier)
+ *   rt_init.c (installs the OS handlers with the classifier)
+ *   rt_stack.c, rt_type.c, rt_table.c, rt_image.c, rt_memory.c, rt_mempool.c
+ *   rt_module.c, rt_instance.c, rt_call.c, rt_globals.c, rt_ctx.c
  */
 #ifndef WEDGE_RT_INTERNAL_H
 #define WEDGE_RT_INTERNAL_H
@@ -14,9 +23,11 @@
 #include "rt_guest.h"
 #include "runtime.h"
 
-#define RT_PAGE_SIZE 65536u
+#define RT_PAGE_SIZE WEDGE_PAGE_SIZE           /* a Wasm page */
 #define RT_OS_PAGE 4096u                       /* the host's page: madvise/mincore/mmap granularity */
-#define RT_MAX_PAGES 65536u                    /* 4 GiB: the 32-bit limit */
+#define RT_MAX_PAGES WEDGE_MAX_PAGES           /* 4 GiB: the 32-bit limit */
+/* Rounds up to whole host pages. */
+#define RT_OS_PAGE_ROUND(n) (((n) + RT_OS_PAGE - 1) & ~(__typeof__(n))(RT_OS_PAGE - 1))
 #define RT_DEFAULT_MAX_TABLE 10000000u
 /* Guard mode: any u32 address + u32 offset + access size stays inside. */
 #define RT_GUARD_RESERVATION (((uint64_t)8 << 30) + ((uint64_t)64 << 10))
@@ -59,7 +70,7 @@ typedef struct __attribute__((aligned(16))) rt_instance_priv {
     wedge_table **owned_tables;                /* [ntables] defined */
     uint32_t nowned_tables;
     uint32_t nglobals_total;
-    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h) */
+    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_mempool.h) */
     uint64_t table_elems;                      /* elements of all tables made or grown by this instance:
                                                 * the table limit caps the sum, not each table, or a
                                                 * module with many tables multiplies it */
@@ -90,7 +101,7 @@ void rt_image_drop(rt_module *m);
 bool rt_image_map(const rt_module *m, wedge_memory *mem);
 bool rt_image_unmap(wedge_memory *mem);        /* back to zero pages; true if there was none */
 
-/* Memory pools (rt_mempool.c, API in rt_sandbox.h). */
+/* Memory pools (rt_mempool.c, public API in rt_mempool.h). */
 struct rt_mempool;
 wedge_memory *rt_mempool_take(struct rt_mempool *p, uint32_t min_pages, uint32_t max_pages, bool has_max,
                               int bounds, uint32_t limit_pages);
@@ -114,18 +125,42 @@ int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len);  /
 bool rt_os_image_map(void *addr, uint64_t len, int fd);   /* private (copy-on-write), read/write */
 bool rt_os_anon_rw(void *addr, uint64_t len);  /* fresh zero pages, read/write */
 void rt_os_image_close(int fd);
-bool rt_os_install_fault_handlers(void);
 bool rt_os_thread_altstack(void);              /* idempotent per thread */
+/* What the fault handler saw, in OS-neutral terms. */
+typedef enum rt_os_fault {
+    RT_OS_FAULT_ACCESS,                        /* a memory access fault at `addr` */
+    RT_OS_FAULT_INT_DIV,                       /* integer divide by zero */
+    RT_OS_FAULT_INT_OVERFLOW,                  /* integer overflow (INT_MIN / -1 on some CPUs) */
+} rt_os_fault;
+/* Decides whether a fault of this thread is a guest trap: if it is, it does
+ * not return (it longjmps); if it returns, the fault is a real crash.  Runs
+ * in the signal handler. */
+typedef void (*rt_os_fault_fn)(rt_os_fault kind, uintptr_t addr);
+/* Installs the SIGSEGV/SIGBUS/SIGFPE handlers, which ask `classify` first
+ * (once per process: rt_init). */
+bool rt_os_install_fault_handlers(rt_os_fault_fn classify);
 
-/* Called by the OS fault handler: true if the fault was a guest trap (does
- * not return in that case: it longjmps). */
-void rt_trap_from_fault(uintptr_t addr);
-void rt_trap_from_fpe(int si_code);
+/* Initial-exec TLS, for every thread-local a signal handler reads: a
+ * handler must not end up in __tls_get_addr (it may allocate). */
+#define RT_TLS __thread __attribute__((tls_model("initial-exec")))
 
-/* Linear-memory reservations the fault handler recognises (rt_trap.c);
- * async-signal-safe to read. */
+/* The thread's guest state (rt_thread_state.c); the scope accessors are
+ * async-signal-safe.  The guest stack ones are in rt_guest.h. */
+rt_trap_scope *rt_thread_scope(void);
+void rt_thread_set_scope(rt_trap_scope *sc);
+
+/* Ends the current guest call: longjmps to the innermost trap scope
+ * (rt_trap.c).  Aborts when there is none. */
+WEDGE_NORETURN void rt_trap_unwind(wedge_trap_kind kind, int code);
+
+/* The classifier rt_init gives the OS layer (rt_trap_fault.c). */
+void rt_trap_fault_classify(rt_os_fault kind, uintptr_t addr);
+
+/* Linear-memory reservations the fault classifier recognises
+ * (rt_reservation.c); rt_reservation_contains is async-signal-safe. */
 bool rt_reservation_add(const void *lo, uint64_t len);
 void rt_reservation_remove(const void *lo);
+bool rt_reservation_contains(uintptr_t addr);
 
 /* CPU layer (arch/x86_64.S). */
 void rt_arch_stack_call(void *stack_top, void (*fn)(void *), void *arg);

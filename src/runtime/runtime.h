@@ -9,8 +9,9 @@
  *    (rt_instance_free).  It keeps pointers to the externs it imported; the
  *    caller keeps those alive at least as long (an instance that exports a
  *    memory/table/global/function used by another must outlive it).
- *  - Host objects made by rt_memory_new / rt_table_new / rt_host_func are
- *    owned by the caller.
+ *  - Memories and tables made by rt_memory_new / rt_table_new are owned by
+ *    the caller (rt_memory_free / rt_table_free); funcrefs returned by
+ *    rt_host_func are the runtime's and live for the process.
  *
  * Errors: calls return an rt_status and fill a caller-owned rt_result
  * (trap kind, exit code, one-line message).  Nothing is allocated on the
@@ -51,12 +52,12 @@ typedef struct rt_module rt_module;
 
 /* An extern value, as imported or exported. */
 typedef struct rt_extern {
-    uint8_t kind;                       /* WEDGE: 0 func, 1 table, 2 memory, 3 global */
+    uint8_t kind;                       /* wedge_extern_kind */
     union {
         struct { wedge_funcref *ref; wedge_trampoline tramp; } func;
         wedge_table *table;
         wedge_memory *mem;
-        struct { wedge_value *cell; uint8_t valtype; uint8_t mut; } global;
+        struct { wedge_value *cell; uint8_t valtype; uint8_t mut; } global;   /* valtype: wedge_valtype */
     } u;
 } rt_extern;
 
@@ -67,13 +68,15 @@ typedef struct rt_extern {
 typedef bool (*rt_resolve_fn)(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);
 
 typedef struct rt_limits {
-    uint32_t max_memory_pages;          /* cap on any memory; 0 = 65536 */
-    uint32_t max_table_elems;           /* cap on table growth; 0 = 10,000,000 */
+    uint32_t max_memory_pages;          /* cap on any memory; 0 = WEDGE_MAX_PAGES (4 GiB) */
+    uint32_t max_table_elems;           /* cap on the elements of all of an instance's tables together
+                                         * (made and grown); 0 = 10,000,000 */
 } rt_limits;
 
 /* ---- process / thread setup ---------------------------------------------- */
 
-/* Install the trap signal handlers (idempotent).  Call once before guest code. */
+/* Install the trap signal handlers (idempotent).  rt_instantiate and rt_call
+ * do it themselves; call it first to learn early if the OS refuses. */
 RT_WARN_UNUSED bool rt_init(rt_result *res);
 
 /* Canonical id for a signature string ("iI:f", see wedge_desc_type). */
@@ -89,6 +92,11 @@ void rt_module_unload(rt_module *m);
  * in messages. */
 RT_WARN_UNUSED rt_module *rt_module_wrap(wedge_module_desc *d, const char *name, rt_result *res);
 const wedge_module_desc *rt_module_desc(const rt_module *m);
+/* The address range of a loaded module's executable code (the .so's
+ * executable segments: generated code and libsledge), e.g. for a
+ * preemption signal handler, which may preempt only when the interrupted pc
+ * is in module code (rt_ctx.h).  False if not found (a wrapped module). */
+bool rt_module_text_range(const rt_module *m, uintptr_t *lo, uintptr_t *hi);
 
 /* ---- instances -------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "compile/compile.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "srv_log.h"
 #include "srv_static.h"
 #include "wasi/wasi.h"

@@ -21,7 +21,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_ctx.h"
+#include "runtime/rt_mempool.h"
 #include "srv_admit.h"
 #include "srv_sandbox.h"
 #include "srv_sched.h"
@@ -91,7 +92,7 @@ typedef struct srv_worker {
     void *san_fake;                     /* ASan: the worker's fake frames while a sandbox runs */
     const void *san_lo;                 /* ASan: the worker's own stack, learned on switching */
     size_t san_size;
-    timer_t timer;
+    rt_tick_timer timer;
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;

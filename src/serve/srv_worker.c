@@ -16,7 +16,7 @@
  * trapped it (which is a trap like any other).
  *
  * PREEMPTION.  Guest code is plain native code with no yield points, so a
- * per-worker POSIX timer (timer_create, SIGEV_THREAD_ID: the signal goes
+ * per-worker POSIX timer (rt_tick_timer, SIGEV_THREAD_ID: the signal goes
  * to this worker thread, not to the process) raises SRV_TICK_SIGNAL every
  * quantum while the worker has work.  The handler (on_tick) never switches
  * stacks itself — switching away inside a handler would leave the signal
@@ -67,8 +67,10 @@
 /* How much of a pooled stack below its kept top is checked for use. */
 #define SRV_STACK_PROBE ((size_t)64 << 10)
 
-static __thread srv_worker *tls_worker;
-static __thread srv_job *tls_job;       /* the job whose context is running (or NULL) */
+/* Initial-exec TLS: on_tick (a signal handler) reads tls_worker, and must
+ * not end up in __tls_get_addr (it may allocate). */
+static __thread __attribute__((tls_model("initial-exec"))) srv_worker *tls_worker;
+static __thread __attribute__((tls_model("initial-exec"))) srv_job *tls_job;   /* the running job's (or NULL) */
 
 /* ---- stacks --------------------------------------------------------------------- */
 
@@ -229,14 +231,7 @@ static void timer_arm(srv_worker *w, bool on)
     if (!w->timer_ok || w->armed == on)
         return;
     uint64_t q = w->s->settings.quantum_us;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    if (on) {
-        its.it_value.tv_sec = (time_t)(q / 1000000u);
-        its.it_value.tv_nsec = (long)(q % 1000000u) * 1000;
-        its.it_interval = its.it_value;
-    }
-    if (timer_settime(w->timer, 0, &its, NULL) == 0)
+    if (rt_tick_timer_set(&w->timer, on ? q * 1000u : 0))
         w->armed = on;
 }
 
@@ -404,12 +399,7 @@ static void *worker_main(void *arg)
     rt_result res;
     if (!rt_thread_init(&res))
         srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SRV_TICK_SIGNAL;
-    sev._sigev_un._tid = gettid();
-    w->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == 0;
+    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
     if (!w->timer_ok)
         srv_log(SRV_LOG_WARN, "worker %u: no timer (%s): no preemption or timeouts of running code", w->idx,
                 strerror(errno));
@@ -426,7 +416,7 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&s->mu);
 
     if (w->timer_ok)
-        timer_delete(w->timer);
+        rt_tick_timer_delete(&w->timer);
     while (w->npool) {
         rt_stack *st = w->pool[--w->npool];
         rt_stack_destroy(st);

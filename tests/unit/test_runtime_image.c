@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "runtime/rt_internal.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "test_runtime_module.h"
 
 #define MEM_PAGES 8u                           /* 512 KiB */

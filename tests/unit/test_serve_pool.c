@@ -1,5 +1,5 @@
 /*
- * test_serve_pool.c — pooled linear memories (rt_mempool, rt_sandbox.h), as
+ * test_serve_pool.c — pooled linear memories (rt_mempool.h), as
  * wedge serve's workers use them: a memory comes back zeroed at the
  * module's initial size with its data segments applied again, touched
  * pages are cleared and grown pages dropped, and only memories of the
@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "runtime/runtime.h"
 #include "test_runtime_module.h"
 
