@@ -340,24 +340,26 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     cfg.tcplisten = o->listen;
     for (int k = 0; k < 3; k++)
         cfg.stdio[k].host_fd = k;
-    char err[256] = "";
-    wasi_ctx *wasi = wasi_ctx_new(&cfg, err, sizeof err);
-    if (!wasi) {
-        cli_error("%s: %s", o->module, err[0] ? err : "cannot set up WASI");
+    /* The linker: WASI with this run's config; every instance that
+     * imports from it gets a context made from cfg (runtime.h). */
+    rt_linker *lk = rt_linker_new(&res);
+    if (!lk || rt_linker_add_host(lk, &wasi_host_module, &cfg, &res) < 0) {
+        cli_error("%s: %s", o->module, res.msg);
+        rt_linker_free(lk);
         free(wargv);
         rt_module_unload(m);
         return CLI_EXIT_USER;
     }
 
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, &inst, &res);
+    rt_status st = rt_instantiate(m, NULL, lk, NULL, &inst, &res);
     if (st == RT_OK)
         rc = o->invoke ? cli_invoke(o, inst) : cli_report(o, rt_run_start(inst, &res), &res);
     else
         rc = cli_report(o, st, &res);
 
     rt_instance_free(inst);
-    wasi_ctx_free(wasi);
+    rt_linker_free(lk);
     free(wargv);
     rt_module_unload(m);
     return rc;
