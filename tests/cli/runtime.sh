@@ -197,13 +197,22 @@ check "element segment out of bounds" 134 "" "^wasm trap: out of bounds table ac
 # Imports nothing linked provides: refused before anything runs, one line
 # naming the module file, the import, its kind and type, and what is linked.
 cat >"$TMP/unknown_import.wat" <<'W'
-(module (import "env" "missing" (func (param i32 i64) (result f32)))
+(module (import "acme" "missing" (func (param i32 i64) (result f32)))
   (func (export "_start")))
 W
 wat unknown_import
 check "unknown import" 1 "" \
-    '^error: [^ ]*unknown_import.wasm: unknown import "env"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "env" \(linked: wasi_snapshot_preview1\)$' \
+    '^error: [^ ]*unknown_import.wasm: unknown import "acme"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "acme" \(linked: wasi_snapshot_preview1, dagger, env\)$' \
     -- run "$TMP/unknown_import.wasm"
+
+# "env" is Dagger's too (its 2018 hosts' name): a name it lacks is named.
+cat >"$TMP/unknown_env.wat" <<'W'
+(module (import "env" "missing" (func)) (func (export "_start")))
+W
+wat unknown_env
+check "unknown env import" 1 "" \
+    '^error: [^ ]*unknown_env.wasm: unknown import "env"\."missing" \(func\): "env" has no item of that name$' \
+    -- run "$TMP/unknown_env.wasm"
 
 cat >"$TMP/unknown_wasi.wat" <<'W'
 (module (import "wasi_snapshot_preview1" "fd_writ" (func (param i32 i32 i32 i32) (result i32)))
