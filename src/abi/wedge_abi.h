@@ -153,7 +153,7 @@ typedef struct wedge_instance {
     uint8_t *data_dropped;             /* one flag per data segment */
     uint8_t *elem_dropped;             /* one flag per element segment */
     const struct wedge_module_desc *desc;
-    void *host;                        /* runtime-private (WASI context, sandbox) */
+    void *host;                        /* runtime-private: host-module contexts (rt_host_ctx) */
     wedge_value globals[];             /* defined globals */
 } wedge_instance;
 

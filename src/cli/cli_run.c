@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "dagger/dagger.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
 
@@ -293,6 +294,16 @@ out:
     return rc;
 }
 
+/* The entry: a Dagger guest's (dagger_main, main or _start) when it imports
+ * Dagger or exports dagger_main, else WASI's _start. */
+static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
+{
+    rt_extern ex;
+    if (rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex))
+        return dagger_run_main(inst, res);
+    return rt_run_start(inst, res);
+}
+
 /* The whole command; what it keeps in `o` is freed by the caller, so every
  * return below may leave early. */
 static int cli_run_with(int argc, char **argv, cli_run_opts *o)
@@ -337,24 +348,30 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     cfg.tcplisten = o->listen;
     for (int k = 0; k < 3; k++)
         cfg.stdio[k].host_fd = k;
-    char err[256] = "";
-    wasi_ctx *wasi = wasi_ctx_new(&cfg, err, sizeof err);
-    if (!wasi) {
-        cli_error("%s: %s", o->module, err[0] ? err : "cannot set up WASI");
+    /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
+     * with this run's config; every instance gets a context from each host
+     * module it imports from (runtime.h). */
+    dagger_config dcfg = {.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs};
+    rt_linker *lk = rt_linker_new(&res);
+    if (!lk || rt_linker_add_host(lk, &wasi_host_module, &cfg, &res) < 0 ||
+        rt_linker_add_host(lk, &dagger_host_module, &dcfg, &res) < 0 ||
+        !rt_linker_alias(lk, "env", &dagger_host_module, &res)) {
+        cli_error("%s: %s", o->module, res.msg);
+        rt_linker_free(lk);
         free(wargv);
         rt_module_unload(m);
         return CLI_EXIT_USER;
     }
 
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, &inst, &res);
+    rt_status st = rt_instantiate(m, NULL, lk, NULL, &inst, &res);
     if (st == RT_OK)
-        rc = o->invoke ? cli_invoke(o, inst) : cli_report(o, rt_run_start(inst, &res), &res);
+        rc = o->invoke ? cli_invoke(o, inst) : cli_report(o, cli_run_entry(inst, &res), &res);
     else
         rc = cli_report(o, st, &res);
 
     rt_instance_free(inst);
-    wasi_ctx_free(wasi);
+    rt_linker_free(lk);
     free(wargv);
     rt_module_unload(m);
     return rc;

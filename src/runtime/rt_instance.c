@@ -1,9 +1,11 @@
 /*
  * rt_instance.c — linking and instantiation (Wasm 2.0, section 4.5.4):
- * resolve and type-check imports, allocate the instance and its defined
- * funcrefs, tables, memory and globals, apply active element segments then
+ * resolve and type-check imports through the linker (rt_linker.c),
+ * allocate the instance and its defined funcrefs, tables, memory and
+ * globals, apply active element segments then
  * active data segments (a trap stops there; earlier writes stay), drop
- * active and declarative segments, run the start function.
+ * active and declarative segments, run the start function.  Host-module
+ * contexts are made once the instance's objects exist, before segments.
  *
  * Memory layout of an instance: [rt_instance_priv][wedge_instance][globals],
  * one block; see rt_internal.h.
@@ -15,78 +17,34 @@
 #include "rt_internal.h"
 #include "rt_mempool.h"
 
-/* Import names come from the module: keep messages one printable line. */
-static void rt_name(char *out, size_t cap, const char *s, uint32_t len)
+/* Records a linked (and type-checked) extern in the instance. */
+static void rt_link_record(wedge_instance *inst, const wedge_desc_import *imp, const rt_extern *ex, uint32_t *next)
 {
-    size_t n = 0;
-    for (uint32_t i = 0; i < len && n + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[n++] = ch >= 0x20 && ch < 0x7F ? (char)ch : '?';
-    }
-    out[n] = 0;
-}
-
-static rt_status rt_link_fail(rt_result *res, const wedge_desc_import *imp, const char *what, const char *why)
-{
-    char mod[96], name[96];
-    rt_name(mod, sizeof mod, imp->module, imp->module_len);
-    rt_name(name, sizeof name, imp->name, imp->name_len);
-    return rt_fail(res, RT_ERR_LINK, "%s %s.%s%s%s", what, mod, name, why ? ": " : "", why ? why : "");
-}
-
-/* Checks an extern against the import and records it in the instance. */
-static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp, const rt_extern *ex,
-                             uint32_t *next, rt_result *res)
-{
-    const wedge_module_desc *d = inst->desc;
     rt_instance_priv *p = rt_priv(inst);
-    static const char bad[] = "incompatible import type for";
-    if (ex->kind != imp->kind)
-        return rt_link_fail(res, imp, bad, "wrong kind of extern");
     switch (imp->kind) {
     case WEDGE_EXTERN_FUNC: {
         wedge_funcref *ref = ex->u.func.ref;
-        if (!ref || ref->type_id != d->type_ids[imp->type])
-            return rt_link_fail(res, imp, bad, "function signature differs");
         uint32_t i = next[WEDGE_EXTERN_FUNC]++;
         if (!ref->inst) {
             /* A host function: bind a copy to the importer so it sees the
-             * caller's memory and host pointer. */
+             * caller's memory and host contexts. */
             p->bound[i] = *ref;
             p->bound[i].inst = inst;
             ref = &p->bound[i];
         }
         inst->funcs[i] = ref;
-        return RT_OK;
+        break;
     }
-    case WEDGE_EXTERN_TABLE: {
-        wedge_table *t = ex->u.table;
-        if (!t || t->elemtype != imp->valtype)
-            return rt_link_fail(res, imp, bad, "table element type differs");
-        if (t->size < imp->min || (imp->has_max && (!rt_tab_priv(t)->has_max || t->max > imp->max)))
-            return rt_link_fail(res, imp, bad, "table limits do not match");
-        inst->tables[next[WEDGE_EXTERN_TABLE]++] = t;
-        return RT_OK;
-    }
-    case WEDGE_EXTERN_MEMORY: {
-        wedge_memory *m = ex->u.mem;
-        if (!m)
-            return rt_link_fail(res, imp, bad, "no memory");
-        rt_memory *rm = rt_mem_priv(m);
-        if (m->pages < imp->min || (imp->has_max && (!rm->has_max || rm->declared_max > imp->max)))
-            return rt_link_fail(res, imp, bad, "memory limits do not match");
-        if (d->bounds == WEDGE_BOUNDS_GUARD && rm->bounds != WEDGE_BOUNDS_GUARD)
-            return rt_link_fail(res, imp, bad, "memory has no guard region for guard-mode code");
-        inst->mem = m;
+    case WEDGE_EXTERN_TABLE:
+        inst->tables[next[WEDGE_EXTERN_TABLE]++] = ex->u.table;
+        break;
+    case WEDGE_EXTERN_MEMORY:
+        inst->mem = ex->u.mem;
         next[WEDGE_EXTERN_MEMORY]++;
-        return RT_OK;
-    }
-    default: {     /* WEDGE_EXTERN_GLOBAL (kinds were checked at load) */
-        if (!ex->u.global.cell || ex->u.global.valtype != imp->valtype || ex->u.global.mut != imp->mut)
-            return rt_link_fail(res, imp, bad, "global type differs");
+        break;
+    default:     /* WEDGE_EXTERN_GLOBAL */
         inst->imported_globals[next[WEDGE_EXTERN_GLOBAL]++] = ex->u.global.cell;
-        return RT_OK;
-    }
+        break;
     }
 }
 
@@ -118,8 +76,9 @@ static void rt_run_start_fn(void *arg)
     ((void (*)(wedge_instance *))f->fn)(f->inst);
 }
 
-static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
-                                   struct rt_mempool *pool, wedge_instance **out, rt_result *res)
+static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_linker *lk,
+                                   const void *const *host_cfg, struct rt_mempool *pool, wedge_instance **out,
+                                   rt_result *res)
 {
     *out = NULL;
     if (!rt_init(res))
@@ -137,7 +96,6 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
         p->limits = *lim;
     p->nglobals_total = d->nimported_globals + d->nglobals;
     inst->desc = d;
-    inst->host = host;
 
     uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
     inst->funcs = rt_calloc(nfuncs, sizeof *inst->funcs);
@@ -148,8 +106,10 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     p->defined = rt_calloc(d->nfuncs, sizeof *p->defined);
     p->bound = rt_calloc(d->nimported_funcs, sizeof *p->bound);
     p->owned_tables = rt_calloc(d->ntables, sizeof *p->owned_tables);
+    rt_host_ctxs *hosts = rt_host_ctxs_alloc(lk);
+    inst->host = hosts;
     if (!inst->funcs || !inst->tables || !inst->imported_globals || !inst->data_dropped || !inst->elem_dropped ||
-        !p->defined || !p->bound || !p->owned_tables) {
+        !p->defined || !p->bound || !p->owned_tables || !hosts) {
         rt_instance_free(inst);
         return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
     }
@@ -159,16 +119,16 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     for (uint32_t i = 0; i < d->nimports; i++) {
         const wedge_desc_import *imp = &d->imports[i];
         rt_extern ex;
-        memset(&ex, 0, sizeof ex);
-        rt_status st;
-        if (!resolve || !resolve(ud, inst, imp, &ex))
-            st = rt_link_fail(res, imp, "unknown import", NULL);
-        else
-            st = rt_link_one(inst, imp, &ex, next, res);
+        int slot;
+        rt_status st = rt_link_resolve(lk, d, imp, &ex, &slot, res);
+        if (st == RT_OK)
+            st = rt_link_check(d, imp, &ex, res);
         if (st != RT_OK) {
             rt_instance_free(inst);
             return st;
         }
+        rt_link_record(inst, imp, &ex, next);
+        rt_host_ctxs_use(hosts, lk, slot);
     }
 
     /* Defined functions, tables, memory, globals. */
@@ -211,6 +171,14 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     }
     for (uint32_t k = 0; k < d->nglobals; k++)
         inst->globals[k] = rt_eval(inst, &d->globals[k].init);
+
+    /* Host contexts last: ctx_new may look at the memory, and nothing
+     * after it can fail before the segments. */
+    rt_status hst = rt_host_ctxs_new(hosts, lk, inst, host_cfg, res);
+    if (hst != RT_OK) {
+        rt_instance_free(inst);
+        return hst;
+    }
 
     *out = inst;
 
@@ -255,16 +223,16 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     return RT_OK;
 }
 
-rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+rt_status rt_instantiate(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                          wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, resolve, ud, host, NULL, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, NULL, out, res);
 }
 
-rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                                 rt_mempool *pool, wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, resolve, ud, host, pool, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, pool, out, res);
 }
 
 void rt_instance_free(wedge_instance *inst)
@@ -272,6 +240,9 @@ void rt_instance_free(wedge_instance *inst)
     if (!inst)
         return;
     rt_instance_priv *p = rt_priv(inst);
+    /* Host contexts first: their ctx_free may still look at the memory. */
+    rt_host_ctxs_free(inst->host);
+    inst->host = NULL;
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)
             rt_table_free(p->owned_tables[k]);

@@ -114,6 +114,25 @@ static inline rt_table *rt_tab_priv(wedge_table *t) { return (rt_table *)t; }
 
 /* Signatures (rt_type.c): true if `sig` is a well-formed signature string. */
 bool rt_sig_valid(const char *sig, size_t maxlen);
+const char *rt_type_sig(uint32_t id);          /* NULL if no such id */
+
+/* Linking (rt_linker.c).  rt_link_resolve finds the provider of one import
+ * (*slot: its host slot, or -1 when not a host module's); rt_link_check
+ * checks its type against the import.  Both fill res with the one-line
+ * message runtime.h shows. */
+rt_status rt_link_resolve(const rt_linker *lk, const wedge_module_desc *d, const wedge_desc_import *imp,
+                          rt_extern *out, int *slot, rt_result *res);
+rt_status rt_link_check(const wedge_module_desc *d, const wedge_desc_import *imp, const rt_extern *ex,
+                        rt_result *res);
+/* An instance's host contexts: allocated with one slot per host slot of
+ * lk; rt_host_ctxs_use marks a slot the instance imports from; _new runs
+ * ctx_new for the marked slots in order (stops at the first failure);
+ * _free runs ctx_free for every context made, then frees the table. */
+rt_host_ctxs *rt_host_ctxs_alloc(const rt_linker *lk);
+void rt_host_ctxs_use(rt_host_ctxs *h, const rt_linker *lk, int slot);
+rt_status rt_host_ctxs_new(rt_host_ctxs *h, const rt_linker *lk, wedge_instance *inst, const void *const *host_cfg,
+                           rt_result *res);
+void rt_host_ctxs_free(rt_host_ctxs *h);
 
 /* OS layer (os/rt_os_linux.c). */
 void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */

@@ -28,7 +28,8 @@ unsigned rt_mempool_count(const rt_mempool *p);
  * dropped every page instead. */
 void rt_mempool_stats(const rt_mempool *p, uint64_t *resets, uint64_t *memset_bytes, uint64_t *dropped);
 /* rt_instantiate, with memory 0 taken from (and later given back to) `pool`. */
-RT_WARN_UNUSED rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud,
-                                               void *host, rt_mempool *pool, wedge_instance **out, rt_result *res);
+RT_WARN_UNUSED rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, const rt_linker *lk,
+                                               const void *const *host_cfg, rt_mempool *pool, wedge_instance **out,
+                                               rt_result *res);
 
 #endif

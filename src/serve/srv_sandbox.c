@@ -19,6 +19,10 @@
 #include "srv_static.h"
 #include "wasi/wasi.h"
 
+/* Host modules every route is linked against (today WASI alone): the size
+ * of the per-request config array. */
+#define SRV_HOST_SLOTS 1
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -106,6 +110,18 @@ static void load_one(srv_fn *fn)
         fn->mod = NULL;
         return;
     }
+    /* Link once now: a module importing what no host module provides is
+     * refused here, with the import named, not with a 500 per request. */
+    if (!(fn->linker = rt_linker_new(&res)) ||
+        (fn->wasi_slot = rt_linker_add_host(fn->linker, &wasi_host_module, NULL, &res)) < 0 ||
+        rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
+        snprintf(fn->broken, sizeof fn->broken, "%s: %s", path, res.msg);
+        rt_linker_free(fn->linker);
+        fn->linker = NULL;
+        rt_module_unload(fn->mod);
+        fn->mod = NULL;
+        return;
+    }
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
     fn->kind = SRV_FN_WASM;
@@ -141,6 +157,7 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 void srv_fnset_free(srv_fnset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
+        rt_linker_free(set->fns[i].linker);
         if (set->fns[i].mod)
             rt_module_unload(set->fns[i].mod);
         free(set->fns[i].static_body);
@@ -295,11 +312,11 @@ static void wagi_parse(srv_outcome *out, const uint8_t *buf, size_t len, char *h
 }
 
 /* Guest stderr → log, line by line, each with the request id. */
-static void log_stderr(const srv_fn *fn, const srv_request *req, wasi_ctx *w)
+static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx *w)
 {
     size_t len = 0;
     bool trunc = false;
-    const uint8_t *p = wasi_ctx_output(w, 2, &len, &trunc);
+    const uint8_t *p = w ? wasi_ctx_output(w, 2, &len, &trunc) : NULL;
     while (p && len) {
         const uint8_t *nl = memchr(p, '\n', len);
         size_t ll = nl ? (size_t)(nl - p) : len;
@@ -414,23 +431,21 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[0] = (wasi_stdio){ .host_fd = -1, .in_buf = h->body, .in_len = h->body_len };
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
-    char werr[200] = "";
-    out->wasi = wasi_ctx_new(&cfg, werr, sizeof werr);
-    if (!out->wasi) {
-        srv_log(SRV_LOG_ERROR, "route %s: WASI: %s", route->name, werr);
-        srv_outcome_error(out, 503, "cannot set up WASI");
-        return;
-    }
-    wasi_ctx_set_deadline(out->wasi, kill_ns);
+    cfg.deadline_ns = kill_ns;
 
+    /* This request's WASI config goes to the route's shared linker as a
+     * per-instance one; the context lives with the instance. */
+    const void *host_cfg[SRV_HOST_SLOTS] = {0};
+    host_cfg[fn->wasi_slot] = &cfg;
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_status st = rt_instantiate_pooled(fn->mod, &lim, wasi_resolve, NULL, out->wasi, pool, &out->inst, &res);
+    rt_status st = rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
     if (st == RT_OK)
         st = rt_run_start(out->inst, &res);
     out->exec_ns = mono_ns() - t0;
-    log_stderr(fn, req, out->wasi);
+    const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
+    log_stderr(fn, req, wasi);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -438,7 +453,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     case RT_OK: {
         size_t len = 0;
         bool trunc = false;
-        const uint8_t *body = wasi_ctx_output(out->wasi, 1, &len, &trunc);
+        const uint8_t *body = wasi ? wasi_ctx_output(wasi, 1, &len, &trunc) : NULL;
         if (trunc) {
             srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
                     (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
@@ -502,6 +517,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 503, "out of resources");
         break;
+    case RT_ERR_HOST:
+        srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
+        srv_outcome_error(out, 503, "cannot set up the host context");
+        break;
     default:
         srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 500, "cannot instantiate");
@@ -513,10 +532,7 @@ void srv_outcome_release(srv_outcome *out)
 {
     if (out->inst)
         rt_instance_free(out->inst);
-    if (out->wasi)
-        wasi_ctx_free(out->wasi);
     free(out->scratch);
     out->inst = NULL;
-    out->wasi = NULL;
     out->scratch = NULL;
 }

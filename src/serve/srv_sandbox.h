@@ -13,12 +13,12 @@
  * making that stack the thread's active guest stack, so instantiation and
  * _start run in place and every trap ends inside it.
  *
- * Ownership: the srv_fnset owns the modules (rt_module_unload in
- * srv_fnset_free) and static routes' contents; not the per-route metrics
+ * Ownership: the srv_fnset owns the modules and their linkers
+ * (srv_fnset_free) and static routes' contents; not the per-route metrics
  * (the scheduler shares them between generations, srv_metrics.h) nor the
- * memory pools (srv_sched.c).  An srv_outcome owns the instance and the
- * WASI context of its request until srv_outcome_release(); its body points
- * into them.
+ * memory pools (srv_sched.c).  An srv_outcome owns the instance of its
+ * request (and with it the instance's WASI context) until
+ * srv_outcome_release(); its body points into them.
  *
  * Errors: false + srv_err for start-up; per request, the outcome's status.
  *
@@ -53,6 +53,8 @@ typedef struct srv_fn {
     const srv_route *route;
     srv_fn_kind kind;
     rt_module *mod;
+    rt_linker *linker;                  /* the host modules its imports are linked to (read-only once loaded) */
+    int wasi_slot;                      /* WASI's host slot in linker: the per-request config goes there */
     uintptr_t text_lo, text_hi;         /* the module's code, for preemption */
     uint8_t *static_body;               /* SRV_FN_STATIC: the file, owned */
     size_t static_len;
@@ -68,9 +70,10 @@ typedef struct srv_fnset {
 } srv_fnset;
 
 /* Loads every route of cfg (.wasm through the compile cache, .so directly,
- * .txt as a static route).
- * A route that cannot be loaded is logged and answers 503; false only when
- * memory runs out. */
+ * .txt as a static route) and links its imports against serve's host
+ * modules.  A route that cannot be loaded or linked (an import no host
+ * module provides) is logged and answers 503; false only when memory runs
+ * out. */
 SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
 void srv_fnset_free(srv_fnset *set);
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
@@ -87,7 +90,6 @@ typedef struct srv_outcome {
     bool timed_out;
     uint64_t exec_ns;                   /* instantiation + run */
     wedge_instance *inst;               /* owned until release */
-    struct wasi_ctx *wasi;
     char *scratch;                      /* strings of this request (env, headers) */
     char small[160];                    /* error bodies */
 } srv_outcome;

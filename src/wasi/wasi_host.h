@@ -1,19 +1,19 @@
 /*
  * wasi_host.h — the wasi_snapshot_preview1 host functions, callable
  * directly (tests, embedders).  Each has the wedge_funcref C signature of
- * its Wasm type: the importing instance first (its `host` is the
- * wasi_ctx), then i32 -> uint32_t, i64 -> uint64_t.  All return a WASI
- * errno except proc_exit.
+ * its Wasm type: the importing instance first (its WASI context is
+ * wasi_instance_ctx(inst)), then i32 -> uint32_t, i64 -> uint64_t.  All
+ * return a WASI errno except proc_exit.
  *
- * WASI_HOST_FUNCS lists them once, with their Wasm signatures: the
- * resolver (wasi_resolve.c) and the SLEdge-named wrappers
+ * WASI_HOST_FUNCS lists them once, with their Wasm signatures: the host
+ * module's function table (wasi_resolve.c) and the SLEdge-named wrappers
  * (sledge_abi__wasi_snapshot_preview1_<name>, same parameters without the
  * instance, using sledge_abi__current_wasm_module_instance) are made from it.
  *
  * Guest pointers: every (pointer, length) is checked against the memory's
  * current size in 64-bit arithmetic before use; a bad one returns EFAULT
- * (21) with nothing done, never a trap.  A context-less instance (host ==
- * NULL) gets EBADF from fd calls and ENOSYS from args/environ.
+ * (21) with nothing done, never a trap.  A context-less instance (no
+ * WASI context) gets EBADF from fd calls and ENOSYS from args/environ.
  *
  * Deliberately unsupported (documented answers):
  *   proc_raise                       ENOSYS (52): no signals in the sandbox

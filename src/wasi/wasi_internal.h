@@ -213,7 +213,7 @@ static inline void wasi_stack_check(void)
 
 static inline wasi_ctx *wasi_ctx_of(wedge_instance *inst)
 {
-    return inst ? (wasi_ctx *)inst->host : NULL;
+    return wasi_instance_ctx(inst);
 }
 
 /* ---- shared helpers -------------------------------------------------------- */

@@ -210,17 +210,48 @@ W
 wat elem_oob
 check "element segment out of bounds" 134 "" "^wasm trap: out of bounds table access$" -- run "$TMP/elem_oob.wasm"
 
+# Imports nothing linked provides: refused before anything runs, one line
+# naming the module file, the import, its kind and type, and what is linked.
 cat >"$TMP/unknown_import.wat" <<'W'
-(module (import "env" "missing" (func)) (func (export "_start")))
+(module (import "acme" "missing" (func (param i32 i64) (result f32)))
+  (func (export "_start")))
 W
 wat unknown_import
-check "unknown import" 1 "" "unknown_import.wasm: unknown import env.missing" -- run "$TMP/unknown_import.wasm"
+check "unknown import" 1 "" \
+    '^error: [^ ]*unknown_import.wasm: unknown import "acme"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "acme" \(linked: wasi_snapshot_preview1, dagger, env\)$' \
+    -- run "$TMP/unknown_import.wasm"
+
+# "env" is Dagger's too (its 2018 hosts' name): a name it lacks is named.
+cat >"$TMP/unknown_env.wat" <<'W'
+(module (import "env" "missing" (func)) (func (export "_start")))
+W
+wat unknown_env
+check "unknown env import" 1 "" \
+    '^error: [^ ]*unknown_env.wasm: unknown import "env"\."missing" \(func\): "env" has no item of that name$' \
+    -- run "$TMP/unknown_env.wasm"
+
+cat >"$TMP/unknown_wasi.wat" <<'W'
+(module (import "wasi_snapshot_preview1" "fd_writ" (func (param i32 i32 i32 i32) (result i32)))
+  (func (export "_start")))
+W
+wat unknown_wasi
+check "unknown WASI function" 1 "" \
+    '^error: [^ ]*unknown_wasi.wasm: unknown import "wasi_snapshot_preview1"\."fd_writ" \(func \(param i32 i32 i32 i32\) \(result i32\)\): "wasi_snapshot_preview1" has no item of that name$' \
+    -- run "$TMP/unknown_wasi.wasm"
+
+cat >"$TMP/unknown_mem.wat" <<'W'
+(module (import "env" "memory" (memory 1 2)) (func (export "_start")))
+W
+wat unknown_mem
+check "unknown memory import" 1 "" 'unknown import "env"\."memory" \(memory 1 2\)' -- run "$TMP/unknown_mem.wasm"
 
 cat >"$TMP/bad_wasi_type.wat" <<'W'
 (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i64))) (func (export "_start")))
 W
 wat bad_wasi_type
-check "wrong import type" 1 "" "incompatible import type for wasi_snapshot_preview1.proc_exit" -- run "$TMP/bad_wasi_type.wasm"
+check "wrong import type" 1 "" \
+    'incompatible import type for "wasi_snapshot_preview1"\."proc_exit" \(func \(param i64\)\): function signature differs; the linked one is \(func \(param i32\)\)$' \
+    -- run "$TMP/bad_wasi_type.wasm"
 
 cat >"$TMP/exit.wat" <<'W'
 (module

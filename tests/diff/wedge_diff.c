@@ -79,11 +79,7 @@ static void wd_log_v128(wedge_instance *inst, wd_v128 v)
     sledge_abi__wasm_trap_raise(WEDGE_TRAP_HOST);
 }
 
-static const struct {
-    const char *name;
-    const char *sig;
-    void (*fn)(void);
-} wd_imports[] = {
+static const rt_host_fn wd_imports[] = {
     {"log-v128", "v:", (void (*)(void))wd_log_v128},
     {"log-i32", "i:", (void (*)(void))wd_log_i32},
     {"log-i64", "I:", (void (*)(void))wd_log_i64},
@@ -91,24 +87,12 @@ static const struct {
     {"log-f64", "F:", (void (*)(void))wd_log_f64},
 };
 
-static bool wd_resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud;
-    (void)importer;
-    static const char modname[] = "fuzzing-support";
-    if (imp->kind != 0 || imp->module_len != sizeof modname - 1 || memcmp(imp->module, modname, imp->module_len))
-        return false;
-    for (size_t i = 0; i < sizeof wd_imports / sizeof wd_imports[0]; i++) {
-        size_t n = strlen(wd_imports[i].name);
-        if (imp->name_len != n || memcmp(imp->name, wd_imports[i].name, n) != 0)
-            continue;
-        memset(out, 0, sizeof *out);
-        out->kind = 0;
-        out->u.func.ref = rt_host_func(wd_imports[i].sig, wd_imports[i].fn);
-        return out->u.func.ref != NULL;
-    }
-    return false;
-}
+/* The host module binaryen's fuzzer imports from (no per-instance state). */
+static const rt_host_module wd_module = {
+    .name = "fuzzing-support",
+    .funcs = wd_imports,
+    .nfuncs = sizeof wd_imports / sizeof wd_imports[0],
+};
 
 /* ---- calls --------------------------------------------------------------- */
 
@@ -284,10 +268,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "wedge_diff: load failed: %s\n", res.msg);
         return 2;
     }
+    rt_linker *lk = rt_linker_new(&res);
+    if (lk == NULL || rt_linker_add_host(lk, &wd_module, NULL, &res) < 0) {
+        fprintf(stderr, "wedge_diff: linker: %s\n", res.msg);
+        rt_linker_free(lk);
+        rt_module_unload(mod);
+        return 2;
+    }
     wedge_instance *inst = NULL;
     rt_limits lim = {0, 0};
     memset(&res, 0, sizeof res);
-    rt_status st = rt_instantiate(mod, &lim, wd_resolve, NULL, NULL, &inst, &res);
+    rt_status st = rt_instantiate(mod, &lim, lk, NULL, &inst, &res);
+    rt_linker_free(lk);
     if (st == RT_ERR_TRAP) {
         printf("instantiate trap %s\n", rt_trap_name(res.trap));
         if (inst != NULL)

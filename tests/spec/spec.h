@@ -68,8 +68,9 @@ const char *spec_type_name(char type);
  * spectest instance).  False + reason on failure. */
 bool spec_spectest_init(char *why, size_t why_cap);
 void spec_spectest_fini(void);
-/* Resolve one import whose module name is "spectest".  False if the name
- * is not one spectest provides. */
-bool spec_spectest_resolve(const wedge_desc_import *imp, rt_extern *out);
+/* Register spectest in a linker: its print functions as a host module,
+ * its globals, table and memory (after spec_spectest_init) as externs
+ * under "spectest".  False + reason on failure. */
+bool spec_spectest_link(rt_linker *lk, char *why, size_t why_cap);
 
 #endif

@@ -52,11 +52,6 @@ typedef struct spec_instance {
     wedge_instance *inst;       /* NULL if instantiation failed before creating it */
 } spec_instance;
 
-typedef struct spec_registered {
-    char *as;                   /* import module name */
-    wedge_instance *inst;
-} spec_registered;
-
 typedef struct runner {
     const char *dir;            /* directory of FILE.json (the .wasm files are beside it) */
     const char *wast;           /* FILE.wast, for messages */
@@ -66,8 +61,7 @@ typedef struct runner {
 
     spec_instance *insts;
     size_t ninsts, cap_insts;
-    spec_registered *regs;
-    size_t nregs, cap_regs;
+    rt_linker *linker;          /* spectest, then registered instances (`register`) */
     wedge_instance *current;    /* the last module defined (NULL if it failed) */
 
     int passed, failed, skipped;
@@ -171,10 +165,8 @@ static void free_all(runner *r)
             rt_module_unload(r->insts[i].mod);
         free(r->insts[i].name);
     }
-    for (size_t i = 0; i < r->nregs; i++)
-        free(r->regs[i].as);
     free(r->insts);
-    free(r->regs);
+    rt_linker_free(r->linker);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -230,21 +222,6 @@ static uint8_t *read_module_file(runner *r, const cJSON *cmd, size_t *len, char 
 
 /* ---- linking -------------------------------------------------------------- */
 
-static bool resolve_import(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)importer;
-    runner *r = ud;
-    if (imp->module_len == 8 && memcmp(imp->module, "spectest", 8) == 0)
-        return spec_spectest_resolve(imp, out);
-    /* Latest registration of a name wins, as in the reference interpreter. */
-    for (size_t i = r->nregs; i-- > 0;) {
-        const char *as = r->regs[i].as;
-        if (strlen(as) == imp->module_len && memcmp(as, imp->module, imp->module_len) == 0)
-            return rt_instance_export(r->regs[i].inst, imp->name, imp->name_len, out);
-    }
-    return false;
-}
-
 enum { MOD_OK, MOD_COMPILE_FAILED, MOD_LOAD_FAILED, MOD_INSTANTIATE_FAILED };
 
 static const char *status_name(rt_status st)
@@ -298,7 +275,7 @@ static int make_instance(runner *r, const cJSON *cmd, const char *name, wedge_in
     }
     rt_limits lim = {0, 0};
     memset(res, 0, sizeof *res);
-    *st = rt_instantiate(mod, &lim, resolve_import, r, NULL, inst, res);
+    *st = rt_instantiate(mod, &lim, r->linker, NULL, inst, res);
     if (*st != RT_OK && *st != RT_ERR_TRAP)
         *inst = NULL;           /* per runtime.h only a trap leaves an instance */
     remember_instance(r, name, mod, *inst);
@@ -581,11 +558,13 @@ static int cmd_register(runner *r, const cJSON *cmd, char *why, size_t why_cap)
         snprintf(why, why_cap, "no instance to register (its module failed earlier)");
         return OUT_FAIL;
     }
-    if (r->nregs == r->cap_regs)
-        r->regs = grow_array(r->regs, &r->cap_regs, sizeof *r->regs);
-    r->regs[r->nregs].as = strdup(jas->valuestring);
-    r->regs[r->nregs].inst = inst;
-    r->nregs++;
+    /* A name registered again now means the new instance, as in the
+     * reference interpreter. */
+    rt_result res;
+    if (!rt_linker_add_instance(r->linker, jas->valuestring, inst, &res)) {
+        snprintf(why, why_cap, "register: %s", res.msg);
+        return OUT_FAIL;
+    }
     return OUT_PASS;
 }
 
@@ -880,7 +859,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "wedge-spec: rt_init: %s\n", res.msg);
         return 2;
     }
-    if (!spec_spectest_init(why, sizeof why)) {
+    if (!(r.linker = rt_linker_new(&res))) {
+        fprintf(stderr, "wedge-spec: %s\n", res.msg);
+        return 2;
+    }
+    if (!spec_spectest_init(why, sizeof why) || !spec_spectest_link(r.linker, why, sizeof why)) {
         fprintf(stderr, "wedge-spec: %s\n", why);
         return 2;
     }

@@ -90,11 +90,6 @@ typedef struct tc_inst {
     wedge_instance *inst;
 } tc_inst;
 
-static bool no_imports(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp, (void)out;
-    return false;
-}
 
 static tc_inst load(const char *name, const char *text, int bounds)
 {
@@ -105,7 +100,7 @@ static tc_inst load(const char *name, const char *text, int bounds)
     tc_inst t;
     t.mod = rt_module_load(so, &res);
     cr_assert_not_null(t.mod, "load: %s", res.msg);
-    rt_status st = rt_instantiate(t.mod, NULL, no_imports, NULL, NULL, &t.inst, &res);
+    rt_status st = rt_instantiate(t.mod, NULL, NULL, NULL, &t.inst, &res);
     cr_assert(st == RT_OK, "instantiate: %s", res.msg);
     return t;
 }

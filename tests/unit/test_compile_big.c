@@ -169,12 +169,15 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cfg.stdio[0].host_fd = -1;
     cfg.stdio[1].host_fd = -1;
     cfg.stdio[2].host_fd = 2;
-    char werr[200];
-    wasi_ctx *ctx = wasi_ctx_new(&cfg, werr, sizeof werr);
-    cr_assert_not_null(ctx, "%s", werr);
+    rt_linker *lk = rt_linker_new(&res);
+    cr_assert_not_null(lk, "%s", res.msg);
+    cr_assert_geq(rt_linker_add_host(lk, &wasi_host_module, &cfg, &res), 0, "%s", res.msg);
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate(mod, NULL, wasi_resolve, NULL, ctx, &inst, &res);
+    rt_status st = rt_instantiate(mod, NULL, lk, NULL, &inst, &res);
+    rt_linker_free(lk);
     cr_assert(st == RT_OK, "instantiate: %s", res.msg);
+    const wasi_ctx *ctx = wasi_instance_ctx(inst);
+    cr_assert_not_null(ctx);
     st = rt_run_start(inst, &res);
     cr_expect(st == RT_OK || (st == RT_ERR_EXIT && res.exit_code == 0), "run: %d %s", (int)st, res.msg);
     size_t olen;
@@ -185,7 +188,6 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cr_expect(olen == nlen && memcmp(out, expect, nlen) == 0, "wasm: %.*s native: %s", (int)olen,
               (const char *)out, (const char *)expect);
     rt_instance_free(inst);
-    wasi_ctx_free(ctx);
     rt_module_unload(mod);
     free(expect);
 }

@@ -14,9 +14,11 @@
 #ifndef TEST_RUNTIME_MODULE_H
 #define TEST_RUNTIME_MODULE_H
 
+#include <criterion/criterion.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
+#include "runtime/rt_mempool.h"
 
 static void tm_tramp_ii_i(const wedge_funcref *f, const wedge_value *a, wedge_value *r)
 {
@@ -107,5 +109,43 @@ static wedge_module_desc tm_desc(void)
         .nelems = 1, .elems = tm_elems, .ndatas = 1, .datas = tm_datas, .start = -1};
     return d;
 }
+
+/* ---- linking it --------------------------------------------------------- */
+
+/* The host module "env" providing "act" (i32) -> () as `fn`. */
+#define TM_ENV_MODULE(var, fn) \
+    static const rt_host_fn var##_fns[] = {{"act", "i:", (void (*)(void))(fn)}}; \
+    static const rt_host_module var = {.name = "env", .funcs = var##_fns, .nfuncs = 1}
+
+/* One extern defined as "module"."name". */
+typedef struct tm_def {
+    const char *module, *name;
+    rt_extern ex;
+} tm_def;
+
+/* A linker with host module hm (or none) and the given externs. */
+static inline rt_linker *tm_linker(const rt_host_module *hm, const tm_def *defs, size_t ndefs)
+{
+    rt_result res;
+    rt_linker *lk = rt_linker_new(&res);
+    cr_assert_not_null(lk, "%s", res.msg);
+    if (hm)
+        cr_assert_geq(rt_linker_add_host(lk, hm, NULL, &res), 0, "%s", res.msg);
+    for (size_t i = 0; i < ndefs; i++)
+        cr_assert(rt_linker_define(lk, defs[i].module, defs[i].name, &defs[i].ex, &res), "%s", res.msg);
+    return lk;
+}
+
+/* Instantiates m through lk (optionally from a memory pool), then frees lk:
+ * an instance does not keep its linker. */
+static inline rt_status tm_instantiate_in(rt_module *m, const rt_limits *lim, rt_linker *lk, rt_mempool *pool,
+                                          wedge_instance **out, rt_result *res)
+{
+    rt_status st = pool ? rt_instantiate_pooled(m, lim, lk, NULL, pool, out, res)
+                        : rt_instantiate(m, lim, lk, NULL, out, res);
+    rt_linker_free(lk);
+    return st;
+}
+#define tm_instantiate(m, lim, lk, out, res) tm_instantiate_in(m, lim, lk, NULL, out, res)
 
 #endif

@@ -68,13 +68,7 @@ static void host_act(wedge_instance *inst, uint32_t what)
     }
 }
 
-static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
-    return true;
-}
+TM_ENV_MODULE(env_module, host_act);
 
 static wedge_instance *new_instance(rt_module **mod)
 {
@@ -83,7 +77,7 @@ static wedge_instance *new_instance(rt_module **mod)
     *mod = rt_module_wrap(&D, "test.so", &res);
     cr_assert_not_null(*mod, "%s", res.msg);
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(*mod, NULL, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(*mod, NULL, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
     return inst;
 }
 
@@ -333,16 +327,6 @@ Test(rt_trap, thread_state_switches_between_guests)
  * host-made memory are traps too. */
 static wedge_memory *host_mem;
 
-static bool resolve_host_mem(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    if (imp->kind == 2) {
-        out->kind = 2;
-        out->u.mem = host_mem;
-        return true;
-    }
-    return resolve_env(ud, importer, imp, out);
-}
-
 Test(rt_trap, faults_in_a_host_made_memory)
 {
     static const wedge_desc_import imps[] = {
@@ -360,7 +344,8 @@ Test(rt_trap, faults_in_a_host_made_memory)
     host_mem = rt_memory_new(2, 0, false, &res);
     cr_assert_not_null(host_mem, "%s", res.msg);
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_host_mem, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    tm_def mem_def = {"env", "mem", {.kind = 2, .u.mem = host_mem}};
+    cr_assert_eq(tm_instantiate(mod, NULL, tm_linker(&env_module, &mem_def, 1), &inst, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(inst->mem, host_mem);
     uint32_t v;
     cr_assert_eq(call1(inst, "load", 8, &v, &res), RT_OK);

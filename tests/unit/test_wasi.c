@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "runtime/rt_guest.h"
+#include "runtime/rt_internal.h"
 
 TestSuite(wasi, .init = fk_setup, .fini = fk_teardown);
 
@@ -462,7 +463,7 @@ Test(wasi, bad_pointers_are_efault)
     fk_inst->host = NULL;
     cr_assert_eq(wasi_fd_write(fk_inst, 1, iovs, 1, ok), E_BADF);
     cr_assert_eq(wasi_args_sizes_get(fk_inst, ok, ok), 52 /* ENOSYS */);
-    fk_inst->host = fk_ctx;
+    fk_inst->host = fk_hosts;
 }
 
 /* ---- stdio on host descriptors ------------------------------------------------------ */
@@ -494,10 +495,19 @@ Test(wasi_host_stdio, writes_to_a_host_fd)
     unlink(path);
 }
 
-/* ---- the import resolver ------------------------------------------------------------- */
+/* ---- WASI through a linker ------------------------------------------------------------ */
 
-static bool resolve(const char *module, const char *name, rt_extern *ext)
+/* Resolves "module"."name" with signature `sig` through a linker that has
+ * WASI only (rt_link_resolve + rt_link_check, as instantiation does). */
+static bool resolve(const char *module, const char *name, const char *sig, rt_extern *ext)
 {
+    wedge_desc_type type = {.sig = sig};
+    uint32_t type_id = rt_type_intern(sig);
+    wedge_module_desc d;
+    memset(&d, 0, sizeof d);
+    d.types = &type;
+    d.ntypes = 1;
+    d.type_ids = &type_id;
     wedge_desc_import imp;
     memset(&imp, 0, sizeof imp);
     imp.module = module;
@@ -505,26 +515,33 @@ static bool resolve(const char *module, const char *name, rt_extern *ext)
     imp.name = name;
     imp.name_len = (uint32_t)strlen(name);
     imp.kind = 0;
-    return wasi_resolve(NULL, fk_inst, &imp, ext);
+    rt_result res;
+    rt_linker *lk = rt_linker_new(&res);
+    cr_assert_not_null(lk);
+    cr_assert_eq(rt_linker_add_host(lk, &wasi_host_module, NULL, &res), 0, "%s", res.msg);
+    int slot;
+    bool ok = rt_link_resolve(lk, &d, &imp, ext, &slot, &res) == RT_OK && rt_link_check(&d, &imp, ext, &res) == RT_OK;
+    cr_assert(!ok || slot == 0, "a WASI function comes from WASI's slot");
+    rt_linker_free(lk);
+    return ok;
 }
 
 Test(wasi, resolve_names)
 {
     rt_extern ext;
-    cr_assert(resolve("wasi_snapshot_preview1", "fd_write", &ext));
+    cr_assert(resolve("wasi_snapshot_preview1", "fd_write", "iiii:i", &ext));
     cr_assert_eq(ext.kind, 0);
     cr_assert_not_null(ext.u.func.ref);
     cr_assert_eq(ext.u.func.ref->fn, (void (*)(void))wasi_fd_write);
     cr_assert_eq(ext.u.func.ref->type_id, rt_type_intern("iiii:i"));
-    cr_assert(resolve("wasi_snapshot_preview1", "proc_exit", &ext));
-    cr_assert_eq(ext.u.func.ref->type_id, rt_type_intern("i:"));
-    cr_assert(resolve("wasi_snapshot_preview1", "path_open", &ext));
-    cr_assert_eq(ext.u.func.ref->type_id, rt_type_intern("iiiiiIIii:i"));
-    cr_assert(resolve("wasi_snapshot_preview1", "sched_yield", &ext));
-    cr_assert_not(resolve("wasi_snapshot_preview1", "fd_writ", &ext));
-    cr_assert_not(resolve("wasi_snapshot_preview1", "fd_writex", &ext));
-    cr_assert_not(resolve("wasi_unstable", "fd_write", &ext));
-    cr_assert_not(resolve("env", "fd_write", &ext));
+    cr_assert(resolve("wasi_snapshot_preview1", "proc_exit", "i:", &ext));
+    cr_assert_not(resolve("wasi_snapshot_preview1", "proc_exit", "I:", &ext), "wrong signature");
+    cr_assert(resolve("wasi_snapshot_preview1", "path_open", "iiiiiIIii:i", &ext));
+    cr_assert(resolve("wasi_snapshot_preview1", "sched_yield", ":i", &ext));
+    cr_assert_not(resolve("wasi_snapshot_preview1", "fd_writ", "iiii:i", &ext));
+    cr_assert_not(resolve("wasi_snapshot_preview1", "fd_writex", "iiii:i", &ext));
+    cr_assert_not(resolve("wasi_unstable", "fd_write", "iiii:i", &ext));
+    cr_assert_not(resolve("env", "fd_write", "iiii:i", &ext));
 }
 
 Test(wasi, sledge_names_use_the_current_instance)
