@@ -95,17 +95,6 @@ static void emit_ce(cg_buf *b, const wasm_constexpr *ce)
     cg_printf(b, "{ %u, 0x%x, %uu, 0x%llxull }", ce->op, ce->type, ce->index, (unsigned long long)ce->bits);
 }
 
-static const char *value_field(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    default: return "ref";
-    }
-}
-
 static void emit_trampolines(cg_buf *b, const wasm_module *m)
 {
     for (uint32_t t = 0; t < m->ntypes; t++) {
@@ -115,16 +104,16 @@ static void emit_trampolines(cg_buf *b, const wasm_module *m)
         char rt[4100];
         cg_rettype(ft, rt, sizeof rt);
         if (ft->nresults == 1)
-            cg_printf(b, "r[0].%s = ", value_field(ft->results[0]));
+            cg_printf(b, "r[0].%s = ", cg_value_field(ft->results[0]));
         else if (ft->nresults > 1)
             cg_printf(b, "%s x = ", rt);
         cg_printf(b, "((ft%u)f->fn)(f->inst", t);
         for (uint32_t i = 0; i < ft->nparams; i++)
-            cg_printf(b, ", a[%u].%s", i, value_field(ft->params[i]));
+            cg_printf(b, ", a[%u].%s", i, cg_value_field(ft->params[i]));
         cg_puts(b, ");\n");
         if (ft->nresults > 1)
             for (uint32_t i = 0; i < ft->nresults; i++)
-                cg_printf(b, "  r[%u].%s = x.r%u;\n", i, value_field(ft->results[i]), i);
+                cg_printf(b, "  r[%u].%s = x.r%u;\n", i, cg_value_field(ft->results[i]), i);
         cg_puts(b, "}\n");
     }
 }

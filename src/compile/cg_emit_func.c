@@ -88,17 +88,6 @@ static int cg_slot_kind(uint8_t t)
     }
 }
 
-static const char *cg_field(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    default: return "ref";
-    }
-}
-
 /* Name of the slot at depth d, type t (marks it used). */
 static const char *S(cg_fn *f, uint32_t d, uint8_t t, char *buf)
 {
@@ -317,7 +306,7 @@ static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, ch
 static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 {
     const wasm_module *m = f->m;
-    const char *fld = cg_field(m->globals[idx].type.valtype);
+    const char *fld = cg_value_field(m->globals[idx].type.valtype);
     if (idx < m->nimported_globals)
         snprintf(out, cap, "inst->imported_globals[%u]->%s", idx, fld);
     else
