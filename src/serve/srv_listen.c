@@ -49,6 +49,7 @@
 
 #include "srv_access.h"
 #include "srv_log.h"
+#include "util/util.h"
 
 enum {
     READ_CHUNK = 16 * 1024,     /* bytes read per wake-up and connection */
@@ -142,18 +143,10 @@ struct srv_listener {
 static const uint8_t oom_response[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
+/* Connection times are kept in milliseconds. */
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return ut_mono_ns() / 1000000u;
 }
 
 static void count_status(srv_listener *l, int status)
@@ -250,7 +243,7 @@ static void access_log(srv_listener *l, conn *c, const http_request *hr, const s
         .port = c->lp->number, .route = route ? route->name : NULL, .status = status, .bytes = bytes,
         .method = hr ? hr->method : NULL, .target = hr ? hr->target : NULL,
         .target_len = hr ? hr->target_len : 0,
-        .latency_us = arrival_ns ? (now_ns() - arrival_ns) / 1000u : 0,
+        .latency_us = arrival_ns ? (ut_mono_ns() - arrival_ns) / 1000u : 0,
     };
     srv_access_write(l->access, &e);
 }
@@ -410,7 +403,7 @@ static bool conn_process(srv_listener *l, conn *c)
         c->in_flight = true;
         l->in_flight++;
         c->req = (srv_request){
-            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = now_ns(), .id = ++l->next_id,
+            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = ut_mono_ns(), .id = ++l->next_id,
             .token = ((uint64_t)c->gen << 32) | c->slot,
         };
         l->dispatch(l->ud, &c->req);

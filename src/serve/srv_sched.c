@@ -11,13 +11,7 @@
 #include <string.h>
 
 #include "srv_log.h"
-
-uint64_t srv_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "util/util.h"
 
 /* ---- binary min-heap on (key, seq) ------------------------------------------ */
 
@@ -110,7 +104,7 @@ static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int sta
     uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
     srv_complete(s->l, req, status, "application/json", hdr, nhdr, body, strlen(body));
     if (fn) {
-        uint64_t now = srv_now_ns();
+        uint64_t now = ut_mono_ns();
         srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                             false);
     }
@@ -202,7 +196,7 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     /* A HEAD request gets the headers only; the listener drops the body. */
     srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
                  o->body, o->body_len);
-    uint64_t now = srv_now_ns();
+    uint64_t now = ut_mono_ns();
     srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                         now > j->deadline_ns);
     if (o->trapped)

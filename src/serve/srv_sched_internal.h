@@ -120,8 +120,6 @@ void srv_sched_publish_mins(struct srv_sched *s, srv_worker *w);
 /* Answers a finished (or never started) job and frees it.  Any thread. */
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
-uint64_t srv_now_ns(void);
-
 /* After queueing a job with `key` and finding no idle worker: interrupt
  * the worker running the latest-key job if that key is later, instead of
  * letting the new job wait for the next tick (listener thread). */
