@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../abi/wedge_abi.h"
+#include "abi/wedge_abi.h"
 
 #define RT_WARN_UNUSED __attribute__((warn_unused_result))
 

@@ -48,7 +48,7 @@
 
 #include <stdint.h>
 
-#include "../abi/wedge_abi.h"
+#include "abi/wedge_abi.h"
 
 typedef uint32_t u32_;
 typedef uint64_t u64_;
