@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "compile/compile.h"
+#include "util/util.h"
 #include "wasm/wasm.h"
 
 #define SPEC_MAX_VALUES 64      /* params / results of one call */
@@ -181,38 +182,9 @@ static void free_all(runner *r)
 
 static uint8_t *read_file(const char *path, size_t *len, char *why, size_t why_cap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(why, why_cap, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                snprintf(why, why_cap, "out of memory reading %s", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        snprintf(why, why_cap, "error reading %s", path);
-        return NULL;
-    }
-    *len = n;
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, len);
+    if (buf == NULL)
+        snprintf(why, why_cap, "cannot read %.1024s: %s", path, strerror(errno));
     return buf;
 }
 
@@ -479,18 +451,18 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
      * gives it, so a wrong arity is reported instead of reading garbage. */
     const char *sig = export_sig(inst, field, field_len);
     if (sig != NULL) {
-        const char *colon = strchr(sig, ':');
-        size_t np = colon ? (size_t)(colon - sig) : strlen(sig);
+        size_t np, nr;
+        const char *rs;
+        tv_sig_split(sig, &np, &rs, &nr);
         if (np != nargs || memcmp(sig, argtypes, np) != 0) {
             snprintf(why, why_cap, "arguments (%s) do not match signature \"%s\"", argtypes, sig);
             return ACT_ERROR;
         }
-        const char *rs = colon ? colon + 1 : "";
-        if (strlen(rs) > SPEC_MAX_VALUES) {
+        if (nr > SPEC_MAX_VALUES) {
             snprintf(why, why_cap, "too many results in \"%s\"", sig);
             return ACT_ERROR;
         }
-        ar->nresults = strlen(rs);
+        ar->nresults = nr;
         memcpy(ar->types, rs, ar->nresults);
         if (memchr(rs, 'v', ar->nresults)) {
             snprintf(why, why_cap, "v128 result (SIMD not supported yet)");
