@@ -66,16 +66,12 @@ void LSB_EXPORT sledge_abi__init_tbl(void)
 int32_t LSB_EXPORT sledge_abi__entrypoint(void)
 {
     wedge_instance *inst = sledge_abi__current_wasm_module_instance;
-    const wedge_module_desc *d = &wedge_module_descriptor;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *x = &d->exports[i];
-        if (x->kind != 0 || x->name_len != 6 || memcmp(x->name, "_start", 6) != 0)
-            continue;
-        wedge_funcref *f = inst->funcs[x->index];
-        ((void (*)(wedge_instance *))f->fn)(f->inst);
-        return 0;
-    }
-    return -1;
+    const wedge_desc_export *x = wedge_desc_export_find(&wedge_module_descriptor, "_start", 6);
+    if (x == NULL || x->kind != 0)
+        return -1;
+    wedge_funcref *f = inst->funcs[x->index];
+    ((void (*)(wedge_instance *))f->fn)(f->inst);
+    return 0;
 }
 
 static const wedge_desc_limits *lsb_mem0(wedge_desc_limits *tmp)

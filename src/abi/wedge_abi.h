@@ -213,6 +213,28 @@ typedef struct wedge_module_desc {
 
 #define WEDGE_DESCRIPTOR_SYMBOL "wedge_module_descriptor"
 
+/* Descriptor look-ups shared by libsledge and the runtime (both sides of
+ * this header), so each is written once.  The export named name[0..len),
+ * or NULL (a module's export names are unique, whatever their kind). */
+static inline const wedge_desc_export *wedge_desc_export_find(const wedge_module_desc *d, const char *name,
+                                                              size_t len)
+{
+    for (uint32_t i = 0; i < d->nexports; i++)
+        if (d->exports[i].name_len == len && __builtin_memcmp(d->exports[i].name, name, len) == 0)
+            return &d->exports[i];
+    return NULL;
+}
+
+/* The n-th import of `kind` (0 func, 1 table, 2 memory, 3 global), that is
+ * item n of that index space; NULL when there are not that many. */
+static inline const wedge_desc_import *wedge_desc_import_nth(const wedge_module_desc *d, uint8_t kind, uint32_t n)
+{
+    for (uint32_t i = 0; i < d->nimports; i++)
+        if (d->imports[i].kind == kind && n-- == 0)
+            return &d->imports[i];
+    return NULL;
+}
+
 /* ---- what the runtime exports to modules --------------------------------
  * Resolved when the runtime dlopen()s the .so (the runtime is linked with
  * -rdynamic). */

@@ -190,12 +190,8 @@ static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
 /* Find export FUNC's signature from the descriptor. */
 static const char *cli_export_sig(wedge_instance *inst, const char *name)
 {
-    const wedge_module_desc *d = inst->desc;
-    size_t n = strlen(name);
-    for (uint32_t i = 0; i < d->nexports; i++)
-        if (d->exports[i].kind == 0 && d->exports[i].name_len == n && memcmp(d->exports[i].name, name, n) == 0)
-            return rt_func_sig(inst, d->exports[i].index);
-    return NULL;
+    const wedge_desc_export *e = wedge_desc_export_find(inst->desc, name, strlen(name));
+    return e && e->kind == 0 ? rt_func_sig(inst, e->index) : NULL;
 }
 
 static int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)

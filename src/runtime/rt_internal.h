@@ -70,6 +70,10 @@ static inline rt_instance_priv *rt_priv(wedge_instance *inst)
     return (rt_instance_priv *)((uint8_t *)inst - sizeof(rt_instance_priv));
 }
 
+/* The rt_extern for export `e` of inst (rt_instance.c): what
+ * rt_instance_export gives once it has found the export by name. */
+void rt_export_extern(wedge_instance *inst, const wedge_desc_export *e, rt_extern *out);
+
 /* rt_result helpers (rt_result.c). */
 rt_status rt_fail(rt_result *res, rt_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 rt_status rt_fail_trap(rt_result *res, wedge_trap_kind kind);

@@ -368,15 +368,8 @@ static char valtype_letter(uint8_t code)
  * not say. */
 static const char *export_sig(wedge_instance *inst, const char *field, size_t n)
 {
-    const wedge_module_desc *d = inst->desc;
-    if (d == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->kind == SPEC_EXTERN_FUNC && e->name_len == n && memcmp(e->name, field, n) == 0)
-            return rt_func_sig(inst, e->index);
-    }
-    return NULL;
+    const wedge_desc_export *e = inst->desc ? wedge_desc_export_find(inst->desc, field, n) : NULL;
+    return e && e->kind == SPEC_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
 static int run_action(runner *r, const cJSON *action, size_t nexpected, action_result *ar, char *why,
