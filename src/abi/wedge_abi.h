@@ -193,6 +193,13 @@ typedef struct wedge_desc_data {
 
 enum { WEDGE_BOUNDS_GUARD = 0, WEDGE_BOUNDS_SOFTWARE = 1, WEDGE_BOUNDS_NONE = 2 };
 
+/* The Wasm page; the most pages a 32-bit memory may have (4 GiB); pages
+ * in a MiB, for limits given in MiB (`max-memory-mb`).  Every component's
+ * page arithmetic uses these. */
+#define WEDGE_WASM_PAGE 65536u
+#define WEDGE_WASM_MAX_PAGES 65536u
+#define WEDGE_WASM_PAGES_PER_MIB 16u
+
 typedef struct wedge_module_desc {
     uint32_t abi_version;              /* WEDGE_ABI_VERSION */
     uint32_t bounds;                   /* WEDGE_BOUNDS_* the code was compiled for */

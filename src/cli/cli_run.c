@@ -268,7 +268,7 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
 
-    char so[4096];
+    char so[CG_SO_PATH_MAX];
     if (!cli_module_so(o, so, sizeof so))
         return CLI_EXIT_USER;
 

@@ -104,7 +104,7 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 /* Path buffers: a folder (the cache root, the support folder, the
  * temporary build folder) fits in CG_PATH_MAX; a file inside one of them,
  * with a short name of the compiler's own, fits in CG_SUBPATH_MAX. */
-#define CG_PATH_MAX 4096
+#define CG_PATH_MAX CG_SO_PATH_MAX
 #define CG_SUBPATH_MAX (CG_PATH_MAX + 104)
 
 /* The layers of the compiler's files, each calling only downwards:

@@ -25,6 +25,9 @@ typedef struct cg_options {
     bool quiet;             /* no progress output */
 } cg_options;
 
+/* Room for the .so path cg_compile_cached and cg_module_file_so write. */
+#define CG_SO_PATH_MAX 4096
+
 typedef struct cg_err {
     char msg[512];
 } cg_err;

@@ -14,9 +14,9 @@
 #include "rt_guest.h"
 #include "runtime.h"
 
-#define RT_PAGE_SIZE 65536u
+#define RT_PAGE_SIZE WEDGE_WASM_PAGE
 #define RT_OS_PAGE 4096u                       /* the host's page: madvise/mincore/mmap granularity */
-#define RT_MAX_PAGES 65536u                    /* 4 GiB: the 32-bit limit */
+#define RT_MAX_PAGES WEDGE_WASM_MAX_PAGES     /* 4 GiB: the 32-bit limit */
 #define RT_DEFAULT_MAX_TABLE 10000000u
 /* Guard mode: any u32 address + u32 offset + access size stays inside. */
 #define RT_GUARD_RESERVATION (((uint64_t)8 << 30) + ((uint64_t)64 << 10))

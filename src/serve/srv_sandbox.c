@@ -36,7 +36,7 @@ static void load_one(srv_fn *fn)
         return;
     }
     fn->kind = SRV_FN_BROKEN;
-    char so[4096];
+    char so[CG_SO_PATH_MAX];
     cg_options o;
     cg_options_default(&o);
     o.quiet = true;
@@ -54,11 +54,11 @@ static void load_one(srv_fn *fn)
     /* A memory whose initial size is past the route's limit could never
      * be created: say so once now, not "out of resources" per request. */
     const wedge_module_desc *d = rt_module_desc(fn->mod);
-    uint64_t limit = (uint64_t)fn->route->max_memory_mb * 16u;
+    uint64_t limit = (uint64_t)fn->route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB;
     if (limit && d->nmems && d->mems[0].min > limit) {
         snprintf(fn->broken, sizeof fn->broken, "%s: its memory starts at %u pages (%llu KiB), more "
                  "than the route's limit of %u MiB (max-memory-mb)", path, d->mems[0].min,
-                 (unsigned long long)d->mems[0].min * 64u, fn->route->max_memory_mb);
+                 (unsigned long long)d->mems[0].min * (WEDGE_WASM_PAGE / 1024u), fn->route->max_memory_mb);
         rt_module_unload(fn->mod);
         fn->mod = NULL;
         return;
@@ -377,7 +377,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     }
     wasi_ctx_set_deadline(out->wasi, kill_ns);
 
-    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
+    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = rt_instantiate_pooled(fn->mod, &lim, wasi_resolve, NULL, out->wasi, pool, &out->inst, &res);
