@@ -19,13 +19,12 @@
 #include <time.h>
 
 #include "runtime/runtime.h"
+#include "util/util.h"
 #include "wasi/wasi.h"
 
 static double now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+    return (double)ut_mono_ns() / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)

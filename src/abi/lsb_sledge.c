@@ -66,16 +66,12 @@ void LSB_EXPORT sledge_abi__init_tbl(void)
 int32_t LSB_EXPORT sledge_abi__entrypoint(void)
 {
     wedge_instance *inst = sledge_abi__current_wasm_module_instance;
-    const wedge_module_desc *d = &wedge_module_descriptor;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *x = &d->exports[i];
-        if (x->kind != WEDGE_EXTERN_FUNC || x->name_len != 6 || memcmp(x->name, "_start", 6) != 0)
-            continue;
-        wedge_funcref *f = inst->funcs[x->index];
-        ((void (*)(wedge_instance *))f->fn)(f->inst);
-        return 0;
-    }
-    return -1;
+    const wedge_desc_export *x = wedge_desc_export_find(&wedge_module_descriptor, "_start", 6);
+    if (x == NULL || x->kind != WEDGE_EXTERN_FUNC)
+        return -1;
+    wedge_funcref *f = inst->funcs[x->index];
+    ((void (*)(wedge_instance *))f->fn)(f->inst);
+    return 0;
 }
 
 static const wedge_desc_limits *lsb_mem0(wedge_desc_limits *tmp)
@@ -106,7 +102,7 @@ uint32_t LSB_EXPORT sledge_abi__wasm_memory_max_pages(void)
     const wedge_desc_limits *l = lsb_mem0(&tmp);
     if (l == NULL)
         return 0;
-    return l->has_max ? l->max : WEDGE_MAX_PAGES;
+    return l->has_max ? l->max : WEDGE_WASM_MAX_PAGES;
 }
 
 uint32_t LSB_EXPORT sledge_abi__wasm_globals_len(void)

@@ -79,11 +79,12 @@ typedef enum wedge_seg_mode {
     WEDGE_SEG_DECLARATIVE = 2,
 } wedge_seg_mode;
 
-/* Linear memory sizes are counted in Wasm pages of 64 KiB; wasm32 has at
- * most 65536 of them (4 GiB). */
-#define WEDGE_PAGE_SIZE 65536u
-#define WEDGE_MAX_PAGES 65536u
-#define WEDGE_PAGES_PER_MIB ((1u << 20) / WEDGE_PAGE_SIZE)
+/* The Wasm page; the most pages a 32-bit memory may have (4 GiB); pages
+ * in a MiB, for limits given in MiB (`max-memory-mb`).  Every component's
+ * page arithmetic uses these. */
+#define WEDGE_WASM_PAGE 65536u
+#define WEDGE_WASM_MAX_PAGES 65536u
+#define WEDGE_WASM_PAGES_PER_MIB 16u
 
 /* ---- traps ------------------------------------------------------------- */
 
@@ -113,7 +114,7 @@ typedef enum wedge_trap_kind {
  * base never moves, so generated code may cache it for a whole call. */
 typedef struct wedge_memory {
     uint8_t *base;
-    uint64_t size;          /* bytes currently accessible (pages * WEDGE_PAGE_SIZE) */
+    uint64_t size;          /* bytes currently accessible (pages * WEDGE_WASM_PAGE) */
     uint64_t capacity;      /* bytes reserved (address space) */
     uint64_t max;           /* max bytes allowed (declared max or limit) */
     uint32_t pages;
@@ -253,6 +254,28 @@ typedef struct wedge_module_desc {
 } wedge_module_desc;
 
 #define WEDGE_DESCRIPTOR_SYMBOL "wedge_module_descriptor"
+
+/* Descriptor look-ups shared by libsledge and the runtime (both sides of
+ * this header), so each is written once.  The export named name[0..len),
+ * or NULL (a module's export names are unique, whatever their kind). */
+static inline const wedge_desc_export *wedge_desc_export_find(const wedge_module_desc *d, const char *name,
+                                                              size_t len)
+{
+    for (uint32_t i = 0; i < d->nexports; i++)
+        if (d->exports[i].name_len == len && __builtin_memcmp(d->exports[i].name, name, len) == 0)
+            return &d->exports[i];
+    return NULL;
+}
+
+/* The n-th import of `kind` (a wedge_extern_kind), that is
+ * item n of that index space; NULL when there are not that many. */
+static inline const wedge_desc_import *wedge_desc_import_nth(const wedge_module_desc *d, uint8_t kind, uint32_t n)
+{
+    for (uint32_t i = 0; i < d->nimports; i++)
+        if (d->imports[i].kind == kind && n-- == 0)
+            return &d->imports[i];
+    return NULL;
+}
 
 /* ---- what the runtime exports to modules --------------------------------
  * Resolved when the runtime dlopen()s the .so (the runtime is linked with

@@ -22,9 +22,6 @@ int cli_run_main(int argc, char **argv);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Whole file into a malloc'd buffer; NULL with a message printed. */
-uint8_t *cli_read_file(const char *path, size_t *len);
-
 /* Option helpers: `--name VALUE` or `--name=VALUE` (and -X VALUE / -XVALUE
  * for one-letter options).  Returns the value and advances *i, or NULL
  * when argv[*i] is not this option.  Prints an error and sets *bad when

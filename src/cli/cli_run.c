@@ -7,8 +7,6 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,53 +180,19 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
 /* The module as a .so path: a .wasm goes through the compile cache. */
 static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
 {
-    int fd = open(o->module, O_RDONLY);
-    if (fd < 0) {
-        cli_error("%s: cannot open: %m", o->module);
+    cg_err err;
+    if (!cg_module_file_so(o->module, &o->cg, so, cap, &err)) {
+        cli_error("%s", err.msg);
         return false;
     }
-    uint8_t magic[4] = {0};
-    ssize_t n = read(fd, magic, 4);
-    struct stat st;
-    bool have_st = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    close(fd);
-    if (n == 4 && memcmp(magic, "\0asm", 4) == 0) {
-        /* Seen before, unchanged: no need to read and hash it again. */
-        if (have_st && cg_cache_lookup_file(&st, &o->cg, so, cap))
-            return true;
-        size_t len;
-        uint8_t *wasm = cli_read_file(o->module, &len);
-        if (!wasm)
-            return false;
-        cg_err err;
-        bool ok = cg_compile_cached(wasm, len, o->module, &o->cg, so, cap, &err);
-        free(wasm);
-        if (!ok)
-            cli_error("%s", err.msg);
-        else if (have_st)
-            cg_cache_remember_file(&st, &o->cg, so);
-        return ok;
-    }
-    if (n == 4 && memcmp(magic, "\177ELF", 4) == 0) {
-        if ((size_t)snprintf(so, cap, "%s", o->module) >= cap) {
-            cli_error("%s: path too long", o->module);
-            return false;
-        }
-        return true;
-    }
-    cli_error("%s: not a WebAssembly module or a compiled .so", o->module);
-    return false;
+    return true;
 }
 
 /* Find export FUNC's signature from the descriptor. */
 static const char *cli_export_sig(wedge_instance *inst, const char *name)
 {
-    const wedge_module_desc *d = inst->desc;
-    size_t n = strlen(name);
-    for (uint32_t i = 0; i < d->nexports; i++)
-        if (d->exports[i].kind == 0 && d->exports[i].name_len == n && memcmp(d->exports[i].name, name, n) == 0)
-            return rt_func_sig(inst, d->exports[i].index);
-    return NULL;
+    const wedge_desc_export *e = wedge_desc_export_find(inst->desc, name, strlen(name));
+    return e && e->kind == WEDGE_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
 static int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)
@@ -312,7 +276,7 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
 
-    char so[4096];
+    char so[CG_SO_PATH_MAX];
     if (!cli_module_so(o, so, sizeof so))
         return CLI_EXIT_USER;
 

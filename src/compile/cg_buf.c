@@ -97,6 +97,18 @@ const char *cg_ctype(uint8_t t)
     }
 }
 
+const char *cg_value_field(uint8_t t)
+{
+    switch (t) {
+    case WASM_I32: return "i32";
+    case WASM_I64: return "i64";
+    case WASM_F32: return "f32";
+    case WASM_F64: return "f64";
+    case WASM_V128: return "v128";
+    default: return "ref";
+    }
+}
+
 char cg_sigchar(uint8_t t)
 {
     switch (t) {

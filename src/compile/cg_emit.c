@@ -96,17 +96,6 @@ static void emit_ce(cg_buf *b, const wasm_constexpr *ce)
               (unsigned long long)ce->bits, (unsigned long long)ce->bits_hi);
 }
 
-static const char *value_field(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    default: return "ref";
-    }
-}
-
 static void emit_trampolines(cg_buf *b, const wasm_module *m)
 {
     for (uint32_t t = 0; t < m->ntypes; t++) {
@@ -120,7 +109,7 @@ static void emit_trampolines(cg_buf *b, const wasm_module *m)
         if (v1)
             cg_printf(b, "wop_v128 x = ");
         else if (ft->nresults == 1)
-            cg_printf(b, "r[0].%s = ", value_field(ft->results[0]));
+            cg_printf(b, "r[0].%s = ", cg_value_field(ft->results[0]));
         else if (ft->nresults > 1)
             cg_printf(b, "%s x = ", rt);
         cg_printf(b, "((ft%u)f->fn)(f->inst", t);
@@ -128,7 +117,7 @@ static void emit_trampolines(cg_buf *b, const wasm_module *m)
             if (ft->params[i] == WASM_V128)
                 cg_printf(b, ", wop_v128_load(a[%u].v128)", i);
             else
-                cg_printf(b, ", a[%u].%s", i, value_field(ft->params[i]));
+                cg_printf(b, ", a[%u].%s", i, cg_value_field(ft->params[i]));
         }
         cg_puts(b, ");\n");
         if (v1)
@@ -138,7 +127,7 @@ static void emit_trampolines(cg_buf *b, const wasm_module *m)
                 if (ft->results[i] == WASM_V128)
                     cg_printf(b, "  wop_v128_store(r[%u].v128, x.r%u);\n", i, i);
                 else
-                    cg_printf(b, "  r[%u].%s = x.r%u;\n", i, value_field(ft->results[i]), i);
+                    cg_printf(b, "  r[%u].%s = x.r%u;\n", i, cg_value_field(ft->results[i]), i);
             }
         cg_puts(b, "}\n");
     }

@@ -192,12 +192,12 @@ rt_status dagger_run_main(wedge_instance *inst, rt_result *res)
     static const char *const entries[2] = {"dagger_main", "main"};
     for (int k = 0; k < 2; k++) {
         rt_extern ex;
-        if (!rt_instance_export(inst, entries[k], strlen(entries[k]), &ex) || ex.kind != 0)
+        if (!rt_instance_export(inst, entries[k], strlen(entries[k]), &ex) || ex.kind != WEDGE_EXTERN_FUNC)
             continue;
         const wedge_module_desc *d = inst->desc;
         const char *sig = NULL;
         for (uint32_t i = 0; i < d->nexports; i++)
-            if (d->exports[i].kind == 0 && d->exports[i].name_len == strlen(entries[k]) &&
+            if (d->exports[i].kind == WEDGE_EXTERN_FUNC && d->exports[i].name_len == strlen(entries[k]) &&
                 memcmp(d->exports[i].name, entries[k], d->exports[i].name_len) == 0)
                 sig = rt_func_sig(inst, d->exports[i].index);
         if (!sig || strcmp(sig, ":i") != 0)

@@ -23,9 +23,9 @@
 #include "rt_guest.h"
 #include "runtime.h"
 
-#define RT_PAGE_SIZE WEDGE_PAGE_SIZE           /* a Wasm page */
+#define RT_PAGE_SIZE WEDGE_WASM_PAGE
 #define RT_OS_PAGE 4096u                       /* the host's page: madvise/mincore/mmap granularity */
-#define RT_MAX_PAGES WEDGE_MAX_PAGES           /* 4 GiB: the 32-bit limit */
+#define RT_MAX_PAGES WEDGE_WASM_MAX_PAGES     /* 4 GiB: the 32-bit limit */
 /* Rounds up to whole host pages. */
 #define RT_OS_PAGE_ROUND(n) (((n) + RT_OS_PAGE - 1) & ~(__typeof__(n))(RT_OS_PAGE - 1))
 #define RT_DEFAULT_MAX_TABLE 10000000u
@@ -80,6 +80,10 @@ static inline rt_instance_priv *rt_priv(wedge_instance *inst)
 {
     return (rt_instance_priv *)((uint8_t *)inst - sizeof(rt_instance_priv));
 }
+
+/* The rt_extern for export `e` of inst (rt_instance.c): what
+ * rt_instance_export gives once it has found the export by name. */
+void rt_export_extern(wedge_instance *inst, const wedge_desc_export *e, rt_extern *out);
 
 /* rt_result helpers (rt_result.c). */
 rt_status rt_fail(rt_result *res, rt_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../abi/wedge_abi.h"
+#include "abi/wedge_abi.h"
 
 #define RT_WARN_UNUSED __attribute__((warn_unused_result))
 
@@ -76,7 +76,7 @@ typedef struct rt_extern {
 } rt_extern;
 
 typedef struct rt_limits {
-    uint32_t max_memory_pages;          /* cap on any memory; 0 = WEDGE_MAX_PAGES (4 GiB) */
+    uint32_t max_memory_pages;          /* cap on any memory; 0 = WEDGE_WASM_MAX_PAGES (4 GiB) */
     uint32_t max_table_elems;           /* cap on the elements of all of an instance's tables together
                                          * (made and grown); 0 = 10,000,000 */
 } rt_limits;

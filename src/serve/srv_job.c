@@ -9,13 +9,8 @@
 #include <stdlib.h>
 
 #include "srv_sched_internal.h"
+#include "util/util.h"
 
-uint64_t srv_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- queue minimums (mu held) ---------------------------------------------- */
 
@@ -44,7 +39,7 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     /* A HEAD request gets the headers only; the listener drops the body. */
     srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
                  o->body, o->body_len);
-    uint64_t now = srv_now_ns();
+    uint64_t now = ut_mono_ns();
     srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                         now > j->deadline_ns);
     if (o->trapped)

@@ -17,23 +17,16 @@
 
 #include "srv_access.h"
 #include "srv_log.h"
+#include "util/util.h"
 
 const uint8_t srv_listen_oom_response[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 const size_t srv_listen_oom_len = sizeof srv_listen_oom_response - 1;
 
+/* Connection times are kept in milliseconds. */
 uint64_t srv_listen_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t srv_listen_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return ut_mono_ns() / 1000000u;
 }
 
 void srv_listen_count_status(srv_listener *l, int status)
@@ -141,7 +134,7 @@ void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, con
         .port = c->lp->number, .route = route ? route->name : NULL, .status = status, .bytes = bytes,
         .method = hr ? hr->method : NULL, .target = hr ? hr->target : NULL,
         .target_len = hr ? hr->target_len : 0,
-        .latency_us = arrival_ns ? (srv_listen_now_ns() - arrival_ns) / 1000u : 0,
+        .latency_us = arrival_ns ? (ut_mono_ns() - arrival_ns) / 1000u : 0,
     };
     srv_access_write(l->access, &e);
 }

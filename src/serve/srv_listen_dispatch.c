@@ -13,6 +13,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "util/util.h"
+
 /* Parses and answers or dispatches as many buffered requests as allowed.
  * False when the connection was closed. */
 bool srv_conn_process(srv_listener *l, conn *c)
@@ -77,7 +79,7 @@ bool srv_conn_process(srv_listener *l, conn *c)
         c->in_flight = true;
         l->in_flight++;
         c->req = (srv_request){
-            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = srv_listen_now_ns(), .id = ++l->next_id,
+            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = ut_mono_ns(), .id = ++l->next_id,
             .token = ((uint64_t)c->gen << 32) | c->slot,
         };
         l->dispatch(l->ud, &c->req);

@@ -124,7 +124,6 @@ extern const size_t srv_listen_oom_len;
 
 /* srv_listen_conn.c */
 uint64_t srv_listen_now_ms(void);
-uint64_t srv_listen_now_ns(void);
 void srv_listen_count_status(srv_listener *l, int status);
 /* One line of the access log (if any); id 0: a fresh id (answered here). */
 void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, const srv_route *route,

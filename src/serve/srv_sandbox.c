@@ -17,44 +17,14 @@
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
 #include "srv_static.h"
+#include "util/util.h"
 #include "wasi/wasi.h"
 
 /* Host modules every route is linked against (today WASI alone): the size
  * of the per-request config array. */
 #define SRV_HOST_SLOTS 1
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- start-up: one module per route --------------------------------------- */
-
-/* Whole file into memory; NULL + reason. */
-static uint8_t *read_file(const char *path, size_t *len, char *why, size_t whylen)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    if (!f || fstat(fileno(f), &sb) != 0 || sb.st_size < 0) {
-        snprintf(why, whylen, "%s: cannot open: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        return NULL;
-    }
-    uint8_t *buf = malloc((size_t)sb.st_size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
-    bool bad = !buf || ferror(f) || n != (size_t)sb.st_size;
-    fclose(f);
-    if (bad) {
-        snprintf(why, whylen, "%s: cannot read", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
 
 /* Loads route's module into fn, or marks it broken with the reason. */
 static void load_one(srv_fn *fn)
@@ -65,31 +35,13 @@ static void load_one(srv_fn *fn)
         return;
     }
     fn->kind = SRV_FN_BROKEN;
-    size_t len = 0;
-    uint8_t *bytes = read_file(path, &len, fn->broken, sizeof fn->broken);
-    if (!bytes)
-        return;
-    char so[4096];
-    if (len >= 4 && !memcmp(bytes, "\0asm", 4)) {
-        cg_options o;
-        cg_options_default(&o);
-        o.quiet = true;
-        cg_err cerr;
-        bool ok = cg_compile_cached(bytes, len, path, &o, so, sizeof so, &cerr);
-        free(bytes);
-        if (!ok) {
-            snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
-            return;
-        }
-    } else if (len >= 4 && !memcmp(bytes, "\177ELF", 4)) {
-        free(bytes);
-        if ((size_t)snprintf(so, sizeof so, "%s", path) >= sizeof so) {
-            snprintf(fn->broken, sizeof fn->broken, "path too long");
-            return;
-        }
-    } else {
-        free(bytes);
-        snprintf(fn->broken, sizeof fn->broken, "%s: not a WebAssembly module or a compiled .so", path);
+    char so[CG_SO_PATH_MAX];
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err cerr;
+    if (!cg_module_file_so(path, &o, so, sizeof so, &cerr)) {
+        snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
         return;
     }
     rt_result res;
@@ -101,11 +53,11 @@ static void load_one(srv_fn *fn)
     /* A memory whose initial size is past the route's limit could never
      * be created: say so once now, not "out of resources" per request. */
     const wedge_module_desc *d = rt_module_desc(fn->mod);
-    uint64_t limit = (uint64_t)fn->route->max_memory_mb * 16u;
+    uint64_t limit = (uint64_t)fn->route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB;
     if (limit && d->nmems && d->mems[0].min > limit) {
         snprintf(fn->broken, sizeof fn->broken, "%s: its memory starts at %u pages (%llu KiB), more "
                  "than the route's limit of %u MiB (max-memory-mb)", path, d->mems[0].min,
-                 (unsigned long long)d->mems[0].min * 64u, fn->route->max_memory_mb);
+                 (unsigned long long)d->mems[0].min * (WEDGE_WASM_PAGE / 1024u), fn->route->max_memory_mb);
         rt_module_unload(fn->mod);
         fn->mod = NULL;
         return;
@@ -334,7 +286,7 @@ static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx 
 
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = ut_mono_ns();
     const http_request *h = req->http;
     const srv_route *route = fn->route;
     memset(out, 0, sizeof *out);
@@ -396,11 +348,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     ENV("REQUEST_URI", h->target, h->target_len);
     int nn = snprintf(num, sizeof num, "%zu", h->body_len);
     ENV("CONTENT_LENGTH", num, srv_fmt_len(nn, sizeof num));
-    const char *ctype = "";
-    for (size_t i = 0; i < h->nheaders; i++)
-        if (!strcasecmp(h->headers[i].name, "Content-Type"))
-            ctype = h->headers[i].value;
-    ENV("CONTENT_TYPE", ctype, strlen(ctype));
+    /* Content-Type is a singleton field (RFC 9110 §8.3); a request that
+     * repeats it gets the first, as every header lookup in serve does. */
+    const http_header *ctype = http_request_header(h, "Content-Type");
+    ENV("CONTENT_TYPE", ctype ? ctype->value : "", ctype ? ctype->value_len : 0);
     nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
     ENV("SERVER_PROTOCOL", num, srv_fmt_len(nn, sizeof num));
     ENV("SERVER_SOFTWARE", "wedge", 5);
@@ -437,13 +388,13 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
      * per-instance one; the context lives with the instance. */
     const void *host_cfg[SRV_HOST_SLOTS] = {0};
     host_cfg[fn->wasi_slot] = &cfg;
-    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
+    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
     if (st == RT_OK)
         st = rt_run_start(out->inst, &res);
-    out->exec_ns = mono_ns() - t0;
+    out->exec_ns = ut_mono_ns() - t0;
     const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
     log_stderr(fn, req, wasi);
 

@@ -13,6 +13,7 @@
 
 #include "srv_log.h"
 #include "srv_static.h"
+#include "util/util.h"
 
 /* ---- dispatch (listener thread) ----------------------------------------------- */
 
@@ -22,7 +23,7 @@ static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int sta
     uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
     srv_complete(s->l, req, status, "application/json", hdr, nhdr, body, strlen(body));
     if (fn) {
-        uint64_t now = srv_now_ns();
+        uint64_t now = ut_mono_ns();
         srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                             false);
     }
@@ -39,7 +40,7 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     if (fn->kind == SRV_FN_STATIC) {
         uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
         int status = srv_static_answer(s->l, fn, req);
-        uint64_t now = srv_now_ns();
+        uint64_t now = ut_mono_ns();
         srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0, false);
         return;
     }

@@ -118,7 +118,6 @@ struct srv_sched {
 
 /* srv_job.c */
 /* CLOCK_MONOTONIC in ns: request arrival, keys, deadlines, timeouts. */
-uint64_t srv_now_ns(void);
 /* Recomputes the lock-free minimums after a queue change (mu held). */
 void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 /* Answers a finished (or never started) job and frees it.  Any thread. */

@@ -59,6 +59,7 @@
 #include "runtime/rt_sanitizer.h"
 #include "srv_log.h"
 #include "srv_sched_internal.h"
+#include "util/util.h"
 
 #define SRV_TICK_SIGNAL (SIGRTMIN + 2)
 /* The handler redirects only with at least this much sandbox stack left
@@ -169,7 +170,7 @@ static void preempt_yield(void)
     /* Resumed after its timeout passed while it waited (pick() moves such
      * jobs to the front so they end promptly): end it here, in normal
      * context, with the same trap the tick would raise. */
-    if (srv_now_ns() >= j->kill_ns)
+    if (ut_mono_ns() >= j->kill_ns)
         rt_trap(WEDGE_TRAP_TIMEOUT);
 }
 
@@ -196,9 +197,7 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
         goto out;
     if (sp > (uintptr_t)j->stack->hi || sp < (uintptr_t)j->stack->lo + SRV_PREEMPT_STACK_MIN)
         goto out;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t now = ut_mono_ns();     /* clock_gettime: async-signal-safe */
     if (now >= j->kill_ns) {
         /* As if srv_timeout_trap were called: 16-byte aligned before the
          * (virtual) call pushes its return address; red zone skipped. */
@@ -245,7 +244,7 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         /* A preempted job whose timeout has passed goes first: it only
          * needs resuming to end (preempt_yield traps it), and its client
          * must not wait behind a stream of other work for its 504. */
-        uint64_t now = srv_now_ns();
+        uint64_t now = ut_mono_ns();
         for (size_t i = 0; i < w->local.n; i++) {
             srv_job *c = w->local.v[i];
             if (c->started && c->key != 0 && now >= c->kill_ns) {
@@ -324,7 +323,7 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
 again:
     if (!j->started) {
         atomic_fetch_sub(&s->n_queued, 1);
-        if (srv_now_ns() >= j->kill_ns) {
+        if (ut_mono_ns() >= j->kill_ns) {
             srv_outcome_error(&j->out, 504, "timeout before start");
             j->out.timed_out = true;
             srv_job_finish(s, j);
@@ -371,7 +370,7 @@ again:
     /* Preempted: back into this worker's queue, demoted if overdue. */
     atomic_fetch_add(&s->n_preemptions, 1);
     atomic_fetch_add(&s->n_preempted, 1);
-    if (srv_now_ns() > j->deadline_ns)
+    if (ut_mono_ns() > j->deadline_ns)
         j->key |= SRV_KEY_OVERDUE;
     pthread_mutex_lock(&s->mu);
     if (!srv_heap_push(&w->local, j)) {
@@ -429,7 +428,7 @@ void srv_workers_kick(srv_sched *s, uint64_t key)
 {
     /* The worker whose running job ranks last; an overdue job ranks after
      * every job that can still make its deadline. */
-    uint64_t now = srv_now_ns();
+    uint64_t now = ut_mono_ns();
     srv_worker *victim = NULL;
     uint64_t worst = 0;
     for (unsigned i = 0; i < s->nstarted; i++) {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/runtime.h"
+#include "runtime/runtime.h"
 
 typedef struct wasi_ctx wasi_ctx;
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../runtime/rt_guest.h"
+#include "runtime/rt_guest.h"
 #include "wasi.h"
 
 /* ---- errno (wasi_snapshot_preview1 numbering) --------------------------- */

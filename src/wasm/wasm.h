@@ -263,7 +263,9 @@ enum {
     OP_i32_store8, OP_i32_store16, OP_i64_store8, OP_i64_store16, OP_i64_store32,
     OP_memory_size = 0x3F, OP_memory_grow = 0x40,
     OP_i32_const = 0x41, OP_i64_const = 0x42, OP_f32_const = 0x43, OP_f64_const = 0x44,
-    /* 0x45..0xC4: numeric instructions, named in wasm_ops.h */
+    /* 0x45..0xC4: the numeric instructions, not named one by one: they are
+     * handled by opcode through tables of their operand and result types
+     * (validator and emitter) */
     OP_ref_null = 0xD0, OP_ref_is_null = 0xD1, OP_ref_func = 0xD2,
 };
 

@@ -9,9 +9,12 @@
  */
 #include "wasm_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/util.h"
 
 typedef struct dec {
     const uint8_t *base, *p, *end;      /* end: of the current section */
@@ -825,36 +828,11 @@ wasm_module *wasm_load_file(const char *path, uint8_t **bufp, size_t *lenp, wasm
 {
     *bufp = NULL;
     *lenp = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        wasm_fail(err, 0, false, "cannot open file");
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
-            uint8_t *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                wasm_fail(err, 0, false, "out of memory");
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool ioerr = ferror(f);
-    fclose(f);
-    if (ioerr) {
-        free(buf);
-        wasm_fail(err, 0, false, "cannot read file");
+    size_t len;
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, &len);
+    if (!buf) {
+        wasm_fail(err, 0, false, errno == ENOMEM ? "out of memory"
+                                 : errno == EIO || errno == EISDIR ? "cannot read file" : "cannot open file");
         return NULL;
     }
     wasm_module *m = wasm_decode(buf, len, err);

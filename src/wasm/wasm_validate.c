@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/wedge_abi.h"
+
 enum { T_UNKNOWN = 0, CTRL_FUNC = 0x100 };
 
 typedef struct ctrl {
@@ -628,9 +630,9 @@ static bool check_limits(vst *v, const wasm_limits *l, uint64_t bound, const cha
 static bool check_memtype(vst *v, const wasm_memtype *mt)
 {
     const wasm_limits *l = &mt->limits;
-    if (l->min > 65536 || (l->has_max && l->max > 65536))
+    if (l->min > WEDGE_WASM_MAX_PAGES || (l->has_max && l->max > WEDGE_WASM_MAX_PAGES))
         return FAIL(v, "memory size must be at most 65536 pages (4GiB)");
-    return check_limits(v, l, 65536, "memory");
+    return check_limits(v, l, WEDGE_WASM_MAX_PAGES, "memory");
 }
 
 

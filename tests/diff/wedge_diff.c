@@ -28,12 +28,16 @@
  */
 #include "compile/compile.h"
 #include "runtime/runtime.h"
+#include "util/util.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/test_value.h"
 
 #define WD_MAX_VALUES 64
 
@@ -45,9 +49,7 @@ static void wd_put_f32(const char *tag, float v)
         printf("%s nan\n", tag);
         return;
     }
-    uint32_t b;
-    memcpy(&b, &v, sizeof b);
-    printf("%s 0x%08" PRIx32 "\n", tag, b);
+    printf("%s 0x%08" PRIx32 "\n", tag, tv_f32_bits(v));
 }
 
 static void wd_put_f64(const char *tag, double v)
@@ -56,9 +58,7 @@ static void wd_put_f64(const char *tag, double v)
         printf("%s nan\n", tag);
         return;
     }
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    printf("%s 0x%016" PRIx64 "\n", tag, b);
+    printf("%s 0x%016" PRIx64 "\n", tag, tv_f64_bits(v));
 }
 
 /* ---- fuzzing-support imports --------------------------------------------- */
@@ -137,13 +137,12 @@ static void wd_call(wedge_instance *inst, const wedge_desc_export *e, bool quiet
         printf("error no export %.*s\n", (int)e->name_len, e->name);
         return;
     }
-    const char *sig = rt_func_sig(inst, e->index);
-    const char *colon = sig ? strchr(sig, ':') : NULL;
-    if (colon == NULL) {
+    const char *sig = rt_func_sig(inst, e->index), *rs;
+    size_t np, nr;
+    if (sig == NULL || !tv_sig_split(sig, &np, &rs, &nr)) {
         printf("error no signature\n");
         return;
     }
-    size_t np = (size_t)(colon - sig), nr = strlen(colon + 1);
     if (np > WD_MAX_VALUES || nr > WD_MAX_VALUES) {
         printf("error too many values\n");
         return;
@@ -172,7 +171,7 @@ static void wd_call(wedge_instance *inst, const wedge_desc_export *e, bool quiet
     } else if (!quiet) {
         for (size_t k = 0; k < nr; k++) {
             const wedge_value *v = &results[k];
-            switch (colon[1 + k]) {
+            switch (rs[k]) {
             case 'i': printf("ret i32 %" PRIu32 "\n", v->i32); break;
             case 'I': printf("ret i64 %" PRIu64 "\n", v->i64); break;
             case 'f': wd_put_f32("ret f32", v->f32); break;
@@ -184,37 +183,6 @@ static void wd_call(wedge_instance *inst, const wedge_desc_export *e, bool quiet
     if (!quiet)
         wd_put_mem(inst);
     fflush(stdout);
-}
-
-static uint8_t *wd_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL)
-                goto fail;
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f))
-        goto fail;
-    fclose(f);
-    *len = n;
-    return buf;
-fail:
-    free(buf);
-    fclose(f);
-    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -249,9 +217,9 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t len = 0;
-    uint8_t *wasm = wd_read(path, &len);
+    uint8_t *wasm = ut_read_file(path, SIZE_MAX, &len);
     if (wasm == NULL) {
-        fprintf(stderr, "wedge_diff: cannot read %s\n", path);
+        fprintf(stderr, "wedge_diff: cannot read %s: %s\n", path, strerror(errno));
         return 2;
     }
     char so_path[4096];

@@ -17,6 +17,8 @@
 
 #include "runtime/runtime.h"
 
+#include "common/test_value.h"
+
 /* rt_extern.kind values (runtime.h: 0 func, 1 table, 2 memory, 3 global). */
 enum { SPEC_EXTERN_FUNC = 0, SPEC_EXTERN_TABLE = 1, SPEC_EXTERN_MEMORY = 2, SPEC_EXTERN_GLOBAL = 3 };
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "compile/compile.h"
+#include "util/util.h"
 #include "wasm/wasm.h"
 
 #define SPEC_MAX_VALUES 64      /* params / results of one call */
@@ -173,38 +174,9 @@ static void free_all(runner *r)
 
 static uint8_t *read_file(const char *path, size_t *len, char *why, size_t why_cap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(why, why_cap, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                snprintf(why, why_cap, "out of memory reading %s", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        snprintf(why, why_cap, "error reading %s", path);
-        return NULL;
-    }
-    *len = n;
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, len);
+    if (buf == NULL)
+        snprintf(why, why_cap, "cannot read %.1024s: %s", path, strerror(errno));
     return buf;
 }
 
@@ -373,15 +345,8 @@ static char valtype_letter(uint8_t code)
  * not say. */
 static const char *export_sig(wedge_instance *inst, const char *field, size_t n)
 {
-    const wedge_module_desc *d = inst->desc;
-    if (d == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->kind == SPEC_EXTERN_FUNC && e->name_len == n && memcmp(e->name, field, n) == 0)
-            return rt_func_sig(inst, e->index);
-    }
-    return NULL;
+    const wedge_desc_export *e = inst->desc ? wedge_desc_export_find(inst->desc, field, n) : NULL;
+    return e && e->kind == SPEC_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
 static int run_action(runner *r, const cJSON *action, size_t nexpected, action_result *ar, char *why,
@@ -452,18 +417,18 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
      * gives it, so a wrong arity is reported instead of reading garbage. */
     const char *sig = export_sig(inst, field, field_len);
     if (sig != NULL) {
-        const char *colon = strchr(sig, ':');
-        size_t np = colon ? (size_t)(colon - sig) : strlen(sig);
+        size_t np, nr;
+        const char *rs;
+        tv_sig_split(sig, &np, &rs, &nr);
         if (np != nargs || memcmp(sig, argtypes, np) != 0) {
             snprintf(why, why_cap, "arguments (%s) do not match signature \"%s\"", argtypes, sig);
             return ACT_ERROR;
         }
-        const char *rs = colon ? colon + 1 : "";
-        if (strlen(rs) > SPEC_MAX_VALUES) {
+        if (nr > SPEC_MAX_VALUES) {
             snprintf(why, why_cap, "too many results in \"%s\"", sig);
             return ACT_ERROR;
         }
-        ar->nresults = strlen(rs);
+        ar->nresults = nr;
         memcpy(ar->types, rs, ar->nresults);
     } else {
         ar->nresults = nexpected;       /* types filled from the expected values */

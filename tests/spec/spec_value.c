@@ -240,16 +240,12 @@ bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap)
 
 static uint32_t f32_bits(const wedge_value *v)
 {
-    uint32_t b;
-    memcpy(&b, &v->f32, 4);
-    return b;
+    return tv_f32_bits(v->f32);
 }
 
 static uint64_t f64_bits(const wedge_value *v)
 {
-    uint64_t b;
-    memcpy(&b, &v->f64, 8);
-    return b;
+    return tv_f64_bits(v->f64);
 }
 
 bool spec_val_matches(const spec_val *e, const wedge_value *a)

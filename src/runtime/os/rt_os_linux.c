@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../rt_internal.h"
+#include "rt_internal.h"
 
 void *rt_os_reserve(uint64_t len)
 {
