@@ -173,6 +173,7 @@ static void *dg_ctx_new(const void *config, wedge_instance *inst, char *err, siz
         ctx->deny_ports = cfg->deny_ports;
         ctx->deadline_ns = cfg->deadline_ns;
         ctx->http_timeout_ms = cfg->http_timeout_ms;
+        ctx->wait_yield = cfg->wait_yield;
     }
     if (!ctx->http_timeout_ms)
         ctx->http_timeout_ms = DAGGER_HTTP_TIMEOUT_MS;

@@ -17,6 +17,7 @@
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
+#include "srv_sched.h"
 #include "srv_static.h"
 #include "util/util.h"
 #include "wasi/wasi.h"
@@ -422,7 +423,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
                           .out_limit = SRV_SANDBOX_STDOUT_LIMIT, .log_fn = log_dagger_line, .log_arg = &dlog,
                           .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
                           .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
-                          .deny_ports = fn->deny_ports, .deadline_ns = kill_ns};
+                          .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
+                          .wait_yield = srv_sched_wait_yield};
     host_cfg[fn->dagger_slot] = &dcfg;
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;

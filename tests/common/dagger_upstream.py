@@ -11,6 +11,7 @@ Usage: dagger_upstream.py PORTS_FILE [CERT KEY]
   POST /echo      200 with the request body as the body
   GET  /redirect  302 to http://127.0.0.2:9/elsewhere (must not be followed)
   GET  /big       200 with 17 MiB of body (past DAGGER_HTTP_RESP_MAX)
+  GET  /slow      200 "slow ok" after 0.4 s
 """
 import http.server
 import os
@@ -18,6 +19,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,6 +42,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, f"hello over {scheme}".encode())
         elif self.path == "/redirect":
             self.reply(302, b"moved", [("Location", "http://127.0.0.2:9/elsewhere")])
+        elif self.path == "/slow":
+            time.sleep(0.4)
+            self.reply(200, b"slow ok")
         elif self.path == "/big":
             self.reply(200, b"x" * (17 << 20))
         else:
