@@ -420,7 +420,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
      * log:// lines to the log, the route's http(s) allow-list. */
     srv_dagger_log dlog = {(unsigned long long)req->id, route->name};
     dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = -1, .in_buf = h->body, .in_len = h->body_len,
-                          .out_limit = SRV_SANDBOX_STDOUT_LIMIT, .log_fn = log_dagger_line, .log_arg = &dlog,
+                          .out_limit = {0, SRV_SANDBOX_STDOUT_LIMIT, SRV_SANDBOX_STDERR_LIMIT},
+                          .log_fn = log_dagger_line, .log_arg = &dlog,
                           .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
                           .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
                           .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
