@@ -59,6 +59,10 @@ struct stat;
 bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_path, size_t so_path_cap);
 void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path);
 
+/* SHA-256 of a module file's bytes: what binds a snapshot to its module
+ * (runtime.h, rt_snapshot_*). */
+void cg_module_hash(const void *bytes, size_t len, uint8_t out[32]);
+
 /* Version string that keys the cache (changes with the ABI headers and
  * libsledge). */
 const char *cg_compiler_version(void);
