@@ -353,66 +353,22 @@ bool cli_module_hash(const char *path, uint8_t out[RT_SNAPSHOT_HASH_BYTES])
     return true;
 }
 
-/* Export `name` as a function taking and returning nothing; false with the
- * message printed. */
-static bool cli_void_export(const cli_run_opts *o, wedge_instance *inst, const char *name, rt_extern *fn)
-{
-    size_t n = strlen(name);
-    const wedge_module_desc *d = inst->desc;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->name_len != n || memcmp(e->name, name, n) != 0)
-            continue;
-        const char *sig = e->kind == 0 ? rt_func_sig(inst, e->index) : NULL;
-        if (!sig || strcmp(sig, ":") != 0) {
-            cli_error("%s: init export '%s' must be a function with no parameters and no results", o->module, name);
-            return false;
-        }
-        return rt_instance_export(inst, name, n, fn);
-    }
-    cli_error("%s: no export named '%s' (--init)", o->module, name);
-    return false;
-}
-
-static bool cli_has_export(wedge_instance *inst, const char *name)
-{
-    rt_extern ex;
-    return rt_instance_export(inst, name, strlen(name), &ex);
-}
-
 int cli_run_init(const cli_run_opts *o, wedge_instance *inst, bool defaults)
 {
-    const char *name = o->init;
-    if (!name && defaults)
-        name = cli_has_export(inst, "wizer.initialize") ? "wizer.initialize"
-             : cli_has_export(inst, "_initialize")      ? "_initialize"
-                                                         : NULL;
-    if (!name) {
-        if (defaults)
-            cli_error("%s: no init export (wizer.initialize or _initialize); name one with --init FUNC", o->module);
-        return defaults ? CLI_EXIT_USER : 0;
+    rt_result res;
+    if (!o->init && !defaults)
+        return 0;
+    const char *name = rt_init_export(inst, o->init);
+    rt_status st = rt_run_init(inst, o->init, &res);
+    if (st == RT_ERR_EXIT) {
+        cli_error("%s: init export '%s' called proc_exit(%d)", o->module, name, res.exit_code);
+        return CLI_EXIT_USER;
     }
-    /* A reactor's constructors (wasi-libc's _initialize) come before any
-     * other init export, as they would before any other export. */
-    const char *steps[2] = {NULL, name};
-    if (strcmp(name, "_initialize") != 0 && cli_has_export(inst, "_initialize"))
-        steps[0] = "_initialize";
-    for (int k = 0; k < 2; k++) {
-        rt_extern fn;
-        rt_result res;
-        if (!steps[k])
-            continue;
-        if (!cli_void_export(o, inst, steps[k], &fn))
-            return CLI_EXIT_USER;
-        rt_status st = rt_call(&fn, NULL, NULL, &res);
-        if (st == RT_ERR_EXIT) {
-            cli_error("%s: init export '%s' called proc_exit(%d)", o->module, steps[k], res.exit_code);
-            return CLI_EXIT_USER;
-        }
-        if (st != RT_OK)
-            return cli_report(o, st, &res);
+    if (st == RT_ERR_LINK && !name) {
+        cli_error("%s: %s; name one with --init FUNC", o->module, res.msg);
+        return CLI_EXIT_USER;
     }
-    return 0;
+    return cli_report(o, st, &res);
 }
 
 /* The instance to run: a fresh one, or one restored from --snapshot. */

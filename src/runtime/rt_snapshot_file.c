@@ -173,14 +173,10 @@ static bool rt_idx_ok(const wedge_module_desc *d, uint32_t idx)
     return idx == RT_SNAP_NULL_FUNC || idx < d->nimported_funcs + d->nfuncs;
 }
 
-rt_snapshot *rt_snapshot_load(const char *path, rt_module *m, const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES],
-                              rt_result *res)
+/* Takes `buf` (freed on every way out). */
+static rt_snapshot *rt_snapshot_decode_for(uint8_t *buf, size_t len, const char *path, rt_module *m,
+                                           const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES], rt_result *res)
 {
-    size_t len = 0;
-    int err = 0;
-    uint8_t *buf = rt_read_all(path, &len, &err);
-    if (!buf)
-        return rt_load_fail(NULL, NULL, res, path, "cannot read: %s", strerror(err));
     rt_snap_view v;
     char why[200];
     if (!rt_snap_decode(buf, len, WEDGE_ABI_VERSION, &v, why, sizeof why))
@@ -275,4 +271,25 @@ rt_snapshot *rt_snapshot_load(const char *path, rt_module *m, const uint8_t modu
     }
     free(buf);
     return s;
+}
+
+rt_snapshot *rt_snapshot_load(const char *path, rt_module *m, const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES],
+                              rt_result *res)
+{
+    size_t len = 0;
+    int err = 0;
+    uint8_t *buf = rt_read_all(path, &len, &err);
+    if (!buf)
+        return rt_load_fail(NULL, NULL, res, path, "cannot read: %s", strerror(err));
+    return rt_snapshot_decode_for(buf, len, path, m, module_hash, res);
+}
+
+rt_snapshot *rt_snapshot_from_bytes(const uint8_t *bytes, size_t len, const char *name, rt_module *m,
+                                    const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES], rt_result *res)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return rt_load_fail(NULL, NULL, res, name, "out of memory");
+    memcpy(buf, bytes, len);
+    return rt_snapshot_decode_for(buf, len, name, m, module_hash, res);
 }

@@ -78,6 +78,14 @@ uint64_t rt_snap_u64(const uint8_t *p);
 /* *p starts at view.extents. */
 void rt_snap_next_extent(const uint8_t **p, uint64_t *off, uint64_t *len, const uint8_t **bytes);
 
+/* rt_snapshot_load from bytes in memory (`name` for messages): the fuzz
+ * target's entry. */
+typedef struct rt_snapshot rt_snapshot;
+typedef struct rt_module rt_module;
+typedef struct rt_result rt_result;
+rt_snapshot *rt_snapshot_from_bytes(const uint8_t *bytes, size_t len, const char *name, rt_module *m,
+                                    const uint8_t module_hash[RT_SNAP_HASH_BYTES], rt_result *res);
+
 /* Writing: the body goes out as it is made (checksummed on the way), the
  * header last, at offset 0.  Any write error sticks in `err`. */
 typedef struct rt_snap_writer {

@@ -112,6 +112,17 @@ RT_WARN_UNUSED rt_status rt_call(const rt_extern *func, const wedge_value *args,
 
 /* Run the WASI `_start` export (if present) like rt_call. */
 RT_WARN_UNUSED rt_status rt_run_start(wedge_instance *inst, rt_result *res);
+/* Run export `name`, a function taking and returning nothing, like rt_call;
+ * RT_ERR_LINK if there is none of that type. */
+RT_WARN_UNUSED rt_status rt_run_export(wedge_instance *inst, const char *name, rt_result *res);
+
+/* The init export a snapshot is taken after: `name` if not NULL, else
+ * `wizer.initialize`, else `_initialize`; NULL if none exists. */
+const char *rt_init_export(wedge_instance *inst, const char *name);
+/* Runs it (a function taking and returning nothing; RT_ERR_LINK if missing
+ * or of another type), after the module's `_initialize` when it is
+ * another export: a reactor's constructors run before any other export. */
+RT_WARN_UNUSED rt_status rt_run_init(wedge_instance *inst, const char *name, rt_result *res);
 
 /* ---- snapshots (SPEC section 6; file format: docs/snapshot-format.md) ------
  *
