@@ -48,6 +48,10 @@ static void rt_save_body(rt_snap_writer *w, const rt_snapshot *s, const uint8_t 
     rt_snap_put(w, s->data_dropped, s->ndatas);
     rt_snap_put(w, s->elem_dropped, s->nelems);
     rt_snap_pad8(w);
+    /* Host-module state: none yet (the host-module seam's snapshot hooks
+     * will write it here; format version 1 already has the section). */
+    rt_snap_put_u32(w, 0);
+    rt_snap_put_u32(w, 0);
     rt_snap_put_u32(w, s->has_mem);
     rt_snap_put_u32(w, s->pages);
     rt_snap_put_u32(w, (uint32_t)nparts);
@@ -191,6 +195,15 @@ static rt_snapshot *rt_snapshot_decode_for(uint8_t *buf, size_t len, const char 
     const wedge_module_desc *d = m->desc;
     if (d->nimported_mems || d->nimported_tables)
         return rt_load_fail(NULL, buf, res, path, "the module imports its memory or a table");
+    if (v.nhosts) {
+        const uint8_t *hp = v.hosts, *hb;
+        const char *name;
+        uint32_t nlen;
+        uint64_t hlen;
+        rt_snap_next_host(&hp, &name, &nlen, &hb, &hlen);
+        return rt_load_fail(NULL, buf, res, path, "holds state of host module '%.*s', which this wedge cannot restore",
+                            (int)nlen, name);
+    }
     if (v.nglobals != d->nglobals || v.ntables != d->ntables || v.ndatas != d->ndatas || v.nelems != d->nelems ||
         v.has_mem != (d->nmems == 1))
         return rt_load_fail(NULL, buf, res, path, "does not match the module's globals, tables, segments or memory");

@@ -249,6 +249,41 @@ static bool rt_decode_segments(rt_rd *r, const uint8_t *start, rt_snap_view *v)
     return rt_rd_pad8(r, start, "segment flags");
 }
 
+/* Host-module state: `u32 count, u32 0`, then per module `u32 name length,
+ * u32 0, u64 state length, name, padding, state, padding`. */
+static bool rt_decode_hosts(rt_rd *r, const uint8_t *start, rt_snap_view *v)
+{
+    const uint8_t *h = rt_rd_take(r, 8, "host state count");
+    if (!h)
+        return false;
+    v->nhosts = rt_snap_u32(h);
+    if (rt_snap_u32(h + 4))
+        return rt_rd_fail(r, "host state: reserved field not zero");
+    if (v->nhosts > rt_rd_left(r) / 16)
+        return rt_rd_fail(r, "%u host states run past the end of the file", v->nhosts);
+    v->hosts = r->p;
+    for (uint32_t k = 0; k < v->nhosts; k++) {
+        const uint8_t *e = rt_rd_take(r, 16, "host state header");
+        if (!e)
+            return false;
+        uint32_t nlen = rt_snap_u32(e);
+        uint64_t dlen = rt_snap_u64(e + 8);
+        if (rt_snap_u32(e + 4))
+            return rt_rd_fail(r, "host state %u: reserved field not zero", k);
+        if (nlen == 0 || nlen > 255)
+            return rt_rd_fail(r, "host state %u: module name of %u bytes", k, nlen);
+        const uint8_t *name = rt_rd_take(r, nlen, "host module name");
+        if (!name || !rt_rd_pad8(r, start, "host module name"))
+            return false;
+        for (uint32_t i = 0; i < nlen; i++)
+            if (name[i] < 0x20 || name[i] > 0x7E)
+                return rt_rd_fail(r, "host state %u: module name is not printable", k);
+        if (!rt_rd_take(r, dlen, "host state bytes") || !rt_rd_pad8(r, start, "host state bytes"))
+            return false;
+    }
+    return true;
+}
+
 static bool rt_decode_memory(rt_rd *r, const uint8_t *start, rt_snap_view *v)
 {
     const uint8_t *h = rt_rd_take(r, 16, "memory header");
@@ -313,6 +348,7 @@ bool rt_snap_decode(const uint8_t *buf, size_t len, uint32_t abi, rt_snap_view *
     memcpy(v->module_hash, buf + 16, RT_SNAP_HASH_BYTES);
     r.p = buf + RT_SNAP_HEADER;
     if (!rt_decode_globals(&r, v) || !rt_decode_tables(&r, buf, v) || !rt_decode_segments(&r, buf, v) ||
+        !rt_decode_hosts(&r, buf, v) ||
         !rt_decode_memory(&r, buf, v))
         return false;
     if (r.p != r.end)
@@ -327,6 +363,17 @@ void rt_snap_next_table(const uint8_t **p, rt_snap_table_it *t)
     t->size = rt_snap_u32(q + 4);
     t->idx = q + 8;
     *p = q + 8 + (((uint64_t)t->size * 4 + 7) & ~(uint64_t)7);
+}
+
+void rt_snap_next_host(const uint8_t **p, const char **name, uint32_t *name_len, const uint8_t **bytes,
+                       uint64_t *len)
+{
+    const uint8_t *q = *p;
+    *name_len = rt_snap_u32(q);
+    *len = rt_snap_u64(q + 8);
+    *name = (const char *)(q + 16);
+    *bytes = q + 16 + ((*name_len + 7u) & ~7u);
+    *p = *bytes + ((*len + 7) & ~(uint64_t)7);
 }
 
 void rt_snap_next_extent(const uint8_t **p, uint64_t *off, uint64_t *len, const uint8_t **bytes)

@@ -54,6 +54,8 @@ typedef struct rt_snap_view {
     const uint8_t *tables;
     uint32_t ndatas, nelems;
     const uint8_t *data_dropped, *elem_dropped;   /* one byte (0/1) per segment */
+    uint32_t nhosts;                    /* host modules' own state (rt_host_module.snapshot) */
+    const uint8_t *hosts;
     bool has_mem;
     uint32_t pages;
     uint32_t nextents;
@@ -75,6 +77,9 @@ typedef struct rt_snap_table_it {
 void rt_snap_next_table(const uint8_t **p, rt_snap_table_it *t);
 uint32_t rt_snap_u32(const uint8_t *p);
 uint64_t rt_snap_u64(const uint8_t *p);
+/* *p starts at view.hosts. */
+void rt_snap_next_host(const uint8_t **p, const char **name, uint32_t *name_len, const uint8_t **bytes,
+                       uint64_t *len);
 /* *p starts at view.extents. */
 void rt_snap_next_extent(const uint8_t **p, uint64_t *off, uint64_t *len, const uint8_t **bytes);
 

@@ -234,7 +234,7 @@ Test(rt_snapshot, refuses_every_bit_flip)
     uint8_t *b;
     size_t len;
     rt_snapshot_free(capture_and_save(m, &b, &len));
-    for (size_t i = 0; i < len; i += i < 4096 ? 1 : 61) {
+    for (size_t i = 0; i < len; i += i < 512 ? 1 : 37) {
         b[i] ^= (uint8_t)(1u << (i % 8));
         expect_refused(m, b, len, NULL, NULL);
         b[i] ^= (uint8_t)(1u << (i % 8));
@@ -348,6 +348,38 @@ Test(rt_snapshot, refuses_bad_extents_and_indices)
     expect_refused(m, longer, len + 8, NULL, "unexpected bytes");
     free(longer);
     free(orig);
+    free(b);
+    unlink(path);
+    rt_module_unload(m);
+}
+
+Test(rt_snapshot, refuses_host_state_it_cannot_restore)
+{
+    rt_module *m = load_module();
+    uint8_t *b;
+    size_t len;
+    rt_snapshot_free(capture_and_save(m, &b, &len));
+    rt_snap_view v;
+    char why[200];
+    cr_assert(rt_snap_decode(b, len, WEDGE_ABI_VERSION, &v, why, sizeof why), "%s", why);
+    cr_assert_eq(v.nhosts, 0);
+    /* One host entry "wasi" with 3 bytes of state, spliced in. */
+    size_t at = (size_t)(v.hosts - b);
+    static const uint8_t entry[] = {4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+                                    'w', 'a', 's', 'i', 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0};
+    uint8_t *c = malloc(len + sizeof entry);
+    memcpy(c, b, at);
+    memcpy(c + at, entry, sizeof entry);
+    memcpy(c + at + sizeof entry, b + at, len - at);
+    c[at - 8] = 1;
+    rt_snap_seal(c, len + sizeof entry);
+    cr_assert(rt_snap_decode(c, len + sizeof entry, WEDGE_ABI_VERSION, &v, why, sizeof why), "%s", why);
+    cr_assert_eq(v.nhosts, 1);
+    expect_refused(m, c, len + sizeof entry, NULL, "host module 'wasi'");
+    c[at + 16] = 1;     /* an unprintable name */
+    rt_snap_seal(c, len + sizeof entry);
+    expect_refused(m, c, len + sizeof entry, NULL, "not printable");
+    free(c);
     free(b);
     unlink(path);
     rt_module_unload(m);
