@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "runtime/rt_internal.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "wasi/wasi.h"
 
 static double now_us(void)
@@ -77,22 +77,22 @@ static void die(const char *what, const rt_result *res)
     exit(1);
 }
 
-static wasi_ctx *new_wasi(void)
+/* Every instance links WASI through this linker, and gets a fresh WASI
+ * context from it, as a request of wedge serve does (so the times below
+ * include making that context). */
+static rt_linker *LK;
+
+static void new_linker(void)
 {
     static const char *argv[] = {"bench"};
-    wasi_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    static wasi_config cfg;
     cfg.argc = 1;
     cfg.argv = argv;
     for (int k = 0; k < 3; k++)
         cfg.stdio[k] = (wasi_stdio){.host_fd = -1, .out_limit = 4096};
-    char err[200];
-    wasi_ctx *w = wasi_ctx_new(&cfg, err, sizeof err);
-    if (!w) {
-        fprintf(stderr, "bench_snapshot: WASI: %s\n", err);
-        exit(1);
-    }
-    return w;
+    rt_result res;
+    if (!(LK = rt_linker_new(&res)) || rt_linker_add_host(LK, &wasi_host_module, &cfg, &res) < 0)
+        die("linker", &res);
 }
 
 static void call_handle(wedge_instance *inst)
@@ -125,10 +125,9 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
 
     /* (a) instantiate + init, per instance. */
     for (int i = 0; i < n_init; i++) {
-        wasi_ctx *w = new_wasi();
         wedge_instance *inst = NULL;
         double t0 = now_us();
-        if (rt_instantiate(m, NULL, wasi_resolve, NULL, w, &inst, &res) != RT_OK ||
+        if (rt_instantiate(m, NULL, LK, NULL, &inst, &res) != RT_OK ||
             rt_run_init(inst, fill, &res) != RT_OK)
             die("instantiate + init", &res);
         v[i] = now_us() - t0;
@@ -136,33 +135,29 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
         call_handle(inst);
         h[i] = now_us() - t1;
         rt_instance_free(inst);
-        wasi_ctx_free(w);
     }
     out->init = summarise(v, n_init);
     out->handle_fresh_init = summarise(h, n_init);
 
     /* The snapshot, in memory (what wedge serve's "init" routes keep). */
     static const uint8_t hash[32];
-    wasi_ctx *w0 = new_wasi();
     wedge_instance *inst0 = NULL;
-    if (rt_instantiate(m, NULL, wasi_resolve, NULL, w0, &inst0, &res) != RT_OK || rt_run_init(inst0, fill, &res) != RT_OK)
+    if (rt_instantiate(m, NULL, LK, NULL, &inst0, &res) != RT_OK || rt_run_init(inst0, fill, &res) != RT_OK)
         die("init for the snapshot", &res);
     rt_snapshot *snap = rt_snapshot_capture(inst0, hash, &res);
     if (!snap)
         die("capture", &res);
     rt_instance_free(inst0);
-    wasi_ctx_free(w0);
     out->pages = rt_snapshot_pages(snap);
 
     /* (b) copy-on-write restore from a pool: restore, handler, release, as
      * a request of wedge serve (the handler's reads leave the caches cold
      * for the next restore), then restore + release back to back. */
     rt_mempool *pool = rt_mempool_new(4);
-    wasi_ctx *w = new_wasi();
     for (int i = -3; i < n_req; i++) {
         wedge_instance *inst = NULL;
         double t0 = now_us();
-        if (rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, w, pool, &inst, &res) != RT_OK)
+        if (rt_snapshot_instantiate(snap, NULL, LK, NULL, pool, &inst, &res) != RT_OK)
             die("restore", &res);
         double t1 = now_us();
         call_handle(inst);
@@ -181,7 +176,7 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
     for (int i = 0; i < n_cow; i++) {
         wedge_instance *inst = NULL;
         double t0 = now_us();
-        if (rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, w, pool, &inst, &res) != RT_OK)
+        if (rt_snapshot_instantiate(snap, NULL, LK, NULL, pool, &inst, &res) != RT_OK)
             die("restore", &res);
         v[i] = now_us() - t0;
         rt_instance_free(inst);
@@ -193,7 +188,7 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
     for (int i = 0; i < n_cow; i++) {
         wedge_instance *inst = NULL;
         double t0 = now_us();
-        if (rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, w, NULL, &inst, &res) != RT_OK)
+        if (rt_snapshot_instantiate(snap, NULL, LK, NULL, NULL, &inst, &res) != RT_OK)
             die("restore", &res);
         v[i] = now_us() - t0;
         rt_instance_free(inst);
@@ -205,7 +200,7 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
     for (int i = 0; i < n_copy; i++) {
         wedge_instance *inst = NULL;
         double t0 = now_us();
-        if (rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, w, NULL, &inst, &res) != RT_OK ||
+        if (rt_snapshot_instantiate(snap, NULL, LK, NULL, NULL, &inst, &res) != RT_OK ||
             !rt_image_unmap(inst->mem))
             die("restore", &res);
         if (img)
@@ -222,12 +217,11 @@ static void bench_size(rt_module *m, const char *fill, const char *size, int n_i
     wedge_instance *idle[IDLE];
     long before = rss_kib();
     for (int i = 0; i < IDLE; i++)
-        if (rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, w, NULL, &idle[i], &res) != RT_OK)
+        if (rt_snapshot_instantiate(snap, NULL, LK, NULL, NULL, &idle[i], &res) != RT_OK)
             die("restore", &res);
     out->idle_kib = (double)(rss_kib() - before) / IDLE;
     for (int i = 0; i < IDLE; i++)
         rt_instance_free(idle[i]);
-    wasi_ctx_free(w);
     rt_snapshot_free(snap);
     free(v);
     free(h);
@@ -334,6 +328,7 @@ int main(int argc, char **argv)
     rt_module *m = rt_module_load(so, &res);
     if (!m)
         die("load", &res);
+    new_linker();
     int q = quick ? 10 : 1;
     row rows[3];
     bench_size(m, "fill1", "1 MiB", 200 / q, 5000 / q, 10000 / q, 500 / q, &rows[0]);
@@ -347,6 +342,7 @@ int main(int argc, char **argv)
     print_table(stdout, rows, 3, cmdline);
     if (doc)
         write_doc(doc, rows, 3, cmdline);
+    rt_linker_free(LK);
     rt_module_unload(m);
     return 0;
 }

@@ -5,9 +5,9 @@
  *   bench_sandbox MODULE.so EXPORT ITERATIONS [--no-pool]
  *   bench_sandbox --idle MODULE.so N
  *
- * First form: repeats wasi_ctx_new (in-memory stdio, as serve), instantiate
- * (pooled linear memory unless --no-pool), call EXPORT (no arguments;
- * "_start" runs the WASI entry), rt_instance_free, wasi_ctx_free.  Prints
+ * First form: repeats instantiate (pooled linear memory unless --no-pool;
+ * a WASI context with in-memory stdio, as serve), call EXPORT (no
+ * arguments; "_start" runs the WASI entry), rt_instance_free.  Prints
  * "sandbox median_us=X p10_us=Y p90_us=Z p99_us=W" over all iterations
  * after 200 warm-up rounds.
  *
@@ -22,15 +22,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_guest.h"
+#include "runtime/rt_mempool.h"
 #include "runtime/runtime.h"
+#include "util/util.h"
 #include "wasi/wasi.h"
 
 static double now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+    return (double)ut_mono_ns() / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -53,28 +53,33 @@ static long rss_kib(void)
 
 static const char *guest_argv[] = {"bench"};
 
-static wasi_ctx *new_ctx(void)
+/* serve's linker: WASI with in-memory stdio, as a route's requests get it. */
+static wasi_config bench_cfg;
+
+static rt_linker *new_linker(void)
 {
-    wasi_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.argc = 1;
-    cfg.argv = guest_argv;
-    cfg.stdio[0] = (wasi_stdio){ .host_fd = -1, .in_buf = NULL, .in_len = 0 };
-    cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = 16u << 20 };
-    cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = 64u << 10 };
-    char err[200];
-    wasi_ctx *c = wasi_ctx_new(&cfg, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "bench_sandbox: wasi_ctx_new: %s\n", err);
-    return c;
+    memset(&bench_cfg, 0, sizeof bench_cfg);
+    bench_cfg.argc = 1;
+    bench_cfg.argv = guest_argv;
+    bench_cfg.stdio[0] = (wasi_stdio){ .host_fd = -1, .in_buf = NULL, .in_len = 0 };
+    bench_cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = 16u << 20 };
+    bench_cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = 64u << 10 };
+    rt_result res;
+    rt_linker *lk = rt_linker_new(&res);
+    if (!lk || rt_linker_add_host(lk, &wasi_host_module, &bench_cfg, &res) < 0) {
+        fprintf(stderr, "bench_sandbox: linker: %s\n", res.msg);
+        rt_linker_free(lk);
+        return NULL;
+    }
+    return lk;
 }
 
 /* One sandbox: instantiate + call; the instance is left in *inst. */
-static int one(rt_module *mod, rt_mempool *pool, const char *export_name, wasi_ctx *ctx, wedge_instance **inst)
+static int one(rt_module *mod, rt_mempool *pool, const char *export_name, const rt_linker *lk, wedge_instance **inst)
 {
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_status st = rt_instantiate_pooled(mod, NULL, wasi_resolve, NULL, ctx, pool, inst, &res);
+    rt_status st = rt_instantiate_pooled(mod, NULL, lk, NULL, pool, inst, &res);
     if (st == RT_OK) {
         if (!strcmp(export_name, "_start")) {
             st = rt_run_start(*inst, &res);
@@ -117,6 +122,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_sandbox: %s: %s\n", path, res.msg);
         return 1;
     }
+    rt_linker *lk = new_linker();
+    if (!lk)
+        return 1;
     int status = 0;
     if (idle) {
         int n = atoi(argv[3]);
@@ -126,26 +134,22 @@ int main(int argc, char **argv)
         }
         rt_mempool *pool = rt_mempool_new((unsigned)n);
         wedge_instance **insts = calloc((size_t)n, sizeof *insts);
-        wasi_ctx **ctxs = calloc((size_t)n, sizeof *ctxs);
-        if (!pool || !insts || !ctxs)
+        if (!pool || !insts)
             return 1;
         long before = rss_kib();
         for (int i = 0; i < n && !status; i++)
-            status = !(ctxs[i] = new_ctx()) || one(mod, pool, "_start", ctxs[i], &insts[i]);
+            status = one(mod, pool, "_start", lk, &insts[i]);
         long busy = rss_kib();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++)
             if (insts[i])
                 rt_instance_free(insts[i]);
-            if (ctxs[i])
-                wasi_ctx_free(ctxs[i]);
-        }
         long after = rss_kib();
         if (!status)
             printf("idle_pooled n=%d pooled=%u rss_kib_per_sandbox=%.1f busy_rss_kib_per_sandbox=%.1f\n", n,
                    rt_mempool_count(pool), (double)(after - before) / n, (double)(busy - before) / n);
         free(insts);
-        free(ctxs);
         rt_mempool_free(pool);
+        rt_linker_free(lk);
         rt_module_unload(mod);
         return status;
     }
@@ -163,13 +167,10 @@ int main(int argc, char **argv)
         return 1;
     for (int i = -200; i < iters && !status; i++) {
         double a = now_us();
-        wasi_ctx *ctx = new_ctx();
         wedge_instance *inst = NULL;
-        status = !ctx || one(mod, pool, export_name, ctx, &inst);
+        status = one(mod, pool, export_name, lk, &inst);
         if (inst)
             rt_instance_free(inst);
-        if (ctx)
-            wasi_ctx_free(ctx);
         if (i >= 0)
             t[i] = now_us() - a;
     }
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
     }
     free(t);
     rt_mempool_free(pool);
+    rt_linker_free(lk);
     rt_module_unload(mod);
     return status;
 }

@@ -46,6 +46,10 @@ wedge_value lsb_constexpr_eval(wedge_instance *inst, const wedge_constexpr *ce)
     case WEDGE_CE_F64:
         memcpy(&v.f64, &ce->bits, 8);
         break;
+    case WEDGE_CE_V128:
+        memcpy(v.v128, &ce->bits, 8);
+        memcpy(v.v128 + 8, &ce->bits_hi, 8);
+        break;
     case WEDGE_CE_GLOBAL_GET:
         /* Wasm 2.0 allows only imported globals here; defined ones (a later
          * extension) are read from the instance for robustness. */
@@ -71,7 +75,7 @@ wedge_value lsb_constexpr_eval(wedge_instance *inst, const wedge_constexpr *ce)
 void lsb_table_init(wedge_instance *inst, uint32_t table, uint32_t elem, uint32_t d, uint32_t s, uint32_t n)
 {
     const wedge_desc_elem *e = &inst->desc->elems[elem];
-    uint32_t len = (e->mode == 1 && !inst->elem_dropped[elem]) ? e->count : 0;
+    uint32_t len = (e->mode == WEDGE_SEG_PASSIVE && !inst->elem_dropped[elem]) ? e->count : 0;
     wedge_table *t = inst->tables[table];
     if ((uint64_t)s + n > len || (uint64_t)d + n > t->size)
         sledge_abi__wasm_trap_raise(WEDGE_TRAP_TABLE_ACCESS_OOB);
@@ -82,7 +86,7 @@ void lsb_table_init(wedge_instance *inst, uint32_t table, uint32_t elem, uint32_
 void lsb_memory_init(wedge_instance *inst, uint32_t data, uint32_t d, uint32_t s, uint32_t n)
 {
     const wedge_desc_data *seg = &inst->desc->datas[data];
-    uint32_t len = (seg->mode == 1 && !inst->data_dropped[data]) ? seg->len : 0;
+    uint32_t len = (seg->mode == WEDGE_SEG_PASSIVE && !inst->data_dropped[data]) ? seg->len : 0;
     wedge_memory *mem = inst->mem;
     if ((uint64_t)s + n > len || (uint64_t)d + n > mem->size)
         sledge_abi__wasm_trap_raise(WEDGE_TRAP_MEMORY_OOB);

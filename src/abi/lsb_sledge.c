@@ -30,7 +30,7 @@ void LSB_EXPORT sledge_abi__init_mem(void)
     const wedge_module_desc *d = &wedge_module_descriptor;
     for (uint32_t i = 0; i < d->ndatas; i++) {
         const wedge_desc_data *seg = &d->datas[i];
-        if (seg->mode != 0)
+        if (seg->mode != WEDGE_SEG_ACTIVE)
             continue;
         uint32_t off = lsb_constexpr_eval(inst, &seg->offset).i32;
         wedge_memory *mem = inst->mem;
@@ -49,7 +49,7 @@ void LSB_EXPORT sledge_abi__init_tbl(void)
     const wedge_module_desc *d = &wedge_module_descriptor;
     for (uint32_t i = 0; i < d->nelems; i++) {
         const wedge_desc_elem *e = &d->elems[i];
-        if (e->mode == 0) {
+        if (e->mode == WEDGE_SEG_ACTIVE) {
             uint32_t off = lsb_constexpr_eval(inst, &e->offset).i32;
             wedge_table *t = inst->tables[e->table];
             if ((uint64_t)off + e->count > t->size)
@@ -57,7 +57,7 @@ void LSB_EXPORT sledge_abi__init_tbl(void)
             for (uint32_t k = 0; k < e->count; k++)
                 t->elems[off + k] = lsb_constexpr_eval(inst, &e->items[k]).ref;
         }
-        if (e->mode != 1 && inst->elem_dropped)
+        if (e->mode != WEDGE_SEG_PASSIVE && inst->elem_dropped)
             inst->elem_dropped[i] = 1;
     }
 }
@@ -66,23 +66,19 @@ void LSB_EXPORT sledge_abi__init_tbl(void)
 int32_t LSB_EXPORT sledge_abi__entrypoint(void)
 {
     wedge_instance *inst = sledge_abi__current_wasm_module_instance;
-    const wedge_module_desc *d = &wedge_module_descriptor;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *x = &d->exports[i];
-        if (x->kind != 0 || x->name_len != 6 || memcmp(x->name, "_start", 6) != 0)
-            continue;
-        wedge_funcref *f = inst->funcs[x->index];
-        ((void (*)(wedge_instance *))f->fn)(f->inst);
-        return 0;
-    }
-    return -1;
+    const wedge_desc_export *x = wedge_desc_export_find(&wedge_module_descriptor, "_start", 6);
+    if (x == NULL || x->kind != WEDGE_EXTERN_FUNC)
+        return -1;
+    wedge_funcref *f = inst->funcs[x->index];
+    ((void (*)(wedge_instance *))f->fn)(f->inst);
+    return 0;
 }
 
 static const wedge_desc_limits *lsb_mem0(wedge_desc_limits *tmp)
 {
     const wedge_module_desc *d = &wedge_module_descriptor;
     for (uint32_t i = 0; i < d->nimports; i++) {
-        if (d->imports[i].kind == 2) {
+        if (d->imports[i].kind == WEDGE_EXTERN_MEMORY) {
             tmp->elemtype = 0;
             tmp->has_max = d->imports[i].has_max;
             tmp->min = d->imports[i].min;
@@ -106,7 +102,7 @@ uint32_t LSB_EXPORT sledge_abi__wasm_memory_max_pages(void)
     const wedge_desc_limits *l = lsb_mem0(&tmp);
     if (l == NULL)
         return 0;
-    return l->has_max ? l->max : 65536u;
+    return l->has_max ? l->max : WEDGE_WASM_MAX_PAGES;
 }
 
 uint32_t LSB_EXPORT sledge_abi__wasm_globals_len(void)

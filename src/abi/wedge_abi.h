@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEDGE_ABI_VERSION 1u
+#define WEDGE_ABI_VERSION 2u   /* 2: v128 in wedge_value and constant expressions */
 
 #if defined(__GNUC__)
 #define WEDGE_NORETURN __attribute__((noreturn))
@@ -37,14 +37,54 @@
 
 /* One Wasm value.  References are pointers: a funcref is a
  * `wedge_funcref *`, an externref is an opaque non-NULL host pointer;
- * NULL is the null reference of either type. */
+ * NULL is the null reference of either type.  A v128 is its 16 bytes in
+ * memory order (lane 0 first); bytes, not a vector type, so the union
+ * keeps 8-byte alignment wherever it is embedded. */
 typedef union wedge_value {
     uint32_t i32;
     uint64_t i64;
     float f32;
     double f64;
     void *ref;
+    uint8_t v128[16];
 } wedge_value;
+
+/* Value type codes, as the Wasm binary format encodes them: in
+ * wedge_desc_import.valtype, wedge_desc_global.valtype,
+ * wedge_constexpr.type, wedge_table.elemtype and the limits' elemtype. */
+typedef enum wedge_valtype {
+    WEDGE_VAL_I32 = 0x7F,
+    WEDGE_VAL_I64 = 0x7E,
+    WEDGE_VAL_F32 = 0x7D,
+    WEDGE_VAL_F64 = 0x7C,
+    WEDGE_VAL_V128 = 0x7B,
+    WEDGE_VAL_FUNCREF = 0x70,
+    WEDGE_VAL_EXTERNREF = 0x6F,
+} wedge_valtype;
+
+/* Kinds of extern (wedge_desc_import.kind, wedge_desc_export.kind), as the
+ * Wasm binary format encodes them. */
+typedef enum wedge_extern_kind {
+    WEDGE_EXTERN_FUNC = 0,
+    WEDGE_EXTERN_TABLE = 1,
+    WEDGE_EXTERN_MEMORY = 2,
+    WEDGE_EXTERN_GLOBAL = 3,
+} wedge_extern_kind;
+
+/* Segment modes (wedge_desc_elem.mode, wedge_desc_data.mode; a data
+ * segment is never declarative). */
+typedef enum wedge_seg_mode {
+    WEDGE_SEG_ACTIVE = 0,
+    WEDGE_SEG_PASSIVE = 1,
+    WEDGE_SEG_DECLARATIVE = 2,
+} wedge_seg_mode;
+
+/* The Wasm page; the most pages a 32-bit memory may have (4 GiB); pages
+ * in a MiB, for limits given in MiB (`max-memory-mb`).  Every component's
+ * page arithmetic uses these. */
+#define WEDGE_WASM_PAGE 65536u
+#define WEDGE_WASM_MAX_PAGES 65536u
+#define WEDGE_WASM_PAGES_PER_MIB 16u
 
 /* ---- traps ------------------------------------------------------------- */
 
@@ -55,13 +95,13 @@ typedef enum wedge_trap_kind {
     WEDGE_TRAP_INT_DIV_ZERO,         /* "integer divide by zero" */
     WEDGE_TRAP_INT_OVERFLOW,         /* "integer overflow" */
     WEDGE_TRAP_INVALID_CONVERSION,   /* "invalid conversion to integer" */
-    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" / "out of bounds table access" */
+    WEDGE_TRAP_TABLE_OOB,            /* "undefined element" (call_indirect) */
     WEDGE_TRAP_UNINITIALIZED_ELEM,   /* "uninitialized element" */
     WEDGE_TRAP_INDIRECT_TYPE,        /* "indirect call type mismatch" */
     WEDGE_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
     WEDGE_TRAP_TIMEOUT,              /* deadline / interrupt (serve) */
     WEDGE_TRAP_HOST,                 /* a host call failed fatally */
-    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in trap_code */
+    WEDGE_TRAP_EXIT,                 /* proc_exit: not an error, code in rt_result.exit_code */
     WEDGE_TRAP_TABLE_ACCESS_OOB,     /* "out of bounds table access" (table.get/set/fill/copy/init);
                                         TABLE_OOB stays "undefined element" (call_indirect) */
     WEDGE_TRAP__COUNT
@@ -74,7 +114,7 @@ typedef enum wedge_trap_kind {
  * base never moves, so generated code may cache it for a whole call. */
 typedef struct wedge_memory {
     uint8_t *base;
-    uint64_t size;          /* bytes currently accessible (pages * 65536) */
+    uint64_t size;          /* bytes currently accessible (pages * WEDGE_WASM_PAGE) */
     uint64_t capacity;      /* bytes reserved (address space) */
     uint64_t max;           /* max bytes allowed (declared max or limit) */
     uint32_t pages;
@@ -86,7 +126,8 @@ struct wedge_instance;
 /* A function reference.  `fn` has the C signature of its Wasm type:
  *   R fn(struct wedge_instance *inst, P1, P2, ...)
  * with i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double,
- * references -> void *; no result -> void; several results -> a struct
+ * references -> void *, v128 -> a 16-byte GNU C vector (wop_v128 in
+ * wedge_simd.h; generated code only, no host function takes one); no result -> void; several results -> a struct
  * of those types in order.  `inst` is the instance the function belongs to
  * (for host functions: the instance that imported it). */
 typedef struct wedge_funcref {
@@ -99,7 +140,7 @@ typedef struct wedge_table {
     void **elems;                      /* size entries; NULL = null ref */
     uint32_t size;
     uint32_t max;                      /* UINT32_MAX if none */
-    uint8_t elemtype;                  /* 0x70 funcref, 0x6F externref */
+    uint8_t elemtype;                  /* WEDGE_VAL_FUNCREF or WEDGE_VAL_EXTERNREF */
 } wedge_table;
 
 /* An instance.  The runtime allocates sizeof(wedge_instance) +
@@ -113,7 +154,7 @@ typedef struct wedge_instance {
     uint8_t *data_dropped;             /* one flag per data segment */
     uint8_t *elem_dropped;             /* one flag per element segment */
     const struct wedge_module_desc *desc;
-    void *host;                        /* runtime-private (WASI context, sandbox) */
+    void *host;                        /* runtime-private: host-module contexts (rt_host_ctx) */
     wedge_value globals[];             /* defined globals */
 } wedge_instance;
 
@@ -123,13 +164,14 @@ typedef struct wedge_instance {
 /* ---- the module descriptor ---------------------------------------------- */
 
 enum { WEDGE_CE_I32 = 1, WEDGE_CE_I64, WEDGE_CE_F32, WEDGE_CE_F64,
-       WEDGE_CE_GLOBAL_GET, WEDGE_CE_REF_NULL, WEDGE_CE_REF_FUNC };
+       WEDGE_CE_GLOBAL_GET, WEDGE_CE_REF_NULL, WEDGE_CE_REF_FUNC, WEDGE_CE_V128 };
 
 typedef struct wedge_constexpr {
     uint8_t op;                        /* WEDGE_CE_* */
-    uint8_t type;                      /* value type code */
+    uint8_t type;                      /* wedge_valtype (ref.null: the reference type) */
     uint32_t index;                    /* global or function index */
-    uint64_t bits;                     /* constant value bits */
+    uint64_t bits;                     /* constant value bits (v128: bytes 0-7) */
+    uint64_t bits_hi;                  /* v128: bytes 8-15 */
 } wedge_constexpr;
 
 /* Calls `f` with arguments from args[] and stores results in results[],
@@ -137,15 +179,15 @@ typedef struct wedge_constexpr {
 typedef void (*wedge_trampoline)(const wedge_funcref *f, const wedge_value *args, wedge_value *results);
 
 typedef struct wedge_desc_type {
-    const char *sig;                   /* params ':' results, e.g. "iIfF:i" (I=i64 F=f64 r=funcref e=externref) */
+    const char *sig;                   /* params ':' results, e.g. "iIfF:i" (I=i64 F=f64 r=funcref e=externref v=v128) */
     wedge_trampoline tramp;
 } wedge_desc_type;
 
 typedef struct wedge_desc_import {
     const char *module; uint32_t module_len;
     const char *name; uint32_t name_len;
-    uint8_t kind;                      /* 0 func, 1 table, 2 memory, 3 global */
-    uint8_t valtype;                   /* global: value type; table: elem type */
+    uint8_t kind;                      /* wedge_extern_kind */
+    uint8_t valtype;                   /* wedge_valtype: global: value type; table: elem type */
     uint8_t mut;                       /* global */
     uint8_t has_max;                   /* table, memory */
     uint32_t type;                     /* func: type index */
@@ -154,8 +196,8 @@ typedef struct wedge_desc_import {
 
 typedef struct wedge_desc_export {
     const char *name; uint32_t name_len;
-    uint8_t kind;
-    uint32_t index;
+    uint8_t kind;                      /* wedge_extern_kind */
+    uint32_t index;                    /* in that kind's index space */
 } wedge_desc_export;
 
 typedef struct wedge_desc_func {
@@ -164,18 +206,18 @@ typedef struct wedge_desc_func {
 } wedge_desc_func;
 
 typedef struct wedge_desc_limits {
-    uint8_t elemtype;                  /* tables only */
+    uint8_t elemtype;                  /* tables only: wedge_valtype */
     uint8_t has_max;
     uint32_t min, max;
 } wedge_desc_limits;
 
 typedef struct wedge_desc_global {
-    uint8_t valtype, mut;
+    uint8_t valtype, mut;              /* wedge_valtype; mut 0 or 1 */
     wedge_constexpr init;
 } wedge_desc_global;
 
 typedef struct wedge_desc_elem {
-    uint8_t mode;                      /* 0 active, 1 passive, 2 declarative */
+    uint8_t mode;                      /* wedge_seg_mode */
     uint8_t elemtype;
     uint32_t table;
     wedge_constexpr offset;
@@ -184,7 +226,7 @@ typedef struct wedge_desc_elem {
 } wedge_desc_elem;
 
 typedef struct wedge_desc_data {
-    uint8_t mode;                      /* 0 active, 1 passive */
+    uint8_t mode;                      /* WEDGE_SEG_ACTIVE or WEDGE_SEG_PASSIVE */
     uint32_t mem;
     wedge_constexpr offset;
     const uint8_t *bytes;
@@ -212,6 +254,28 @@ typedef struct wedge_module_desc {
 } wedge_module_desc;
 
 #define WEDGE_DESCRIPTOR_SYMBOL "wedge_module_descriptor"
+
+/* Descriptor look-ups shared by libsledge and the runtime (both sides of
+ * this header), so each is written once.  The export named name[0..len),
+ * or NULL (a module's export names are unique, whatever their kind). */
+static inline const wedge_desc_export *wedge_desc_export_find(const wedge_module_desc *d, const char *name,
+                                                              size_t len)
+{
+    for (uint32_t i = 0; i < d->nexports; i++)
+        if (d->exports[i].name_len == len && __builtin_memcmp(d->exports[i].name, name, len) == 0)
+            return &d->exports[i];
+    return NULL;
+}
+
+/* The n-th import of `kind` (a wedge_extern_kind), that is
+ * item n of that index space; NULL when there are not that many. */
+static inline const wedge_desc_import *wedge_desc_import_nth(const wedge_module_desc *d, uint8_t kind, uint32_t n)
+{
+    for (uint32_t i = 0; i < d->nimports; i++)
+        if (d->imports[i].kind == kind && n-- == 0)
+            return &d->imports[i];
+    return NULL;
+}
 
 /* ---- what the runtime exports to modules --------------------------------
  * Resolved when the runtime dlopen()s the .so (the runtime is linked with

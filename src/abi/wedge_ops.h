@@ -396,4 +396,8 @@ __attribute__((visibility("hidden"))) void lsb_memory_init(wedge_instance *inst,
 /* Value of a constant expression in an instance (globals, segments). */
 __attribute__((visibility("hidden"))) wedge_value lsb_constexpr_eval(wedge_instance *inst, const wedge_constexpr *ce);
 
+/* ---- SIMD ------------------------------------------------------------------- */
+
+#include "wedge_simd.h"
+
 #endif

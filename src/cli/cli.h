@@ -23,9 +23,6 @@ int cli_snapshot_main(int argc, char **argv);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Whole file into a malloc'd buffer; NULL with a message printed. */
-uint8_t *cli_read_file(const char *path, size_t *len);
-
 /* Option helpers: `--name VALUE` or `--name=VALUE` (and -X VALUE / -XVALUE
  * for one-letter options).  Returns the value and advances *i, or NULL
  * when argv[*i] is not this option.  Prints an error and sets *bad when
@@ -35,9 +32,11 @@ const char *cli_opt(int argc, char **argv, int *i, const char *name, bool *bad);
 /* "guard" | "software" | "none" -> WEDGE_BOUNDS_*, or -1. */
 int cli_parse_bounds(const char *s);
 
-/* Parse one argument for a value of signature char `t` ("iIfFre"). */
+/* Parse one argument for a value of signature char `t` ("iIfFrev"; a v128
+ * is written SHAPE:lanes, e.g. i32x4:1,2,3,4 or f64x2:0.5,-1). */
 bool cli_parse_value(char t, const char *s, void *out_value);
-/* Print one result of signature char `t` on its own line. */
+/* Print one result of signature char `t` on its own line (a v128 as
+ * i32x4:0x...,0x...,0x...,0x...). */
 void cli_print_value(char t, const void *value);
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * cli_compile.c — `wedge compile`: a .wasm file to a module .so.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "util/util.h"
 
 static void cli_compile_usage(FILE *f)
 {
@@ -83,9 +86,16 @@ int cli_compile_main(int argc, char **argv)
         return CLI_EXIT_USER;
     }
     size_t len;
-    uint8_t *wasm = cli_read_file(in, &len);
-    if (!wasm)
+    struct stat st;
+    if (stat(in, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: not a regular file", in);
         return CLI_EXIT_USER;
+    }
+    uint8_t *wasm = ut_read_file(in, SIZE_MAX, &len);
+    if (!wasm) {
+        cli_error("%s: %s", in, strerror(errno));
+        return CLI_EXIT_USER;
+    }
     cg_err err;
     bool ok = cg_compile(wasm, len, in, out, &o, &err);
     free(wasm);

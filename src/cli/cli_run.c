@@ -9,14 +9,13 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "dagger/dagger.h"
 
 static void cli_run_usage(FILE *f)
 {
@@ -185,47 +184,17 @@ int cli_run_parse(int argc, char **argv, cli_run_opts *o, bool snapshot_cmd)
 /* The module as a .so path: a .wasm goes through the compile cache. */
 bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
 {
-    int fd = open(o->module, O_RDONLY);
-    if (fd < 0) {
-        cli_error("%s: cannot open: %m", o->module);
+    cg_err err;
+    if (!cg_module_file_so(o->module, &o->cg, so, cap, &err)) {
+        cli_error("%s", err.msg);
         return false;
     }
-    uint8_t magic[4] = {0};
-    ssize_t n = read(fd, magic, 4);
-    struct stat st;
-    bool have_st = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    close(fd);
-    if (n == 4 && memcmp(magic, "\0asm", 4) == 0) {
-        /* Seen before, unchanged: no need to read and hash it again. */
-        if (have_st && cg_cache_lookup_file(&st, &o->cg, so, cap))
-            return true;
-        size_t len;
-        uint8_t *wasm = cli_read_file(o->module, &len);
-        if (!wasm)
-            return false;
-        cg_err err;
-        bool ok = cg_compile_cached(wasm, len, o->module, &o->cg, so, cap, &err);
-        free(wasm);
-        if (!ok)
-            cli_error("%s", err.msg);
-        else if (have_st)
-            cg_cache_remember_file(&st, &o->cg, so);
-        return ok;
-    }
-    if (n == 4 && memcmp(magic, "\177ELF", 4) == 0) {
-        if ((size_t)snprintf(so, cap, "%s", o->module) >= cap) {
-            cli_error("%s: path too long", o->module);
-            return false;
-        }
-        return true;
-    }
-    cli_error("%s: not a WebAssembly module or a compiled .so", o->module);
-    return false;
+    return true;
 }
 
 rt_module *cli_module_load(cli_run_opts *o)
 {
-    char so[4096];
+    char so[CG_SO_PATH_MAX];
     if (!cli_module_so(o, so, sizeof so))
         return NULL;
     rt_result res;
@@ -238,12 +207,8 @@ rt_module *cli_module_load(cli_run_opts *o)
 /* Find export FUNC's signature from the descriptor. */
 static const char *cli_export_sig(wedge_instance *inst, const char *name)
 {
-    const wedge_module_desc *d = inst->desc;
-    size_t n = strlen(name);
-    for (uint32_t i = 0; i < d->nexports; i++)
-        if (d->exports[i].kind == 0 && d->exports[i].name_len == n && memcmp(d->exports[i].name, name, n) == 0)
-            return rt_func_sig(inst, d->exports[i].index);
-    return NULL;
+    const wedge_desc_export *e = wedge_desc_export_find(inst->desc, name, strlen(name));
+    return e && e->kind == WEDGE_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
 int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)
@@ -278,10 +243,6 @@ static int cli_invoke(cli_run_opts *o, wedge_instance *inst)
                   o->nargs);
         return CLI_EXIT_USER;
     }
-    if (strchr(sig, 'v')) {
-        cli_error("%s: %s uses v128, which --invoke cannot pass or print", o->module, o->invoke);
-        return CLI_EXIT_USER;
-    }
     wedge_value *args = calloc(np + 1, sizeof *args), *results = calloc(nr + 1, sizeof *results);
     if (!args || !results) {
         free(args);
@@ -293,7 +254,8 @@ static int cli_invoke(cli_run_opts *o, wedge_instance *inst)
     for (size_t k = 0; k < np; k++) {
         if (!cli_parse_value(sig[k], o->args[k], &args[k])) {
             static const char *const names[128] = {['i'] = "i32", ['I'] = "i64", ['f'] = "f32", ['F'] = "f64",
-                                                   ['r'] = "funcref", ['e'] = "externref"};
+                                                   ['r'] = "funcref", ['e'] = "externref",
+                                                   ['v'] = "v128 (SHAPE:lanes, e.g. i32x4:1,2,3,4)"};
             cli_error("%s: argument %zu of %s: '%s' is not a valid %s", o->module, k + 1, o->invoke, o->args[k],
                       names[(unsigned char)sig[k] & 127] ? names[(unsigned char)sig[k] & 127] : "value");
             rc = CLI_EXIT_USER;
@@ -312,44 +274,67 @@ out:
     return rc;
 }
 
-wasi_ctx *cli_wasi_new(const cli_run_opts *o, const char ***wargv_out)
+/* The entry: a Dagger guest's (dagger_main, main or _start) when it imports
+ * Dagger or exports dagger_main, else WASI's _start. */
+static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
-    const char **wargv = calloc((size_t)o->nargs + 2, sizeof *wargv);
-    *wargv_out = wargv;
-    if (!wargv) {
+    rt_extern ex;
+    if (rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex))
+        return dagger_run_main(inst, res);
+    return rt_run_start(inst, res);
+}
+
+bool cli_host_new(const cli_run_opts *o, cli_host *h)
+{
+    memset(h, 0, sizeof *h);
+    h->wargv = calloc((size_t)o->nargs + 2, sizeof *h->wargv);
+    if (!h->wargv) {
         cli_error("%s: out of memory", o->module);
-        return NULL;
+        return false;
     }
-    wargv[0] = o->module;
+    h->wargv[0] = o->module;
     for (int k = 0; k < o->nargs; k++)
-        wargv[k + 1] = o->args[k];
-    wasi_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.argc = o->nargs + 1;
-    cfg.argv = wargv;
-    cfg.envc = o->nenvs;
-    cfg.envp = o->envs;
-    cfg.npreopens = o->ndirs;
-    cfg.preopens = o->dirs;
-    cfg.nlisten = o->nlisten;
-    cfg.tcplisten = o->listen;
+        h->wargv[k + 1] = o->args[k];
+    wasi_config *cfg = &h->wasi;
+    cfg->argc = o->nargs + 1;
+    cfg->argv = h->wargv;
+    cfg->envc = o->nenvs;
+    cfg->envp = o->envs;
+    cfg->npreopens = o->ndirs;
+    cfg->preopens = o->dirs;
+    cfg->nlisten = o->nlisten;
+    cfg->tcplisten = o->listen;
     for (int k = 0; k < 3; k++)
-        cfg.stdio[k].host_fd = k;
-    char err[256] = "";
-    wasi_ctx *wasi = wasi_ctx_new(&cfg, err, sizeof err);
-    if (!wasi)
-        cli_error("%s: %s", o->module, err[0] ? err : "cannot set up WASI");
-    return wasi;
+        cfg->stdio[k].host_fd = k;
+    /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
+     * with this run's config; every instance gets a context from each host
+     * module it imports from (runtime.h). */
+    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs};
+    rt_result res;
+    h->lk = rt_linker_new(&res);
+    if (!h->lk || rt_linker_add_host(h->lk, &wasi_host_module, &h->wasi, &res) < 0 ||
+        rt_linker_add_host(h->lk, &dagger_host_module, &h->dagger, &res) < 0 ||
+        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res)) {
+        cli_error("%s: %s", o->module, res.msg);
+        return false;
+    }
+    return true;
+}
+
+void cli_host_free(cli_host *h)
+{
+    rt_linker_free(h->lk);
+    free(h->wargv);
+    memset(h, 0, sizeof *h);
 }
 
 bool cli_module_hash(const char *path, uint8_t out[RT_SNAPSHOT_HASH_BYTES])
 {
-    size_t len;
-    uint8_t *bytes = cli_read_file(path, &len);
-    if (!bytes)
+    cg_err err;
+    if (!cg_module_file_hash(path, out, &err)) {
+        cli_error("%s", err.msg);
         return false;
-    cg_module_hash(bytes, len, out);
-    free(bytes);
+    }
     return true;
 }
 
@@ -372,11 +357,11 @@ int cli_run_init(const cli_run_opts *o, wedge_instance *inst, bool defaults)
 }
 
 /* The instance to run: a fresh one, or one restored from --snapshot. */
-static rt_status cli_run_instance(cli_run_opts *o, rt_module *m, wasi_ctx *wasi, wedge_instance **inst,
+static rt_status cli_run_instance(cli_run_opts *o, rt_module *m, const rt_linker *lk, wedge_instance **inst,
                                   rt_result *res, int *rc)
 {
     if (!o->snapshot)
-        return rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, inst, res);
+        return rt_instantiate(m, NULL, lk, NULL, inst, res);
     uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
     if (!cli_module_hash(o->module, hash)) {
         *rc = CLI_EXIT_USER;
@@ -388,7 +373,7 @@ static rt_status cli_run_instance(cli_run_opts *o, rt_module *m, wasi_ctx *wasi,
         *rc = CLI_EXIT_USER;
         return RT_ERR_LOAD;
     }
-    rt_status st = rt_snapshot_instantiate(snap, NULL, wasi_resolve, NULL, wasi, NULL, inst, res);
+    rt_status st = rt_snapshot_instantiate(snap, NULL, lk, NULL, NULL, inst, res);
     /* The instance does not refer to the snapshot once restored. */
     rt_snapshot_free(snap);
     return st;
@@ -406,17 +391,16 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     if (!m)
         return CLI_EXIT_USER;
     rt_result res;
-    const char **wargv;
-    wasi_ctx *wasi = cli_wasi_new(o, &wargv);
-    if (!wasi) {
-        free(wargv);
+    cli_host host;
+    if (!cli_host_new(o, &host)) {
+        cli_host_free(&host);
         rt_module_unload(m);
         return CLI_EXIT_USER;
     }
 
     wedge_instance *inst = NULL;
     rc = -1;
-    rt_status st = cli_run_instance(o, m, wasi, &inst, &res, &rc);
+    rt_status st = cli_run_instance(o, m, host.lk, &inst, &res, &rc);
     if (rc >= 0)
         ;   /* already reported */
     else if (st != RT_OK)
@@ -425,16 +409,16 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
         ;   /* init failed, reported */
     else if (o->invoke)
         rc = cli_invoke(o, inst);
-    else if (o->snapshot && !rt_instance_export(inst, "_start", 6, &(rt_extern){0})) {
+    else if (o->snapshot && !rt_instance_export(inst, "_start", 6, &(rt_extern){0}) &&
+             !rt_host_ctx(inst, &dagger_host_module) && !rt_instance_export(inst, "dagger_main", 11, &(rt_extern){0})) {
         cli_error("%s: no _start export to run after restoring %s; name an export with --invoke", o->module,
                   o->snapshot);
         rc = CLI_EXIT_USER;
     } else
-        rc = cli_report(o, rt_run_start(inst, &res), &res);
+        rc = cli_report(o, cli_run_entry(inst, &res), &res);
 
     rt_instance_free(inst);
-    wasi_ctx_free(wasi);
-    free(wargv);
+    cli_host_free(&host);
     rt_module_unload(m);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * cli_run.h — what `wedge run` shares with `wedge snapshot` (both
  * instantiate a module with WASI from the same options): option parsing,
- * the module file to a loaded .so, the WASI context, exit statuses.
+ * the module file to a loaded .so, the host modules' linker, exit statuses.
  * Internal to src/cli.
  *
  * Ownership: strings in cli_run_opts point into argv or into `kept`,
@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "dagger/dagger.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
 
@@ -49,9 +50,19 @@ void cli_run_opts_free(cli_run_opts *o);
 bool cli_module_so(cli_run_opts *o, char *so, size_t cap);
 /* rt_init + the module loaded from o->module; NULL with the message printed. */
 rt_module *cli_module_load(cli_run_opts *o);
-/* The WASI context for o (argv[0] = the module, then o->args), or NULL
- * with the message printed.  *wargv must be freed after the context. */
-wasi_ctx *cli_wasi_new(const cli_run_opts *o, const char ***wargv);
+/* The host side of one command: the WASI config (argv[0] = the module,
+ * then o->args) and the Dagger config made from o, and the linker they
+ * are registered in (WASI, Dagger, Dagger also as "env").  Each instance
+ * made through lk gets fresh host contexts from them. */
+typedef struct cli_host {
+    const char **wargv;
+    wasi_config wasi;
+    dagger_config dagger;
+    rt_linker *lk;
+} cli_host;
+/* False with the message printed; cli_host_free is due either way. */
+bool cli_host_new(const cli_run_opts *o, cli_host *h);
+void cli_host_free(cli_host *h);
 /* Exit status for a guest call's outcome (message printed). */
 int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res);
 /* SHA-256 of the module file (snapshots are bound to it); false with the

@@ -8,9 +8,10 @@
  * else `_initialize` (a WASI reactor's constructor export); it must take
  * and return nothing, and a reactor's `_initialize` runs before any other
  * init export (cli_run_init).  WASI calls are allowed during init (reading a
- * config file from a --dir is the usual case); the WASI context and every
- * descriptor it opened are freed with the init instance, so no host state
- * reaches the snapshot.
+ * config file from a --dir is the usual case); the init instance's host
+ * contexts (WASI's, with every descriptor it opened) are freed with it, so
+ * no host state reaches the snapshot but what a host module's own snapshot
+ * hook writes (runtime.h; neither WASI nor Dagger has one).
  *
  * Exit status: 0 written; 1 on an error (no init export, a bad module, a
  * state that cannot be captured, an unwritable file, init calling
@@ -64,14 +65,13 @@ static int cli_snapshot_with(int argc, char **argv, cli_run_opts *o)
     if (!m)
         return CLI_EXIT_USER;
     rt_result res;
-    const char **wargv;
-    wasi_ctx *wasi = cli_wasi_new(o, &wargv);
+    cli_host host;
     wedge_instance *inst = NULL;
     rt_snapshot *snap = NULL;
     rc = CLI_EXIT_USER;
-    if (!wasi)
+    if (!cli_host_new(o, &host))
         goto out;
-    rt_status st = rt_instantiate(m, NULL, wasi_resolve, NULL, wasi, &inst, &res);
+    rt_status st = rt_instantiate(m, NULL, host.lk, NULL, &inst, &res);
     if (st != RT_OK) {
         rc = cli_report(o, st, &res);
         goto out;
@@ -87,10 +87,9 @@ static int cli_snapshot_with(int argc, char **argv, cli_run_opts *o)
     rc = 0;
 out:
     rt_snapshot_free(snap);
+    /* The host contexts (and every descriptor init opened) go with it. */
     rt_instance_free(inst);
-    if (wasi)
-        wasi_ctx_free(wasi);
-    free(wargv);
+    cli_host_free(&host);
     rt_module_unload(m);
     return rc;
 }

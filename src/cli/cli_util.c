@@ -1,13 +1,11 @@
 /*
- * cli_util.c — file reading, option parsing and error printing shared by
- * the subcommands.
+ * cli_util.c — option parsing and error printing shared by the
+ * subcommands.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "abi/wedge_abi.h"
 #include "cli.h"
@@ -20,37 +18,6 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-uint8_t *cli_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        cli_error("%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        cli_error("%s: file too large to read (%zu bytes)", path, n);
-        fclose(f);
-        return NULL;
-    }
-    if (n && fread(buf, 1, n, f) != n) {
-        cli_error("%s: read error", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 const char *cli_opt(int argc, char **argv, int *i, const char *name, bool *bad)

@@ -42,6 +42,51 @@ static bool cli_parse_int(const char *s, int bits, uint64_t *out)
     return true;
 }
 
+/* A v128 as "SHAPE:lane,lane,...", SHAPE one of i8x16 i16x8 i32x4 i64x2
+ * f32x4 f64x2; integer lanes as cli_parse_int takes them (then truncated
+ * to the lane), float lanes as strtod does. */
+static bool cli_parse_v128(const char *s, uint8_t out[16])
+{
+    static const struct { const char *name; int bytes; bool fl; } shapes[] = {
+        {"i8x16:", 1, false}, {"i16x8:", 2, false}, {"i32x4:", 4, false},
+        {"i64x2:", 8, false}, {"f32x4:", 4, true},  {"f64x2:", 8, true},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        size_t n = strlen(shapes[i].name);
+        if (strncmp(s, shapes[i].name, n) != 0)
+            continue;
+        int nlanes = 16 / shapes[i].bytes;
+        const char *p = s + n;
+        for (int k = 0; k < nlanes; k++) {
+            char lane[64];
+            size_t len = strcspn(p, ",");
+            if (len == 0 || len >= sizeof lane || (k < nlanes - 1) != (p[len] == ','))
+                return false;
+            memcpy(lane, p, len);
+            lane[len] = 0;
+            p += len + (p[len] == ',');
+            uint64_t u;
+            char *end;
+            if (shapes[i].fl && shapes[i].bytes == 4) {
+                float f = strtof(lane, &end);
+                memcpy(&u, &f, 4);
+            } else if (shapes[i].fl) {
+                double d = strtod(lane, &end);
+                memcpy(&u, &d, 8);
+            } else {
+                end = lane + len;
+                if (!cli_parse_int(lane, 64, &u))
+                    return false;
+            }
+            if (*end)
+                return false;
+            memcpy(out + k * shapes[i].bytes, &u, (size_t)shapes[i].bytes);   /* little-endian host */
+        }
+        return *p == 0;
+    }
+    return false;
+}
+
 bool cli_parse_value(char t, const char *s, void *out_value)
 {
     wedge_value *v = out_value;
@@ -68,6 +113,8 @@ bool cli_parse_value(char t, const char *s, void *out_value)
         return *s && !*end;
     case 'r': case 'e':
         return strcmp(s, "null") == 0;
+    case 'v':
+        return cli_parse_v128(s, v->v128);
     default:
         return false;
     }
@@ -82,6 +129,12 @@ void cli_print_value(char t, const void *value)
     case 'f': printf("%.9g\n", (double)v->f32); break;
     case 'F': printf("%.17g\n", v->f64); break;
     case 'r': case 'e': printf("%s\n", v->ref ? "ref" : "null"); break;
+    case 'v': {
+        uint32_t l[4];
+        memcpy(l, v->v128, 16);
+        printf("i32x4:0x%08" PRIx32 ",0x%08" PRIx32 ",0x%08" PRIx32 ",0x%08" PRIx32 "\n", l[0], l[1], l[2], l[3]);
+        break;
+    }
     default: printf("?\n"); break;
     }
 }

@@ -92,7 +92,20 @@ const char *cg_ctype(uint8_t t)
     case 0x7E: return "uint64_t";
     case 0x7D: return "float";
     case 0x7C: return "double";
+    case 0x7B: return "wop_v128";
     default: return "void *";
+    }
+}
+
+const char *cg_value_field(uint8_t t)
+{
+    switch (t) {
+    case WASM_I32: return "i32";
+    case WASM_I64: return "i64";
+    case WASM_F32: return "f32";
+    case WASM_F64: return "f64";
+    case WASM_V128: return "v128";
+    default: return "ref";
     }
 }
 
@@ -103,6 +116,7 @@ char cg_sigchar(uint8_t t)
     case 0x7E: return 'I';
     case 0x7D: return 'f';
     case 0x7C: return 'F';
+    case 0x7B: return 'v';
     case 0x70: return 'r';
     case 0x6F: return 'e';
     default: return '?';

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cg_internal.h"
+#include "util/util.h"
 
 extern char **environ;
 
@@ -55,13 +55,6 @@ static const char *const cg_cflags[] = {
     "-std=gnu11", NULL,
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* $WEDGE_CC split on spaces (e.g. "ccache gcc"), else "cc". */
 static int cc_words(char *store, size_t cap, const char **argv, int max)
 {
@@ -78,7 +71,7 @@ static int cc_words(char *store, size_t cap, const char **argv, int max)
 
 typedef struct cg_job {
     const char *argv[CG_MAX_ARGS];
-    char errpath[4200];
+    char errpath[CG_SUBPATH_MAX];
     pid_t pid;
     int status;
     bool started, finished;
@@ -123,7 +116,7 @@ static void job_report(const cg_job *j, const char *prefix, cg_err *err)
 }
 
 /* Run jobs, at most `par` at a time.  Progress on stderr after ~2 s. */
-static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet, double t0, bool *announced,
+static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet, uint64_t t0_ns, bool *announced,
                      cg_err *err)
 {
     int next = 0, running = 0, done = 0;
@@ -161,7 +154,7 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
         }
         if (!ok && next < n)
             n = next;   /* start no more; wait for the running ones */
-        if (!quiet && (progressed || !*announced) && now_s() - t0 > 2.0) {
+        if (!quiet && (progressed || !*announced) && ut_mono_ns() - t0_ns > 2000000000u) {
             fprintf(stderr, "%swedge: compiling %s: %d/%d C parts done%s", isatty(2) ? "\r" : "", what, done, n,
                     isatty(2) ? "" : "\n");
             fflush(stderr);
@@ -202,7 +195,7 @@ static int choose_parts(const wasm_module *m, int jobs)
 
 static void remove_tree(const char *dir, int nparts)
 {
-    char p[4200];
+    char p[CG_SUBPATH_MAX];
     static const char *const ext[] = { "c", "o", "log" };
     for (int i = 0; i < nparts; i++)
         for (int k = 0; k < 3; k++) {
@@ -239,7 +232,7 @@ static bool copy_file(const char *from, const char *to, cg_err *err)
 bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const char *out_so, const cg_options *o,
                 cg_err *err)
 {
-    double t0 = now_s();
+    uint64_t t0 = ut_mono_ns();
     wasm_err werr;
     wasm_module *m = wasm_decode(wasm, len, &werr);
     if (m == NULL)
@@ -256,7 +249,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
                            "limit of %u", src_name, off, fi, n, CG_MAX_FUNC_BODY);
         }
 
-    char support[4096];
+    char support[CG_PATH_MAX];
     if (!cg_support_dir(support, sizeof support, err)) {
         wasm_module_free(m);
         return false;
@@ -267,7 +260,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     int nparts = choose_parts(m, jobs);
 
     const char *tmpd = getenv("TMPDIR");
-    char dir[4096];
+    char dir[CG_PATH_MAX];
     snprintf(dir, sizeof dir, "%s/wedge-cc-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp");
     if (mkdtemp(dir) == NULL) {
         wasm_module_free(m);
@@ -276,7 +269,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
 
     const char *pathv[CG_MAX_PARTS];
     cg_job *cj = calloc((size_t)nparts + 1, sizeof *cj);
-    char (*pp)[4200] = calloc((size_t)nparts * 2, sizeof *pp);
+    char (*pp)[CG_SUBPATH_MAX] = calloc((size_t)nparts * 2, sizeof *pp);
     bool ok = cj != NULL && pp != NULL;
     if (!ok)
         cg_fail(err, "out of memory");
@@ -291,7 +284,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     if (ok && o->emit_c)
         ok = copy_file(pathv[0], o->emit_c, err);
 
-    char ccstore[1024], optflag[16], incflag[4200];
+    char ccstore[1024], optflag[16], incflag[CG_SUBPATH_MAX];
     const char *ccw[16];
     int ncc = cc_words(ccstore, sizeof ccstore, ccw, 16);
     snprintf(optflag, sizeof optflag, "-O%d", o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level);
@@ -318,7 +311,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     }
     if (ok) {
         /* Link: cc -shared -o out p*.o libsledge.a -lm */
-        char libpath[4200];
+        char libpath[CG_SUBPATH_MAX];
         snprintf(libpath, sizeof libpath, "%s/libsledge.a", support);
         cg_job *j = &cj[nparts];
         const char **argv = calloc((size_t)nparts + 32, sizeof *argv);
@@ -357,7 +350,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     }
     if (announced && !o->quiet) {
         fprintf(stderr, "%swedge: compiled %s in %.1f s (%d C parts)\n", isatty(2) ? "\r" : "", src_name,
-                now_s() - t0, nparts);
+                (double)(ut_mono_ns() - t0) / 1e9, nparts);
     }
     remove_tree(dir, nparts);
     free(cj);

@@ -92,18 +92,8 @@ static void emit_prelude(cg_buf *b, const cg_mod *cm, int part)
 
 static void emit_ce(cg_buf *b, const wasm_constexpr *ce)
 {
-    cg_printf(b, "{ %u, 0x%x, %uu, 0x%llxull }", ce->op, ce->type, ce->index, (unsigned long long)ce->bits);
-}
-
-static const char *value_field(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    default: return "ref";
-    }
+    cg_printf(b, "{ %u, 0x%x, %uu, 0x%llxull, 0x%llxull }", ce->op, ce->type, ce->index,
+              (unsigned long long)ce->bits, (unsigned long long)ce->bits_hi);
 }
 
 static void emit_trampolines(cg_buf *b, const wasm_module *m)
@@ -114,17 +104,31 @@ static void emit_trampolines(cg_buf *b, const wasm_module *m)
         cg_puts(b, "  (void)a; (void)r;\n  ");
         char rt[4100];
         cg_rettype(ft, rt, sizeof rt);
-        if (ft->nresults == 1)
-            cg_printf(b, "r[0].%s = ", value_field(ft->results[0]));
+        /* v128 travels as bytes in wedge_value: copied, not assigned. */
+        bool v1 = ft->nresults == 1 && ft->results[0] == WASM_V128;
+        if (v1)
+            cg_printf(b, "wop_v128 x = ");
+        else if (ft->nresults == 1)
+            cg_printf(b, "r[0].%s = ", cg_value_field(ft->results[0]));
         else if (ft->nresults > 1)
             cg_printf(b, "%s x = ", rt);
         cg_printf(b, "((ft%u)f->fn)(f->inst", t);
-        for (uint32_t i = 0; i < ft->nparams; i++)
-            cg_printf(b, ", a[%u].%s", i, value_field(ft->params[i]));
+        for (uint32_t i = 0; i < ft->nparams; i++) {
+            if (ft->params[i] == WASM_V128)
+                cg_printf(b, ", wop_v128_load(a[%u].v128)", i);
+            else
+                cg_printf(b, ", a[%u].%s", i, cg_value_field(ft->params[i]));
+        }
         cg_puts(b, ");\n");
+        if (v1)
+            cg_puts(b, "  wop_v128_store(r[0].v128, x);\n");
         if (ft->nresults > 1)
-            for (uint32_t i = 0; i < ft->nresults; i++)
-                cg_printf(b, "  r[%u].%s = x.r%u;\n", i, value_field(ft->results[i]), i);
+            for (uint32_t i = 0; i < ft->nresults; i++) {
+                if (ft->results[i] == WASM_V128)
+                    cg_printf(b, "  wop_v128_store(r[%u].v128, x.r%u);\n", i, i);
+                else
+                    cg_printf(b, "  r[%u].%s = x.r%u;\n", i, cg_value_field(ft->results[i]), i);
+            }
         cg_puts(b, "}\n");
     }
 }

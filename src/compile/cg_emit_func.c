@@ -69,7 +69,7 @@ typedef struct cg_fn {
     uint32_t stretch_first;     /* id of the first load of the current stretch */
 } cg_fn;
 
-static const char cg_slot_chars[5] = { 'i', 'I', 'f', 'F', 'r' };
+static const char cg_slot_chars[6] = { 'i', 'I', 'f', 'F', 'r', 'v' };
 
 /* The keep-alive macro for a value of type t (see WOP_KEEP). */
 static const char *cg_keep(uint8_t t)
@@ -84,23 +84,13 @@ static int cg_slot_kind(uint8_t t)
     case WASM_I64: return 1;
     case WASM_F32: return 2;
     case WASM_F64: return 3;
+    case WASM_V128: return 5;
     default: return 4;
     }
 }
 
-static const char *cg_field(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    default: return "ref";
-    }
-}
-
 /* Name of the slot at depth d, type t (marks it used). */
-static const char *S(cg_fn *f, uint32_t d, uint8_t t, char *buf)
+static const char *cg_slot(cg_fn *f, uint32_t d, uint8_t t, char *buf)
 {
     if (d >= f->cap_slots) {
         uint32_t cap = f->cap_slots ? f->cap_slots : 64;
@@ -122,7 +112,7 @@ static const char *S(cg_fn *f, uint32_t d, uint8_t t, char *buf)
     return buf;
 }
 
-static void push(cg_fn *f, uint8_t t)
+static void cg_push(cg_fn *f, uint8_t t)
 {
     if (f->nts == f->cap_ts) {
         uint32_t cap = f->cap_ts ? f->cap_ts * 2 : 64;
@@ -151,17 +141,17 @@ static void needs_load(cg_fn *f, uint32_t d)
 }
 
 /* Depth of the value `k` below the top (0 = top). */
-static uint32_t at(cg_fn *f, uint32_t k)
+static uint32_t cg_depth(cg_fn *f, uint32_t k)
 {
     return f->nts - 1 - k;
 }
 
-static void pop(cg_fn *f, uint32_t n)
+static void cg_pop(cg_fn *f, uint32_t n)
 {
     f->nts = n > f->nts ? 0 : f->nts - n;
 }
 
-static cg_frame *push_frame(cg_fn *f)
+static cg_frame *cg_push_frame(cg_fn *f)
 {
     if (f->nfs == f->cap_fs) {
         uint32_t cap = f->cap_fs ? f->cap_fs * 2 : 16;
@@ -179,7 +169,7 @@ static cg_frame *push_frame(cg_fn *f)
     return fr;
 }
 
-static cg_frame *top(cg_fn *f)
+static cg_frame *cg_top_frame(cg_fn *f)
 {
     return &f->fs[f->nfs - 1];
 }
@@ -195,13 +185,13 @@ static void emit_return(cg_fn *f)
     if (n == 0) {
         cg_puts(f->b, "  return;\n");
     } else if (n == 1) {
-        cg_printf(f->b, "  return %s;\n", S(f, base, ft->results[0], s));
+        cg_printf(f->b, "  return %s;\n", cg_slot(f, base, ft->results[0], s));
     } else {
         char name[4100];
         cg_retstruct_name(ft, name, sizeof name);
         cg_printf(f->b, "  { %s r_;", name);
         for (uint32_t i = 0; i < n; i++)
-            cg_printf(f->b, " r_.r%u = %s;", i, S(f, base + i, ft->results[i], s));
+            cg_printf(f->b, " r_.r%u = %s;", i, cg_slot(f, base + i, ft->results[i], s));
         cg_puts(f->b, " return r_; }\n");
     }
 }
@@ -222,7 +212,7 @@ static void emit_br(cg_fn *f, uint32_t depth)
      * value still to be copied. */
     for (uint32_t i = 0; i < n; i++)
         if (src + i != t->height + i)
-            cg_printf(f->b, "  %s = %s;\n", S(f, t->height + i, types[i], a), S(f, src + i, types[i], b));
+            cg_printf(f->b, "  %s = %s;\n", cg_slot(f, t->height + i, types[i], a), cg_slot(f, src + i, types[i], b));
     if (t->kind == FR_LOOP) {
         cg_printf(f->b, "  goto Ll%u;\n", t->label);
     } else {
@@ -245,7 +235,7 @@ static void emit_call(cg_fn *f, const wasm_functype *ft, const char *callee, con
     uint32_t base = f->nts - ft->nparams;
     cg_buf *b = f->b;
     if (ft->nresults == 1) {
-        cg_printf(b, "  %s = ", S(f, base, ft->results[0], s));
+        cg_printf(b, "  %s = ", cg_slot(f, base, ft->results[0], s));
     } else if (ft->nresults > 1) {
         char name[4100];
         cg_retstruct_name(ft, name, sizeof name);
@@ -255,17 +245,17 @@ static void emit_call(cg_fn *f, const wasm_functype *ft, const char *callee, con
     }
     cg_printf(b, "%s(%s", callee, cinst);
     for (uint32_t i = 0; i < ft->nparams; i++)
-        cg_printf(b, ", %s", S(f, base + i, ft->params[i], s));
+        cg_printf(b, ", %s", cg_slot(f, base + i, ft->params[i], s));
     cg_puts(b, ");");
-    pop(f, ft->nparams);
+    cg_pop(f, ft->nparams);
     if (ft->nresults > 1) {
         for (uint32_t i = 0; i < ft->nresults; i++)
-            cg_printf(b, " %s = r_.r%u;", S(f, base + i, ft->results[i], s), i);
+            cg_printf(b, " %s = r_.r%u;", cg_slot(f, base + i, ft->results[i], s), i);
         cg_puts(b, " }");
     }
     cg_puts(b, "\n");
     for (uint32_t i = 0; i < ft->nresults; i++)
-        push(f, ft->results[i]);
+        cg_push(f, ft->results[i]);
 }
 
 typedef struct cg_memop {
@@ -317,7 +307,8 @@ static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, ch
 static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 {
     const wasm_module *m = f->m;
-    const char *fld = cg_field(m->globals[idx].type.valtype);
+    uint8_t t = m->globals[idx].type.valtype;
+    const char *fld = cg_value_field(t);
     if (idx < m->nimported_globals)
         snprintf(out, cap, "inst->imported_globals[%u]->%s", idx, fld);
     else
@@ -325,17 +316,17 @@ static void emit_global_ref(cg_fn *f, uint32_t idx, char *out, size_t cap)
 }
 
 /* Expand a numeric template. */
-static void emit_num(cg_fn *f, const cg_numop *op, uint32_t op_code)
+static void emit_num(cg_fn *f, const wasm_opinfo *op, const char *expr, uint32_t op_code)
 {
     char a[16], b2[16], r[16];
     uint32_t d0 = f->nts - op->nin;
-    const char *x = S(f, d0, op->in, a);
-    const char *y = op->nin == 2 ? S(f, d0 + 1, op->in, b2) : "";
+    const char *x = cg_slot(f, d0, op->in[0], a);
+    const char *y = op->nin == 2 ? cg_slot(f, d0 + 1, op->in[1], b2) : "";
     cg_keep_ctx kc = { f->keep_addr, f->stretch_first, f->nkeeps };
     cg_av res = cg_av_num(&kc, f->epoch, op_code, op->out, &f->av[d0], op->nin == 2 ? &f->av[d0 + 1] : NULL);
-    pop(f, op->nin);
-    cg_printf(f->b, "  %s = ", S(f, d0, op->out, r));
-    for (const char *p = op->expr; *p; p++) {
+    cg_pop(f, op->nin);
+    cg_printf(f->b, "  %s = ", cg_slot(f, d0, op->out, r));
+    for (const char *p = expr; *p; p++) {
         if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
             cg_puts(f->b, p[1] == '0' ? x : y);
             p++;
@@ -344,9 +335,78 @@ static void emit_num(cg_fn *f, const cg_numop *op, uint32_t op_code)
         }
     }
     cg_puts(f->b, ";\n");
-    push(f, op->out);
+    cg_push(f, op->out);
     if (!f->oom)
         f->av[d0] = res;
+}
+
+/* A SIMD instruction: a call of the wedge_simd.h helper named after it
+ * (i8x16.add -> wop_i8x16_add), with the lane or memory immediates. */
+static void emit_simd(cg_fn *f, const wasm_insn *in, const wasm_opinfo *oi)
+{
+    cg_buf *b = f->b;
+    char fn[48], s[3][16], r[16], ptr[160];
+    size_t n = (size_t)snprintf(fn, sizeof fn, "wop_%s", oi->name);
+    for (size_t i = 0; i < n && i < sizeof fn; i++)
+        if (fn[i] == '.')
+            fn[i] = '_';
+    uint32_t d0 = f->nts - oi->nin;
+    for (uint32_t k = 0; k < oi->nin; k++)
+        cg_slot(f, d0 + k, oi->in[k], s[k]);
+    bool mem = oi->kind == WASM_OPK_LOAD || oi->kind == WASM_OPK_STORE || oi->kind == WASM_OPK_LOAD_LANE ||
+               oi->kind == WASM_OPK_STORE_LANE;
+    if (mem) {
+        needs_load(f, d0);
+        emit_ptr(f, s[0], in->u.mem.offset, 1u << oi->size_log2, ptr, sizeof ptr);
+    }
+    cg_pop(f, oi->nin);
+    if (oi->out) {
+        cg_push(f, oi->out);
+        cg_printf(b, "  %s = ", cg_slot(f, d0, oi->out, r));
+    } else {
+        cg_puts(b, "  ");
+    }
+    switch (oi->kind) {
+    case WASM_OPK_CONST: {
+        uint64_t lo, hi;
+        memcpy(&lo, in->u.v128, 8);
+        memcpy(&hi, in->u.v128 + 8, 8);
+        cg_printf(b, "(wop_v128){ 0x%llxull, 0x%llxull };\n", (unsigned long long)lo, (unsigned long long)hi);
+        return;
+    }
+    case WASM_OPK_SHUFFLE:
+        cg_printf(b, "WOP_SHUFFLE(%s, %s", s[0], s[1]);
+        for (int i = 0; i < 16; i++)
+            cg_printf(b, ", %u", in->u.v128[i]);
+        cg_puts(b, ");\n");
+        return;
+    case WASM_OPK_LANE:
+        if (oi->nin == 1)
+            cg_printf(b, "%s(%s, %u);\n", fn, s[0], in->u.lane);
+        else
+            cg_printf(b, "%s(%s, %u, %s);\n", fn, s[0], in->u.lane, s[1]);
+        return;
+    case WASM_OPK_LOAD:
+        cg_printf(b, "%s(%s);\n", fn, ptr);
+        break;
+    case WASM_OPK_STORE:
+        cg_printf(b, "%s(%s, %s);\n", fn, ptr, s[1]);
+        return;
+    case WASM_OPK_LOAD_LANE:
+    case WASM_OPK_STORE_LANE:
+        cg_printf(b, "%s(%s, %s, %u);\n", fn, ptr, s[1], in->u.mem.lane);
+        break;
+    default:
+        cg_printf(b, "%s(", fn);
+        for (uint32_t k = 0; k < oi->nin; k++)
+            cg_printf(b, "%s%s", k ? ", " : "", s[k]);
+        cg_puts(b, ");\n");
+        return;
+    }
+    /* Loads: in guard mode the value is kept, so an out-of-bounds access
+     * always happens (see WOP_KEEP). */
+    if (f->guard && oi->out)
+        cg_printf(b, "  WOP_KEEP_V128(%s);\n", r);
 }
 
 static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
@@ -373,7 +433,7 @@ static void block_sig(cg_fn *f, cg_frame *fr, const wasm_insn *in)
 /* `end` of the innermost frame; returns true at the function's end. */
 static bool emit_end(cg_fn *f)
 {
-    cg_frame *fr = top(f);
+    cg_frame *fr = cg_top_frame(f);
     bool reach = !fr->dead;
     if (fr->kind == FR_FUNC) {
         if (reach)
@@ -393,9 +453,9 @@ static bool emit_end(cg_fn *f)
     }
     f->nts = fr->height;
     for (uint32_t i = 0; i < fr->nresults; i++)
-        push(f, fr->results[i]);
+        cg_push(f, fr->results[i]);
     f->nfs--;
-    top(f)->dead = !reach;
+    cg_top_frame(f)->dead = !reach;
     return false;
 }
 
@@ -407,7 +467,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     cg_buf *b = f->b;
     char s1[16], s2[16], s3[16];
     char tmp[160];
-    cg_frame *cur = top(f);
+    cg_frame *cur = cg_top_frame(f);
 
     if (cur->dead) {
         switch (in->op) {
@@ -438,7 +498,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     case OP_block:
     case OP_loop: {
-        cg_frame *fr = push_frame(f);
+        cg_frame *fr = cg_push_frame(f);
         if (fr == NULL)
             return true;
         fr->kind = in->op == OP_block ? FR_BLOCK : FR_LOOP;
@@ -448,10 +508,10 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     }
     case OP_if: {
-        uint32_t c = at(f, 0);
-        S(f, c, WASM_I32, s1);
-        pop(f, 1);
-        cg_frame *fr = push_frame(f);
+        uint32_t c = cg_depth(f, 0);
+        cg_slot(f, c, WASM_I32, s1);
+        cg_pop(f, 1);
+        cg_frame *fr = cg_push_frame(f);
         if (fr == NULL)
             return true;
         fr->kind = FR_IF;
@@ -469,7 +529,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         cur->dead = false;
         f->nts = cur->height;
         for (uint32_t i = 0; i < cur->nparams; i++)
-            push(f, cur->params[i]);
+            cg_push(f, cur->params[i]);
         return true;
     }
     case OP_end:
@@ -480,16 +540,16 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         cur->dead = true;
         return true;
     case OP_br_if: {
-        S(f, at(f, 0), WASM_I32, s1);
-        pop(f, 1);
+        cg_slot(f, cg_depth(f, 0), WASM_I32, s1);
+        cg_pop(f, 1);
         cg_printf(b, "  if (%s) {\n", s1);
         emit_br(f, in->u.idx);
         cg_puts(b, "  }\n");
         return true;
     }
     case OP_br_table: {
-        S(f, at(f, 0), WASM_I32, s1);
-        pop(f, 1);
+        cg_slot(f, cg_depth(f, 0), WASM_I32, s1);
+        cg_pop(f, 1);
         cg_printf(b, "  switch (%s) {\n", s1);
         for (uint32_t i = 0; i < in->u.br_table.count; i++) {
             cg_printf(b, "  case %uu:\n", i);
@@ -522,9 +582,9 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     }
     case OP_call_indirect: {
         uint32_t ti = in->u.call_indirect.type;
-        S(f, at(f, 0), WASM_I32, s1);
-        needs_load(f, at(f, 0));
-        pop(f, 1);
+        cg_slot(f, cg_depth(f, 0), WASM_I32, s1);
+        needs_load(f, cg_depth(f, 0));
+        cg_pop(f, 1);
         /* The table object never moves (only its elems do), so the
          * prologue loads it once: one dependent load less per call. */
         uint32_t tn = in->u.call_indirect.table;
@@ -555,21 +615,21 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         /* Guard mode: a load dropped at once becomes a volatile touch of
          * its last byte (cheaper than load + WOP_KEEP, same fault).  Any
          * other dropped value needs nothing: every load is kept already. */
-        if (f->guard && f->load_end != 0 && f->load_end == b->len && at(f, 0) == f->load_depth) {
+        if (f->guard && f->load_end != 0 && f->load_end == b->len && cg_depth(f, 0) == f->load_depth) {
             b->len = f->load_start;
             cg_printf(b, "  wop_touch(%s);\n", f->load_touch);
             f->load_end = 0;
             if (f->nkeeps)
                 f->keeps[f->nkeeps - 1].len = 0;       /* its barrier went with it */
         }
-        pop(f, 1);
+        cg_pop(f, 1);
         return true;
     case OP_select:
     case OP_select_t: {
-        uint32_t c = at(f, 0), y = at(f, 1), x = at(f, 2);
+        uint32_t c = cg_depth(f, 0), y = cg_depth(f, 1), x = cg_depth(f, 2);
         uint8_t t = f->ts[x];
-        cg_printf(b, "  if (!%s) %s = %s;\n", S(f, c, WASM_I32, s1), S(f, x, t, s2), S(f, y, t, s3));
-        pop(f, 2);
+        cg_printf(b, "  if (!%s) %s = %s;\n", cg_slot(f, c, WASM_I32, s1), cg_slot(f, x, t, s2), cg_slot(f, y, t, s3));
+        cg_pop(f, 2);
         f->av[x] = cg_av_unknown(f->epoch);
         return true;
     }
@@ -582,78 +642,84 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     case OP_global_get: {
         uint8_t t = m->globals[in->u.idx].type.valtype;
         emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
-        push(f, t);
-        cg_printf(b, "  %s = %s;\n", S(f, at(f, 0), t, s1), tmp);
+        cg_push(f, t);
+        if (t == WASM_V128)     /* bytes in wedge_value */
+            cg_printf(b, "  %s = wop_v128_load(%s);\n", cg_slot(f, cg_depth(f, 0), t, s1), tmp);
+        else
+            cg_printf(b, "  %s = %s;\n", cg_slot(f, cg_depth(f, 0), t, s1), tmp);
         return true;
     }
     case OP_global_set: {
         uint8_t t = m->globals[in->u.idx].type.valtype;
         emit_global_ref(f, in->u.idx, tmp, sizeof tmp);
-        cg_printf(b, "  %s = %s;\n", tmp, S(f, at(f, 0), t, s1));
-        pop(f, 1);
+        if (t == WASM_V128)
+            cg_printf(b, "  wop_v128_store(%s, %s);\n", tmp, cg_slot(f, cg_depth(f, 0), t, s1));
+        else
+            cg_printf(b, "  %s = %s;\n", tmp, cg_slot(f, cg_depth(f, 0), t, s1));
+        cg_pop(f, 1);
         return true;
     }
     case OP_i32_const:
-        push(f, WASM_I32);
-        cg_printf(b, "  %s = %uu;\n", S(f, at(f, 0), WASM_I32, s1), in->u.i32);
+        cg_push(f, WASM_I32);
+        cg_printf(b, "  %s = %uu;\n", cg_slot(f, cg_depth(f, 0), WASM_I32, s1), in->u.i32);
         if (!f->oom)
-            f->av[at(f, 0)] = cg_av_const(f->epoch, in->u.i32);
+            f->av[cg_depth(f, 0)] = cg_av_const(f->epoch, in->u.i32);
         return true;
     case OP_i64_const:
-        push(f, WASM_I64);
-        cg_printf(b, "  %s = 0x%llxull;\n", S(f, at(f, 0), WASM_I64, s1), (unsigned long long)in->u.i64);
+        cg_push(f, WASM_I64);
+        cg_printf(b, "  %s = 0x%llxull;\n", cg_slot(f, cg_depth(f, 0), WASM_I64, s1), (unsigned long long)in->u.i64);
         if (!f->oom)
-            f->av[at(f, 0)] = cg_av_const(f->epoch, in->u.i64);
+            f->av[cg_depth(f, 0)] = cg_av_const(f->epoch, in->u.i64);
         return true;
     case OP_f32_const:
-        push(f, WASM_F32);
-        cg_printf(b, "  %s = wop_f32_bits(0x%xu);\n", S(f, at(f, 0), WASM_F32, s1), in->u.f32);
+        cg_push(f, WASM_F32);
+        cg_printf(b, "  %s = wop_f32_bits(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1), in->u.f32);
         return true;
     case OP_f64_const:
-        push(f, WASM_F64);
-        cg_printf(b, "  %s = wop_f64_bits(0x%llxull);\n", S(f, at(f, 0), WASM_F64, s1),
+        cg_push(f, WASM_F64);
+        cg_printf(b, "  %s = wop_f64_bits(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
                   (unsigned long long)in->u.f64);
         return true;
     case OP_memory_size:
-        push(f, WASM_I32);
-        cg_printf(b, "  %s = mem->pages;\n", S(f, at(f, 0), WASM_I32, s1));
+        cg_push(f, WASM_I32);
+        cg_printf(b, "  %s = mem->pages;\n", cg_slot(f, cg_depth(f, 0), WASM_I32, s1));
         return true;
     case OP_memory_grow:
-        S(f, at(f, 0), WASM_I32, s1);
+        cg_slot(f, cg_depth(f, 0), WASM_I32, s1);
         cg_printf(b, "  %s = wedge_rt_memory_grow(inst, mem, %s);\n", s1, s1);
         after_call(f);
         return true;
     case OP_ref_null:
-        push(f, in->u.reftype);
-        cg_printf(b, "  %s = 0;\n", S(f, at(f, 0), in->u.reftype, s1));
+        cg_push(f, in->u.reftype);
+        cg_printf(b, "  %s = 0;\n", cg_slot(f, cg_depth(f, 0), in->u.reftype, s1));
         return true;
     case OP_ref_is_null: {
-        uint32_t d = at(f, 0);
+        uint32_t d = cg_depth(f, 0);
         uint8_t t = f->ts[d];
-        S(f, d, t, s1);
-        pop(f, 1);
-        push(f, WASM_I32);
-        cg_printf(b, "  %s = %s == 0;\n", S(f, d, WASM_I32, s2), s1);
+        cg_slot(f, d, t, s1);
+        cg_pop(f, 1);
+        cg_push(f, WASM_I32);
+        cg_printf(b, "  %s = %s == 0;\n", cg_slot(f, d, WASM_I32, s2), s1);
         return true;
     }
     case OP_ref_func:
-        push(f, WASM_FUNCREF);
-        cg_printf(b, "  %s = inst->funcs[%u];\n", S(f, at(f, 0), WASM_FUNCREF, s1), in->u.idx);
+        cg_push(f, WASM_FUNCREF);
+        cg_printf(b, "  %s = inst->funcs[%u];\n", cg_slot(f, cg_depth(f, 0), WASM_FUNCREF, s1), in->u.idx);
         return true;
     case OP_table_get: {
-        uint32_t d = at(f, 0);
+        uint32_t d = cg_depth(f, 0);
         uint8_t t = m->tables[in->u.idx].elemtype;
-        S(f, d, WASM_I32, s1);
-        pop(f, 1);
-        push(f, t);
-        cg_printf(b, "  %s = wop_table_get(inst->tables[%u], %s);\n", S(f, d, t, s2), in->u.idx, s1);
+        cg_slot(f, d, WASM_I32, s1);
+        cg_pop(f, 1);
+        cg_push(f, t);
+        cg_printf(b, "  %s = wop_table_get(inst->tables[%u], %s);\n", cg_slot(f, d, t, s2), in->u.idx, s1);
         return true;
     }
     case OP_table_set: {
         uint8_t t = m->tables[in->u.idx].elemtype;
-        cg_printf(b, "  wop_table_set(inst->tables[%u], %s, %s);\n", in->u.idx, S(f, at(f, 1), WASM_I32, s1),
-                  S(f, at(f, 0), t, s2));
-        pop(f, 2);
+        cg_printf(b, "  wop_table_set(inst->tables[%u], %s, %s);\n", in->u.idx, cg_slot(f, cg_depth(f, 1), WASM_I32, s1),
+                  cg_slot(f, cg_depth(f, 0), t, s2));
+        cg_pop(f, 2);
         return true;
     }
     default:
@@ -662,15 +728,15 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
 
     if (in->op >= OP_i32_load && in->op <= OP_i64_load32_u) {
         const cg_memop *mo = &cg_loads[in->op - OP_i32_load];
-        uint32_t d = at(f, 0);
-        S(f, d, WASM_I32, s1);
+        uint32_t d = cg_depth(f, 0);
+        cg_slot(f, d, WASM_I32, s1);
         needs_load(f, d);
         cg_av addr_av = f->av[d].epoch == f->epoch ? f->av[d] : (cg_av){ .epoch = f->epoch };
         size_t start = b->len;
         emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
-        pop(f, 1);
-        push(f, mo->type);
-        cg_printf(b, "  %s = %s%s%s;\n", S(f, d, mo->type, s2), mo->pre, tmp, mo->post);
+        cg_pop(f, 1);
+        cg_push(f, mo->type);
+        cg_printf(b, "  %s = %s%s%s;\n", cg_slot(f, d, mo->type, s2), mo->pre, tmp, mo->post);
         if (f->guard) {
             size_t kpos = b->len;
             cg_printf(b, "  %s(%s);\n", cg_keep(mo->type), s2);
@@ -701,74 +767,78 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     }
     if (in->op >= OP_i32_store && in->op <= OP_i64_store32) {
         const cg_memop *mo = &cg_stores[in->op - OP_i32_store];
-        S(f, at(f, 1), WASM_I32, s1);
-        needs_load(f, at(f, 1));
-        S(f, at(f, 0), mo->type, s2);
+        cg_slot(f, cg_depth(f, 1), WASM_I32, s1);
+        needs_load(f, cg_depth(f, 1));
+        cg_slot(f, cg_depth(f, 0), mo->type, s2);
         emit_ptr(f, s1, in->u.mem.offset, mo->size, tmp, sizeof tmp);
         cg_printf(b, "  %s%s, %s%s);\n", mo->pre, tmp, mo->post, s2);
-        pop(f, 2);
+        cg_pop(f, 2);
         return true;
     }
-    const cg_numop *no = cg_numop_get(in->op);
-    if (no != NULL) {
-        emit_num(f, no, in->op);
+    const wasm_opinfo *oi = wasm_opinfo_get(in->op);
+    if (oi != NULL && oi->name != NULL) {
+        emit_simd(f, in, oi);
+        return true;
+    }
+    if (oi != NULL) {
+        emit_num(f, oi, cg_numop_expr(in->op), in->op);
         return true;
     }
 
     /* 0xFC bulk memory and table instructions. */
     switch (in->op) {
     case WASM_OP_PREFIX_FC | FC_memory_init:
-        cg_printf(b, "  lsb_memory_init(inst, %uu, %s, %s, %s);\n", in->u.two.a, S(f, at(f, 2), WASM_I32, s1),
-                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+        cg_printf(b, "  lsb_memory_init(inst, %uu, %s, %s, %s);\n", in->u.two.a, cg_slot(f, cg_depth(f, 2), WASM_I32, s1),
+                  cg_slot(f, cg_depth(f, 1), WASM_I32, s2), cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     case WASM_OP_PREFIX_FC | FC_data_drop:
         cg_printf(b, "  inst->data_dropped[%u] = 1;\n", in->u.idx);
         return true;
     case WASM_OP_PREFIX_FC | FC_memory_copy:
-        cg_printf(b, "  wop_memory_copy(mem, mem, %s, %s, %s);\n", S(f, at(f, 2), WASM_I32, s1),
-                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+        cg_printf(b, "  wop_memory_copy(mem, mem, %s, %s, %s);\n", cg_slot(f, cg_depth(f, 2), WASM_I32, s1),
+                  cg_slot(f, cg_depth(f, 1), WASM_I32, s2), cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     case WASM_OP_PREFIX_FC | FC_memory_fill:
-        cg_printf(b, "  wop_memory_fill(mem, %s, %s, %s);\n", S(f, at(f, 2), WASM_I32, s1),
-                  S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+        cg_printf(b, "  wop_memory_fill(mem, %s, %s, %s);\n", cg_slot(f, cg_depth(f, 2), WASM_I32, s1),
+                  cg_slot(f, cg_depth(f, 1), WASM_I32, s2), cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     case WASM_OP_PREFIX_FC | FC_table_init:
         cg_printf(b, "  lsb_table_init(inst, %uu, %uu, %s, %s, %s);\n", in->u.two.b, in->u.two.a,
-                  S(f, at(f, 2), WASM_I32, s1), S(f, at(f, 1), WASM_I32, s2), S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+                  cg_slot(f, cg_depth(f, 2), WASM_I32, s1), cg_slot(f, cg_depth(f, 1), WASM_I32, s2), cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     case WASM_OP_PREFIX_FC | FC_elem_drop:
         cg_printf(b, "  inst->elem_dropped[%u] = 1;\n", in->u.idx);
         return true;
     case WASM_OP_PREFIX_FC | FC_table_copy:
         cg_printf(b, "  lsb_table_copy(inst->tables[%u], inst->tables[%u], %s, %s, %s);\n", in->u.two.a,
-                  in->u.two.b, S(f, at(f, 2), WASM_I32, s1), S(f, at(f, 1), WASM_I32, s2),
-                  S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+                  in->u.two.b, cg_slot(f, cg_depth(f, 2), WASM_I32, s1), cg_slot(f, cg_depth(f, 1), WASM_I32, s2),
+                  cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     case WASM_OP_PREFIX_FC | FC_table_grow: {
         uint8_t t = m->tables[in->u.idx].elemtype;
-        uint32_t d = at(f, 1);
-        S(f, d, t, s1);
-        S(f, at(f, 0), WASM_I32, s2);
-        cg_printf(b, "  %s = wedge_rt_table_grow(inst, inst->tables[%u], %s, %s);\n", S(f, d, WASM_I32, s3),
+        uint32_t d = cg_depth(f, 1);
+        cg_slot(f, d, t, s1);
+        cg_slot(f, cg_depth(f, 0), WASM_I32, s2);
+        cg_printf(b, "  %s = wedge_rt_table_grow(inst, inst->tables[%u], %s, %s);\n", cg_slot(f, d, WASM_I32, s3),
                   in->u.idx, s1, s2);
-        pop(f, 2);
-        push(f, WASM_I32);
+        cg_pop(f, 2);
+        cg_push(f, WASM_I32);
         return true;
     }
     case WASM_OP_PREFIX_FC | FC_table_size:
-        push(f, WASM_I32);
-        cg_printf(b, "  %s = inst->tables[%u]->size;\n", S(f, at(f, 0), WASM_I32, s1), in->u.idx);
+        cg_push(f, WASM_I32);
+        cg_printf(b, "  %s = inst->tables[%u]->size;\n", cg_slot(f, cg_depth(f, 0), WASM_I32, s1), in->u.idx);
         return true;
     case WASM_OP_PREFIX_FC | FC_table_fill: {
         uint8_t t = m->tables[in->u.idx].elemtype;
-        cg_printf(b, "  lsb_table_fill(inst->tables[%u], %s, %s, %s);\n", in->u.idx, S(f, at(f, 2), WASM_I32, s1),
-                  S(f, at(f, 1), t, s2), S(f, at(f, 0), WASM_I32, s3));
-        pop(f, 3);
+        cg_printf(b, "  lsb_table_fill(inst->tables[%u], %s, %s, %s);\n", in->u.idx, cg_slot(f, cg_depth(f, 2), WASM_I32, s1),
+                  cg_slot(f, cg_depth(f, 1), t, s2), cg_slot(f, cg_depth(f, 0), WASM_I32, s3));
+        cg_pop(f, 3);
         return true;
     }
     default:
@@ -803,7 +873,7 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             f.oom = true;
     }
 
-    cg_frame *fr = push_frame(&f);
+    cg_frame *fr = cg_push_frame(&f);
     if (fr != NULL) {
         fr->kind = FR_FUNC;
         fr->nresults = ft->nresults;
@@ -825,7 +895,7 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             break;
         }
         if (in.op == OP_local_get || in.op == OP_local_set || in.op == OP_local_tee) {
-            if (top(&f)->dead)
+            if (cg_top_frame(&f)->dead)
                 continue;
             uint32_t li = in.u.idx;
             if (li >= nlocals) {
@@ -835,16 +905,16 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             uint8_t t = li < ft->nparams ? ft->params[li] : fn->locals[li - ft->nparams];
             char s[16];
             if (in.op == OP_local_get) {
-                push(&f, t);
-                cg_printf(&body, "  %s = l%u;\n", S(&f, at(&f, 0), t, s), li);
+                cg_push(&f, t);
+                cg_printf(&body, "  %s = l%u;\n", cg_slot(&f, cg_depth(&f, 0), t, s), li);
                 if (!f.oom && f.lav)
-                    f.av[at(&f, 0)] = f.lav[li];
+                    f.av[cg_depth(&f, 0)] = f.lav[li];
             } else {
-                cg_printf(&body, "  l%u = %s;\n", li, S(&f, at(&f, 0), t, s));
+                cg_printf(&body, "  l%u = %s;\n", li, cg_slot(&f, cg_depth(&f, 0), t, s));
                 if (f.lav)
-                    f.lav[li] = f.av[at(&f, 0)];
+                    f.lav[li] = f.av[cg_depth(&f, 0)];
                 if (in.op == OP_local_set)
-                    pop(&f, 1);
+                    cg_pop(&f, 1);
             }
             continue;
         }
@@ -881,13 +951,16 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
         for (uint32_t t = 0; t < 64; t++)
             if (f.tabs_cached & (1ull << t))
                 cg_printf(out, "  wedge_table *const tab%u = inst->tables[%u];\n", t, t);
-        for (uint32_t i = ft->nparams; i < nlocals; i++)
-            cg_printf(out, "  %s l%u WOP_UNUSED = 0;\n", cg_ctype(fn->locals[i - ft->nparams]), i);
-        static const char *const ctypes[5] = { "uint32_t", "uint64_t", "float", "double", "void *" };
-        for (int k = 0; k < 5; k++) {
+        for (uint32_t i = ft->nparams; i < nlocals; i++) {
+            uint8_t t = fn->locals[i - ft->nparams];
+            cg_printf(out, "  %s l%u WOP_UNUSED = %s;\n", cg_ctype(t), i, t == WASM_V128 ? "(wop_v128){ 0 }" : "0");
+        }
+        static const char *const ctypes[6] = { "uint32_t", "uint64_t", "float", "double", "void *", "wop_v128" };
+        for (int k = 0; k < 6; k++) {
             for (uint32_t d = 0; d < f.cap_slots; d++)
                 if (f.slot_used[d] & (1u << k))
-                    cg_printf(out, "  %s s%c%u WOP_UNUSED = 0;\n", ctypes[k], cg_slot_chars[k], d);
+                    cg_printf(out, "  %s s%c%u WOP_UNUSED = %s;\n", ctypes[k], cg_slot_chars[k], d,
+                              k == 5 ? "(wop_v128){ 0 }" : "0");
         }
         cg_putn(out, body.p ? body.p : "", body.len);
         cg_puts(out, "}\n\n");

@@ -13,7 +13,7 @@
 
 /* Bump when the generated code changes meaning (it keys the cache with
  * the hash of the embedded headers and libsledge). */
-#define CG_CODEGEN_REV "cg-13"
+#define CG_CODEGEN_REV "cg-14"
 /* SHA-256 prefix of the compiler sources (generated at build time). */
 extern const char wedge_codegen_hash[];
 
@@ -33,9 +33,11 @@ __attribute__((format(printf, 2, 3))) void cg_printf(cg_buf *b, const char *fmt,
 /* Error helper: fills err->msg, returns false. */
 __attribute__((format(printf, 2, 3))) bool cg_fail(cg_err *err, const char *fmt, ...);
 
-/* C type of a Wasm value type, and its one-letter signature code. */
+/* C type of a Wasm value type, its one-letter signature code, and the
+ * member of a wedge_value that holds it ("i32" ... "v128", "ref"). */
 const char *cg_ctype(uint8_t t);
 char cg_sigchar(uint8_t t);
+const char *cg_value_field(uint8_t t);
 /* Name of the C struct holding several results, e.g. "wr_iI" (into buf). */
 void cg_retstruct_name(const wasm_functype *ft, char *buf, size_t cap);
 /* The C return type of a function type (void, scalar, struct name). */
@@ -51,15 +53,10 @@ typedef struct cg_mod {
 /* Emit the body of defined function `fidx` (index in the function space). */
 __attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err);
 
-/* Numeric instructions 0x45..0xC4 and 0xFC 0..7: operand/result types and
- * the C expression, with $0/$1 standing for the operands.  NULL if `op` is
- * not one of them. */
-typedef struct cg_numop {
-    uint8_t nin;
-    uint8_t in, out;        /* value types */
-    const char *expr;
-} cg_numop;
-const cg_numop *cg_numop_get(uint32_t op);
+/* Numeric instructions 0x45..0xC4 and 0xFC 0..7: the C expression, with
+ * $0/$1 standing for the operands (their types: wasm_opinfo_get).  NULL if
+ * `op` is not one of them. */
+const char *cg_numop_expr(uint32_t op);
 
 /* Guard-mode load barriers that can be left out (cg_keep.c).  An abstract
  * value per operand-stack slot and local: which load (1-based id) it
@@ -99,15 +96,29 @@ void cg_sha256_update(cg_sha256 *s, const void *data, size_t n);
 void cg_sha256_final(cg_sha256 *s, uint8_t out[32]);
 void cg_hex(const uint8_t *in, size_t n, char *out);
 
-/* Support files (headers + libsledge.a) in a versioned folder of the
- * cache directory, written once; path of the folder into dir. */
+/* Path buffers: a folder (the cache root, the support folder, the
+ * temporary build folder) fits in CG_PATH_MAX; a file inside one of them,
+ * with a short name of the compiler's own, fits in CG_SUBPATH_MAX. */
+#define CG_PATH_MAX CG_SO_PATH_MAX
+#define CG_SUBPATH_MAX (CG_PATH_MAX + 104)
+
+/* The layers of the compiler's files, each calling only downwards:
+ *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_emit*.c
+ *   and all of them -> cg_support.c -> cg_version.c -> cg_sha256.c. */
+
+/* cg_support.c: support files (headers + libsledge.a) in a versioned
+ * folder of the cache directory, written once; path of the folder into
+ * dir.  The cache directory itself (created if missing); mkdir -p; a
+ * unique temporary name next to `path`, to be renamed into place. */
 __attribute__((warn_unused_result)) bool cg_support_dir(char *dir, size_t cap, cg_err *err);
 __attribute__((warn_unused_result)) bool cg_cache_root(char *dir, size_t cap, cg_err *err);
-/* mkdir -p */
 bool cg_mkdirs(const char *path);
+void cg_tmp_name(char *out, size_t cap, const char *path);
 
 /* Embedded files (tools/embed.c). */
-extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_libsledge_a[];
-extern const unsigned long wedge_embed_abi_h_len, wedge_embed_ops_h_len, wedge_embed_libsledge_a_len;
+extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_simd_h[], wedge_embed_simd_x86_h[],
+    wedge_embed_libsledge_a[];
+extern const unsigned long wedge_embed_abi_h_len, wedge_embed_ops_h_len, wedge_embed_simd_h_len,
+    wedge_embed_simd_x86_h_len, wedge_embed_libsledge_a_len;
 
 #endif

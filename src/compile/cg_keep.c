@@ -216,6 +216,6 @@ bool cg_op_is_pure(uint32_t op)
     case OP_ref_null: case OP_ref_is_null: case OP_ref_func:
         return true;
     default:
-        return false;
+        return false;       /* SIMD instructions included: not analysed, they end a stretch */
     }
 }

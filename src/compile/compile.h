@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../abi/wedge_abi.h"
-#include "../wasm/wasm.h"
+#include "abi/wedge_abi.h"
+#include "wasm/wasm.h"
 
 typedef struct cg_options {
     int opt_level;          /* -O N: passed to cc (default 2) */
@@ -24,6 +24,9 @@ typedef struct cg_options {
     int jobs;               /* parallel cc processes; 0 = number of CPUs */
     bool quiet;             /* no progress output */
 } cg_options;
+
+/* Room for the .so path cg_compile_cached and cg_module_file_so write. */
+#define CG_SO_PATH_MAX 4096
 
 typedef struct cg_err {
     char msg[512];
@@ -60,8 +63,21 @@ bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_p
 void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path);
 
 /* SHA-256 of a module file's bytes: what binds a snapshot to its module
- * (runtime.h, rt_snapshot_*). */
+ * (runtime.h, rt_snapshot_*).  The _file form reads `path` (run and serve
+ * hash the file they were given); errors "<path>: cannot read: <reason>". */
 void cg_module_hash(const void *bytes, size_t len, uint8_t out[32]);
+__attribute__((warn_unused_result))
+bool cg_module_file_hash(const char *path, uint8_t out[32], cg_err *err);
+
+/* A module file to the path of the .so to load: a Wasm binary (by its
+ * `\0asm` magic) through the cache and its file index, so an unchanged
+ * file seen before is neither read nor hashed again; a compiled module (by
+ * its ELF magic) is its own path.  Both `wedge run` and `wedge serve` load
+ * their modules through this one function.  Errors: "<path>: cannot open:
+ * <reason>", "...: not a WebAssembly module or a compiled .so", and the
+ * compiler's own. */
+__attribute__((warn_unused_result))
+bool cg_module_file_so(const char *path, const cg_options *o, char *so, size_t cap, cg_err *err);
 
 /* Version string that keys the cache (changes with the ABI headers and
  * libsledge). */

@@ -23,7 +23,7 @@ static void rt_call_tramp(void *arg)
 
 rt_status rt_call(const rt_extern *func, const wedge_value *args, wedge_value *results, rt_result *res)
 {
-    if (!func || func->kind != 0 || !func->u.func.ref || !func->u.func.tramp)
+    if (!func || func->kind != WEDGE_EXTERN_FUNC || !func->u.func.ref || !func->u.func.tramp)
         return rt_fail(res, RT_ERR_LINK, "not a callable function");
     rt_call_ctx c = {func->u.func.ref, func->u.func.tramp, args, results};
     return rt_guarded_call(c.ref->inst, rt_call_tramp, &c, res);
@@ -31,22 +31,17 @@ rt_status rt_call(const rt_extern *func, const wedge_value *args, wedge_value *r
 
 rt_status rt_run_start(wedge_instance *inst, rt_result *res)
 {
-    rt_extern ex;
-    if (!rt_instance_export(inst, "_start", 6, &ex))
+    const wedge_desc_export *e = wedge_desc_export_find(inst->desc, "_start", 6);
+    if (e == NULL)
         return RT_OK;
-    if (ex.kind != 0)
+    if (e->kind != WEDGE_EXTERN_FUNC)
         return rt_fail(res, RT_ERR_LINK, "export _start is not a function");
-    const wedge_module_desc *d = inst->desc;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->kind == 0 && e->name_len == 6 && memcmp(e->name, "_start", 6) == 0) {
-            const char *sig = rt_func_sig(inst, e->index);
-            if (!sig || strcmp(sig, ":") != 0)
-                return rt_fail(res, RT_ERR_LINK, "export _start has type %s, expected no params and no results",
-                               sig ? sig : "?");
-            break;
-        }
-    }
+    const char *sig = rt_func_sig(inst, e->index);
+    if (!sig || strcmp(sig, ":") != 0)
+        return rt_fail(res, RT_ERR_LINK, "export _start has type %s, expected no params and no results",
+                       sig ? sig : "?");
+    rt_extern ex;
+    rt_export_extern(inst, e, &ex);
     return rt_call(&ex, NULL, NULL, res);
 }
 

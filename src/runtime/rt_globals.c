@@ -36,13 +36,9 @@ static int32_t rt_global_set(uint32_t idx, uint64_t value, int32_t is_mutable, b
     uint32_t nimp = d->nimported_globals;
     if (idx >= nimp + d->nglobals)
         return -1;
-    if (idx < nimp) {
-        /* Imported globals can only be written if declared mutable. */
-        uint32_t seen = 0;
-        for (uint32_t j = 0; j < d->nimports; j++)
-            if (d->imports[j].kind == 3 && seen++ == idx && !d->imports[j].mut)
-                return -1;
-    }
+    /* Imported globals can only be written if declared mutable. */
+    if (idx < nimp && !wedge_desc_import_nth(d, WEDGE_EXTERN_GLOBAL, idx)->mut)
+        return -1;
     (void)is_mutable;
     wedge_value *cell = rt_global_cell(idx);
     if (wide)

@@ -12,9 +12,22 @@
  *    any stack.
  *  - rt_stack_call: switch to a stack, call fn(arg), switch back.
  *
- * Ownership: rt_stack_new's result belongs to the caller (rt_stack_free).
- * A scope lives in its caller's frame; it must be left (rt_trap_scope_leave)
- * before that frame returns, on both the normal and the trap path.
+ *  - rt_guarded_call: all of the above for one call (what rt_call and
+ *    rt_instantiate use), and the thread's guest state for user-level
+ *    schedulers (rt_thread_state_save / _restore; contexts in rt_ctx.h).
+ *
+ * Ownership: a stack filled by rt_stack_init belongs to the caller
+ * (rt_stack_destroy).  A scope lives in its caller's frame; it must be left
+ * (rt_trap_scope_leave) before that frame returns, on both the normal and
+ * the trap path.  The per-thread guest and alternate signal stacks that
+ * rt_thread_init makes belong to the runtime and go at thread exit.
+ *
+ * Errors: rt_stack_init / rt_thread_init return false (rt_thread_init fills
+ * an rt_result); rt_guarded_call reports like rt_call.  A trap raised with
+ * no scope on the thread is a runtime bug: the process aborts.
+ *
+ * Threads: scopes, the guest stack setting and the thread state are per
+ * thread; a stack may be used by one thread at a time.
  */
 #ifndef WEDGE_RT_GUEST_H
 #define WEDGE_RT_GUEST_H
@@ -63,8 +76,8 @@ typedef struct rt_trap_scope {
     const rt_stack *saved_stack;        /* the thread's active guest stack before */
     volatile wedge_trap_kind trap;      /* set on the trap path */
     volatile int exit_code;             /* WEDGE_TRAP_EXIT */
-    /* Set by rt_guarded_call when it switched stacks: the stack the scope
-     * lives on, so a trap can tell AddressSanitizer where it lands. */
+    /* Set when rt_guarded_call switched stacks (rt_stack.c): the stack the
+     * scope lives on, so a trap can tell AddressSanitizer where it lands. */
     bool switched;
     const void *home_bottom;
     size_t home_size;
@@ -84,15 +97,36 @@ void rt_trap_scope_enter(rt_trap_scope *sc);
 void rt_trap_scope_leave(rt_trap_scope *sc);
 
 /* The guest stack the signal handler should consider current on this
- * thread (the one whose guard means "stack exhausted").  rt_call manages
- * it for its own per-thread stack; a scheduler that switches user-level
- * threads sets it on every switch. */
+ * thread (the one whose guard means "stack exhausted").  rt_guarded_call
+ * manages it for the thread's own guest stack; a scheduler that switches
+ * user-level threads sets it (or restores it with the thread state) on
+ * every switch. */
 void rt_thread_set_guest_stack(const rt_stack *s);
 const rt_stack *rt_thread_guest_stack(void);
 
-/* Make sure the calling thread has its alternate signal stack (the
- * handler needs it to run when the guest stack is exhausted).  rt_call does
- * this itself; schedulers call it once per worker thread. */
+/* ---- guest thread state, for user-level schedulers ------------------------- */
+
+/* The runtime's guest state of the calling thread: the innermost trap
+ * scope, the current instance (sledge_abi__current_wasm_module_instance)
+ * and the active guest stack.  A scheduler that runs several guests on
+ * one thread as user-level contexts (rt_ctx.h) saves it when it switches a
+ * guest out and restores it when it switches the guest back in, so a trap
+ * in one guest always lands in that guest's own scope.  Plain values:
+ * no ownership.  Not for signal handlers. */
+typedef struct rt_thread_state {
+    rt_trap_scope *scope;
+    wedge_instance *current;
+    const rt_stack *stack;
+} rt_thread_state;
+
+void rt_thread_state_save(rt_thread_state *out);
+void rt_thread_state_restore(const rt_thread_state *in);
+
+/* Sets the calling thread up to run guest code: the trap handlers
+ * (rt_init), its alternate signal stack (the handler needs it to run when
+ * the guest stack is exhausted) and its own guest stack (8 MiB, used by
+ * rt_guarded_call when not already on a guest stack).  Idempotent.
+ * rt_call does this itself; schedulers call it once per worker thread. */
 RT_WARN_UNUSED bool rt_thread_init(rt_result *res);
 
 /* Runs fn(arg) on this thread's guest stack (or on the current stack when

@@ -53,7 +53,7 @@ void rt_image_build(rt_module *m)
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
-        if (s->mode != 0)
+        if (s->mode != WEDGE_SEG_ACTIVE)
             continue;
         if (s->mem != 0 || s->offset.op != WEDGE_CE_I32)
             return;
@@ -68,7 +68,7 @@ void rt_image_build(rt_module *m)
     if (hi == 0)
         return;
     lo &= ~(uint64_t)(RT_OS_PAGE - 1);
-    hi = (hi + RT_OS_PAGE - 1) & ~(uint64_t)(RT_OS_PAGE - 1);
+    hi = RT_OS_PAGE_ROUND(hi);
     if (hi > mem_bytes)            /* a memory is whole 64 KiB pages: cannot happen */
         return;
     uint64_t len = hi - lo;
@@ -79,7 +79,7 @@ void rt_image_build(rt_module *m)
         return;
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
-        if (s->mode == 0 && s->len)
+        if (s->mode == WEDGE_SEG_ACTIVE && s->len)
             memcpy(img + ((uint32_t)s->offset.bits - lo), s->bytes, s->len);
     }
     int fd = rt_os_image_create("wedge-image", img, len);

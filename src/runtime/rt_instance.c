@@ -1,9 +1,11 @@
 /*
  * rt_instance.c — linking and instantiation (Wasm 2.0, section 4.5.4):
- * resolve and type-check imports, allocate the instance and its defined
- * funcrefs, tables, memory and globals, apply active element segments then
+ * resolve and type-check imports through the linker (rt_linker.c),
+ * allocate the instance and its defined funcrefs, tables, memory and
+ * globals, apply active element segments then
  * active data segments (a trap stops there; earlier writes stay), drop
- * active and declarative segments, run the start function.
+ * active and declarative segments, run the start function.  Host-module
+ * contexts are made once the instance's objects exist, before segments.
  *
  * Memory layout of an instance: [rt_instance_priv][wedge_instance][globals],
  * one block; see rt_internal.h.
@@ -13,80 +15,36 @@
 #include <string.h>
 
 #include "rt_internal.h"
-#include "rt_sandbox.h"
+#include "rt_mempool.h"
 
-/* Import names come from the module: keep messages one printable line. */
-static void rt_name(char *out, size_t cap, const char *s, uint32_t len)
+/* Records a linked (and type-checked) extern in the instance. */
+static void rt_link_record(wedge_instance *inst, const wedge_desc_import *imp, const rt_extern *ex, uint32_t *next)
 {
-    size_t n = 0;
-    for (uint32_t i = 0; i < len && n + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[n++] = ch >= 0x20 && ch < 0x7F ? (char)ch : '?';
-    }
-    out[n] = 0;
-}
-
-static rt_status rt_link_fail(rt_result *res, const wedge_desc_import *imp, const char *what, const char *why)
-{
-    char mod[96], name[96];
-    rt_name(mod, sizeof mod, imp->module, imp->module_len);
-    rt_name(name, sizeof name, imp->name, imp->name_len);
-    return rt_fail(res, RT_ERR_LINK, "%s %s.%s%s%s", what, mod, name, why ? ": " : "", why ? why : "");
-}
-
-/* Checks an extern against the import and records it in the instance. */
-static rt_status rt_link_one(wedge_instance *inst, const wedge_desc_import *imp, const rt_extern *ex,
-                             uint32_t *next, rt_result *res)
-{
-    const wedge_module_desc *d = inst->desc;
     rt_instance_priv *p = rt_priv(inst);
-    static const char bad[] = "incompatible import type for";
-    if (ex->kind != imp->kind)
-        return rt_link_fail(res, imp, bad, "wrong kind of extern");
     switch (imp->kind) {
-    case 0: {
+    case WEDGE_EXTERN_FUNC: {
         wedge_funcref *ref = ex->u.func.ref;
-        if (!ref || ref->type_id != d->type_ids[imp->type])
-            return rt_link_fail(res, imp, bad, "function signature differs");
-        uint32_t i = next[0]++;
+        uint32_t i = next[WEDGE_EXTERN_FUNC]++;
         if (!ref->inst) {
             /* A host function: bind a copy to the importer so it sees the
-             * caller's memory and host pointer. */
+             * caller's memory and host contexts. */
             p->bound[i] = *ref;
             p->bound[i].inst = inst;
             ref = &p->bound[i];
         }
         inst->funcs[i] = ref;
-        return RT_OK;
+        break;
     }
-    case 1: {
-        wedge_table *t = ex->u.table;
-        if (!t || t->elemtype != imp->valtype)
-            return rt_link_fail(res, imp, bad, "table element type differs");
-        if (t->size < imp->min || (imp->has_max && (!rt_tab_priv(t)->has_max || t->max > imp->max)))
-            return rt_link_fail(res, imp, bad, "table limits do not match");
-        inst->tables[next[1]++] = t;
-        return RT_OK;
-    }
-    case 2: {
-        wedge_memory *m = ex->u.mem;
-        if (!m)
-            return rt_link_fail(res, imp, bad, "no memory");
-        rt_memory *rm = rt_mem_priv(m);
-        if (m->pages < imp->min || (imp->has_max && (!rm->has_max || rm->declared_max > imp->max)))
-            return rt_link_fail(res, imp, bad, "memory limits do not match");
-        if (d->bounds == WEDGE_BOUNDS_GUARD && rm->bounds != WEDGE_BOUNDS_GUARD)
-            return rt_link_fail(res, imp, bad, "memory has no guard region for guard-mode code");
-        inst->mem = m;
-        next[2]++;
-        return RT_OK;
-    }
-    default: {
-        if (!ex->u.global.cell || ex->u.global.valtype != imp->valtype || ex->u.global.mut != imp->mut)
-            return rt_link_fail(res, imp, bad, "global type differs");
-        inst->imported_globals[next[3]++] = ex->u.global.cell;
-        return RT_OK;
-    }
+    case WEDGE_EXTERN_TABLE:
+        inst->tables[next[WEDGE_EXTERN_TABLE]++] = ex->u.table;
+        break;
+    case WEDGE_EXTERN_MEMORY:
+        inst->mem = ex->u.mem;
+        next[WEDGE_EXTERN_MEMORY]++;
+        break;
+    default:     /* WEDGE_EXTERN_GLOBAL */
+        inst->imported_globals[next[WEDGE_EXTERN_GLOBAL]++] = ex->u.global.cell;
+        break;
     }
 }
 
@@ -100,6 +58,7 @@ static wedge_value rt_eval(wedge_instance *inst, const wedge_constexpr *e)
     case WEDGE_CE_I64: v.i64 = e->bits; break;
     case WEDGE_CE_F32: { uint32_t b = (uint32_t)e->bits; memcpy(&v.f32, &b, 4); break; }
     case WEDGE_CE_F64: memcpy(&v.f64, &e->bits, 8); break;
+    case WEDGE_CE_V128: memcpy(v.v128, &e->bits, 8); memcpy(v.v128 + 8, &e->bits_hi, 8); break;
     case WEDGE_CE_GLOBAL_GET:
         v = e->index < nimp ? *inst->imported_globals[e->index] : inst->globals[e->index - nimp];
         break;
@@ -120,9 +79,9 @@ static void rt_run_start_fn(void *arg)
 /* With `snap`, a restore: the memory starts at the snapshot's size and the
  * snapshot's state replaces segment application and the start function
  * (they ran before the capture). */
-static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
-                                   struct rt_mempool *pool, const rt_snapshot *snap, wedge_instance **out,
-                                   rt_result *res)
+static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_linker *lk,
+                                   const void *const *host_cfg, struct rt_mempool *pool, const rt_snapshot *snap,
+                                   wedge_instance **out, rt_result *res)
 {
     *out = NULL;
     if (!rt_init(res))
@@ -140,7 +99,6 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
         p->limits = *lim;
     p->nglobals_total = d->nimported_globals + d->nglobals;
     inst->desc = d;
-    inst->host = host;
 
     uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
     inst->funcs = rt_calloc(nfuncs, sizeof *inst->funcs);
@@ -151,27 +109,29 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     p->defined = rt_calloc(d->nfuncs, sizeof *p->defined);
     p->bound = rt_calloc(d->nimported_funcs, sizeof *p->bound);
     p->owned_tables = rt_calloc(d->ntables, sizeof *p->owned_tables);
+    rt_host_ctxs *hosts = rt_host_ctxs_alloc(lk);
+    inst->host = hosts;
     if (!inst->funcs || !inst->tables || !inst->imported_globals || !inst->data_dropped || !inst->elem_dropped ||
-        !p->defined || !p->bound || !p->owned_tables) {
+        !p->defined || !p->bound || !p->owned_tables || !hosts) {
         rt_instance_free(inst);
         return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
     }
 
     /* Imports, in order. */
-    uint32_t next[4] = {0, 0, 0, 0};
+    uint32_t next[WEDGE_EXTERN_GLOBAL + 1] = {0, 0, 0, 0};   /* per extern kind */
     for (uint32_t i = 0; i < d->nimports; i++) {
         const wedge_desc_import *imp = &d->imports[i];
         rt_extern ex;
-        memset(&ex, 0, sizeof ex);
-        rt_status st;
-        if (!resolve || !resolve(ud, inst, imp, &ex))
-            st = rt_link_fail(res, imp, "unknown import", NULL);
-        else
-            st = rt_link_one(inst, imp, &ex, next, res);
+        int slot;
+        rt_status st = rt_link_resolve(lk, d, imp, &ex, &slot, res);
+        if (st == RT_OK)
+            st = rt_link_check(d, imp, &ex, res);
         if (st != RT_OK) {
             rt_instance_free(inst);
             return st;
         }
+        rt_link_record(inst, imp, &ex, next);
+        rt_host_ctxs_use(hosts, lk, slot);
     }
 
     /* Defined functions, tables, memory, globals. */
@@ -217,6 +177,14 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     for (uint32_t k = 0; k < d->nglobals; k++)
         inst->globals[k] = rt_eval(inst, &d->globals[k].init);
 
+    /* Host contexts last: ctx_new may look at the memory, and nothing
+     * after it can fail before the segments. */
+    rt_status hst = rt_host_ctxs_new(hosts, lk, inst, host_cfg, res);
+    if (hst != RT_OK) {
+        rt_instance_free(inst);
+        return hst;
+    }
+
     *out = inst;
     if (snap)
         return rt_snapshot_apply(snap, inst, res);
@@ -225,9 +193,9 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
      * ones only elem.drop.  table.init checks the whole range first. */
     for (uint32_t k = 0; k < d->nelems; k++) {
         const wedge_desc_elem *e = &d->elems[k];
-        if (e->mode == 1)
+        if (e->mode == WEDGE_SEG_PASSIVE)
             continue;
-        if (e->mode == 0) {
+        if (e->mode == WEDGE_SEG_ACTIVE) {
             wedge_table *tab = inst->tables[e->table];
             uint32_t off = rt_eval(inst, &e->offset).i32;
             if ((uint64_t)off + e->count > tab->size)
@@ -246,7 +214,7 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
         return rt_fail(res, RT_ERR_RESOURCE, "%s: cannot reset a pooled memory", m->path);
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
-        if (s->mode != 0)
+        if (s->mode != WEDGE_SEG_ACTIVE)
             continue;
         if (imaged) {
             inst->data_dropped[k] = 1;
@@ -265,22 +233,23 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, rt_resolv
     return RT_OK;
 }
 
-rt_status rt_instantiate(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+rt_status rt_instantiate(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                          wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, resolve, ud, host, NULL, NULL, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, NULL, NULL, out, res);
 }
 
-rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, rt_resolve_fn resolve, void *ud, void *host,
+rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                                 rt_mempool *pool, wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, resolve, ud, host, pool, NULL, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, pool, NULL, out, res);
 }
 
-rt_status rt_snapshot_instantiate(const rt_snapshot *s, const rt_limits *lim, rt_resolve_fn resolve, void *ud,
-                                  void *host, struct rt_mempool *pool, wedge_instance **out, rt_result *res)
+rt_status rt_snapshot_instantiate(const rt_snapshot *s, const rt_limits *lim, const rt_linker *lk,
+                                  const void *const *host_cfg, struct rt_mempool *pool, wedge_instance **out,
+                                  rt_result *res)
 {
-    return rt_instantiate_in(rt_snapshot_module(s), lim, resolve, ud, host, pool, s, out, res);
+    return rt_instantiate_in(rt_snapshot_module(s), lim, lk, host_cfg, pool, s, out, res);
 }
 
 void rt_instance_free(wedge_instance *inst)
@@ -288,6 +257,9 @@ void rt_instance_free(wedge_instance *inst)
     if (!inst)
         return;
     rt_instance_priv *p = rt_priv(inst);
+    /* Host contexts first: their ctx_free may still look at the memory. */
+    rt_host_ctxs_free(inst->host);
+    inst->host = NULL;
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)
             rt_table_free(p->owned_tables[k]);
@@ -312,11 +284,7 @@ static uint32_t rt_func_type(const wedge_module_desc *d, uint32_t idx)
 {
     if (idx >= d->nimported_funcs)
         return d->funcs[idx - d->nimported_funcs].type;
-    uint32_t seen = 0;
-    for (uint32_t i = 0; i < d->nimports; i++)
-        if (d->imports[i].kind == 0 && seen++ == idx)
-            return d->imports[i].type;
-    return 0;   /* unreachable: the descriptor was checked at load */
+    return wedge_desc_import_nth(d, WEDGE_EXTERN_FUNC, idx)->type;   /* there: the descriptor was checked at load */
 }
 
 const char *rt_func_sig(wedge_instance *inst, uint32_t funcidx)
@@ -327,45 +295,44 @@ const char *rt_func_sig(wedge_instance *inst, uint32_t funcidx)
     return d->types[rt_func_type(d, funcidx)].sig;
 }
 
-bool rt_instance_export(wedge_instance *inst, const char *name, size_t name_len, rt_extern *out)
+void rt_export_extern(wedge_instance *inst, const wedge_desc_export *e, rt_extern *out)
 {
     const wedge_module_desc *d = inst->desc;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->name_len != name_len || memcmp(e->name, name, name_len) != 0)
-            continue;
-        memset(out, 0, sizeof *out);
-        out->kind = e->kind;
-        switch (e->kind) {
-        case 0:
-            out->u.func.ref = inst->funcs[e->index];
-            out->u.func.tramp = d->types[rt_func_type(d, e->index)].tramp;
-            break;
-        case 1:
-            out->u.table = inst->tables[e->index];
-            break;
-        case 2:
-            out->u.mem = inst->mem;
-            break;
-        default: {
-            uint32_t nimp = d->nimported_globals;
-            if (e->index < nimp) {
-                out->u.global.cell = inst->imported_globals[e->index];
-                uint32_t seen = 0;
-                for (uint32_t j = 0; j < d->nimports; j++)
-                    if (d->imports[j].kind == 3 && seen++ == e->index) {
-                        out->u.global.valtype = d->imports[j].valtype;
-                        out->u.global.mut = d->imports[j].mut;
-                    }
-            } else {
-                out->u.global.cell = &inst->globals[e->index - nimp];
-                out->u.global.valtype = d->globals[e->index - nimp].valtype;
-                out->u.global.mut = d->globals[e->index - nimp].mut;
-            }
-            break;
+    memset(out, 0, sizeof *out);
+    out->kind = e->kind;
+    switch (e->kind) {
+    case WEDGE_EXTERN_FUNC:
+        out->u.func.ref = inst->funcs[e->index];
+        out->u.func.tramp = d->types[rt_func_type(d, e->index)].tramp;
+        break;
+    case WEDGE_EXTERN_TABLE:
+        out->u.table = inst->tables[e->index];
+        break;
+    case WEDGE_EXTERN_MEMORY:
+        out->u.mem = inst->mem;
+        break;
+    default: {      /* WEDGE_EXTERN_GLOBAL */
+        uint32_t nimp = d->nimported_globals;
+        if (e->index < nimp) {
+            const wedge_desc_import *im = wedge_desc_import_nth(d, WEDGE_EXTERN_GLOBAL, e->index);
+            out->u.global.cell = inst->imported_globals[e->index];
+            out->u.global.valtype = im->valtype;
+            out->u.global.mut = im->mut;
+        } else {
+            out->u.global.cell = &inst->globals[e->index - nimp];
+            out->u.global.valtype = d->globals[e->index - nimp].valtype;
+            out->u.global.mut = d->globals[e->index - nimp].mut;
         }
-        }
-        return true;
+        break;
     }
-    return false;
+    }
+}
+
+bool rt_instance_export(wedge_instance *inst, const char *name, size_t name_len, rt_extern *out)
+{
+    const wedge_desc_export *e = wedge_desc_export_find(inst->desc, name, name_len);
+    if (e == NULL)
+        return false;
+    rt_export_extern(inst, e, out);
+    return true;
 }

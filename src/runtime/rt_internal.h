@@ -1,7 +1,16 @@
 /*
  * rt_internal.h — what the runtime's files share with each other (not
  * public).  OS- and CPU-specific code lives behind the rt_os_* / rt_arch_*
- * declarations below (os/, arch/).
+ * declarations below (os/, arch/), and behind the public rt_ctx_* and
+ * rt_tick_timer_* of rt_ctx.h (arch/x86_64_ctx.S, os/rt_os_tick_linux.c).
+ *
+ * Layers: each file calls only files listed before it, never back
+ * (tools/file_deps.py src/runtime lists the edges and fails on a cycle):
+ *   os/, arch/, rt_trap_name.c, rt_reservation.c, rt_thread_state.c
+ *   rt_result.c, rt_trap.c (scopes, unwind), rt_trap_fault.c (classifier)
+ *   rt_init.c (installs the OS handlers with the classifier)
+ *   rt_stack.c, rt_type.c, rt_table.c, rt_image.c, rt_memory.c, rt_mempool.c
+ *   rt_module.c, rt_instance.c, rt_call.c, rt_globals.c, rt_ctx.c
  */
 #ifndef WEDGE_RT_INTERNAL_H
 #define WEDGE_RT_INTERNAL_H
@@ -14,9 +23,11 @@
 #include "rt_guest.h"
 #include "runtime.h"
 
-#define RT_PAGE_SIZE 65536u
+#define RT_PAGE_SIZE WEDGE_WASM_PAGE
 #define RT_OS_PAGE 4096u                       /* the host's page: madvise/mincore/mmap granularity */
-#define RT_MAX_PAGES 65536u                    /* 4 GiB: the 32-bit limit */
+#define RT_MAX_PAGES WEDGE_WASM_MAX_PAGES     /* 4 GiB: the 32-bit limit */
+/* Rounds up to whole host pages. */
+#define RT_OS_PAGE_ROUND(n) (((n) + RT_OS_PAGE - 1) & ~(__typeof__(n))(RT_OS_PAGE - 1))
 #define RT_DEFAULT_MAX_TABLE 10000000u
 /* Guard mode: any u32 address + u32 offset + access size stays inside. */
 #define RT_GUARD_RESERVATION (((uint64_t)8 << 30) + ((uint64_t)64 << 10))
@@ -76,7 +87,7 @@ typedef struct __attribute__((aligned(16))) rt_instance_priv {
     wedge_table **owned_tables;                /* [ntables] defined */
     uint32_t nowned_tables;
     uint32_t nglobals_total;
-    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_sandbox.h) */
+    struct rt_mempool *pool;                   /* owned_mem goes back there (rt_mempool.h) */
     uint32_t keep_pages;                       /* owned_mem's initial size, kept by the pool */
     uint64_t table_elems;                      /* elements of all tables made or grown by this instance:
                                                 * the table limit caps the sum, not each table, or a
@@ -87,6 +98,10 @@ static inline rt_instance_priv *rt_priv(wedge_instance *inst)
 {
     return (rt_instance_priv *)((uint8_t *)inst - sizeof(rt_instance_priv));
 }
+
+/* The rt_extern for export `e` of inst (rt_instance.c): what
+ * rt_instance_export gives once it has found the export by name. */
+void rt_export_extern(wedge_instance *inst, const wedge_desc_export *e, rt_extern *out);
 
 /* rt_result helpers (rt_result.c). */
 rt_status rt_fail(rt_result *res, rt_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -131,6 +146,11 @@ typedef struct rt_snap_table {
     uint32_t size;
     uint32_t *idx;                             /* function indices, RT_SNAP_NULL_FUNC for null */
 } rt_snap_table;
+typedef struct rt_snap_host {
+    char *name;                                /* the host module's name (rt_host_module.name) */
+    uint8_t *bytes;                            /* what its snapshot hook wrote */
+    size_t len;
+} rt_snap_host;
 struct rt_snapshot {
     rt_module *module;
     uint8_t module_hash[32];
@@ -143,6 +163,8 @@ struct rt_snapshot {
     rt_snap_table *tables;
     uint32_t ndatas, nelems;
     uint8_t *data_dropped, *elem_dropped;
+    uint32_t nhosts;                           /* host modules whose snapshot hook saved something */
+    rt_snap_host *hosts;
 };
 rt_module *rt_snapshot_module(const rt_snapshot *s);
 /* The runs of OS pages of mem[0, len) holding a non-zero byte, in order
@@ -150,7 +172,7 @@ rt_module *rt_snapshot_module(const rt_snapshot *s);
 size_t rt_snapshot_extents(const uint8_t *mem, uint64_t len, rt_os_image_part **out);
 rt_status rt_snapshot_apply(const rt_snapshot *s, wedge_instance *inst, rt_result *res);
 
-/* Memory pools (rt_mempool.c, API in rt_sandbox.h). */
+/* Memory pools (rt_mempool.c, public API in rt_mempool.h). */
 struct rt_mempool;
 wedge_memory *rt_mempool_take(struct rt_mempool *p, uint32_t min_pages, uint32_t max_pages, bool has_max,
                               int bounds, uint32_t limit_pages);
@@ -163,6 +185,25 @@ static inline rt_table *rt_tab_priv(wedge_table *t) { return (rt_table *)t; }
 
 /* Signatures (rt_type.c): true if `sig` is a well-formed signature string. */
 bool rt_sig_valid(const char *sig, size_t maxlen);
+const char *rt_type_sig(uint32_t id);          /* NULL if no such id */
+
+/* Linking (rt_linker.c).  rt_link_resolve finds the provider of one import
+ * (*slot: its host slot, or -1 when not a host module's); rt_link_check
+ * checks its type against the import.  Both fill res with the one-line
+ * message runtime.h shows. */
+rt_status rt_link_resolve(const rt_linker *lk, const wedge_module_desc *d, const wedge_desc_import *imp,
+                          rt_extern *out, int *slot, rt_result *res);
+rt_status rt_link_check(const wedge_module_desc *d, const wedge_desc_import *imp, const rt_extern *ex,
+                        rt_result *res);
+/* An instance's host contexts: allocated with one slot per host slot of
+ * lk; rt_host_ctxs_use marks a slot the instance imports from; _new runs
+ * ctx_new for the marked slots in order (stops at the first failure);
+ * _free runs ctx_free for every context made, then frees the table. */
+rt_host_ctxs *rt_host_ctxs_alloc(const rt_linker *lk);
+void rt_host_ctxs_use(rt_host_ctxs *h, const rt_linker *lk, int slot);
+rt_status rt_host_ctxs_new(rt_host_ctxs *h, const rt_linker *lk, wedge_instance *inst, const void *const *host_cfg,
+                           rt_result *res);
+void rt_host_ctxs_free(rt_host_ctxs *h);
 
 /* OS layer (os/rt_os_linux.c). */
 void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */
@@ -181,18 +222,42 @@ bool rt_os_image_revert(void *addr, uint64_t len);
 bool rt_os_image_map(void *addr, uint64_t len, int fd);   /* private (copy-on-write), read/write */
 bool rt_os_anon_rw(void *addr, uint64_t len);  /* fresh zero pages, read/write */
 void rt_os_image_close(int fd);
-bool rt_os_install_fault_handlers(void);
 bool rt_os_thread_altstack(void);              /* idempotent per thread */
+/* What the fault handler saw, in OS-neutral terms. */
+typedef enum rt_os_fault {
+    RT_OS_FAULT_ACCESS,                        /* a memory access fault at `addr` */
+    RT_OS_FAULT_INT_DIV,                       /* integer divide by zero */
+    RT_OS_FAULT_INT_OVERFLOW,                  /* integer overflow (INT_MIN / -1 on some CPUs) */
+} rt_os_fault;
+/* Decides whether a fault of this thread is a guest trap: if it is, it does
+ * not return (it longjmps); if it returns, the fault is a real crash.  Runs
+ * in the signal handler. */
+typedef void (*rt_os_fault_fn)(rt_os_fault kind, uintptr_t addr);
+/* Installs the SIGSEGV/SIGBUS/SIGFPE handlers, which ask `classify` first
+ * (once per process: rt_init). */
+bool rt_os_install_fault_handlers(rt_os_fault_fn classify);
 
-/* Called by the OS fault handler: true if the fault was a guest trap (does
- * not return in that case: it longjmps). */
-void rt_trap_from_fault(uintptr_t addr);
-void rt_trap_from_fpe(int si_code);
+/* Initial-exec TLS, for every thread-local a signal handler reads: a
+ * handler must not end up in __tls_get_addr (it may allocate). */
+#define RT_TLS __thread __attribute__((tls_model("initial-exec")))
 
-/* Linear-memory reservations the fault handler recognises (rt_trap.c);
- * async-signal-safe to read. */
+/* The thread's guest state (rt_thread_state.c); the scope accessors are
+ * async-signal-safe.  The guest stack ones are in rt_guest.h. */
+rt_trap_scope *rt_thread_scope(void);
+void rt_thread_set_scope(rt_trap_scope *sc);
+
+/* Ends the current guest call: longjmps to the innermost trap scope
+ * (rt_trap.c).  Aborts when there is none. */
+WEDGE_NORETURN void rt_trap_unwind(wedge_trap_kind kind, int code);
+
+/* The classifier rt_init gives the OS layer (rt_trap_fault.c). */
+void rt_trap_fault_classify(rt_os_fault kind, uintptr_t addr);
+
+/* Linear-memory reservations the fault classifier recognises
+ * (rt_reservation.c); rt_reservation_contains is async-signal-safe. */
 bool rt_reservation_add(const void *lo, uint64_t len);
 void rt_reservation_remove(const void *lo);
+bool rt_reservation_contains(uintptr_t addr);
 
 /* CPU layer (arch/x86_64.S). */
 void rt_arch_stack_call(void *stack_top, void (*fn)(void *), void *arg);

@@ -1,7 +1,7 @@
 /*
  * rt_mempool.c — pools of linear memories for embedders that instantiate
  * the same module over and over (wedge serve: one pool per worker and
- * route).  See rt_sandbox.h for the API.
+ * route).  API and ownership: rt_mempool.h.
  *
  * Why: a fresh memory costs an 8 GiB mmap reservation, an mprotect, a
  * registration with the fault handler, and on free a munmap (whose TLB
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
-#include "rt_sandbox.h"
+#include "rt_mempool.h"
 
 /* Up to this many resident bytes are cleared with memset; more are dropped. */
 #define RT_MEMPOOL_MEMSET_MAX ((uint64_t)256 << 10)

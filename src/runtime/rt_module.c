@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,22 @@ static bool rt_bad(rt_check *c, const char *what)
 
 static bool rt_valtype_ok(uint8_t t)
 {
-    return t == 0x7F || t == 0x7E || t == 0x7D || t == 0x7C || t == 0x7B || t == 0x70 || t == 0x6F;
+    switch (t) {
+    case WEDGE_VAL_I32: case WEDGE_VAL_I64: case WEDGE_VAL_F32: case WEDGE_VAL_F64: case WEDGE_VAL_V128:
+    case WEDGE_VAL_FUNCREF: case WEDGE_VAL_EXTERNREF:
+        return true;
+    default:
+        return false;
+    }
 }
 
-static bool rt_reftype_ok(uint8_t t) { return t == 0x70 || t == 0x6F; }
+static bool rt_reftype_ok(uint8_t t) { return t == WEDGE_VAL_FUNCREF || t == WEDGE_VAL_EXTERNREF; }
 
 /* A constant expression; `nglobals_visible` is how many globals it may read. */
 static bool rt_check_constexpr(rt_check *c, const wedge_constexpr *e, uint32_t nglobals_visible)
 {
     switch (e->op) {
-    case WEDGE_CE_I32: case WEDGE_CE_I64: case WEDGE_CE_F32: case WEDGE_CE_F64:
+    case WEDGE_CE_I32: case WEDGE_CE_I64: case WEDGE_CE_F32: case WEDGE_CE_F64: case WEDGE_CE_V128:
         return true;
     case WEDGE_CE_GLOBAL_GET:
         return e->index < nglobals_visible;
@@ -85,33 +92,34 @@ static bool rt_check_desc(rt_check *c)
         (d->ndatas && !d->datas))
         return rt_bad(c, "section counts");
 
-    uint32_t counts[4] = {0, 0, 0, 0};
+    uint32_t counts[WEDGE_EXTERN_GLOBAL + 1] = {0, 0, 0, 0};
     for (uint32_t i = 0; i < d->nimports; i++) {
         const wedge_desc_import *im = &d->imports[i];
-        if (!rt_check_string(im->module, im->module_len) || !rt_check_string(im->name, im->name_len) || im->kind > 3)
+        if (!rt_check_string(im->module, im->module_len) || !rt_check_string(im->name, im->name_len) ||
+            im->kind > WEDGE_EXTERN_GLOBAL)
             return rt_bad(c, "import");
         counts[im->kind]++;
         switch (im->kind) {
-        case 0:
+        case WEDGE_EXTERN_FUNC:
             if (im->type >= d->ntypes)
                 return rt_bad(c, "import type index");
             break;
-        case 1:
+        case WEDGE_EXTERN_TABLE:
             if (!rt_reftype_ok(im->valtype) || (im->has_max && im->max < im->min))
                 return rt_bad(c, "table import");
             break;
-        case 2:
+        case WEDGE_EXTERN_MEMORY:
             if (im->min > RT_MAX_PAGES || (im->has_max && (im->max < im->min || im->max > RT_MAX_PAGES)))
                 return rt_bad(c, "memory import");
             break;
-        case 3:
+        case WEDGE_EXTERN_GLOBAL:
             if (!rt_valtype_ok(im->valtype) || im->mut > 1)
                 return rt_bad(c, "global import");
             break;
         }
     }
-    if (counts[0] != d->nimported_funcs || counts[1] != d->nimported_tables || counts[2] != d->nimported_mems ||
-        counts[3] != d->nimported_globals)
+    if (counts[WEDGE_EXTERN_FUNC] != d->nimported_funcs || counts[WEDGE_EXTERN_TABLE] != d->nimported_tables ||
+        counts[WEDGE_EXTERN_MEMORY] != d->nimported_mems || counts[WEDGE_EXTERN_GLOBAL] != d->nimported_globals)
         return rt_bad(c, "import counts");
     c->nfuncs_total = d->nimported_funcs + d->nfuncs;
     c->ntables_total = d->nimported_tables + d->ntables;
@@ -142,18 +150,18 @@ static bool rt_check_desc(rt_check *c)
     }
     for (uint32_t i = 0; i < d->nexports; i++) {
         const wedge_desc_export *e = &d->exports[i];
-        if (!rt_check_string(e->name, e->name_len) || e->kind > 3)
+        if (!rt_check_string(e->name, e->name_len) || e->kind > WEDGE_EXTERN_GLOBAL)
             return rt_bad(c, "export");
-        uint32_t lim = e->kind == 0 ? c->nfuncs_total : e->kind == 1 ? c->ntables_total
-                     : e->kind == 2 ? c->nmems_total : c->nglobals_total;
+        uint32_t lim = e->kind == WEDGE_EXTERN_FUNC ? c->nfuncs_total : e->kind == WEDGE_EXTERN_TABLE ? c->ntables_total
+                     : e->kind == WEDGE_EXTERN_MEMORY ? c->nmems_total : c->nglobals_total;
         if (e->index >= lim)
             return rt_bad(c, "export index");
     }
     for (uint32_t i = 0; i < d->nelems; i++) {
         const wedge_desc_elem *e = &d->elems[i];
-        if (e->mode > 2 || !rt_reftype_ok(e->elemtype) || e->count > RT_LIM_SEG_ITEMS || (e->count && !e->items))
+        if (e->mode > WEDGE_SEG_DECLARATIVE || !rt_reftype_ok(e->elemtype) || e->count > RT_LIM_SEG_ITEMS || (e->count && !e->items))
             return rt_bad(c, "element segment");
-        if (e->mode == 0 && (e->table >= c->ntables_total || !rt_check_constexpr(c, &e->offset, c->nglobals_total)))
+        if (e->mode == WEDGE_SEG_ACTIVE && (e->table >= c->ntables_total || !rt_check_constexpr(c, &e->offset, c->nglobals_total)))
             return rt_bad(c, "active element segment");
         for (uint32_t j = 0; j < e->count; j++)
             if (!rt_check_constexpr(c, &e->items[j], c->nglobals_total))
@@ -161,9 +169,9 @@ static bool rt_check_desc(rt_check *c)
     }
     for (uint32_t i = 0; i < d->ndatas; i++) {
         const wedge_desc_data *s = &d->datas[i];
-        if (s->mode > 1 || (s->len && !s->bytes))
+        if (s->mode > WEDGE_SEG_PASSIVE || (s->len && !s->bytes))
             return rt_bad(c, "data segment");
-        if (s->mode == 0 &&
+        if (s->mode == WEDGE_SEG_ACTIVE &&
             (s->mem != 0 || c->nmems_total == 0 || !rt_check_constexpr(c, &s->offset, c->nglobals_total)))
             return rt_bad(c, "active data segment");
     }
@@ -257,3 +265,51 @@ void rt_module_unload(rt_module *m)
 }
 
 const wedge_module_desc *rt_module_desc(const rt_module *m) { return m->desc; }
+
+/* ---- the module's code ------------------------------------------------------ */
+
+typedef struct rt_text_search {
+    uintptr_t probe;        /* an address inside the module's data */
+    uintptr_t lo, hi;
+    bool found;
+} rt_text_search;
+
+static int rt_text_cb(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    rt_text_search *t = ud;
+    bool mine = false;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && t->probe >= lo && t->probe < lo + ph->p_memsz)
+            mine = true;
+    }
+    if (!mine)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (!t->found || lo < t->lo)
+            t->lo = lo;
+        if (!t->found || lo + ph->p_memsz > t->hi)
+            t->hi = lo + ph->p_memsz;
+        t->found = true;
+    }
+    return 1;
+}
+
+bool rt_module_text_range(const rt_module *m, uintptr_t *lo, uintptr_t *hi)
+{
+    rt_text_search t = { .probe = (uintptr_t)rt_module_desc(m) };
+    if (!t.probe)
+        return false;
+    dl_iterate_phdr(rt_text_cb, &t);
+    if (!t.found)
+        return false;
+    *lo = t.lo;
+    *hi = t.hi;
+    return true;
+}

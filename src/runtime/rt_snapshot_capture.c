@@ -9,6 +9,9 @@
  * module does not own (an imported memory, table or mutable global) would
  * be someone else's on restore, so such modules are refused too.
  *
+ * Host modules: their contexts are never captured; one with a snapshot
+ * hook adds its own bytes (rt_capture_hosts).
+ *
  * Memory: only the OS pages holding a non-zero byte go into the image (a
  * sealed file with holes), so a 1 GiB memory with 10 MiB of data costs
  * 10 MiB.
@@ -100,6 +103,57 @@ static rt_snapshot *rt_capture_fail(rt_snapshot *s, rt_result *res, const char *
     return NULL;
 }
 
+/* The host contexts are not captured: a restore makes fresh ones (ctx_new).
+ * A host module with a snapshot hook adds what it wants kept; its restore
+ * hook gets it back (rt_snapshot_apply).  False: s freed, res filled. */
+static rt_snapshot *rt_capture_hosts(rt_snapshot *s, wedge_instance *inst, rt_result *res)
+{
+    const char *name = rt_priv(inst)->module->path;
+    const rt_host_ctxs *h = inst->host;
+    uint32_t n = 0;
+    for (uint32_t i = 0; h && i < h->n; i++)
+        n += h->slot[i].mod && h->slot[i].live && h->slot[i].mod->snapshot;
+    if (!n)
+        return s;
+    if (!(s->hosts = calloc(n, sizeof *s->hosts)))
+        return rt_capture_fail(s, res, "%s: out of memory", name);
+    for (uint32_t i = 0; i < h->n; i++) {
+        const rt_host_slot *sl = &h->slot[i];
+        if (!sl->mod || !sl->live || !sl->mod->snapshot)
+            continue;
+        const char *hn = sl->mod->name;
+        size_t nlen = strlen(hn);
+        bool printable = nlen >= 1 && nlen <= 255;
+        for (size_t c = 0; printable && c < nlen; c++)
+            printable = hn[c] > 0x20 && hn[c] < 0x7F;
+        if (!printable)
+            return rt_capture_fail(s, res, "%s: host module '%.40s' has a name a snapshot cannot hold", name, hn);
+        size_t cap = 256, need = 0;
+        uint8_t *buf = malloc(cap);
+        /* The hook says how much it needs; once more with that much. */
+        while (buf && (need = sl->mod->snapshot(sl->ctx, buf, cap)) > cap) {
+            uint8_t *nb = cap == 256 ? realloc(buf, need) : NULL;
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap = need;
+        }
+        if (!buf)
+            return rt_capture_fail(s, res, "%s: host module %s: out of memory (or its snapshot hook keeps growing)",
+                                   name, hn);
+        if (!need) {
+            free(buf);
+            continue;
+        }
+        rt_snap_host *e = &s->hosts[s->nhosts++];
+        e->bytes = buf;
+        e->len = need;
+        if (!(e->name = strdup(hn)))
+            return rt_capture_fail(s, res, "%s: out of memory", name);
+    }
+    return s;
+}
+
 rt_snapshot *rt_snapshot_capture(wedge_instance *inst, const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES],
                                  rt_result *res)
 {
@@ -109,7 +163,7 @@ rt_snapshot *rt_snapshot_capture(wedge_instance *inst, const uint8_t module_hash
     if (d->nimported_mems || d->nimported_tables)
         return rt_capture_fail(NULL, res, "%s: cannot snapshot a module that imports its memory or a table", name);
     for (uint32_t i = 0; i < d->nimports; i++)
-        if (d->imports[i].kind == 3 && d->imports[i].mut)
+        if (d->imports[i].kind == WEDGE_EXTERN_GLOBAL && d->imports[i].mut)
             return rt_capture_fail(NULL, res, "%s: cannot snapshot a module that imports a mutable global", name);
 
     rt_snapshot *s = calloc(1, sizeof *s);
@@ -150,11 +204,8 @@ rt_snapshot *rt_snapshot_capture(wedge_instance *inst, const uint8_t module_hash
                                        d->nimported_globals + k);
             rt_put32(g->bytes, RT_SNAP_NULL_FUNC);
             break;
-        default:
-            if (sizeof(wedge_value) < 16)
-                return rt_capture_fail(s, res, "%s: global %u is a v128, which snapshots do not hold yet", name,
-                                       d->nimported_globals + k);
-            memcpy(g->bytes, c, sizeof g->bytes < sizeof *c ? sizeof g->bytes : sizeof *c);
+        default:        /* WEDGE_VAL_V128: its 16 bytes, as the file keeps them */
+            memcpy(g->bytes, c->v128, sizeof g->bytes);
             break;
         }
     }
@@ -191,7 +242,7 @@ rt_snapshot *rt_snapshot_capture(wedge_instance *inst, const uint8_t module_hash
         if (!ok)
             return rt_capture_fail(s, res, "%s: cannot make the snapshot's memory image", name);
     }
-    return s;
+    return rt_capture_hosts(s, inst, res);
 }
 
 void rt_snapshot_free(rt_snapshot *s)
@@ -206,6 +257,11 @@ void rt_snapshot_free(rt_snapshot *s)
     free(s->globals);
     free(s->data_dropped);
     free(s->elem_dropped);
+    for (uint32_t k = 0; k < s->nhosts; k++) {
+        free(s->hosts[k].name);
+        free(s->hosts[k].bytes);
+    }
+    free(s->hosts);
     free(s);
 }
 

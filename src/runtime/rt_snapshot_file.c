@@ -19,6 +19,7 @@
 
 #include "rt_internal.h"
 #include "rt_snapshot_fmt.h"
+#include "util/util.h"
 
 /* ---- save ------------------------------------------------------------------------- */
 
@@ -48,10 +49,19 @@ static void rt_save_body(rt_snap_writer *w, const rt_snapshot *s, const uint8_t 
     rt_snap_put(w, s->data_dropped, s->ndatas);
     rt_snap_put(w, s->elem_dropped, s->nelems);
     rt_snap_pad8(w);
-    /* Host-module state: none yet (the host-module seam's snapshot hooks
-     * will write it here; format version 1 already has the section). */
+    /* Host modules' own state, from their snapshot hooks. */
+    rt_snap_put_u32(w, s->nhosts);
     rt_snap_put_u32(w, 0);
-    rt_snap_put_u32(w, 0);
+    for (uint32_t k = 0; k < s->nhosts; k++) {
+        uint32_t nlen = (uint32_t)strlen(s->hosts[k].name);
+        rt_snap_put_u32(w, nlen);
+        rt_snap_put_u32(w, 0);
+        rt_snap_put_u64(w, s->hosts[k].len);
+        rt_snap_put(w, s->hosts[k].name, nlen);
+        rt_snap_pad8(w);
+        rt_snap_put(w, s->hosts[k].bytes, s->hosts[k].len);
+        rt_snap_pad8(w);
+    }
     rt_snap_put_u32(w, s->has_mem);
     rt_snap_put_u32(w, s->pages);
     rt_snap_put_u32(w, (uint32_t)nparts);
@@ -135,36 +145,6 @@ static rt_snapshot *rt_load_fail(rt_snapshot *s, uint8_t *buf, rt_result *res, c
     return NULL;
 }
 
-static uint8_t *rt_read_all(const char *path, size_t *len, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        *err = fd < 0 ? errno : EINVAL;
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    size_t got = 0;
-    while (buf && got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    *err = buf ? EIO : ENOMEM;
-    close(fd);
-    if (!buf) {
-        return NULL;
-    }
-    *len = got;     /* a file that shrank while read is "truncated" to the decoder */
-    return buf;
-}
-
 static void rt_hex8(char *out, const uint8_t *h)
 {
     for (int i = 0; i < 8; i++)
@@ -195,15 +175,6 @@ static rt_snapshot *rt_snapshot_decode_for(uint8_t *buf, size_t len, const char 
     const wedge_module_desc *d = m->desc;
     if (d->nimported_mems || d->nimported_tables)
         return rt_load_fail(NULL, buf, res, path, "the module imports its memory or a table");
-    if (v.nhosts) {
-        const uint8_t *hp = v.hosts, *hb;
-        const char *name;
-        uint32_t nlen;
-        uint64_t hlen;
-        rt_snap_next_host(&hp, &name, &nlen, &hb, &hlen);
-        return rt_load_fail(NULL, buf, res, path, "holds state of host module '%.*s', which this wedge cannot restore",
-                            (int)nlen, name);
-    }
     if (v.nglobals != d->nglobals || v.ntables != d->ntables || v.ndatas != d->ndatas || v.nelems != d->nelems ||
         v.has_mem != (d->nmems == 1))
         return rt_load_fail(NULL, buf, res, path, "does not match the module's globals, tables, segments or memory");
@@ -226,6 +197,28 @@ static rt_snapshot *rt_snapshot_decode_for(uint8_t *buf, size_t len, const char 
         return rt_load_fail(s, buf, res, path, "out of memory");
     memcpy(s->data_dropped, v.data_dropped, v.ndatas);
     memcpy(s->elem_dropped, v.elem_dropped, v.nelems);
+    /* Host state is checked by its own module when an instance is
+     * restored (rt_snapshot_apply): it does not know the linker here. */
+    if (v.nhosts && !(s->hosts = calloc(v.nhosts, sizeof *s->hosts)))
+        return rt_load_fail(s, buf, res, path, "out of memory");
+    const uint8_t *hp = v.hosts;
+    for (uint32_t k = 0; k < v.nhosts; k++) {
+        const char *name;
+        uint32_t nlen;
+        const uint8_t *hb;
+        uint64_t hlen;
+        rt_snap_next_host(&hp, &name, &nlen, &hb, &hlen);
+        rt_snap_host *h = &s->hosts[k];
+        h->name = malloc(nlen + 1);
+        h->bytes = malloc(hlen ? (size_t)hlen : 1);
+        s->nhosts++;
+        if (!h->name || !h->bytes)
+            return rt_load_fail(s, buf, res, path, "out of memory");
+        memcpy(h->name, name, nlen);
+        h->name[nlen] = 0;
+        memcpy(h->bytes, hb, (size_t)hlen);
+        h->len = (size_t)hlen;
+    }
 
     for (uint32_t k = 0; k < v.nglobals; k++) {
         const uint8_t *g = v.globals + (size_t)k * RT_SNAP_GLOBAL_BYTES;
@@ -290,10 +283,9 @@ rt_snapshot *rt_snapshot_load(const char *path, rt_module *m, const uint8_t modu
                               rt_result *res)
 {
     size_t len = 0;
-    int err = 0;
-    uint8_t *buf = rt_read_all(path, &len, &err);
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, &len);
     if (!buf)
-        return rt_load_fail(NULL, NULL, res, path, "cannot read: %s", strerror(err));
+        return rt_load_fail(NULL, NULL, res, path, "cannot read: %s", strerror(errno));
     return rt_snapshot_decode_for(buf, len, path, m, module_hash, res);
 }
 

@@ -5,7 +5,8 @@
  * -> this instance's funcref), dropped segments, and the memory image
  * mapped copy-on-write.  Nothing here depends on the memory's size: the
  * image is one mmap, or nothing at all for a pooled memory that already
- * shows it (reverted when it was released, rt_mempool.c).
+ * shows it (reverted when it was released, rt_mempool.c).  Last, host
+ * modules get back what their snapshot hooks saved.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,37 @@ static wedge_value rt_snap_value(wedge_instance *inst, const rt_snap_global *g)
         break;
     }
     case 0x6F: v.ref = NULL; break;
-    default: memcpy(&v, g->bytes, sizeof v < sizeof g->bytes ? sizeof v : sizeof g->bytes); break;
+    default: memcpy(v.v128, g->bytes, sizeof v.v128); break;     /* WEDGE_VAL_V128 */
     }
     return v;
+}
+
+/* The host contexts were just made by ctx_new (fresh: WASI's descriptors,
+ * randomness and clock are the new run's).  A host module whose state the
+ * snapshot holds gets it back through its restore hook; state for a module
+ * the instance has no context of, or that cannot restore, is refused. */
+static rt_status rt_restore_hosts(const rt_snapshot *s, wedge_instance *inst, rt_result *res)
+{
+    const char *path = rt_priv(inst)->module->path;
+    const rt_host_ctxs *h = inst->host;
+    for (uint32_t k = 0; k < s->nhosts; k++) {
+        const rt_snap_host *e = &s->hosts[k];
+        const rt_host_slot *sl = NULL;
+        for (uint32_t i = 0; h && i < h->n && !sl; i++)
+            if (h->slot[i].mod && h->slot[i].live && strcmp(h->slot[i].mod->name, e->name) == 0)
+                sl = &h->slot[i];
+        if (!sl)
+            return rt_fail(res, RT_ERR_HOST, "%s: the snapshot holds state of host module '%.60s', which this "
+                           "instance is not linked to", path, e->name);
+        if (!sl->mod->restore)
+            return rt_fail(res, RT_ERR_HOST, "%s: the snapshot holds state of host module '%.60s', which cannot "
+                           "restore it", path, e->name);
+        char err[160] = "";
+        if (!sl->mod->restore(sl->ctx, e->bytes, e->len, err, sizeof err))
+            return rt_fail(res, RT_ERR_HOST, "%s: host module '%.60s' refused the snapshot's state: %s", path,
+                           e->name, err[0] ? err : "no reason given");
+    }
+    return RT_OK;
 }
 
 rt_status rt_snapshot_apply(const rt_snapshot *s, wedge_instance *inst, rt_result *res)
@@ -62,5 +91,5 @@ rt_status rt_snapshot_apply(const rt_snapshot *s, wedge_instance *inst, rt_resul
     memcpy(inst->elem_dropped, s->elem_dropped, s->nelems);
     if (s->has_mem && !rt_image_show(inst->mem, &s->image))
         return rt_fail(res, RT_ERR_RESOURCE, "%s: cannot map the snapshot's memory image", p->module->path);
-    return RT_OK;
+    return rt_restore_hosts(s, inst, res);
 }

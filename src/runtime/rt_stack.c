@@ -23,7 +23,7 @@
 bool rt_stack_init(rt_stack *s, size_t usable)
 {
     memset(s, 0, sizeof *s);
-    usable = (usable + 4095) & ~(size_t)4095;
+    usable = RT_OS_PAGE_ROUND(usable);
     size_t len = usable + RT_STACK_GUARD_SIZE;
     uint8_t *p = rt_os_reserve(len);
     if (!p)
@@ -90,7 +90,13 @@ bool rt_thread_init(rt_result *res)
             rt_fail(res, RT_ERR_RESOURCE, "cannot allocate a guest stack");
             return false;
         }
-        pthread_setspecific(rt_stack_key, &rt_thread_stack);
+        /* The key frees the stack at thread exit; without it (no key, or
+         * no memory for the slot) every exiting thread would leak 8 MiB. */
+        if (pthread_setspecific(rt_stack_key, &rt_thread_stack) != 0) {
+            rt_stack_destroy(&rt_thread_stack);
+            rt_fail(res, RT_ERR_RESOURCE, "cannot register the guest stack for release at thread exit");
+            return false;
+        }
     }
     return true;
 }

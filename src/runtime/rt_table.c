@@ -13,7 +13,7 @@ wedge_table *rt_table_create(uint8_t elemtype, uint32_t min, uint32_t max, bool 
 {
     if (limit == 0)
         limit = RT_DEFAULT_MAX_TABLE;
-    if (elemtype != 0x70 && elemtype != 0x6F) {
+    if (elemtype != WEDGE_VAL_FUNCREF && elemtype != WEDGE_VAL_EXTERNREF) {
         rt_fail(res, RT_ERR_LINK, "bad table element type 0x%02x", elemtype);
         return NULL;
     }

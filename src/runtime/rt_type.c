@@ -95,6 +95,19 @@ out:
     return id;   /* 0 only when out of memory or malformed */
 }
 
+/* The signature string of an id (a linear scan: for error messages only).
+ * Interned strings are never freed, so the pointer stays valid. */
+const char *rt_type_sig(uint32_t id)
+{
+    const char *sig = NULL;
+    pthread_mutex_lock(&rt_type_lock);
+    for (uint32_t i = 0; i < rt_type_cap && !sig; i++)
+        if (rt_type_slots[i].sig && rt_type_slots[i].id == id)
+            sig = rt_type_slots[i].sig;
+    pthread_mutex_unlock(&rt_type_lock);
+    return sig;
+}
+
 /* ---- host functions ---------------------------------------------------------- */
 
 typedef struct rt_host_node {

@@ -94,7 +94,11 @@ bool http_conn_in_message(const http_conn *c);
 /* After HTTP_PARSE_ERROR: the status to answer and a short static reason. */
 int http_conn_error(const http_conn *c, const char **reason);
 
-/* Looks up a header by name, case-insensitively; NULL if absent. */
+/* Looks up a header by name, case-insensitively; NULL if absent.  A
+ * repeated header gives its first occurrence: the fields one looks up
+ * (Content-Type, Host, ...) are singletons, which a request may not repeat
+ * (RFC 9110 §5.3), and taking the first is the common convention (CGI
+ * servers, Go's Header.Get).  The one lookup for every part of serve. */
 const http_header *http_request_header(const http_request *req, const char *name);
 
 /* ---- responses (http_response.c) ------------------------------------------ */

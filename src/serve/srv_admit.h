@@ -9,7 +9,7 @@
  * completion, when its execution time also joins the window.
  *
  * Threads: srv_admit_try runs on the listener thread, srv_admit_done on
- * workers; one mutex guards the sum and the windows (a few dozen
+ * workers (and on the listener for a job it could not queue); one mutex guards the sum and the windows (a few dozen
  * instructions per request).
  */
 #ifndef WEDGE_SRV_ADMIT_H

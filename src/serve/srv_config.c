@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/util.h"
+
 /* ---- the arena behind a srv_config ------------------------------------------ */
 
 typedef struct chunk {
@@ -481,24 +483,12 @@ bool srv_config_parse(const char *text, size_t len, const char *label,
 bool srv_config_load(const char *file, srv_config *cfg, srv_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        return srv_fail(err, "%s: %s", file, strerror(errno));
     /* A configuration is small; 16 MiB is far beyond any real one. */
     enum { MAX_CONFIG = 16 << 20 };
-    char *text = malloc(MAX_CONFIG + 1);
-    if (!text) {
-        fclose(f);
-        return srv_fail(err, "%s: out of memory", file);
-    }
-    size_t n = fread(text, 1, MAX_CONFIG + 1, f);
-    bool rd_err = ferror(f);
-    fclose(f);
-    if (rd_err || n > MAX_CONFIG) {
-        free(text);
-        return srv_fail(err, "%s: %s", file, rd_err ? "read error" : "larger than 16 MiB");
-    }
-    text[n] = '\0';
+    size_t n;
+    char *text = (char *)ut_read_file(file, MAX_CONFIG, &n);
+    if (!text)
+        return srv_fail(err, "%s: %s", file, errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
     /* Relative paths in the file are relative to its directory. */
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", file);

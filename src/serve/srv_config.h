@@ -44,7 +44,7 @@
 #define SRV_DEFAULT_GRACE_MS            10000u  /* in-flight requests on SIGTERM */
 #define SRV_DEFAULT_MAX_CONNECTIONS     10000u
 /* At the connection limit, a request still arriving after this long may
- * lose its slot to a new client (srv_listen.c: make_room). */
+ * lose its slot to a new client (srv_listen_evict.c). */
 #define SRV_SLOW_REQUEST_MS             1000u
 /* Admitted requests waiting for a worker, at most; 503 "queue full" beyond. */
 #define SRV_DEFAULT_MAX_QUEUE           4096u
@@ -59,7 +59,7 @@ typedef struct srv_route {
     const char *name;           /* module name, or "tenant/route" for tenants */
     const char *prefix;         /* URL path prefix, starts with '/' */
     size_t prefix_len;
-    const char *path;           /* .so / .wasm (or stand-in file), resolved against the config's directory */
+    const char *path;           /* .so / .wasm (or a static route's .txt file), resolved against the config's directory */
     uint64_t relative_deadline_us;      /* > 0 */
     uint64_t expected_execution_us;     /* 0 = unknown: first estimate is deadline / 2 */
     uint64_t timeout_us;                /* hard limit from arrival (504); 0 = SRV_DEFAULT_TIMEOUT_US (10 s) */

@@ -17,6 +17,12 @@
  *    sure nothing calls srv_complete() any more before srv_listener_free().
  *
  * Errors: false/NULL + srv_err, as everywhere in src/serve.
+ *
+ * Threads: everything runs on the thread that calls srv_listener_run (the
+ * dispatch, metrics and reload callbacks too), except srv_complete (any
+ * thread) and srv_listener_stop / srv_listener_request_reload (any thread,
+ * async-signal-safe).  The code is split by concern over srv_listen*.c
+ * (srv_listen_internal.h).
  */
 #ifndef WEDGE_SRV_LISTEN_H
 #define WEDGE_SRV_LISTEN_H

@@ -1,8 +1,8 @@
 /*
  * srv_main.c — `wedge serve`: settings, configuration (a file, or the
  * built-in default that serves the example functions), the scheduler
- * (srv_sched.h: sandboxes on worker threads; it passes ".txt" stand-in
- * routes on to srv_stub.h), the listener, and signals.
+ * (srv_sched.h: sandboxes on worker threads; static routes answered at
+ * once, srv_static.h), the listener, and signals.
  */
 #include "serve.h"
 

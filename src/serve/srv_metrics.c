@@ -3,6 +3,8 @@
  */
 #include "srv_metrics.h"
 
+#include <stdlib.h>
+
 #include "srv_sandbox.h"
 
 const uint64_t srv_lat_bounds_us[SRV_LAT_NBUCKETS] = {
@@ -10,6 +12,22 @@ const uint64_t srv_lat_bounds_us[SRV_LAT_NBUCKETS] = {
 };
 
 #define RLX memory_order_relaxed
+
+srv_route_metrics *srv_metrics_route_new(void)
+{
+    srv_route_metrics *m = calloc(1, sizeof *m);
+    if (m)
+        m->holders = 1;
+    return m;
+}
+
+void srv_metrics_route_hold(srv_route_metrics *m) { m->holders++; }
+
+void srv_metrics_route_release(srv_route_metrics *m)
+{
+    if (m && --m->holders == 0)
+        free(m);
+}
 
 void srv_metrics_observe(srv_route_metrics *m, int status, uint64_t latency_us, bool deadline_missed)
 {
@@ -55,34 +73,34 @@ void srv_metrics_render(FILE *f, const struct srv_fnset *set, struct srv_admit *
     for (size_t i = 0; i < set->n; i++)
         for (int c = 1; c <= 5; c++)
             series(f, "wedge_route_responses_total", &set->fns[i], classes[c],
-                   atomic_load_explicit(&set->fns[i].metrics.by_class[c], RLX));
+                   atomic_load_explicit(&set->fns[i].metrics->by_class[c], RLX));
     fputs("# TYPE wedge_route_admitted_total counter\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_admitted_total", &set->fns[i], NULL,
-               atomic_load_explicit(&set->fns[i].metrics.admitted, RLX));
+               atomic_load_explicit(&set->fns[i].metrics->admitted, RLX));
     fputs("# TYPE wedge_route_rejected_total counter\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_rejected_total", &set->fns[i], NULL,
-               atomic_load_explicit(&set->fns[i].metrics.rejected, RLX));
+               atomic_load_explicit(&set->fns[i].metrics->rejected, RLX));
     fputs("# TYPE wedge_route_deadline_misses_total counter\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_deadline_misses_total", &set->fns[i], NULL,
-               atomic_load_explicit(&set->fns[i].metrics.deadline_misses, RLX));
+               atomic_load_explicit(&set->fns[i].metrics->deadline_misses, RLX));
     fputs("# TYPE wedge_route_traps_total counter\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_traps_total", &set->fns[i], NULL,
-               atomic_load_explicit(&set->fns[i].metrics.traps, RLX));
+               atomic_load_explicit(&set->fns[i].metrics->traps, RLX));
     fputs("# TYPE wedge_route_timeouts_total counter\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_timeouts_total", &set->fns[i], NULL,
-               atomic_load_explicit(&set->fns[i].metrics.timeouts, RLX));
+               atomic_load_explicit(&set->fns[i].metrics->timeouts, RLX));
     fputs("# TYPE wedge_route_estimate_us gauge\n", f);
     for (size_t i = 0; i < set->n; i++)
         series(f, "wedge_route_estimate_us", &set->fns[i], NULL,
                srv_admit_estimate(admit, &set->fns[i].admit));
     fputs("# TYPE wedge_route_latency_us histogram\n", f);
     for (size_t i = 0; i < set->n; i++) {
-        const srv_route_metrics *m = &set->fns[i].metrics;
+        const srv_route_metrics *m = set->fns[i].metrics;
         uint64_t cum = 0;
         char le[48];
         for (unsigned b = 0; b <= SRV_LAT_NBUCKETS; b++) {

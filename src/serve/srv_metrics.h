@@ -6,6 +6,15 @@
  * Counters are relaxed atomics written by workers and the listener and read
  * by the listener when it renders; a scrape may see one request counted in
  * one series and not yet in another, which Prometheus tolerates.
+ *
+ * Ownership: a route's counters are a heap object shared by every
+ * generation (configuration, srv_sched.c) that has a route of that name
+ * (tenant/route), so they keep counting across a reload — Prometheus'
+ * rate() would otherwise see a false drop at every SIGHUP.  Each
+ * generation holds it once; the last release frees it.  Only the series of
+ * the current generation's routes are rendered: a removed route's series
+ * disappear (and start again from 0 if it comes back later).  Hold and
+ * release on the listener thread (generations are made and freed there).
  */
 #ifndef WEDGE_SRV_METRICS_H
 #define WEDGE_SRV_METRICS_H
@@ -26,7 +35,14 @@ typedef struct srv_route_metrics {
     _Atomic uint64_t deadline_misses, traps, timeouts;
     _Atomic uint64_t lat_buckets[SRV_LAT_NBUCKETS + 1];     /* not cumulative; last is +Inf */
     _Atomic uint64_t lat_sum_us, lat_count;
+    unsigned holders;                           /* generations sharing it (listener thread) */
 } srv_route_metrics;
+
+/* New zeroed counters with one holder; NULL when memory runs out. */
+srv_route_metrics *srv_metrics_route_new(void);
+void srv_metrics_route_hold(srv_route_metrics *m);
+/* Drops one holder; frees m with the last.  NULL is ignored. */
+void srv_metrics_route_release(srv_route_metrics *m);
 
 /* Counts one answered request (latency from arrival to completion). */
 void srv_metrics_observe(srv_route_metrics *m, int status, uint64_t latency_us, bool deadline_missed);

@@ -22,68 +22,29 @@
 #include <time.h>
 
 #include "compile/compile.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "srv_log.h"
+#include "srv_static.h"
+#include "util/util.h"
 #include "wasi/wasi.h"
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
+/* Host modules every route is linked against (today WASI alone): the size
+ * of the per-request config array. */
+#define SRV_HOST_SLOTS 1
 
 /* ---- start-up: one module per route --------------------------------------- */
 
-/* Whole file into memory; NULL + reason. */
-static uint8_t *read_file(const char *path, size_t *len, char *why, size_t whylen)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    if (!f || fstat(fileno(f), &sb) != 0 || sb.st_size < 0) {
-        snprintf(why, whylen, "%s: cannot open: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        return NULL;
-    }
-    uint8_t *buf = malloc((size_t)sb.st_size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
-    bool bad = !buf || ferror(f) || n != (size_t)sb.st_size;
-    fclose(f);
-    if (bad) {
-        snprintf(why, whylen, "%s: cannot read", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
-static bool desc_has_func(const wedge_module_desc *d, const char *name)
-{
-    size_t n = strlen(name);
-    for (uint32_t i = 0; i < d->nexports; i++)
-        if (d->exports[i].kind == 0 && d->exports[i].name_len == n && !memcmp(d->exports[i].name, name, n))
-            return true;
-    return false;
-}
-
 /* The route's snapshot: read from its file, or taken now after running
- * its init export in an instance with an empty WASI context (argv = the
- * route name; stdout and stderr kept in memory, stderr logged).  False
- * with fn->broken set. */
+ * its init export in an instance linked through the route's linker with
+ * an empty WASI config (argv = the route name; stdout and stderr kept in
+ * memory, stderr logged).  Its host contexts (and any file init opened)
+ * are freed with it.  False with fn->broken set. */
 static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES])
 {
     const srv_route *route = fn->route;
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
+    rt_limits lim = {.max_memory_pages = route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB};
     if (route->snapshot) {
         fn->snap = rt_snapshot_load(route->snapshot, fn->mod, hash, &res);
         if (!fn->snap) {
@@ -99,26 +60,22 @@ static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES]
         cfg.stdio[0] = (wasi_stdio){ .host_fd = -1 };
         cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
         cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
-        char werr[200] = "";
-        wasi_ctx *w = wasi_ctx_new(&cfg, werr, sizeof werr);
-        if (!w) {
-            snprintf(fn->broken, sizeof fn->broken, "init: WASI: %s", werr);
-            return false;
-        }
+        const void *host_cfg[SRV_HOST_SLOTS] = {0};
+        host_cfg[fn->wasi_slot] = &cfg;
         wedge_instance *inst = NULL;
-        rt_status st = rt_instantiate(fn->mod, &lim, wasi_resolve, NULL, w, &inst, &res);
+        rt_status st = rt_instantiate(fn->mod, &lim, fn->linker, host_cfg, &inst, &res);
         if (st == RT_OK)
             st = rt_run_init(inst, route->init, &res);
         if (st == RT_OK)
             fn->snap = rt_snapshot_capture(inst, hash, &res);
         size_t elen = 0;
         bool trunc;
-        const uint8_t *e = wasi_ctx_output(w, 2, &elen, &trunc);
+        const wasi_ctx *w = inst ? wasi_instance_ctx(inst) : NULL;
+        const uint8_t *e = w ? wasi_ctx_output(w, 2, &elen, &trunc) : NULL;
         if (e && elen)
             srv_log(SRV_LOG_INFO, "route %s: init stderr: %.*s", route->name, (int)(elen > 400 ? 400 : elen),
                     (const char *)e);
         rt_instance_free(inst);
-        wasi_ctx_free(w);
         if (!fn->snap) {
             if (st == RT_ERR_TRAP)
                 snprintf(fn->broken, sizeof fn->broken, "init export %s: wasm trap: %s", route->init,
@@ -137,7 +94,7 @@ static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES]
     if (lim.max_memory_pages && pages > lim.max_memory_pages) {
         snprintf(fn->broken, sizeof fn->broken, "%s: the snapshot's memory is %u pages (%llu KiB), more than "
                  "the route's limit of %u MiB (max-memory-mb)", route->snapshot ? route->snapshot : route->path,
-                 pages, (unsigned long long)pages * 64u, route->max_memory_mb);
+                 pages, (unsigned long long)pages * (WEDGE_WASM_PAGE / 1024u), route->max_memory_mb);
         return false;
     }
     return true;
@@ -147,41 +104,22 @@ static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES]
 static void load_one(srv_fn *fn)
 {
     const char *path = fn->route->path;
-    if (ends_with(path, ".txt")) {
-        fn->kind = SRV_FN_STUB;
+    if (srv_static_is(fn->route)) {
+        srv_static_load(fn);
         return;
     }
     fn->kind = SRV_FN_BROKEN;
-    size_t len = 0;
-    uint8_t *bytes = read_file(path, &len, fn->broken, sizeof fn->broken);
-    if (!bytes)
-        return;
     /* A snapshot is bound to the module file's bytes. */
     uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
     bool snapshot = fn->route->snapshot || fn->route->init;
-    if (snapshot)
-        cg_module_hash(bytes, len, hash);
-    char so[4096];
-    if (len >= 4 && !memcmp(bytes, "\0asm", 4)) {
-        cg_options o;
-        cg_options_default(&o);
-        o.quiet = true;
-        cg_err cerr;
-        bool ok = cg_compile_cached(bytes, len, path, &o, so, sizeof so, &cerr);
-        free(bytes);
-        if (!ok) {
-            snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
-            return;
-        }
-    } else if (len >= 4 && !memcmp(bytes, "\177ELF", 4)) {
-        free(bytes);
-        if ((size_t)snprintf(so, sizeof so, "%s", path) >= sizeof so) {
-            snprintf(fn->broken, sizeof fn->broken, "path too long");
-            return;
-        }
-    } else {
-        free(bytes);
-        snprintf(fn->broken, sizeof fn->broken, "%s: not a WebAssembly module or a compiled .so", path);
+    char so[CG_SO_PATH_MAX];
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err cerr;
+    if ((snapshot && !cg_module_file_hash(path, hash, &cerr)) ||
+        !cg_module_file_so(path, &o, so, sizeof so, &cerr)) {
+        snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
         return;
     }
     rt_result res;
@@ -193,33 +131,47 @@ static void load_one(srv_fn *fn)
     /* A memory whose initial size is past the route's limit could never
      * be created: say so once now, not "out of resources" per request. */
     const wedge_module_desc *d = rt_module_desc(fn->mod);
-    uint64_t limit = (uint64_t)fn->route->max_memory_mb * 16u;
+    uint64_t limit = (uint64_t)fn->route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB;
     if (limit && d->nmems && d->mems[0].min > limit) {
         snprintf(fn->broken, sizeof fn->broken, "%s: its memory starts at %u pages (%llu KiB), more "
                  "than the route's limit of %u MiB (max-memory-mb)", path, d->mems[0].min,
-                 (unsigned long long)d->mems[0].min * 64u, fn->route->max_memory_mb);
+                 (unsigned long long)d->mems[0].min * (WEDGE_WASM_PAGE / 1024u), fn->route->max_memory_mb);
+        rt_module_unload(fn->mod);
+        fn->mod = NULL;
+        return;
+    }
+    /* Link once now: a module importing what no host module provides is
+     * refused here, with the import named, not with a 500 per request. */
+    if (!(fn->linker = rt_linker_new(&res)) ||
+        (fn->wasi_slot = rt_linker_add_host(fn->linker, &wasi_host_module, NULL, &res)) < 0 ||
+        rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
+        snprintf(fn->broken, sizeof fn->broken, "%s: %s", path, res.msg);
+        rt_linker_free(fn->linker);
+        fn->linker = NULL;
         rt_module_unload(fn->mod);
         fn->mod = NULL;
         return;
     }
     const char *entry = fn->route->entry ? fn->route->entry : "_start";
-    if ((fn->route->entry || snapshot) && !desc_has_func(d, entry)) {
+    const wedge_desc_export *ex = wedge_desc_export_find(d, entry, strlen(entry));
+    if ((fn->route->entry || snapshot) && !(ex && ex->kind == WEDGE_EXTERN_FUNC)) {
         snprintf(fn->broken, sizeof fn->broken, "%s: no export '%s' to run per request%s", path, entry,
                  fn->route->entry ? "" : " (a snapshot of a reactor names one with \"entry\")");
-        rt_module_unload(fn->mod);
-        fn->mod = NULL;
-        return;
+        goto unload;
     }
-    if (snapshot && !load_snapshot(fn, hash)) {
-        rt_snapshot_free(fn->snap);
-        fn->snap = NULL;
-        rt_module_unload(fn->mod);
-        fn->mod = NULL;
-        return;
-    }
+    if (snapshot && !load_snapshot(fn, hash))
+        goto unload;
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
     fn->kind = SRV_FN_WASM;
+    return;
+unload:
+    rt_snapshot_free(fn->snap);
+    fn->snap = NULL;
+    rt_linker_free(fn->linker);
+    fn->linker = NULL;
+    rt_module_unload(fn->mod);
+    fn->mod = NULL;
 }
 
 bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
@@ -254,8 +206,10 @@ void srv_fnset_free(srv_fnset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
         rt_snapshot_free(set->fns[i].snap);
+        rt_linker_free(set->fns[i].linker);
         if (set->fns[i].mod)
             rt_module_unload(set->fns[i].mod);
+        free(set->fns[i].static_body);
     }
     free(set->fns);
     set->fns = NULL;
@@ -407,11 +361,11 @@ static void wagi_parse(srv_outcome *out, const uint8_t *buf, size_t len, char *h
 }
 
 /* Guest stderr → log, line by line, each with the request id. */
-static void log_stderr(const srv_fn *fn, const srv_request *req, wasi_ctx *w)
+static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx *w)
 {
     size_t len = 0;
     bool trunc = false;
-    const uint8_t *p = wasi_ctx_output(w, 2, &len, &trunc);
+    const uint8_t *p = w ? wasi_ctx_output(w, 2, &len, &trunc) : NULL;
     while (p && len) {
         const uint8_t *nl = memchr(p, '\n', len);
         size_t ll = nl ? (size_t)(nl - p) : len;
@@ -429,7 +383,7 @@ static void log_stderr(const srv_fn *fn, const srv_request *req, wasi_ctx *w)
 
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = ut_mono_ns();
     const http_request *h = req->http;
     const srv_route *route = fn->route;
     memset(out, 0, sizeof *out);
@@ -490,18 +444,17 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     ENV("QUERY_STRING", h->query, h->query_len);
     ENV("REQUEST_URI", h->target, h->target_len);
     int nn = snprintf(num, sizeof num, "%zu", h->body_len);
-    ENV("CONTENT_LENGTH", num, (size_t)nn);
-    const char *ctype = "";
-    for (size_t i = 0; i < h->nheaders; i++)
-        if (!strcasecmp(h->headers[i].name, "Content-Type"))
-            ctype = h->headers[i].value;
-    ENV("CONTENT_TYPE", ctype, strlen(ctype));
+    ENV("CONTENT_LENGTH", num, srv_fmt_len(nn, sizeof num));
+    /* Content-Type is a singleton field (RFC 9110 §8.3); a request that
+     * repeats it gets the first, as every header lookup in serve does. */
+    const http_header *ctype = http_request_header(h, "Content-Type");
+    ENV("CONTENT_TYPE", ctype ? ctype->value : "", ctype ? ctype->value_len : 0);
     nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
-    ENV("SERVER_PROTOCOL", num, (size_t)nn);
+    ENV("SERVER_PROTOCOL", num, srv_fmt_len(nn, sizeof num));
     ENV("SERVER_SOFTWARE", "wedge", 5);
     ENV("GATEWAY_INTERFACE", "CGI/1.1", 7);
     nn = snprintf(num, sizeof num, "%u", req->port ? req->port->port : 0);
-    ENV("SERVER_PORT", num, (size_t)nn);
+    ENV("SERVER_PORT", num, srv_fmt_len(nn, sizeof num));
 #undef ENV
     for (size_t i = 0; i < h->nheaders && (size_t)envc < nenv_max; i++) {
         const http_header *hd = &h->headers[i];
@@ -526,25 +479,23 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[0] = (wasi_stdio){ .host_fd = -1, .in_buf = h->body, .in_len = h->body_len };
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
-    char werr[200] = "";
-    out->wasi = wasi_ctx_new(&cfg, werr, sizeof werr);
-    if (!out->wasi) {
-        srv_log(SRV_LOG_ERROR, "route %s: WASI: %s", route->name, werr);
-        srv_outcome_error(out, 503, "cannot set up WASI");
-        return;
-    }
-    wasi_ctx_set_deadline(out->wasi, kill_ns);
+    cfg.deadline_ns = kill_ns;
 
-    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * 16u : 0 };
+    /* This request's WASI config goes to the route's shared linker as a
+     * per-instance one; the context lives with the instance. */
+    const void *host_cfg[SRV_HOST_SLOTS] = {0};
+    host_cfg[fn->wasi_slot] = &cfg;
+    rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = fn->snap
-        ? rt_snapshot_instantiate(fn->snap, &lim, wasi_resolve, NULL, out->wasi, pool, &out->inst, &res)
-        : rt_instantiate_pooled(fn->mod, &lim, wasi_resolve, NULL, out->wasi, pool, &out->inst, &res);
+        ? rt_snapshot_instantiate(fn->snap, &lim, fn->linker, host_cfg, pool, &out->inst, &res)
+        : rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
     if (st == RT_OK)
         st = route->entry ? rt_run_export(out->inst, route->entry, &res) : rt_run_start(out->inst, &res);
-    out->exec_ns = mono_ns() - t0;
-    log_stderr(fn, req, out->wasi);
+    out->exec_ns = ut_mono_ns() - t0;
+    const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
+    log_stderr(fn, req, wasi);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -552,7 +503,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     case RT_OK: {
         size_t len = 0;
         bool trunc = false;
-        const uint8_t *body = wasi_ctx_output(out->wasi, 1, &len, &trunc);
+        const uint8_t *body = wasi ? wasi_ctx_output(wasi, 1, &len, &trunc) : NULL;
         if (trunc) {
             srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
                     (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
@@ -594,7 +545,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->content_type = "application/json";
         int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
         out->body = out->small;
-        out->body_len = n > 0 ? (size_t)n : 0;
+        out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
         break;
@@ -616,6 +567,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 503, "out of resources");
         break;
+    case RT_ERR_HOST:
+        srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
+        srv_outcome_error(out, 503, "cannot set up the host context");
+        break;
     default:
         srv_log(SRV_LOG_ERROR, "request %llu: route %s: %s", (unsigned long long)req->id, route->name, res.msg);
         srv_outcome_error(out, 500, "cannot instantiate");
@@ -627,10 +582,7 @@ void srv_outcome_release(srv_outcome *out)
 {
     if (out->inst)
         rt_instance_free(out->inst);
-    if (out->wasi)
-        wasi_ctx_free(out->wasi);
     free(out->scratch);
     out->inst = NULL;
-    out->wasi = NULL;
     out->scratch = NULL;
 }

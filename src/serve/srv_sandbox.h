@@ -1,21 +1,29 @@
 /*
  * srv_sandbox.h — the function side of `wedge serve`: each route's module
- * loaded once at start-up (srv_fnset), and one request run in a fresh
- * instance (srv_sandbox_exec) with the function contract of SPEC §4:
+ * loaded once per configuration, at start-up and at each reload
+ * (srv_fnset; a static route's file through srv_static.h), and one request
+ * run in a fresh instance (srv_sandbox_exec) with the function contract of
+ * SPEC §4:
  * request body on stdin, stdout is the response body (or WAGI headers +
  * body), stderr to the log, argv = route name + query values, CGI/WAGI
  * environment variables.
  *
- * srv_sandbox_exec runs on whatever stack the caller is on; the scheduler
- * calls it on a sandbox's own guest stack (srv_sched.c) after making that
- * stack the thread's active guest stack, so instantiation and _start run in
- * place and every trap ends inside it.
+ * srv_sandbox_exec runs on whatever stack the caller is on; a worker calls
+ * it on a sandbox's own guest stack (sandbox_main in srv_worker.c) after
+ * making that stack the thread's active guest stack, so instantiation and
+ * _start run in place and every trap ends inside it.
  *
- * Ownership: the srv_fnset owns the modules (rt_module_unload in
- * srv_fnset_free).  An srv_outcome owns the instance and the WASI context
- * of its request until srv_outcome_release(); its body points into them.
+ * Ownership: the srv_fnset owns the modules and their linkers
+ * (srv_fnset_free) and static routes' contents; not the per-route metrics
+ * (the scheduler shares them between generations, srv_metrics.h) nor the
+ * memory pools (srv_sched.c).  An srv_outcome owns the instance of its
+ * request (and with it the instance's WASI context) until
+ * srv_outcome_release(); its body points into them.
  *
  * Errors: false + srv_err for start-up; per request, the outcome's status.
+ *
+ * Threads: srv_fnset_load/_free on the listener thread (or before it
+ * runs); srv_sandbox_exec and srv_outcome_release on a worker.
  */
 #ifndef WEDGE_SRV_SANDBOX_H
 #define WEDGE_SRV_SANDBOX_H
@@ -37,7 +45,7 @@
 
 typedef enum srv_fn_kind {
     SRV_FN_WASM = 0,    /* a loaded module: runs in sandboxes */
-    SRV_FN_STUB,        /* a .txt stand-in route (srv_stub.h) */
+    SRV_FN_STATIC,      /* a static route: a file's contents (srv_static.h) */
     SRV_FN_BROKEN,      /* could not be loaded: answers 503 with the reason */
 } srv_fn_kind;
 
@@ -45,10 +53,14 @@ typedef struct srv_fn {
     const srv_route *route;
     srv_fn_kind kind;
     rt_module *mod;
+    rt_linker *linker;                  /* the host modules its imports are linked to (read-only once loaded) */
+    int wasi_slot;                      /* WASI's host slot in linker: the per-request config goes there */
     uintptr_t text_lo, text_hi;         /* the module's code, for preemption */
+    uint8_t *static_body;               /* SRV_FN_STATIC: the file, owned */
+    size_t static_len;
     char broken[600];                   /* why, for SRV_FN_BROKEN */
     srv_admit_route admit;
-    srv_route_metrics metrics;
+    srv_route_metrics *metrics;         /* shared by every generation with this route name (srv_sched.c) */
     struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
     rt_snapshot *snap;                  /* requests start from it (route "snapshot" / "init"), or NULL */
 } srv_fn;
@@ -58,11 +70,13 @@ typedef struct srv_fnset {
     size_t n;
 } srv_fnset;
 
-/* Loads every route of cfg (.wasm through the compile cache, .so directly),
- * with its snapshot: read from the route's "snapshot" file, or taken after
- * running its "init" export once (SPEC §6).  A route that cannot be loaded
- * (or whose snapshot is refused, or larger than its max-memory-mb) is
- * logged and answers 503; false only when memory runs out. */
+/* Loads every route of cfg (.wasm through the compile cache, .so directly,
+ * .txt as a static route) and links its imports against serve's host
+ * modules, with the route's snapshot: read from its "snapshot" file, or
+ * taken after running its "init" export once (SPEC §6).  A route that
+ * cannot be loaded or linked (an import no host module provides), or whose
+ * snapshot is refused or larger than its max-memory-mb, is logged and
+ * answers 503; false only when memory runs out. */
 SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
 void srv_fnset_free(srv_fnset *set);
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
@@ -79,7 +93,6 @@ typedef struct srv_outcome {
     bool timed_out;
     uint64_t exec_ns;                   /* instantiation + run */
     wedge_instance *inst;               /* owned until release */
-    struct wasi_ctx *wasi;
     char *scratch;                      /* strings of this request (env, headers) */
     char small[160];                    /* error bodies */
 } srv_outcome;

@@ -1,7 +1,8 @@
 /*
- * srv_sched.c — the scheduler's queues, the listener's dispatch callback
- * (admission control and queueing), metrics and lifecycle.  The worker
- * threads and the sandboxes' user-level threads are in srv_worker.c.
+ * srv_sched.c — the listener's dispatch callback (admission control and
+ * queueing), metrics, generations (reload) and lifecycle.  The queues are
+ * srv_heap.c, answering a job srv_job.c, the worker threads and the
+ * sandboxes' user-level threads srv_worker.c.
  */
 #define _GNU_SOURCE
 #include "srv_sched_internal.h"
@@ -11,98 +12,10 @@
 #include <string.h>
 
 #include "srv_log.h"
-
-uint64_t srv_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- binary min-heap on (key, seq) ------------------------------------------ */
-
-static bool job_less(const srv_job *a, const srv_job *b)
-{
-    return a->key != b->key ? a->key < b->key : a->seq < b->seq;
-}
-
-static void heap_swap(srv_heap *h, size_t i, size_t k)
-{
-    srv_job *t = h->v[i];
-    h->v[i] = h->v[k];
-    h->v[k] = t;
-}
-
-static void heap_up(srv_heap *h, size_t i)
-{
-    while (i > 0 && job_less(h->v[i], h->v[(i - 1) / 2])) {
-        heap_swap(h, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(srv_heap *h, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && job_less(h->v[l], h->v[m]))
-            m = l;
-        if (r < h->n && job_less(h->v[r], h->v[m]))
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(h, i, m);
-        i = m;
-    }
-}
-
-bool srv_heap_push(srv_heap *h, srv_job *j)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        srv_job **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        h->v = v;
-        h->cap = cap;
-    }
-    h->v[h->n++] = j;
-    heap_up(h, h->n - 1);
-    return true;
-}
-
-srv_job *srv_heap_top(const srv_heap *h) { return h->n ? h->v[0] : NULL; }
-
-srv_job *srv_heap_remove(srv_heap *h, size_t i)
-{
-    if (i >= h->n)
-        return NULL;
-    srv_job *j = h->v[i];
-    h->v[i] = h->v[--h->n];
-    if (i < h->n) {
-        heap_up(h, i);
-        heap_down(h, i);
-    }
-    return j;
-}
-
-void srv_heap_free(srv_heap *h)
-{
-    free(h->v);
-    memset(h, 0, sizeof *h);
-}
+#include "srv_static.h"
+#include "util/util.h"
 
 /* ---- dispatch (listener thread) ----------------------------------------------- */
-
-void srv_sched_publish_mins(srv_sched *s, srv_worker *w)
-{
-    srv_job *g = srv_heap_top(&s->global);
-    atomic_store(&s->global_min, g ? g->key : SRV_KEY_NONE);
-    if (w) {
-        srv_job *t = srv_heap_top(&w->local);
-        atomic_store(&w->local_min, t ? t->key : SRV_KEY_NONE);
-    }
-}
 
 static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int status, const char *body,
                        const http_header *hdr, size_t nhdr)
@@ -110,8 +23,8 @@ static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int sta
     uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
     srv_complete(s->l, req, status, "application/json", hdr, nhdr, body, strlen(body));
     if (fn) {
-        uint64_t now = srv_now_ns();
-        srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
+        uint64_t now = ut_mono_ns();
+        srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
                             false);
     }
 }
@@ -124,8 +37,11 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
         answer_now(s, NULL, req, 500, "{\"error\":\"no function for this route\"}\n", NULL, 0);
         return;
     }
-    if (fn->kind == SRV_FN_STUB) {
-        srv_stub_dispatch(s->stub, req);
+    if (fn->kind == SRV_FN_STATIC) {
+        uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
+        int status = srv_static_answer(s->l, fn, req);
+        uint64_t now = ut_mono_ns();
+        srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0, false);
         return;
     }
     if (fn->kind == SRV_FN_BROKEN) {
@@ -135,14 +51,14 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     double share;
     uint32_t retry;
     if (!srv_admit_try(&s->admit, &fn->admit, &share, &retry)) {
-        atomic_fetch_add_explicit(&fn->metrics.rejected, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&fn->metrics->rejected, 1, memory_order_relaxed);
         char ra[16];
         snprintf(ra, sizeof ra, "%u", retry);
         http_header h = { .name = "Retry-After", .name_len = 11, .value = ra, .value_len = strlen(ra) };
         answer_now(s, fn, req, 429, "{\"error\":\"not admitted\"}\n", &h, 1);
         return;
     }
-    atomic_fetch_add_explicit(&fn->metrics.admitted, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&fn->metrics->admitted, 1, memory_order_relaxed);
     srv_job *j = calloc(1, sizeof *j);
     if (!j) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
@@ -171,7 +87,7 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
     bool ok = atomic_load(&s->n_queued) < s->settings.max_queue && srv_heap_push(&s->global, j);
     bool kick = false;
     if (ok) {
-        srv_sched_publish_mins(s, NULL);
+        srv_job_publish_mins(s, NULL);
         atomic_fetch_add(&s->n_queued, 1);
         pthread_cond_signal(&s->cv);
         kick = s->nidle == 0 && s->settings.preemption;
@@ -185,38 +101,6 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
         free(j);
         answer_now(s, fn, req, 503, "{\"error\":\"queue full\"}\n", NULL, 0);
     }
-}
-
-/* ---- completion (worker threads) ------------------------------------------------ */
-
-void srv_job_finish(srv_sched *s, srv_job *j)
-{
-    srv_outcome *o = &j->out;
-    const srv_request *req = j->req;
-    srv_fn *fn = j->fn;
-    uint64_t exec_us = o->exec_ns / 1000;
-    int status = o->status ? o->status : 500;
-    /* req belongs to the listener again once srv_complete is called (it
-     * may free it at once): read what the metrics need first. */
-    uint64_t arrival_ns = req->arrival_ns;
-    /* A HEAD request gets the headers only; the listener drops the body. */
-    srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
-                 o->body, o->body_len);
-    uint64_t now = srv_now_ns();
-    srv_metrics_observe(&fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
-                        now > j->deadline_ns);
-    if (o->trapped)
-        atomic_fetch_add_explicit(&fn->metrics.traps, 1, memory_order_relaxed);
-    if (o->timed_out)
-        atomic_fetch_add_explicit(&fn->metrics.timeouts, 1, memory_order_relaxed);
-    /* Only runs that executed teach the estimator something. */
-    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started);
-    srv_outcome_release(o);
-    atomic_fetch_add(&s->n_completed, 1);
-    srv_gen *gen = j->gen;
-    free(j);
-    /* Last: the generation (routes, modules, pools) may be freed from here on. */
-    atomic_fetch_sub_explicit(&gen->refs, 1, memory_order_release);
 }
 
 /* ---- metrics ------------------------------------------------------------------------- */
@@ -244,6 +128,8 @@ static void gen_free(srv_gen *g, unsigned nworkers)
     /* No job of g remains: every instance gave its memory back. */
     for (size_t i = 0; i < g->fns.n; i++) {
         srv_fn *fn = &g->fns.fns[i];
+        srv_metrics_route_release(fn->metrics);
+        fn->metrics = NULL;
         for (unsigned w = 0; fn->pools && w < nworkers; w++)
             rt_mempool_free(fn->pools[w]);
         free(fn->pools);
@@ -280,7 +166,20 @@ static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_er
             gen_free(g, s->settings.workers);
             return NULL;
         }
-        g->has_stub |= fn->kind == SRV_FN_STUB;
+        /* A route of the current generation with the same name (tenant
+         * and route) passes its counters on: they survive the reload. */
+        srv_route_metrics *m = NULL;
+        for (size_t k = 0; s->gen && k < s->gen->fns.n && !m; k++)
+            if (!strcmp(s->gen->fns.fns[k].route->name, fn->route->name))
+                m = s->gen->fns.fns[k].metrics;
+        if (m)
+            srv_metrics_route_hold(m);
+        else if (!(m = srv_metrics_route_new())) {
+            srv_fail(err, "serve: out of memory");
+            gen_free(g, s->settings.workers);
+            return NULL;
+        }
+        fn->metrics = m;
         /* Without pools a function still runs, on fresh memories. */
         fn->pools = calloc(s->settings.workers, sizeof *fn->pools);
     }
@@ -299,7 +198,7 @@ bool srv_sched_reload(srv_sched *s, srv_config *cfg, srv_err *err)
      * points into them. */
     for (srv_gen **pp = &s->retired; *pp;) {
         srv_gen *r = *pp;
-        if (!r->has_stub && atomic_load_explicit(&r->refs, memory_order_acquire) == 0) {
+        if (atomic_load_explicit(&r->refs, memory_order_acquire) == 0) {
             *pp = r->next;
             gen_free(r, s->settings.workers);
         } else {
@@ -332,7 +231,7 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     pthread_condattr_destroy(&ca);
     atomic_store(&s->global_min, SRV_KEY_NONE);
     srv_admit_init(&s->admit, settings->workers, settings->admission);
-    if (!(s->gen = gen_new(s, cfg, false, err)) || !(s->stub = srv_stub_new(err)) || !srv_workers_start(s, err)) {
+    if (!(s->gen = gen_new(s, cfg, false, err)) || !srv_workers_start(s, err)) {
         srv_sched_free(s);
         return NULL;
     }
@@ -344,7 +243,6 @@ void srv_sched_attach(srv_sched *s, srv_listener *l)
     pthread_mutex_lock(&s->mu);
     s->l = l;
     pthread_mutex_unlock(&s->mu);
-    srv_stub_attach(s->stub, l);
 }
 
 void srv_sched_free(srv_sched *s)
@@ -356,7 +254,6 @@ void srv_sched_free(srv_sched *s)
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     srv_workers_join(s);        /* they answer what is queued first */
-    srv_stub_free(s->stub);
     srv_heap_free(&s->global);
     /* The workers are joined: every job has finished. */
     gen_free(s->gen, s->settings.workers);

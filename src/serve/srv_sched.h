@@ -3,8 +3,8 @@
  * from the listener (srv_sched_dispatch), applies admission control, and
  * runs each request in a fresh sandbox on a worker thread, as a user-level
  * thread with its own stack, in EDF (or FIFO) order, preempting with a
- * per-worker timer.  Replaces the stand-in of srv_stub.h for Wasm routes
- * (".txt" routes still go to the stand-in).
+ * per-worker timer.  Static routes (srv_static.h) are answered at once,
+ * within srv_sched_dispatch.
  *
  * Threads:
  *  - the listener thread calls srv_sched_dispatch (never blocks: admission,

@@ -1,7 +1,12 @@
 /*
- * srv_sched_internal.h — what srv_sched.c (queues, dispatch, lifecycle)
- * and srv_worker.c (worker threads, sandbox contexts, timer preemption)
- * share.  Not for other files.
+ * srv_sched_internal.h — what the scheduler's files share: srv_sched.c
+ * (dispatch, generations, lifecycle), srv_worker.c (worker threads,
+ * sandbox contexts, timer preemption), and the two leaves both of those
+ * use, srv_heap.c (the queues) and srv_job.c (clock, queue minimums,
+ * answering a job).  Not for other files.
+ *
+ * Layers: srv_sched.c -> srv_worker.c -> srv_job.c -> srv_heap.c; no file
+ * calls up.
  *
  * Locking: one mutex, srv_sched.mu, guards the global queue and every
  * worker's local queue (and the idle count); the queues are short heaps
@@ -16,11 +21,11 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_ctx.h"
+#include "runtime/rt_mempool.h"
 #include "srv_admit.h"
 #include "srv_sandbox.h"
 #include "srv_sched.h"
-#include "srv_stub.h"
 
 /* Keys of sandboxes already past their deadline get this bit: they sort
  * after every sandbox that can still make its deadline, so an overdue
@@ -42,7 +47,6 @@ typedef struct srv_gen {
     srv_config *cfg;            /* owned; NULL for the first (srv_main's) */
     srv_fnset fns;
     _Atomic long refs;          /* 1 while current, + 1 per unfinished job */
-    bool has_stub;              /* stand-in routes answer on threads of their own: kept to exit */
     struct srv_gen *next;       /* retired list */
 } srv_gen;
 
@@ -70,6 +74,7 @@ typedef struct srv_heap {
     size_t n, cap;
 } srv_heap;
 
+/* srv_heap.c (mu held).  srv_heap_push: false when memory runs out. */
 bool srv_heap_push(srv_heap *h, srv_job *j);
 srv_job *srv_heap_top(const srv_heap *h);
 srv_job *srv_heap_remove(srv_heap *h, size_t i);
@@ -87,7 +92,7 @@ typedef struct srv_worker {
     void *san_fake;                     /* ASan: the worker's fake frames while a sandbox runs */
     const void *san_lo;                 /* ASan: the worker's own stack, learned on switching */
     size_t san_size;
-    timer_t timer;
+    rt_tick_timer timer;
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
@@ -99,7 +104,6 @@ struct srv_sched {
     srv_gen *gen;                       /* current (listener thread) */
     srv_gen *retired;                   /* older ones, until their jobs are done (listener thread) */
     srv_admit admit;
-    srv_stub *stub;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     srv_heap global;
@@ -112,15 +116,16 @@ struct srv_sched {
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals;
 };
 
-/* srv_worker.c */
-SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
-void srv_workers_join(struct srv_sched *s);
+/* srv_job.c */
+/* CLOCK_MONOTONIC in ns: request arrival, keys, deadlines, timeouts. */
 /* Recomputes the lock-free minimums after a queue change (mu held). */
-void srv_sched_publish_mins(struct srv_sched *s, srv_worker *w);
+void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 /* Answers a finished (or never started) job and frees it.  Any thread. */
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
-uint64_t srv_now_ns(void);
+/* srv_worker.c */
+SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
+void srv_workers_join(struct srv_sched *s);
 
 /* After queueing a job with `key` and finding no idle worker: interrupt
  * the worker running the latest-key job if that key is later, instead of

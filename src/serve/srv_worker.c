@@ -16,7 +16,7 @@
  * trapped it (which is a trap like any other).
  *
  * PREEMPTION.  Guest code is plain native code with no yield points, so a
- * per-worker POSIX timer (timer_create, SIGEV_THREAD_ID: the signal goes
+ * per-worker POSIX timer (rt_tick_timer, SIGEV_THREAD_ID: the signal goes
  * to this worker thread, not to the process) raises SRV_TICK_SIGNAL every
  * quantum while the worker has work.  The handler (on_tick) never switches
  * stacks itself — switching away inside a handler would leave the signal
@@ -59,6 +59,7 @@
 #include "runtime/rt_sanitizer.h"
 #include "srv_log.h"
 #include "srv_sched_internal.h"
+#include "util/util.h"
 
 #define SRV_TICK_SIGNAL (SIGRTMIN + 2)
 /* The handler redirects only with at least this much sandbox stack left
@@ -67,8 +68,10 @@
 /* How much of a pooled stack below its kept top is checked for use. */
 #define SRV_STACK_PROBE ((size_t)64 << 10)
 
-static __thread srv_worker *tls_worker;
-static __thread srv_job *tls_job;       /* the job whose context is running (or NULL) */
+/* Initial-exec TLS: on_tick (a signal handler) reads tls_worker, and must
+ * not end up in __tls_get_addr (it may allocate). */
+static __thread __attribute__((tls_model("initial-exec"))) srv_worker *tls_worker;
+static __thread __attribute__((tls_model("initial-exec"))) srv_job *tls_job;   /* the running job's (or NULL) */
 
 /* ---- stacks --------------------------------------------------------------------- */
 
@@ -167,7 +170,7 @@ static void preempt_yield(void)
     /* Resumed after its timeout passed while it waited (pick() moves such
      * jobs to the front so they end promptly): end it here, in normal
      * context, with the same trap the tick would raise. */
-    if (srv_now_ns() >= j->kill_ns)
+    if (ut_mono_ns() >= j->kill_ns)
         rt_trap(WEDGE_TRAP_TIMEOUT);
 }
 
@@ -194,9 +197,7 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
         goto out;
     if (sp > (uintptr_t)j->stack->hi || sp < (uintptr_t)j->stack->lo + SRV_PREEMPT_STACK_MIN)
         goto out;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t now = ut_mono_ns();     /* clock_gettime: async-signal-safe */
     if (now >= j->kill_ns) {
         /* As if srv_timeout_trap were called: 16-byte aligned before the
          * (virtual) call pushes its return address; red zone skipped. */
@@ -229,14 +230,7 @@ static void timer_arm(srv_worker *w, bool on)
     if (!w->timer_ok || w->armed == on)
         return;
     uint64_t q = w->s->settings.quantum_us;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    if (on) {
-        its.it_value.tv_sec = (time_t)(q / 1000000u);
-        its.it_value.tv_nsec = (long)(q % 1000000u) * 1000;
-        its.it_interval = its.it_value;
-    }
-    if (timer_settime(w->timer, 0, &its, NULL) == 0)
+    if (rt_tick_timer_set(&w->timer, on ? q * 1000u : 0))
         w->armed = on;
 }
 
@@ -250,7 +244,7 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         /* A preempted job whose timeout has passed goes first: it only
          * needs resuming to end (preempt_yield traps it), and its client
          * must not wait behind a stream of other work for its 504. */
-        uint64_t now = srv_now_ns();
+        uint64_t now = ut_mono_ns();
         for (size_t i = 0; i < w->local.n; i++) {
             srv_job *c = w->local.v[i];
             if (c->started && c->key != 0 && now >= c->kill_ns) {
@@ -293,12 +287,12 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
             }
             if (victim) {
                 j = srv_heap_remove(&victim->local, at);
-                srv_sched_publish_mins(s, victim);
+                srv_job_publish_mins(s, victim);
                 atomic_fetch_add(&s->n_steals, 1);
             }
         }
         if (j) {
-            srv_sched_publish_mins(s, w);
+            srv_job_publish_mins(s, w);
             return j;
         }
         if (s->quit)
@@ -321,11 +315,15 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
 
 static const rt_thread_state idle_state;    /* no scope, no instance, no guest stack */
 
+/* Runs j until it is done or preempted.  A preempted job whose queue slot
+ * cannot be allocated runs on at once (a loop, not a recursion: memory
+ * may stay short for many quanta). */
 static void run(srv_sched *s, srv_worker *w, srv_job *j)
 {
+again:
     if (!j->started) {
         atomic_fetch_sub(&s->n_queued, 1);
-        if (srv_now_ns() >= j->kill_ns) {
+        if (ut_mono_ns() >= j->kill_ns) {
             srv_outcome_error(&j->out, 504, "timeout before start");
             j->out.timed_out = true;
             srv_job_finish(s, j);
@@ -372,17 +370,15 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
     /* Preempted: back into this worker's queue, demoted if overdue. */
     atomic_fetch_add(&s->n_preemptions, 1);
     atomic_fetch_add(&s->n_preempted, 1);
-    if (srv_now_ns() > j->deadline_ns)
+    if (ut_mono_ns() > j->deadline_ns)
         j->key |= SRV_KEY_OVERDUE;
     pthread_mutex_lock(&s->mu);
     if (!srv_heap_push(&w->local, j)) {
         /* No memory for the queue slot: keep running it rather than lose it. */
         pthread_mutex_unlock(&s->mu);
-        atomic_fetch_sub(&s->n_preempted, 1);
-        run(s, w, j);
-        return;
+        goto again;     /* which counts it out of n_preempted again */
     }
-    srv_sched_publish_mins(s, w);
+    srv_job_publish_mins(s, w);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -402,12 +398,7 @@ static void *worker_main(void *arg)
     rt_result res;
     if (!rt_thread_init(&res))
         srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SRV_TICK_SIGNAL;
-    sev._sigev_un._tid = gettid();
-    w->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == 0;
+    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
     if (!w->timer_ok)
         srv_log(SRV_LOG_WARN, "worker %u: no timer (%s): no preemption or timeouts of running code", w->idx,
                 strerror(errno));
@@ -424,7 +415,7 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&s->mu);
 
     if (w->timer_ok)
-        timer_delete(w->timer);
+        rt_tick_timer_delete(&w->timer);
     while (w->npool) {
         rt_stack *st = w->pool[--w->npool];
         rt_stack_destroy(st);
@@ -437,7 +428,7 @@ void srv_workers_kick(srv_sched *s, uint64_t key)
 {
     /* The worker whose running job ranks last; an overdue job ranks after
      * every job that can still make its deadline. */
-    uint64_t now = srv_now_ns();
+    uint64_t now = ut_mono_ns();
     srv_worker *victim = NULL;
     uint64_t worst = 0;
     for (unsigned i = 0; i < s->nstarted; i++) {

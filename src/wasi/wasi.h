@@ -1,11 +1,14 @@
 /*
  * wasi.h — WASI preview1 for guests (wasi_snapshot_preview1).
  *
+ * WASI is a host module (runtime.h): register wasi_host_module in a linker
+ * with a wasi_config, and every instance that imports from
+ * wasi_snapshot_preview1 gets its own wasi_ctx, made from that config (or
+ * the one passed for that instantiation) and freed with the instance.
  * A wasi_ctx holds one guest's view of the world: args, environment,
- * stdio backends, pre-opened directories and its open file table.  The
- * caller creates it, passes it as `host` to rt_instantiate() (the host
- * functions find it through wedge_instance.host), and frees it after the
- * instance.  wasi_ctx_new copies every string it is given.
+ * stdio backends, pre-opened directories and its open file table.
+ * wasi_ctx_new copies every string it is given, so a config need only
+ * live until instantiation returns.
  *
  * Jail: every path a guest names is resolved under a pre-opened directory
  * with openat2(RESOLVE_BENEATH) semantics (no "..", absolute path or
@@ -18,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/runtime.h"
+#include "runtime/runtime.h"
 
 typedef struct wasi_ctx wasi_ctx;
 
@@ -46,6 +49,7 @@ typedef struct wasi_config {
      * as a SOCKET_STREAM descriptor the guest may sock_accept on (wasmtime's
      * --tcplisten). */
     int nlisten;        const char *const *tcplisten;
+    uint64_t deadline_ns;        /* wasi_ctx_set_deadline from the start (0 = none) */
 } wasi_config;
 
 /* NULL on error with a one-line message in err (a socket that cannot be
@@ -61,8 +65,17 @@ const uint8_t *wasi_ctx_output(const wasi_ctx *ctx, int fd, size_t *len, bool *t
  * a WEDGE_TRAP_TIMEOUT trap.  For `wedge serve`'s request deadlines. */
 void wasi_ctx_set_deadline(wasi_ctx *ctx, uint64_t monotonic_ns);
 
-/* Import resolver for rt_instantiate: resolves wasi_snapshot_preview1.*;
- * `ud` is ignored (the context comes from the instance's host pointer). */
-bool wasi_resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out);
+/* The host module "wasi_snapshot_preview1".  Its config is a wasi_config;
+ * NULL means no args, no environment, no directories and the host's
+ * descriptors 0-2 as stdio.  No snapshot hooks: a restored instance gets a
+ * fresh context from its own run's config. */
+extern const rt_host_module wasi_host_module;
+
+/* The WASI context of an instance, or NULL if it imports nothing from
+ * WASI.  It lives as long as the instance. */
+static inline wasi_ctx *wasi_instance_ctx(const wedge_instance *inst)
+{
+    return (wasi_ctx *)rt_host_ctx(inst, &wasi_host_module);
+}
 
 #endif

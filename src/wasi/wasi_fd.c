@@ -256,7 +256,7 @@ uint32_t wasi_fd_seek(wedge_instance *inst, uint32_t fd, uint64_t off, uint32_t 
         if (e->filetype == WASI_FILETYPE_CHARACTER_DEVICE || e->filetype == WASI_FILETYPE_UNKNOWN ||
             wasi_is_socket(e))
             return WASI_ESPIPE;
-        return WASI_ENOTCAPABLE;
+        return WASI_EBADF;
     }
     off_t r = lseek(e->host, (off_t)(int64_t)off, w);     /* the offset is signed in WASI */
     if (r < 0)
@@ -303,7 +303,7 @@ uint32_t wasi_fd_sync(wedge_instance *inst, uint32_t fd)
     if (!e)
         return WASI_EBADF;
     if (wasi_need(e, WASI_RIGHT_FD_SYNC))
-        return WASI_ENOTCAPABLE;
+        return WASI_EBADF;
     if (e->kind != WASI_FD_HOST)
         return 0;
     return fsync(e->host) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -315,7 +315,7 @@ uint32_t wasi_fd_datasync(wedge_instance *inst, uint32_t fd)
     if (!e)
         return WASI_EBADF;
     if (wasi_need(e, WASI_RIGHT_FD_DATASYNC))
-        return WASI_ENOTCAPABLE;
+        return WASI_EBADF;
     if (e->kind != WASI_FD_HOST)
         return 0;
     return fdatasync(e->host) == 0 ? 0 : wasi_errno_from_host(errno);
@@ -349,7 +349,7 @@ uint32_t wasi_fd_fdstat_set_flags(wedge_instance *inst, uint32_t fd, uint32_t fl
     if (flags & ~(uint32_t)0x1f)
         return WASI_EINVAL;
     if (wasi_need(e, WASI_RIGHT_FD_FDSTAT_SET_FLAGS))
-        return WASI_ENOTCAPABLE;
+        return WASI_EBADF;
     if (e->kind != WASI_FD_HOST) {
         e->fdflags = (uint16_t)flags;
         return 0;
@@ -394,7 +394,7 @@ uint32_t wasi_fd_filestat_get(wedge_instance *inst, uint32_t fd, uint32_t buf)
     if (!e)
         return WASI_EBADF;
     if (wasi_need(e, WASI_RIGHT_FD_FILESTAT_GET))
-        return WASI_ENOTCAPABLE;
+        return WASI_EBADF;
     struct stat st;
     if (e->kind == WASI_FD_HOST) {
         if (fstat(e->host, &st) != 0)
@@ -559,8 +559,9 @@ uint32_t wasi_fd_readdir(wedge_instance *inst, uint32_t fd, uint32_t buf, uint32
         return WASI_EBADF;
     if (e->kind != WASI_FD_HOST || e->filetype != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
-    if (!(e->rights_base & WASI_RIGHT_FD_READDIR))
-        return WASI_ENOTCAPABLE;
+    uint32_t rc = wasi_need(e, WASI_RIGHT_FD_READDIR);
+    if (rc)
+        return rc;
     if (cookie > LONG_MAX)
         return WASI_EINVAL;
     if (!e->dir) {

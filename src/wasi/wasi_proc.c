@@ -13,6 +13,7 @@
 
 #include "wasi_host.h"
 #include "wasi_internal.h"
+#include "util/util.h"
 
 /* ---- args / environ --------------------------------------------------------
  * Layout the guest expects: an array of `count` u32 pointers at `vec`, each
@@ -194,7 +195,7 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
         return WASI_EFAULT;
 
     /* The earliest clock deadline, on the monotonic clock. */
-    uint64_t start = now_ns(CLOCK_MONOTONIC);
+    uint64_t start = ut_mono_ns();
     uint64_t deadline = UINT64_MAX;
     uint32_t npoll = 0;
     for (uint32_t i = 0; i < nsubs; i++) {
@@ -267,7 +268,7 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
             k++;
         }
 
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        uint64_t now = ut_mono_ns();
         struct timespec ts = {0, 0}, *tsp = NULL;
         if (!immediate && wake != UINT64_MAX) {
             uint64_t rel = wake > now ? wake - now : 0;
@@ -282,7 +283,7 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
             free(pfd);
             return wasi_errno_from_host(errno);
         }
-        now = now_ns(CLOCK_MONOTONIC);
+        now = ut_mono_ns();
 
         n = 0;
         k = 0;

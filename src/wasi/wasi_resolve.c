@@ -1,54 +1,54 @@
 /*
- * wasi_resolve.c — binds imports of "wasi_snapshot_preview1" to the host
- * functions, and defines the SLEdge-named entry points
- * (sledge_abi__wasi_snapshot_preview1_<name>) that act on the thread's
- * current instance.  Both come from the one list in wasi_host.h.
+ * wasi_resolve.c — the "wasi_snapshot_preview1" host module (its function
+ * table and context hooks, registered in linkers: runtime.h), and the
+ * SLEdge-named entry points (sledge_abi__wasi_snapshot_preview1_<name>)
+ * that act on the thread's current instance.  Both come from the one list
+ * in wasi_host.h.
  */
 #include <string.h>
 
 #include "wasi_host.h"
 #include "wasi_internal.h"
 
-#define WASI_MODULE "wasi_snapshot_preview1"
-
-typedef struct wasi_binding {
-    const char *name;
-    const char *sig;
-    void (*fn)(void);
-} wasi_binding;
-
 #define WASI_BIND_(name, sig, params, args) {#name, sig, (void (*)(void))wasi_##name},
-static const wasi_binding wasi_bindings[] = {
+static const rt_host_fn wasi_funcs[] = {
     WASI_HOST_FUNCS(WASI_BIND_)
     {"sched_yield", ":i", (void (*)(void))wasi_sched_yield},
     {"proc_exit", "i:", (void (*)(void))wasi_proc_exit},
 };
 #undef WASI_BIND_
 
-bool wasi_resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+static void *wasi_module_ctx_new(const void *config, wedge_instance *inst, char *err, size_t errlen)
 {
-    (void)ud;
-    (void)importer;
-    if (imp->kind != 0 || imp->module_len != sizeof WASI_MODULE - 1 ||
-        memcmp(imp->module, WASI_MODULE, sizeof WASI_MODULE - 1) != 0)
-        return false;
-    for (size_t i = 0; i < sizeof wasi_bindings / sizeof wasi_bindings[0]; i++) {
-        const wasi_binding *b = &wasi_bindings[i];
-        if (strlen(b->name) != imp->name_len || memcmp(b->name, imp->name, imp->name_len) != 0)
-            continue;
-        wedge_funcref *ref = rt_host_func(b->sig, b->fn);
-        if (!ref)
-            return false;
-        memset(out, 0, sizeof *out);
-        out->kind = 0;
-        out->u.func.ref = ref;
-        /* No trampoline: generated code calls imports through the funcref;
-         * the runtime uses the importer's trampoline for the import's type. */
-        out->u.func.tramp = NULL;
-        return true;
+    (void)inst;
+    wasi_config dflt;
+    const wasi_config *cfg = config;
+    if (!cfg) {
+        memset(&dflt, 0, sizeof dflt);
+        for (int k = 0; k < 3; k++)
+            dflt.stdio[k].host_fd = k;
+        cfg = &dflt;
     }
-    return false;
+    wasi_ctx *ctx = wasi_ctx_new(cfg, err, errlen);
+    if (ctx && cfg->deadline_ns)
+        wasi_ctx_set_deadline(ctx, cfg->deadline_ns);
+    return ctx;
 }
+
+static void wasi_module_ctx_free(void *ctx)
+{
+    wasi_ctx_free(ctx);
+}
+
+const rt_host_module wasi_host_module = {
+    .name = "wasi_snapshot_preview1",
+    .funcs = wasi_funcs,
+    .nfuncs = sizeof wasi_funcs / sizeof wasi_funcs[0],
+    .ctx_new = wasi_module_ctx_new,
+    .ctx_free = wasi_module_ctx_free,
+    .snapshot = NULL,           /* host state is not captured: see wasi.h */
+    .restore = NULL,
+};
 
 /* ---- SLEdge ABI names ------------------------------------------------------ */
 

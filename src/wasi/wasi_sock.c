@@ -6,7 +6,7 @@
  * waits with poll_oneoff and ends them with sock_shutdown/fd_close.
  *
  * Errors, in this order: EBADF (no such descriptor), ENOTSOCK (not a
- * socket), EINVAL (bad flags), ENOTCAPABLE (the descriptor lacks the
+ * socket), EINVAL (bad flags), EBADF (the descriptor lacks the
  * call's right: SOCK_ACCEPT, FD_READ, FD_WRITE, SOCK_SHUTDOWN), EFAULT (a
  * bad guest pointer), then what the host call says.
  */

@@ -80,6 +80,7 @@ enum {
     WASM_CE_GLOBAL_GET,     /* index = global index */
     WASM_CE_REF_NULL,       /* type = WASM_FUNCREF / WASM_EXTERNREF */
     WASM_CE_REF_FUNC,       /* index = function index */
+    WASM_CE_V128,           /* bits = low 8 bytes, bits_hi = high 8 bytes */
     /* Decoded but not a valid constant expression; only ever seen by
      * wasm_validate(), which rejects them (a validated module has none). */
     WASM_CE_NOT_CONST = 0x40, /* index = opcode of the first non-constant instruction */
@@ -91,6 +92,7 @@ typedef struct wasm_constexpr {
     uint8_t type;           /* resulting value type */
     uint32_t index;
     uint64_t bits;
+    uint64_t bits_hi;       /* WASM_CE_V128 only */
     uint32_t offset;        /* byte offset of the expression */
 } wasm_constexpr;
 
@@ -174,12 +176,15 @@ typedef struct wasm_module {
 /* Decode a binary module.  Checks the binary format only (malformed ->
  * err->malformed = true), including the encoding of every instruction of
  * every function body, so a later walk with wasm_reader_next() cannot fail
- * on a decoded module (SIMD bodies excepted: wasm_validate() rejects them).
+ * on a decoded module.  A module using a feature of a post-2.0 proposal
+ * (exceptions, tail calls, memory64, multi-memory, GC, function references,
+ * threads, relaxed SIMD) is refused with a message naming the proposal,
+ * e.g. "exception handling proposal not supported (tag section)".
  * Returns NULL on error. */
 WASM_WARN_UNUSED wasm_module *wasm_decode(const uint8_t *buf, size_t len, wasm_err *err);
 
-/* Validate a decoded module per the Wasm 2.0 validation rules.  SIMD is
- * rejected with "SIMD is not supported yet".  Implementation limits (as in
+/* Validate a decoded module per the Wasm 2.0 validation rules (fixed-width
+ * SIMD included).  Implementation limits (as in
  * browsers; they keep decoding and validation linear in the module size):
  * at most 50000 declared locals per function (a decode error), 1000
  * parameters and 1000 results per function type, and an operand stack of
@@ -200,7 +205,8 @@ static inline const wasm_functype *wasm_func_type(const wasm_module *m, uint32_t
 /* ---- instruction reader ------------------------------------------------ */
 
 /* Opcodes: one byte, or 0xFC00 | sub-opcode for the 0xFC prefix,
- * 0xFD00 | sub for SIMD (decoded only to be rejected). */
+ * 0xFD00 | sub for SIMD (sub <= 0xFF; larger ones are relaxed SIMD, which
+ * the reader refuses). */
 enum { WASM_OP_PREFIX_FC = 0xFC00, WASM_OP_PREFIX_FD = 0xFD00 };
 
 enum { WASM_BT_EMPTY = 0, WASM_BT_VAL = 1, WASM_BT_TYPE = 2 };
@@ -211,7 +217,9 @@ typedef struct wasm_insn {
     union {
         uint32_t idx;                  /* local/global/func/table/label/type/elem/data index */
         struct { uint8_t kind; uint8_t valtype; uint32_t typeidx; } block;  /* block/loop/if */
-        struct { uint32_t align, offset, mem; } mem;                        /* loads, stores */
+        struct { uint32_t align, offset, mem; uint8_t lane; } mem;          /* loads, stores (lane: v128.load8_lane & co) */
+        uint8_t lane;                  /* extract_lane / replace_lane */
+        uint8_t v128[16];              /* v128.const bytes; i8x16.shuffle lane indices */
         struct { uint32_t type, table; } call_indirect;
         struct { uint32_t a, b; } two;          /* memory.init(data, mem), memory.copy(dst,src),
                                                    table.init(elem, table), table.copy(dst, src) */
@@ -255,7 +263,9 @@ enum {
     OP_i32_store8, OP_i32_store16, OP_i64_store8, OP_i64_store16, OP_i64_store32,
     OP_memory_size = 0x3F, OP_memory_grow = 0x40,
     OP_i32_const = 0x41, OP_i64_const = 0x42, OP_f32_const = 0x43, OP_f64_const = 0x44,
-    /* 0x45..0xC4: numeric instructions, named in wasm_ops.h */
+    /* 0x45..0xC4: the numeric instructions, not named one by one: they are
+     * handled by opcode through tables of their operand and result types
+     * (validator and emitter) */
     OP_ref_null = 0xD0, OP_ref_is_null = 0xD1, OP_ref_func = 0xD2,
 };
 
@@ -267,6 +277,36 @@ enum {
     FC_table_init = 12, FC_elem_drop = 13, FC_table_copy = 14, FC_table_grow = 15,
     FC_table_size = 16, FC_table_fill = 17,
 };
+
+/* ---- operator table (wasm_ops.c) ----------------------------------------
+ * One table for the validator and the compiler: the operand and result
+ * types of every numeric instruction (0x45..0xC4, 0xFC 0..7) and of every
+ * SIMD instruction (0xFD), with the immediates SIMD instructions carry. */
+
+enum {
+    WASM_OPK_PLAIN = 0,     /* sig only */
+    WASM_OPK_LOAD,          /* memarg; [i32] -> [v128]; size_log2 = bytes read */
+    WASM_OPK_STORE,         /* memarg; [i32 v128] -> [] */
+    WASM_OPK_LOAD_LANE,     /* memarg + lane; [i32 v128] -> [v128] */
+    WASM_OPK_STORE_LANE,    /* memarg + lane; [i32 v128] -> [] */
+    WASM_OPK_LANE,          /* lane immediate (extract/replace); sig as given */
+    WASM_OPK_CONST,         /* 16 immediate bytes; [] -> [v128] */
+    WASM_OPK_SHUFFLE,       /* 16 lane indices (< 32); [v128 v128] -> [v128] */
+};
+
+typedef struct wasm_opinfo {
+    const char *name;       /* "i8x16.add" (SIMD only; NULL for scalar ops) */
+    uint8_t kind;           /* WASM_OPK_* */
+    uint8_t nin;            /* operands, in[0] deepest */
+    uint8_t in[3];
+    uint8_t out;            /* result type, 0 = none */
+    uint8_t size_log2;      /* memory ops: log2 of the bytes accessed */
+    uint8_t lanes;          /* lane immediates: number of lanes */
+} wasm_opinfo;
+
+/* The entry of `op`, or NULL if op is not a numeric or SIMD opcode (memory,
+ * control, ... or an unassigned SIMD code). */
+const wasm_opinfo *wasm_opinfo_get(uint32_t op);
 
 /* Name of a value type code, for messages ("i32", "funcref", ...). */
 const char *wasm_valtype_name(uint8_t t);

@@ -9,9 +9,12 @@
  */
 #include "wasm_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/util.h"
 
 typedef struct dec {
     const uint8_t *base, *p, *end;      /* end: of the current section */
@@ -127,7 +130,7 @@ static bool valtype(dec *d, uint8_t *t)
     case WASM_FUNCREF: case WASM_EXTERNREF:
         return true;
     default:
-        return fail_at(d, at, "malformed value type");
+        return fail_at(d, at, wasm_proposal_valtype(*t) ? wasm_proposal_valtype(*t) : "malformed value type");
     }
 }
 
@@ -137,7 +140,7 @@ static bool reftype(dec *d, uint8_t *t)
     if (!byte(d, t))
         return false;
     if (*t != WASM_FUNCREF && *t != WASM_EXTERNREF)
-        return fail_at(d, at, "malformed reference type");
+        return fail_at(d, at, wasm_proposal_valtype(*t) ? wasm_proposal_valtype(*t) : "malformed reference type");
     return true;
 }
 
@@ -147,6 +150,8 @@ static bool limits(dec *d, wasm_limits *l)
     uint8_t flag = 0;
     if (!byte(d, &flag))
         return false;
+    if (flag > 1 && flag < 8 && wasm_proposal_limits(flag))
+        return fail_at(d, at, wasm_proposal_limits(flag));
     if (flag > 1)
         return fail_at(d, at, "integer too large");  /* the spec's wording for bad limit flags */
     l->has_max = flag == 1;
@@ -198,12 +203,6 @@ static bool constexpr(dec *d, wasm_constexpr *ce)
         } else if (in.op == OP_block || in.op == OP_loop || in.op == OP_if) {
             depth++;
         }
-        if ((in.op & 0xFF00) == WASM_OP_PREFIX_FD) {
-            /* v128.const & co: the expression's end cannot be found without
-             * decoding SIMD immediates. */
-            wasm_reader_fini(&r);
-            return wasm_fail(d->err, in.offset, false, "SIMD is not supported yet");
-        }
         ninsns++;
         uint8_t kind = 0, type = 0;
         switch (in.op) {
@@ -214,6 +213,12 @@ static bool constexpr(dec *d, wasm_constexpr *ce)
         case OP_global_get: kind = WASM_CE_GLOBAL_GET; ce->index = in.u.idx; break;
         case OP_ref_null: kind = WASM_CE_REF_NULL; type = in.u.reftype; break;
         case OP_ref_func: kind = WASM_CE_REF_FUNC; type = WASM_FUNCREF; ce->index = in.u.idx; break;
+        case WASM_OP_PREFIX_FD | 0x0C:      /* v128.const */
+            kind = WASM_CE_V128;
+            type = WASM_V128;
+            memcpy(&ce->bits, in.u.v128, 8);
+            memcpy(&ce->bits_hi, in.u.v128 + 8, 8);
+            break;
         default:
             if (!nonconst) {
                 nonconst = true;
@@ -256,6 +261,8 @@ static bool sec_type(dec *d)
         uint8_t form;
         if (!byte(d, &form))
             return false;
+        if (form != 0x60 && wasm_proposal_typeform(form))
+            return fail_at(d, at, wasm_proposal_typeform(form));
         if (form != 0x60)
             return fail_at(d, at, "integer representation too long");  /* spec wording for a bad type form */
         uint8_t *p, *r;
@@ -300,6 +307,7 @@ static bool sec_import(dec *d)
         case WASM_EXTERN_TABLE: ok = tabletype(d, &im->u.table); m->nimported_tables++; break;
         case WASM_EXTERN_MEMORY: ok = limits(d, &im->u.mem.limits); m->nimported_mems++; break;
         case WASM_EXTERN_GLOBAL: ok = globaltype(d, &im->u.global); m->nimported_globals++; break;
+        case 4: return fail_at(d, at, "exception handling proposal not supported (tag import)");
         default: return fail_at(d, at, "malformed import kind");
         }
         if (!ok)
@@ -372,6 +380,8 @@ static bool sec_export(dec *d)
         const uint8_t *at = d->p;
         if (!byte(d, &ex->kind))
             return false;
+        if (ex->kind == 4)
+            return fail_at(d, at, "exception handling proposal not supported (tag export)");
         if (ex->kind > WASM_EXTERN_GLOBAL)
             return fail_at(d, at, "malformed export kind");
         if (!u32(d, &ex->index))
@@ -546,10 +556,6 @@ static bool body_scan(dec *d, wasm_reader *r, const wasm_func *f)
             depth--;
             break;
         default:
-            /* SIMD immediates are not decoded, so the rest of the body
-             * cannot be parsed; the validator rejects it by name. */
-            if ((in.op & 0xFF00) == WASM_OP_PREFIX_FD)
-                return true;
             break;
         case WASM_OP_PREFIX_FC | FC_memory_init:
         case WASM_OP_PREFIX_FC | FC_data_drop:
@@ -756,6 +762,10 @@ wasm_module *wasm_decode(const uint8_t *buf, size_t len, wasm_err *err)
             goto fail;
         }
         int rank = section_rank(id);
+        if (id == 13) {
+            fail_at(&d, sec_hdr, "exception handling proposal not supported (tag section)");
+            goto fail;
+        }
         if (rank < 0) {
             fail_at(&d, sec_hdr, "malformed section id");
             goto fail;
@@ -818,36 +828,11 @@ wasm_module *wasm_load_file(const char *path, uint8_t **bufp, size_t *lenp, wasm
 {
     *bufp = NULL;
     *lenp = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        wasm_fail(err, 0, false, "cannot open file");
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
-            uint8_t *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                wasm_fail(err, 0, false, "out of memory");
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool ioerr = ferror(f);
-    fclose(f);
-    if (ioerr) {
-        free(buf);
-        wasm_fail(err, 0, false, "cannot read file");
+    size_t len;
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, &len);
+    if (!buf) {
+        wasm_fail(err, 0, false, errno == ENOMEM ? "out of memory"
+                                 : errno == EIO || errno == EISDIR ? "cannot read file" : "cannot open file");
         return NULL;
     }
     wasm_module *m = wasm_decode(buf, len, err);

@@ -49,7 +49,8 @@ static bool rd_zero(wasm_reader *r, wasm_err *err)
     if (!rd_byte(r, &b, err))
         return false;
     if (b != 0)
-        return wasm_fail(err, OFF(r, r->p - 1), true, "zero byte expected");
+        return wasm_fail(err, OFF(r, r->p - 1), true,
+                         "zero byte expected (a memory index needs the multi-memory proposal, not supported)");
     return true;
 }
 
@@ -77,6 +78,8 @@ static bool rd_blocktype(wasm_reader *r, wasm_insn *in, wasm_err *err)
     }
     const uint8_t *at = r->p;
     int64_t v;
+    if (wasm_proposal_valtype(b))
+        return wasm_fail(err, OFF(r, at), true, "%s", wasm_proposal_valtype(b));
     if (!wasm_read_sleb(&r->p, r->end, r->base, 33, &v, err))
         return false;
     if (v < 0)
@@ -88,10 +91,50 @@ static bool rd_blocktype(wasm_reader *r, wasm_insn *in, wasm_err *err)
 
 static bool rd_memarg(wasm_reader *r, wasm_insn *in, wasm_err *err)
 {
-    if (!rd_u32(r, &in->u.mem.align, err) || !rd_u32(r, &in->u.mem.offset, err))
+    const uint8_t *at = r->p;
+    if (!rd_u32(r, &in->u.mem.align, err))
+        return false;
+    /* Bit 6 of the alignment field announces a memory index. */
+    if (in->u.mem.align & 0x40)
+        return wasm_fail(err, OFF(r, at), true, "multi-memory proposal not supported (memory index in memarg)");
+    if (!rd_u32(r, &in->u.mem.offset, err))
         return false;
     in->u.mem.mem = 0;
     return true;
+}
+
+/* The SIMD prefix: sub-opcode and immediates (see wasm_ops.c). */
+static bool rd_prefix_fd(wasm_reader *r, wasm_insn *in, wasm_err *err)
+{
+    const uint8_t *at = r->p;
+    uint32_t sub;
+    if (!rd_u32(r, &sub, err))
+        return false;
+    if (sub > 0xFF)
+        return wasm_fail(err, OFF(r, at), true, "relaxed SIMD proposal not supported (opcode 0xfd %u)", sub);
+    in->op = WASM_OP_PREFIX_FD | sub;
+    const wasm_opinfo *oi = wasm_opinfo_get(in->op);
+    if (oi == NULL)
+        return wasm_fail(err, OFF(r, at), true, "illegal opcode 0xfd %u", sub);
+    switch (oi->kind) {
+    case WASM_OPK_LOAD:
+    case WASM_OPK_STORE:
+        return rd_memarg(r, in, err);
+    case WASM_OPK_LOAD_LANE:
+    case WASM_OPK_STORE_LANE:
+        return rd_memarg(r, in, err) && rd_byte(r, &in->u.mem.lane, err);
+    case WASM_OPK_LANE:
+        return rd_byte(r, &in->u.lane, err);
+    case WASM_OPK_CONST:
+    case WASM_OPK_SHUFFLE:
+        if (r->end - r->p < 16)
+            return wasm_fail(err, OFF(r, r->p), true, "unexpected end");
+        memcpy(in->u.v128, r->p, 16);
+        r->p += 16;
+        return true;
+    default:
+        return true;
+    }
 }
 
 static bool rd_br_table(wasm_reader *r, wasm_insn *in, wasm_err *err)
@@ -189,7 +232,8 @@ bool wasm_reader_next(wasm_reader *r, wasm_insn *in, wasm_err *err)
             if (!rd_byte(r, &t, err))
                 return false;
             if (!is_valtype(t))
-                return wasm_fail(err, OFF(r, r->p - 1), true, "malformed value type");
+                return wasm_fail(err, OFF(r, r->p - 1), true, "%s",
+                                 wasm_proposal_valtype(t) ? wasm_proposal_valtype(t) : "malformed value type");
             if (i == 0)
                 in->u.reftype = t;
         }
@@ -229,26 +273,22 @@ bool wasm_reader_next(wasm_reader *r, wasm_insn *in, wasm_err *err)
         if (!rd_byte(r, &t, err))
             return false;
         if (t != WASM_FUNCREF && t != WASM_EXTERNREF)
-            return wasm_fail(err, OFF(r, r->p - 1), true, "malformed reference type");
+            return wasm_fail(err, OFF(r, r->p - 1), true, "%s",
+                             wasm_proposal_valtype(t) ? wasm_proposal_valtype(t) : "malformed reference type");
         in->u.reftype = t;
         return true;
     }
     case 0xFC:
         return rd_prefix_fc(r, in, err);
-    case 0xFD: {
-        /* SIMD: decode the sub-opcode only, so the validator can reject the
-         * instruction by name; the immediates are never read. */
-        uint32_t sub;
-        if (!rd_u32(r, &sub, err))
-            return false;
-        in->op = WASM_OP_PREFIX_FD | (sub > 0xFF ? 0xFF : sub);
-        return true;
-    }
+    case 0xFD:
+        return rd_prefix_fd(r, in, err);
     default:
         if (op >= OP_i32_load && op <= OP_i64_store32)
             return rd_memarg(r, in, err);
         if (op >= 0x45 && op <= 0xC4)
             return true;    /* numeric: no immediates */
+        if (wasm_proposal_opcode(op))
+            return wasm_fail(err, in->offset, true, "%s (opcode 0x%02x)", wasm_proposal_opcode(op), op);
         return wasm_fail(err, in->offset, true, "illegal opcode 0x%02x", op);
     }
 }

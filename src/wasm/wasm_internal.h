@@ -32,6 +32,14 @@ void wasm_err_set(wasm_err *err, size_t offset, bool malformed, const char *fmt,
  * out-parameters of a failed call are never read. */
 #define wasm_fail(...) ({ wasm_err_set(__VA_ARGS__); false; })
 
+/* ---- post-2.0 proposals (wasm_proposal.c) -------------------------------
+ * The message naming the proposal a construct belongs to, or NULL if it is
+ * not one we recognise (the caller then reports it as malformed). */
+const char *wasm_proposal_valtype(uint8_t b);       /* a value type byte */
+const char *wasm_proposal_opcode(uint8_t op);       /* a one-byte opcode or prefix */
+const char *wasm_proposal_typeform(uint8_t form);   /* a type section entry form */
+const char *wasm_proposal_limits(uint8_t flags);    /* a limits flag byte above 1 */
+
 /* ---- arena ------------------------------------------------------------- */
 
 typedef struct wasm_arena wasm_arena;

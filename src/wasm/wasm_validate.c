@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/wedge_abi.h"
+
 enum { T_UNKNOWN = 0, CTRL_FUNC = 0x100 };
 
 typedef struct ctrl {
@@ -48,9 +50,10 @@ static const char *tn(uint8_t t)
     return wasm_valtype_name(t);
 }
 
+/* Numeric or vector: what an untyped select accepts. */
 static bool is_num(uint8_t t)
 {
-    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 || t == T_UNKNOWN;
+    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 || t == WASM_V128 || t == T_UNKNOWN;
 }
 
 static bool is_ref(uint8_t t)
@@ -208,53 +211,11 @@ static void label_types(const ctrl *c, uint32_t *n, const uint8_t **types)
 
 /* ---- instruction typing -------------------------------------------------- */
 
-typedef struct sig { uint8_t a, b, r; } sig;    /* operands a (b on top, 0 = unary) -> r */
-
 #define I32 WASM_I32
 #define I64 WASM_I64
 #define F32 WASM_F32
 #define F64 WASM_F64
-
-static const sig numeric[256] = {
-    [0x45] = { I32, 0, I32 },
-    [0x46 ... 0x4F] = { I32, I32, I32 },
-    [0x50] = { I64, 0, I32 },
-    [0x51 ... 0x5A] = { I64, I64, I32 },
-    [0x5B ... 0x60] = { F32, F32, I32 },
-    [0x61 ... 0x66] = { F64, F64, I32 },
-    [0x67 ... 0x69] = { I32, 0, I32 },
-    [0x6A ... 0x78] = { I32, I32, I32 },
-    [0x79 ... 0x7B] = { I64, 0, I64 },
-    [0x7C ... 0x8A] = { I64, I64, I64 },
-    [0x8B ... 0x91] = { F32, 0, F32 },
-    [0x92 ... 0x98] = { F32, F32, F32 },
-    [0x99 ... 0x9F] = { F64, 0, F64 },
-    [0xA0 ... 0xA6] = { F64, F64, F64 },
-    [0xA7] = { I64, 0, I32 },
-    [0xA8 ... 0xA9] = { F32, 0, I32 },
-    [0xAA ... 0xAB] = { F64, 0, I32 },
-    [0xAC ... 0xAD] = { I32, 0, I64 },
-    [0xAE ... 0xAF] = { F32, 0, I64 },
-    [0xB0 ... 0xB1] = { F64, 0, I64 },
-    [0xB2 ... 0xB3] = { I32, 0, F32 },
-    [0xB4 ... 0xB5] = { I64, 0, F32 },
-    [0xB6] = { F64, 0, F32 },
-    [0xB7 ... 0xB8] = { I32, 0, F64 },
-    [0xB9 ... 0xBA] = { I64, 0, F64 },
-    [0xBB] = { F32, 0, F64 },
-    [0xBC] = { F32, 0, I32 },
-    [0xBD] = { F64, 0, I64 },
-    [0xBE] = { I32, 0, F32 },
-    [0xBF] = { I64, 0, F64 },
-    [0xC0 ... 0xC1] = { I32, 0, I32 },
-    [0xC2 ... 0xC4] = { I64, 0, I64 },
-};
-
-/* 0xFC 0-7: saturating truncations. */
-static const sig trunc_sat[8] = {
-    { F32, 0, I32 }, { F32, 0, I32 }, { F64, 0, I32 }, { F64, 0, I32 },
-    { F32, 0, I64 }, { F32, 0, I64 }, { F64, 0, I64 }, { F64, 0, I64 },
-};
+#define V128 WASM_V128
 
 /* Loads and stores 0x28-0x3E: value type and log2 of the access size. */
 static const struct { uint8_t type, log2; } memop[0x3F - 0x28] = {
@@ -265,11 +226,13 @@ static const struct { uint8_t type, log2; } memop[0x3F - 0x28] = {
     { I32, 0 }, { I32, 1 }, { I64, 0 }, { I64, 1 }, { I64, 2 },
 };
 
-static bool apply(vst *v, sig s)
+/* Pop the operands of a numeric or SIMD instruction, push its result. */
+static bool apply(vst *v, const wasm_opinfo *oi)
 {
-    if (s.b && !pop(v, s.b, NULL))
-        return false;
-    return pop(v, s.a, NULL) && push(v, s.r);
+    for (uint32_t i = oi->nin; i-- > 0;)
+        if (!pop(v, oi->in[i], NULL))
+            return false;
+    return oi->out == 0 || push(v, oi->out);
 }
 
 static bool pop3_i32(vst *v)
@@ -307,6 +270,35 @@ static bool need_elem(vst *v, uint32_t idx)
     return true;
 }
 
+/* The immediates of a SIMD instruction (alignment, lane indices). */
+static bool simd_imm(vst *v, const wasm_insn *in, const wasm_opinfo *oi)
+{
+    switch (oi->kind) {
+    case WASM_OPK_LOAD:
+    case WASM_OPK_STORE:
+    case WASM_OPK_LOAD_LANE:
+    case WASM_OPK_STORE_LANE:
+        if (!need_mem(v, in->u.mem.mem))
+            return false;
+        if (in->u.mem.align > oi->size_log2)
+            return FAIL(v, "alignment must not be larger than natural");
+        if ((oi->kind == WASM_OPK_LOAD_LANE || oi->kind == WASM_OPK_STORE_LANE) && in->u.mem.lane >= oi->lanes)
+            return FAIL(v, "invalid lane index %u", in->u.mem.lane);
+        return true;
+    case WASM_OPK_LANE:
+        if (in->u.lane >= oi->lanes)
+            return FAIL(v, "invalid lane index %u", in->u.lane);
+        return true;
+    case WASM_OPK_SHUFFLE:
+        for (int i = 0; i < 16; i++)
+            if (in->u.v128[i] >= 32)
+                return FAIL(v, "invalid lane index %u", in->u.v128[i]);
+        return true;
+    default:
+        return true;
+    }
+}
+
 static bool local_type(vst *v, uint32_t idx, uint8_t *t)
 {
     if (idx < v->nparams)
@@ -326,8 +318,6 @@ static bool block_type(vst *v, const wasm_insn *in, uint32_t *typeidx, uint32_t 
     *typeidx = UINT32_MAX;
     switch (in->u.block.kind) {
     case WASM_BT_VAL:
-        if (in->u.block.valtype == WASM_V128)
-            return FAIL(v, "SIMD is not supported yet");
         *nr = 1;
         *r = single(in->u.block.valtype);
         return true;
@@ -352,7 +342,7 @@ static bool insn_fc(vst *v, const wasm_insn *in)
     const wasm_module *m = v->m;
     uint32_t sub = in->op & 0xFF;
     if (sub <= FC_i64_trunc_sat_f64_u)
-        return apply(v, trunc_sat[sub]);
+        return apply(v, wasm_opinfo_get(in->op));
     switch (sub) {
     case FC_memory_init:
         return need_mem(v, in->u.two.b) && need_datacount(v, in->u.two.a) && pop3_i32(v);
@@ -400,7 +390,7 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
     uint8_t t, t1, t2;
 
     if (op >= 0x45 && op <= 0xC4)
-        return apply(v, numeric[op]);
+        return apply(v, wasm_opinfo_get(op));
     if (op >= OP_i32_load && op <= OP_i64_store32) {
         if (!need_mem(v, in->u.mem.mem))
             return false;
@@ -413,8 +403,12 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
     }
     if ((op & 0xFF00) == WASM_OP_PREFIX_FC)
         return insn_fc(v, in);
-    if ((op & 0xFF00) == WASM_OP_PREFIX_FD)
-        return FAIL(v, "SIMD is not supported yet");
+    if ((op & 0xFF00) == WASM_OP_PREFIX_FD) {
+        const wasm_opinfo *oi = wasm_opinfo_get(op);
+        if (oi == NULL)
+            return wasm_fail(v->err, v->off, true, "illegal opcode 0xfd %u", op & 0xFF);
+        return simd_imm(v, in, oi) && apply(v, oi);
+    }
 
     switch (op) {
     case OP_unreachable:
@@ -542,8 +536,6 @@ static bool insn(vst *v, const wasm_insn *in, const wasm_reader *r, bool *done)
         if (in->select_nt != 1)
             return FAIL(v, "invalid result arity");
         t = in->u.reftype;
-        if (t == WASM_V128)
-            return FAIL(v, "SIMD is not supported yet");
         return pop(v, I32, NULL) && pop(v, t, NULL) && pop(v, t, NULL) && push(v, t);
     case OP_local_get:
         return local_type(v, in->u.idx, &t) && push(v, t);
@@ -603,9 +595,6 @@ static bool validate_body(vst *v, uint32_t fidx)
     v->locals = f->locals;
     v->nvals = v->nctrls = 0;
     v->off = f->code_offset;
-    for (uint32_t i = 0; i < f->nlocals; i++)
-        if (f->locals[i] == WASM_V128)
-            return FAIL(v, "SIMD is not supported yet");
     if (!push_ctrl(v, CTRL_FUNC, f->type, 0, NULL, v->ft->nresults, v->ft->results))
         return false;
     /* The module buffer starts code_offset bytes before the code. */
@@ -641,17 +630,11 @@ static bool check_limits(vst *v, const wasm_limits *l, uint64_t bound, const cha
 static bool check_memtype(vst *v, const wasm_memtype *mt)
 {
     const wasm_limits *l = &mt->limits;
-    if (l->min > 65536 || (l->has_max && l->max > 65536))
+    if (l->min > WEDGE_WASM_MAX_PAGES || (l->has_max && l->max > WEDGE_WASM_MAX_PAGES))
         return FAIL(v, "memory size must be at most 65536 pages (4GiB)");
-    return check_limits(v, l, 65536, "memory");
+    return check_limits(v, l, WEDGE_WASM_MAX_PAGES, "memory");
 }
 
-static bool check_valtype(vst *v, uint8_t t)
-{
-    if (t == WASM_V128)
-        return FAIL(v, "SIMD is not supported yet");
-    return true;
-}
 
 /* A constant expression producing `want`. */
 static bool check_const(vst *v, const wasm_constexpr *ce, uint8_t want)
@@ -661,8 +644,6 @@ static bool check_const(vst *v, const wasm_constexpr *ce, uint8_t want)
     uint8_t t = ce->type;
     switch (ce->op) {
     case WASM_CE_NOT_CONST:
-        if ((ce->index & 0xFF00) == WASM_OP_PREFIX_FD)
-            return FAIL(v, "SIMD is not supported yet");
         return FAIL(v, "constant expression required");
     case WASM_CE_ARITY:
         return FAIL(v, "type mismatch: constant expression must produce exactly one value");
@@ -743,12 +724,6 @@ static bool validate_module(vst *v, uint8_t *declared)
             return FAIL(v, "type %u has more than %u parameters", i, WASM_MAX_PARAMS);
         if (ft->nresults > WASM_MAX_RESULTS)
             return FAIL(v, "type %u has more than %u results", i, WASM_MAX_RESULTS);
-        for (uint32_t k = 0; k < ft->nparams; k++)
-            if (!check_valtype(v, ft->params[k]))
-                return false;
-        for (uint32_t k = 0; k < ft->nresults; k++)
-            if (!check_valtype(v, ft->results[k]))
-                return false;
     }
     /* Imports first, one by one, so errors point at the entry. */
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -762,7 +737,7 @@ static bool validate_module(vst *v, uint8_t *declared)
             break;
         case WASM_EXTERN_TABLE: ok = check_limits(v, &im->u.table.limits, UINT32_MAX, "table"); break;
         case WASM_EXTERN_MEMORY: ok = check_memtype(v, &im->u.mem); break;
-        default: ok = check_valtype(v, im->u.global.valtype); break;
+        default: break;
         }
         if (!ok)
             return false;
@@ -778,14 +753,12 @@ static bool validate_module(vst *v, uint8_t *declared)
         if (!check_limits(v, &m->tables[i].limits, UINT32_MAX, "table"))
             return false;
     if (m->nmems > 1)
-        return FAIL(v, "multiple memories");
+        return FAIL(v, "multiple memories (multi-memory proposal not supported)");
     for (uint32_t i = m->nimported_mems; i < m->nmems; i++)
         if (!check_memtype(v, &m->mems[i]))
             return false;
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         v->off = m->globals[i].init.offset;
-        if (!check_valtype(v, m->globals[i].type.valtype))
-            return false;
         if (!check_const(v, &m->globals[i].init, m->globals[i].type.valtype))
             return false;
         declare(declared, m, &m->globals[i].init);

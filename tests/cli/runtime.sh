@@ -104,6 +104,22 @@ check "no such export" 1 "" "no exported function named 'sub'" -- run --invoke s
 check "global is not a function" 1 "" "no exported function named 'g'" -- run --invoke g "$V"
 check "no _start is fine" 0 "" "" -- run "$V"
 
+# v128 in and out: lanes by shape, printed as four i32 lanes in hex.
+cat >"$TMP/simd.wat" <<'W'
+(module
+  (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+  (func (export "fmin") (param v128 v128) (result v128) (f32x4.min (local.get 0) (local.get 1))))
+W
+wat simd
+S=$TMP/simd.wasm
+check "v128 i32x4 add" 0 "i32x4:0x00000003,0xffffffff,0x00000000,0x80000000" "" -- \
+    run --invoke add "$S" i32x4:1,-2,0,0x7fffffff i32x4:2,1,0,1
+check "v128 i8x16 lanes" 0 "i32x4:0x04030201,0x08070605,0x0c0b0a09,0x100f0e0d" "" -- \
+    run --invoke add "$S" i8x16:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 i64x2:0,0
+check "v128 f32x4 min -0" 0 "i32x4:0x80000000,0x3f800000,0x7fc00000,0xbf800000" "" -- \
+    run --invoke fmin "$S" f32x4:0,1,nan,-1 f32x4:-0,2,1,1
+check "v128 bad lanes" 1 "" "not a valid v128" -- run --invoke add "$S" i32x4:1,2,3 i32x4:1,2,3,4
+
 # A precompiled .so runs the same way.
 if "$WEDGE" compile -q "$V" -o "$TMP/vals.so" 2>"$TMP/stderr"; then
     check ".so invoke" 0 "42" "" -- run --invoke add "$TMP/vals.so" 40 2
@@ -194,17 +210,48 @@ W
 wat elem_oob
 check "element segment out of bounds" 134 "" "^wasm trap: out of bounds table access$" -- run "$TMP/elem_oob.wasm"
 
+# Imports nothing linked provides: refused before anything runs, one line
+# naming the module file, the import, its kind and type, and what is linked.
 cat >"$TMP/unknown_import.wat" <<'W'
-(module (import "env" "missing" (func)) (func (export "_start")))
+(module (import "acme" "missing" (func (param i32 i64) (result f32)))
+  (func (export "_start")))
 W
 wat unknown_import
-check "unknown import" 1 "" "unknown_import.wasm: unknown import env.missing" -- run "$TMP/unknown_import.wasm"
+check "unknown import" 1 "" \
+    '^error: [^ ]*unknown_import.wasm: unknown import "acme"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "acme" \(linked: wasi_snapshot_preview1, dagger, env\)$' \
+    -- run "$TMP/unknown_import.wasm"
+
+# "env" is Dagger's too (its 2018 hosts' name): a name it lacks is named.
+cat >"$TMP/unknown_env.wat" <<'W'
+(module (import "env" "missing" (func)) (func (export "_start")))
+W
+wat unknown_env
+check "unknown env import" 1 "" \
+    '^error: [^ ]*unknown_env.wasm: unknown import "env"\."missing" \(func\): "env" has no item of that name$' \
+    -- run "$TMP/unknown_env.wasm"
+
+cat >"$TMP/unknown_wasi.wat" <<'W'
+(module (import "wasi_snapshot_preview1" "fd_writ" (func (param i32 i32 i32 i32) (result i32)))
+  (func (export "_start")))
+W
+wat unknown_wasi
+check "unknown WASI function" 1 "" \
+    '^error: [^ ]*unknown_wasi.wasm: unknown import "wasi_snapshot_preview1"\."fd_writ" \(func \(param i32 i32 i32 i32\) \(result i32\)\): "wasi_snapshot_preview1" has no item of that name$' \
+    -- run "$TMP/unknown_wasi.wasm"
+
+cat >"$TMP/unknown_mem.wat" <<'W'
+(module (import "env" "memory" (memory 1 2)) (func (export "_start")))
+W
+wat unknown_mem
+check "unknown memory import" 1 "" 'unknown import "env"\."memory" \(memory 1 2\)' -- run "$TMP/unknown_mem.wasm"
 
 cat >"$TMP/bad_wasi_type.wat" <<'W'
 (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i64))) (func (export "_start")))
 W
 wat bad_wasi_type
-check "wrong import type" 1 "" "incompatible import type for wasi_snapshot_preview1.proc_exit" -- run "$TMP/bad_wasi_type.wasm"
+check "wrong import type" 1 "" \
+    'incompatible import type for "wasi_snapshot_preview1"\."proc_exit" \(func \(param i64\)\): function signature differs; the linked one is \(func \(param i32\)\)$' \
+    -- run "$TMP/bad_wasi_type.wasm"
 
 cat >"$TMP/exit.wat" <<'W'
 (module
@@ -225,7 +272,7 @@ cat >"$TMP/badabi.c" <<'C'
 const wedge_module_desc wedge_module_descriptor = {.abi_version = 99};
 C
 if cc -shared -fPIC -I"$SRC/src" "$TMP/badabi.c" -o "$TMP/badabi.so" 2>"$TMP/cc.err"; then
-    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 1; recompile it" -- run "$TMP/badabi.so"
+    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 2; recompile it" -- run "$TMP/badabi.so"
 else
     fail "cc badabi.c: $(cat "$TMP/cc.err")"
 fi

@@ -113,7 +113,7 @@ checks=$((checks + 1))
 # ---- the tables guest: tables, globals, memory size, dropped segments --------------
 "$WEDGE" snapshot --init init "$TMP/snap_tables.wasm" -o "$TMP/tables.snap" || fail "snapshot snap_tables"
 for args in "call 0 5" "call 1 5" "call 2 5" "call 3 5" "call 5 5" "call 6 5" "call_u 9" "call_global 7" \
-    "tsize" "null_at 2" "null_at 6" "gi" "gl" "gf" "gd" "pages" "load 65532" "load 2000000" "reinit" "reelem"; do
+    "tsize" "null_at 2" "null_at 6" "gi" "gl" "gf" "gd" "gv" "pages" "load 65532" "load 2000000" "reinit" "reelem"; do
     compare snap_tables.wasm tables.snap init "" $args
 done
 # The snapshot is bound to the module, not to how it was compiled.

@@ -13,6 +13,7 @@
  * snapshots.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,20 +27,34 @@ static rt_module *M;
 
 static void host_act(wedge_instance *inst, uint32_t what) { (void)inst, (void)what; }
 
-static bool resolve(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+/* "env" with a context and a restore hook, so that host state the loader
+ * accepted reaches a hook (which takes up to 64 bytes, refuses more). */
+static void *env_ctx_new(const void *config, wedge_instance *inst, char *err, size_t errlen)
 {
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
+    (void)config, (void)inst, (void)err, (void)errlen;
+    return calloc(1, 64);
+}
+static bool env_restore(void *ctx, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    if (len > 64) {
+        snprintf(err, errlen, "%zu bytes of state, at most 64", len);
+        return false;
+    }
+    memcpy(ctx, buf, len);
     return true;
 }
+static const rt_host_fn env_fns[] = {{"act", "i:", (void (*)(void))host_act}};
+static const rt_host_module env = {.name = "env", .funcs = env_fns, .nfuncs = 1, .ctx_new = env_ctx_new,
+                                   .ctx_free = free, .restore = env_restore};
+static rt_linker *LK;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rt_result res;
     if (!M) {
         D = tm_desc();
-        if (!rt_init(&res) || !(M = rt_module_wrap(&D, "fuzz.so", &res)))
+        if (!rt_init(&res) || !(M = rt_module_wrap(&D, "fuzz.so", &res)) || !(LK = rt_linker_new(&res)) ||
+            rt_linker_add_host(LK, &env, NULL, &res) < 0)
             abort();
     }
     if (size < 1)
@@ -58,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt_snapshot *s = rt_snapshot_from_bytes(b, len, "fuzz.snap", M, HASH, &res);
     if (s) {
         wedge_instance *inst = NULL;
-        if (rt_snapshot_instantiate(s, NULL, resolve, NULL, NULL, NULL, &inst, &res) == RT_OK) {
+        if (rt_snapshot_instantiate(s, NULL, LK, NULL, NULL, &inst, &res) == RT_OK) {
             /* Touch what was restored. */
             volatile uint8_t sink = 0;
             for (uint64_t off = 0; off < inst->mem->size; off += 4096)

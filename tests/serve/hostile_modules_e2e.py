@@ -82,6 +82,7 @@ MEM_CASES = [
 ]
 OTHER_CASES = [
     ("mem_min_above_route_limit", ("error", 503, "function unavailable"), {"max-memory-mb": 4}),
+    ("unknown_import", ("error", 503, "function unavailable"), {}),
     ("endless_loop", ("timeout",), {}),
     ("endless_loop_in_start_function", ("timeout",), {}),
     ("endless_host_calls", ("timeout",), {}),
@@ -435,6 +436,10 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
     check(re.search(r"route hostile/mem_min_above_route_limit: .*its memory starts at 128 pages \(8192 KiB\), "
                     r"more than the route's limit of 4 MiB \(max-memory-mb\) \(answers 503\)", text) is not None,
           "/mem_min_above_route_limit: refused at start-up with one log line naming both sizes")
+    check(re.search(r'route hostile/unknown_import: \S*unknown_import\S*: unknown import "env"\."missing" '
+                    r'\(func \(param i32\)\): nothing linked is named "env" \(linked: wasi_snapshot_preview1\) '
+                    r'\(answers 503\)', text) is not None,
+          "/unknown_import: refused at start-up with one log line naming the import, its type and what is linked")
     n_stderr = len(re.findall(r"route hostile/stderr_flood: stderr: ", text))
     check(n_stderr <= (ROUNDS + 1) * 300,
           f"/stderr_flood: guest stderr in the log is bounded ({n_stderr} lines for {ROUNDS + 1} requests "

@@ -4,9 +4,12 @@
 Usage: http_e2e.py SERVER [ARGS...]
 SERVER is srv_test_main (or `wedge` followed by the argument `serve`); the
 test writes a configuration in a temporary directory, starts the server on
-free loopback ports and talks to it.  Until the sandbox layer exists the
-server's stand-in handler answers: `.txt` routes serve their file (or echo a
-request body), other routes 503.  Python 3 standard library only.
+free loopback ports and talks to it.  Routes: /hello is a static route
+(hello.txt: GET and HEAD answer the file, other methods 405); /echo and
+/slow are Wasm guests built from tests/serve/guests/{echo,slow}.wat with
+wabt's wat2wasm (the request body back; a 200 ms sleep, for requests still
+in flight); /fn is a file that is not a module (503).  Exit 77 (CTest:
+skipped) without wat2wasm.  Python 3 standard library only.
 """
 import json
 import os
@@ -89,20 +92,32 @@ def req_bytes(path, extra="", method="GET"):
     return f"{method} {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode()
 
 
+GUESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guests")
+
+
 class Server:
-    def __init__(self, argv, tmp):
+    def __init__(self, argv, tmp, wat2wasm):
         self.tmp = tmp
         with open(os.path.join(tmp, "hello.txt"), "w") as f:
             f.write("hello from a file\n")
         with open(os.path.join(tmp, "fn.so"), "w") as f:
             f.write("not really a module\n")
+        for g in ("echo", "slow"):
+            subprocess.run([wat2wasm, os.path.join(GUESTS, g + ".wat"), "-o", os.path.join(tmp, g + ".wasm")],
+                           check=True, timeout=60)
+        # /slow's generous deadline keeps admission control from refusing
+        # the few concurrent ones (a 200 ms run against a 100 ms deadline
+        # would count as a whole worker each).
         config = lambda port: [{"name": "t", "port": port, "routes": [          # noqa: E731
             {"route": "/hello", "path": "hello.txt", "relative-deadline-us": 100000},
+            {"route": "/echo", "path": "echo.wasm", "relative-deadline-us": 100000},
+            {"route": "/slow", "path": "slow.wasm", "relative-deadline-us": 5000000},
             {"route": "/fn", "path": "fn.so", "relative-deadline-us": 100000}]}]
+        env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
         self.srv = serve_util.Server(argv + ["--request-timeout-ms", "1000", "--idle-timeout-ms", "1500",
                                              "--grace-ms", "3000", "--log-level", "info",
                                              "--access-log", os.path.join(tmp, "access.jsonl")],
-                                     config, tmp, admin=True, timeout=30)
+                                     config, tmp, env=env, admin=True, timeout=60)
         self.proc, self.port, self.admin = self.srv.proc, self.srv.port, self.srv.admin
         if self.srv.state != "listening":
             self.stop()
@@ -147,28 +162,29 @@ def t_keep_alive(srv):
 
 def t_pipelining(srv):
     c = Client(srv.port)
-    paths = ["/hello", "/nope", "/fn", "/hello?wedge_stub_delay_ms=50", "/hello/sub", "/nope/2"] * 4
+    paths = ["/hello", "/nope", "/fn", "/slow", "/hello/sub", "/nope/2"] * 4
     c.send(b"".join(req_bytes(p) for p in paths))
-    want = {"/hello": 200, "/nope": 404, "/fn": 503, "/hello?wedge_stub_delay_ms=50": 200,
-            "/hello/sub": 200, "/nope/2": 404}
-    got = [c.response()[0] for _ in paths]
-    assert got == [want[p] for p in paths], got
+    want = {"/hello": (200, b"hello from a file\n"), "/nope": (404, b"no route\n"), "/fn": (503, None),
+            "/slow": (200, b"slept\n"), "/hello/sub": (200, b"hello from a file\n"), "/nope/2": (404, b"no route\n")}
+    got = [c.response() for _ in paths]
+    for p, (st, _, body) in zip(paths, got):
+        assert st == want[p][0] and want[p][1] in (None, body), (p, st, body)
     # pipelined POSTs with bodies, echoed in order
     bodies = [os.urandom(n) for n in (1, 1000, 70000, 0, 5)]
     msg = b""
     for b in bodies:
-        msg += req_bytes("/hello", "Content-Length: %d\r\n" % len(b), "POST") + b
+        msg += req_bytes("/echo", "Content-Length: %d\r\n" % len(b), "POST") + b
     c.send(msg)
     for b in bodies:
         st, _, body = c.response()
-        assert st == 200 and body == (b if b else b"hello from a file\n")
+        assert st == 200 and body == b, (st, len(body), len(b))
     c.close()
 
 
 def t_chunked_upload(srv):
     c = Client(srv.port)
     data = os.urandom(100000)
-    msg = req_bytes("/hello", "Transfer-Encoding: chunked\r\n", "POST")
+    msg = req_bytes("/echo", "Transfer-Encoding: chunked\r\n", "POST")
     pos = 0
     rnd = random.Random(7)
     while pos < len(data):
@@ -189,16 +205,30 @@ def t_chunked_upload(srv):
 
 def t_expect_continue(srv):
     c = Client(srv.port)
-    c.send(req_bytes("/hello", "Expect: 100-continue\r\nContent-Length: 5\r\n", "POST"))
+    c.send(req_bytes("/echo", "Expect: 100-continue\r\nContent-Length: 5\r\n", "POST"))
     st, _, _ = c.response(head=True)
     assert st == 100, st
     c.send(b"abcde")
     st, _, body = c.response()
     assert st == 200 and body == b"abcde"
     # too large: refused before the body is sent
-    c.send(req_bytes("/hello", "Expect: 100-continue\r\nContent-Length: 5000000\r\n", "POST"))
+    c.send(req_bytes("/echo", "Expect: 100-continue\r\nContent-Length: 5000000\r\n", "POST"))
     st, h, _ = c.response()
     assert st == 413 and h["connection"] == "close"
+    c.close()
+
+
+def t_static_route(srv):
+    # A static route serves its file to GET and HEAD only, whatever the
+    # query; nothing in it reads the query (no test hooks).
+    c = Client(srv.port)
+    st, h, body = c.request("GET", "/hello?wedge_stub_delay_ms=2000")
+    assert st == 200 and body == b"hello from a file\n", (st, body)
+    for m in ("POST", "PUT", "DELETE"):
+        st, h, body = c.request(m, "/hello", b"abc")
+        assert st == 405 and h.get("allow") == "GET, HEAD" and h["connection"] == "keep-alive", (m, st, h)
+    st, h, body = c.request("GET", "/hello")
+    assert st == 200 and body == b"hello from a file\n"
     c.close()
 
 
@@ -227,14 +257,14 @@ def malformed_requests():
         out.append(b"GET /hello " + v + b"\r\nHost: t\r\n\r\n")
     for i in range(40):
         cl = rnd.choice([b"-1", b"abc", b"1 2", b"0x10", b"99999999999999999999999", b"+5", b""])
-        out.append(b"POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: " + cl + b"\r\n\r\n")
+        out.append(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + cl + b"\r\n\r\n")
     for i in range(40):
         size = rnd.choice([b"zz", b"-1", b"fffffffffffffffffffff", b"g", b" ", b"1x"])
-        out.append(b"POST /hello HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc\r\n0\r\n\r\n")
+        out.append(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc\r\n0\r\n\r\n")
     for i in range(20):
-        out.append(b"POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+        out.append(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
     for i in range(20):
-        out.append(b"POST /hello HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        out.append(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
     for i in range(20):
         out.append(b"GET /hello HTTP/1.1\r\nX: 1\r\n\r\n")                     # no Host
     for i in range(20):
@@ -287,7 +317,7 @@ def t_limits(srv):
     # 413 declared up front, while the client is still sending the body: the
     # server answers early and must not reset the connection.
     c = Client(srv.port)
-    c.send(b"POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
+    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
     try:
         for _ in range(20):
             c.send(b"x" * 8192)
@@ -299,7 +329,7 @@ def t_limits(srv):
     assert c.closed_gracefully()
     # 413 for a chunked body that grows too large
     c = Client(srv.port)
-    msg = req_bytes("/hello", "Transfer-Encoding: chunked\r\n", "POST")
+    msg = req_bytes("/echo", "Transfer-Encoding: chunked\r\n", "POST")
     c.send(msg)
     try:
         for _ in range(200):
@@ -316,7 +346,7 @@ def t_early_disconnect(srv):
     # request in flight, client gone
     for _ in range(5):
         c = Client(srv.port)
-        c.send(req_bytes("/hello?wedge_stub_delay_ms=200"))
+        c.send(req_bytes("/slow"))
         c.close()
     # half a request, then gone
     for _ in range(5):
@@ -327,7 +357,7 @@ def t_early_disconnect(srv):
     for _ in range(5):
         c = Client(srv.port)
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        c.send(req_bytes("/hello?wedge_stub_delay_ms=100") + req_bytes("/hello"))
+        c.send(req_bytes("/slow") + req_bytes("/hello"))
         c.close()
     # client half-closes after its request: still answered
     c = Client(srv.port)
@@ -351,7 +381,7 @@ def t_concurrent(srv):
             for i in range(25):
                 if i % 3 == 0:
                     body = os.urandom(100 + k)
-                    st, _, got = c.request("POST", "/hello", body)
+                    st, _, got = c.request("POST", "/echo", body)
                     assert st == 200 and got == body
                 else:
                     st, _, got = c.request("GET", "/hello")
@@ -433,13 +463,13 @@ def t_curl(srv):
     with open(path, "wb") as f:
         f.write(data)
     out = subprocess.run([curl, "-sS", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + path,
-                          url + "/hello"], capture_output=True, timeout=20)
+                          url + "/echo"], capture_output=True, timeout=20)
     assert out.returncode == 0 and out.stdout == data, out.stderr
     data = os.urandom(900000)
     with open(path, "wb") as f:
         f.write(data)
     out = subprocess.run([curl, "-sS", "-H", "Expect: 100-continue", "--expect100-timeout", "30",
-                          "--data-binary", "@" + path, url + "/hello"], capture_output=True, timeout=20)
+                          "--data-binary", "@" + path, url + "/echo"], capture_output=True, timeout=20)
     assert out.returncode == 0 and out.stdout == data, out.stderr
     out = subprocess.run([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", url + "/nothing"],
                          capture_output=True, timeout=20)
@@ -453,11 +483,11 @@ def t_curl(srv):
 
 def t_sigterm_drains(srv):
     c = Client(srv.port)
-    c.send(req_bytes("/hello?wedge_stub_delay_ms=500"))
+    c.send(req_bytes("/slow"))
     time.sleep(0.1)
     srv.proc.send_signal(signal.SIGTERM)
     st, h, body = c.response()
-    assert st == 200 and body == b"hello from a file\n"
+    assert st == 200 and body == b"slept\n", (st, body)
     assert h["connection"] == "close"
     assert srv.proc.wait(timeout=10) == 0
     try:
@@ -472,12 +502,16 @@ def main():
         print("usage: http_e2e.py SERVER [ARGS...]", file=sys.stderr)
         return 2
     argv = sys.argv[1:]
+    wat2wasm = shutil.which("wat2wasm")
+    if not wat2wasm:
+        print("wat2wasm (wabt) missing: 16 tests skipped")
+        return 77
     tmp = tempfile.mkdtemp(prefix="wedge-serve-e2e-")
-    srv = Server(argv, tmp)
+    srv = Server(argv, tmp, wat2wasm)
     try:
         for name, fn in [("keep_alive", t_keep_alive), ("pipelining", t_pipelining),
                          ("chunked_upload", t_chunked_upload), ("expect_continue", t_expect_continue),
-                         ("not_found", t_not_found),
+                         ("static_route", t_static_route), ("not_found", t_not_found),
                          ("malformed_400", t_malformed_400), ("limits_413_414_431_505", t_limits),
                          ("early_disconnect", t_early_disconnect), ("concurrent", t_concurrent),
                          ("slow_client_408", t_slow_client), ("idle_timeout", t_idle_timeout),

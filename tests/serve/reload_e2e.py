@@ -12,12 +12,16 @@ Checks that after SIGHUP:
   - a bad new configuration (unknown key; a module that does not exist;
     changed ports) is refused with a one-line error in the log naming the
     reason, and the old configuration keeps serving;
+  - per-route counters on /metrics survive the reload (no counter of a
+    route that is still there goes down: Prometheus' rate() would show a
+    false drop), and a removed route's series disappear;
   - SIGTERM afterwards still exits 0.
 Exit 77 (CTest: skipped) when the examples were not built.
 """
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -38,6 +42,19 @@ def get(port, path, timeout=30):
         c.close()
 
 
+def route_counters(admin):
+    """{(series, route): value} for every per-route counter on /metrics
+    (the *_total series and the histogram's _bucket/_sum/_count)."""
+    st, body = get(admin, "/metrics")
+    assert st == 200, st
+    out = {}
+    for line in body.decode().splitlines():
+        m = re.match(r'(wedge_route_\w+)\{route="([^"]*)"(.*)\} (\d+)$', line)
+        if m and m.group(1).endswith(("_total", "_bucket", "_sum", "_count")):
+            out[(m.group(1) + m.group(3), m.group(2))] = int(m.group(4))
+    return out
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -55,7 +72,7 @@ def main():
              {"route": "/gone", "path": wasm("hello"), "relative-deadline-us": 500000}]
     env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
     srv = Server(cmd + ["--workers", "2", "--log-level", "info"],
-                 lambda p: [{"name": "t", "port": p, "routes": first}], tmp, env)
+                 lambda p: [{"name": "t", "port": p, "routes": first}], tmp, env, admin=True)
     proc, port, cfg, log_text = srv.proc, srv.port, srv.cfg, srv.log_text
     if srv.state != "listening":
         srv.stop()
@@ -100,6 +117,15 @@ def main():
         def slow_request():
             slow["r"] = get(port, "/cpu?n=150", timeout=60)
 
+        check(get(port, "/cpu?n=1")[0] == 200 and get(port, "/gone")[0] == 200, "before reload: /cpu, /gone serve")
+        # A worker counts a request just after answering it: wait for both.
+        cpu_ok = ('wedge_route_responses_total,class="2xx"', "t/cpu")
+        for _ in range(50):
+            before = route_counters(srv.admin)
+            if before.get(cpu_ok, 0) >= 1:
+                break
+            time.sleep(0.05)
+
         t = threading.Thread(target=slow_request)
         t.start()
         time.sleep(0.3)
@@ -116,6 +142,13 @@ def main():
         st, body = get(port, "/a?n=10")
         check(st == 200 and b"Hello" not in body and b"55" in body, f"after reload: /a runs the new function ({body[:60]!r})")
         check(get(port, "/gone")[0] == 404, "after reload: /gone removed")
+        after = route_counters(srv.admin)
+        kept = [k for k in before if k[1] in ("t/a", "t/cpu")]
+        dropped = [(k, before[k], after.get(k)) for k in kept if after.get(k, -1) < before[k]]
+        check(len(kept) > 20 and before.get(cpu_ok, 0) >= 1
+              and not dropped, f"per-route counters survive the reload ({len(kept)} series; dropped: {dropped[:3]})")
+        check(not [k for k in after if k[1] == "t/gone"] and [k for k in before if k[1] == "t/gone"],
+              "a removed route's series disappear from /metrics")
         keep.request("GET", "/b")
         r = keep.getresponse()
         check(r.status == 200 and b"Hello" in r.read(), "keep-alive connection from before the reload still serves")

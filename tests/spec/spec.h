@@ -17,6 +17,8 @@
 
 #include "runtime/runtime.h"
 
+#include "common/test_value.h"
+
 /* rt_extern.kind values (runtime.h: 0 func, 1 table, 2 memory, 3 global). */
 enum { SPEC_EXTERN_FUNC = 0, SPEC_EXTERN_TABLE = 1, SPEC_EXTERN_MEMORY = 2, SPEC_EXTERN_GLOBAL = 3 };
 
@@ -30,14 +32,19 @@ enum {
 
 /* One value from the JSON: an argument or an expected result. */
 typedef struct spec_val {
-    char type;                  /* signature letter: i I f F r e (v = v128) */
-    uint8_t match;              /* SPEC_MATCH_* */
+    char type;                  /* signature letter: i I f F r e v (v128) */
+    uint8_t match;              /* SPEC_MATCH_* (v128: per lane in lane_match) */
     wedge_value v;              /* the value (bits), refs as pointers */
+    /* v128 only: the lane shape the script gave ("lane_type"), lanes in
+     * v.v128, and how each lane compares (float lanes may be NaN patterns). */
+    uint8_t lane_bytes;         /* 1, 2, 4 or 8 */
+    bool lane_float;
+    uint8_t lane_match[16];
 } spec_val;
 
-/* Parse {"type": T, "value": V}.  False + reason in why[] if the type is
- * unknown or the value unparsable; type 'v' (v128) parses as such so the
- * caller can skip it. */
+/* Parse {"type": T, "value": V}, or for v128 {"type": "v128", "lane_type":
+ * "i8".."f64", "value": [lanes]}.  False + reason in why[] if the type is
+ * unknown or the value unparsable. */
 bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap);
 
 /* The externref the runner passes for `ref.extern N`: a non-NULL pointer
@@ -63,8 +70,9 @@ const char *spec_type_name(char type);
  * spectest instance).  False + reason on failure. */
 bool spec_spectest_init(char *why, size_t why_cap);
 void spec_spectest_fini(void);
-/* Resolve one import whose module name is "spectest".  False if the name
- * is not one spectest provides. */
-bool spec_spectest_resolve(const wedge_desc_import *imp, rt_extern *out);
+/* Register spectest in a linker: its print functions as a host module,
+ * its globals, table and memory (after spec_spectest_init) as externs
+ * under "spectest".  False + reason on failure. */
+bool spec_spectest_link(rt_linker *lk, char *why, size_t why_cap);
 
 #endif

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "compile/compile.h"
+#include "util/util.h"
 #include "wasm/wasm.h"
 
 #define SPEC_MAX_VALUES 64      /* params / results of one call */
@@ -52,11 +53,6 @@ typedef struct spec_instance {
     wedge_instance *inst;       /* NULL if instantiation failed before creating it */
 } spec_instance;
 
-typedef struct spec_registered {
-    char *as;                   /* import module name */
-    wedge_instance *inst;
-} spec_registered;
-
 typedef struct runner {
     const char *dir;            /* directory of FILE.json (the .wasm files are beside it) */
     const char *wast;           /* FILE.wast, for messages */
@@ -66,8 +62,7 @@ typedef struct runner {
 
     spec_instance *insts;
     size_t ninsts, cap_insts;
-    spec_registered *regs;
-    size_t nregs, cap_regs;
+    rt_linker *linker;          /* spectest, then registered instances (`register`) */
     wedge_instance *current;    /* the last module defined (NULL if it failed) */
 
     int passed, failed, skipped;
@@ -171,48 +166,17 @@ static void free_all(runner *r)
             rt_module_unload(r->insts[i].mod);
         free(r->insts[i].name);
     }
-    for (size_t i = 0; i < r->nregs; i++)
-        free(r->regs[i].as);
     free(r->insts);
-    free(r->regs);
+    rt_linker_free(r->linker);
 }
 
 /* ---- files ---------------------------------------------------------------- */
 
 static uint8_t *read_file(const char *path, size_t *len, char *why, size_t why_cap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(why, why_cap, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                snprintf(why, why_cap, "out of memory reading %s", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        snprintf(why, why_cap, "error reading %s", path);
-        return NULL;
-    }
-    *len = n;
+    uint8_t *buf = ut_read_file(path, SIZE_MAX, len);
+    if (buf == NULL)
+        snprintf(why, why_cap, "cannot read %.1024s: %s", path, strerror(errno));
     return buf;
 }
 
@@ -229,21 +193,6 @@ static uint8_t *read_module_file(runner *r, const cJSON *cmd, size_t *len, char 
 }
 
 /* ---- linking -------------------------------------------------------------- */
-
-static bool resolve_import(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)importer;
-    runner *r = ud;
-    if (imp->module_len == 8 && memcmp(imp->module, "spectest", 8) == 0)
-        return spec_spectest_resolve(imp, out);
-    /* Latest registration of a name wins, as in the reference interpreter. */
-    for (size_t i = r->nregs; i-- > 0;) {
-        const char *as = r->regs[i].as;
-        if (strlen(as) == imp->module_len && memcmp(as, imp->module, imp->module_len) == 0)
-            return rt_instance_export(r->regs[i].inst, imp->name, imp->name_len, out);
-    }
-    return false;
-}
 
 enum { MOD_OK, MOD_COMPILE_FAILED, MOD_LOAD_FAILED, MOD_INSTANTIATE_FAILED };
 
@@ -298,7 +247,7 @@ static int make_instance(runner *r, const cJSON *cmd, const char *name, wedge_in
     }
     rt_limits lim = {0, 0};
     memset(res, 0, sizeof *res);
-    *st = rt_instantiate(mod, &lim, resolve_import, r, NULL, inst, res);
+    *st = rt_instantiate(mod, &lim, r->linker, NULL, inst, res);
     if (*st != RT_OK && *st != RT_ERR_TRAP)
         *inst = NULL;           /* per runtime.h only a trap leaves an instance */
     remember_instance(r, name, mod, *inst);
@@ -396,15 +345,8 @@ static char valtype_letter(uint8_t code)
  * not say. */
 static const char *export_sig(wedge_instance *inst, const char *field, size_t n)
 {
-    const wedge_module_desc *d = inst->desc;
-    if (d == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < d->nexports; i++) {
-        const wedge_desc_export *e = &d->exports[i];
-        if (e->kind == SPEC_EXTERN_FUNC && e->name_len == n && memcmp(e->name, field, n) == 0)
-            return rt_func_sig(inst, e->index);
-    }
-    return NULL;
+    const wedge_desc_export *e = inst->desc ? wedge_desc_export_find(inst->desc, field, n) : NULL;
+    return e && e->kind == SPEC_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
 static int run_action(runner *r, const cJSON *action, size_t nexpected, action_result *ar, char *why,
@@ -442,7 +384,7 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         ar->nresults = 1;
         ar->types[0] = valtype_letter(ext.u.global.valtype);
         ar->results[0] = *ext.u.global.cell;
-        return ar->types[0] == 'v' ? ACT_SKIP : ACT_RETURNED;
+        return ACT_RETURNED;
     }
     if (strcmp(jtype->valuestring, "invoke") != 0) {
         snprintf(why, why_cap, "unknown action type \"%s\"", jtype->valuestring);
@@ -467,10 +409,6 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
         spec_val v;
         if (!spec_val_parse(ja, &v, why, why_cap))
             return ACT_ERROR;
-        if (v.type == 'v') {
-            snprintf(why, why_cap, "v128 argument (SIMD not supported yet)");
-            return ACT_SKIP;
-        }
         argtypes[nargs] = v.type;
         args[nargs++] = v.v;
     }
@@ -479,23 +417,19 @@ static int run_action(runner *r, const cJSON *action, size_t nexpected, action_r
      * gives it, so a wrong arity is reported instead of reading garbage. */
     const char *sig = export_sig(inst, field, field_len);
     if (sig != NULL) {
-        const char *colon = strchr(sig, ':');
-        size_t np = colon ? (size_t)(colon - sig) : strlen(sig);
+        size_t np, nr;
+        const char *rs;
+        tv_sig_split(sig, &np, &rs, &nr);
         if (np != nargs || memcmp(sig, argtypes, np) != 0) {
             snprintf(why, why_cap, "arguments (%s) do not match signature \"%s\"", argtypes, sig);
             return ACT_ERROR;
         }
-        const char *rs = colon ? colon + 1 : "";
-        if (strlen(rs) > SPEC_MAX_VALUES) {
+        if (nr > SPEC_MAX_VALUES) {
             snprintf(why, why_cap, "too many results in \"%s\"", sig);
             return ACT_ERROR;
         }
-        ar->nresults = strlen(rs);
+        ar->nresults = nr;
         memcpy(ar->types, rs, ar->nresults);
-        if (memchr(rs, 'v', ar->nresults)) {
-            snprintf(why, why_cap, "v128 result (SIMD not supported yet)");
-            return ACT_SKIP;
-        }
     } else {
         ar->nresults = nexpected;       /* types filled from the expected values */
     }
@@ -589,11 +523,13 @@ static int cmd_register(runner *r, const cJSON *cmd, char *why, size_t why_cap)
         snprintf(why, why_cap, "no instance to register (its module failed earlier)");
         return OUT_FAIL;
     }
-    if (r->nregs == r->cap_regs)
-        r->regs = grow_array(r->regs, &r->cap_regs, sizeof *r->regs);
-    r->regs[r->nregs].as = strdup(jas->valuestring);
-    r->regs[r->nregs].inst = inst;
-    r->nregs++;
+    /* A name registered again now means the new instance, as in the
+     * reference interpreter. */
+    rt_result res;
+    if (!rt_linker_add_instance(r->linker, jas->valuestring, inst, &res)) {
+        snprintf(why, why_cap, "register: %s", res.msg);
+        return OUT_FAIL;
+    }
     return OUT_PASS;
 }
 
@@ -623,10 +559,6 @@ static int cmd_assert_return(runner *r, const cJSON *cmd, char *why, size_t why_
         }
         if (!spec_val_parse(je, &expected[nexp], why, why_cap))
             return OUT_FAIL;
-        if (expected[nexp].type == 'v') {
-            snprintf(why, why_cap, "v128 result (SIMD not supported yet)");
-            return OUT_SKIP;
-        }
         nexp++;
     }
 
@@ -892,7 +824,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "wedge-spec: rt_init: %s\n", res.msg);
         return 2;
     }
-    if (!spec_spectest_init(why, sizeof why)) {
+    if (!(r.linker = rt_linker_new(&res))) {
+        fprintf(stderr, "wedge-spec: %s\n", res.msg);
+        return 2;
+    }
+    if (!spec_spectest_init(why, sizeof why) || !spec_spectest_link(r.linker, why, sizeof why)) {
         fprintf(stderr, "wedge-spec: %s\n", why);
         return 2;
     }

@@ -22,11 +22,7 @@ static void sp_print_f64(wedge_instance *inst, double a) { (void)inst; (void)a; 
 static void sp_print_i32_f32(wedge_instance *inst, uint32_t a, float b) { (void)inst; (void)a; (void)b; }
 static void sp_print_f64_f64(wedge_instance *inst, double a, double b) { (void)inst; (void)a; (void)b; }
 
-static const struct {
-    const char *name;
-    const char *sig;
-    void (*fn)(void);
-} sp_funcs[] = {
+static const rt_host_fn sp_funcs[] = {
     {"print", ":", (void (*)(void))sp_print},
     {"print_i32", "i:", (void (*)(void))sp_print_i32},
     {"print_i64", "I:", (void (*)(void))sp_print_i64},
@@ -34,6 +30,13 @@ static const struct {
     {"print_f64", "F:", (void (*)(void))sp_print_f64},
     {"print_i32_f32", "if:", (void (*)(void))sp_print_i32_f32},
     {"print_f64_f64", "FF:", (void (*)(void))sp_print_f64_f64},
+};
+
+/* No per-instance state: no context hooks. */
+static const rt_host_module sp_module = {
+    .name = "spectest",
+    .funcs = sp_funcs,
+    .nfuncs = sizeof sp_funcs / sizeof sp_funcs[0],
 };
 
 /* Globals: cells the importers point at (immutable, so never written). */
@@ -88,44 +91,29 @@ void spec_spectest_fini(void)
     sp_memory = NULL;
 }
 
-static bool name_is(const wedge_desc_import *imp, const char *name)
+bool spec_spectest_link(rt_linker *lk, char *why, size_t why_cap)
 {
-    size_t n = strlen(name);
-    return imp->name_len == n && memcmp(imp->name, name, n) == 0;
-}
-
-bool spec_spectest_resolve(const wedge_desc_import *imp, rt_extern *out)
-{
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < sizeof sp_funcs / sizeof sp_funcs[0]; i++) {
-        if (!name_is(imp, sp_funcs[i].name))
-            continue;
-        wedge_funcref *ref = rt_host_func(sp_funcs[i].sig, sp_funcs[i].fn);
-        if (ref == NULL)
-            return false;
-        out->kind = SPEC_EXTERN_FUNC;
-        out->u.func.ref = ref;
-        out->u.func.tramp = NULL;
-        return true;
+    rt_result res;
+    memset(&res, 0, sizeof res);
+    bool ok = rt_linker_add_host(lk, &sp_module, NULL, &res) >= 0;
+    for (size_t i = 0; ok && i < sizeof sp_globals / sizeof sp_globals[0]; i++) {
+        rt_extern ex;
+        memset(&ex, 0, sizeof ex);
+        ex.kind = SPEC_EXTERN_GLOBAL;
+        ex.u.global.cell = sp_globals[i].cell;
+        ex.u.global.valtype = sp_globals[i].valtype;
+        ex.u.global.mut = 0;
+        ok = rt_linker_define(lk, "spectest", sp_globals[i].name, &ex, &res);
     }
-    for (size_t i = 0; i < sizeof sp_globals / sizeof sp_globals[0]; i++) {
-        if (!name_is(imp, sp_globals[i].name))
-            continue;
-        out->kind = SPEC_EXTERN_GLOBAL;
-        out->u.global.cell = sp_globals[i].cell;
-        out->u.global.valtype = sp_globals[i].valtype;
-        out->u.global.mut = 0;
-        return true;
+    if (ok && sp_table != NULL) {
+        rt_extern ex = {.kind = SPEC_EXTERN_TABLE, .u.table = sp_table};
+        ok = rt_linker_define(lk, "spectest", "table", &ex, &res);
     }
-    if (name_is(imp, "table") && sp_table != NULL) {
-        out->kind = SPEC_EXTERN_TABLE;
-        out->u.table = sp_table;
-        return true;
+    if (ok && sp_memory != NULL) {
+        rt_extern ex = {.kind = SPEC_EXTERN_MEMORY, .u.mem = sp_memory};
+        ok = rt_linker_define(lk, "spectest", "memory", &ex, &res);
     }
-    if (name_is(imp, "memory") && sp_memory != NULL) {
-        out->kind = SPEC_EXTERN_MEMORY;
-        out->u.mem = sp_memory;
-        return true;
-    }
-    return false;
+    if (!ok)
+        snprintf(why, why_cap, "spectest: %s", res.msg);
+    return ok;
 }

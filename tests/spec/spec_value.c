@@ -72,6 +72,106 @@ static bool parse_u64(const char *s, uint64_t *out)
     return errno == 0 && *end == '\0';
 }
 
+/* A v128: lanes of the given shape, each a decimal bit pattern (floats
+ * too) or, for float lanes, a NaN pattern. */
+static bool parse_v128(const cJSON *j, spec_val *out, char *why, size_t why_cap)
+{
+    static const struct { const char *name; uint8_t bytes; bool fl; } shapes[] = {
+        {"i8", 1, false}, {"i16", 2, false}, {"i32", 4, false}, {"i64", 8, false}, {"f32", 4, true}, {"f64", 8, true},
+    };
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(j, "lane_type");
+    const cJSON *jv = cJSON_GetObjectItemCaseSensitive(j, "value");
+    if (!cJSON_IsString(lt) || !cJSON_IsArray(jv)) {
+        snprintf(why, why_cap, "v128 value without lane_type or lanes");
+        return false;
+    }
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (strcmp(lt->valuestring, shapes[i].name) == 0) {
+            out->lane_bytes = shapes[i].bytes;
+            out->lane_float = shapes[i].fl;
+        }
+    if (out->lane_bytes == 0) {
+        snprintf(why, why_cap, "unknown v128 lane type \"%s\"", lt->valuestring);
+        return false;
+    }
+    int nlanes = 16 / out->lane_bytes, k = 0;
+    const cJSON *jl;
+    cJSON_ArrayForEach(jl, jv)
+    {
+        if (k == nlanes || !cJSON_IsString(jl)) {
+            snprintf(why, why_cap, "v128 value needs %d %s lanes", nlanes, lt->valuestring);
+            return false;
+        }
+        const char *s = jl->valuestring;
+        uint64_t bits = 0;
+        if (out->lane_float && strcmp(s, "nan:canonical") == 0) {
+            out->lane_match[k] = SPEC_MATCH_NAN_CANONICAL;
+        } else if (out->lane_float && strcmp(s, "nan:arithmetic") == 0) {
+            out->lane_match[k] = SPEC_MATCH_NAN_ARITHMETIC;
+        } else if (!parse_u64(s, &bits)) {
+            snprintf(why, why_cap, "bad v128 lane \"%s\"", s);
+            return false;
+        }
+        memcpy(out->v.v128 + k * out->lane_bytes, &bits, out->lane_bytes);   /* little-endian host */
+        k++;
+    }
+    if (k != nlanes) {
+        snprintf(why, why_cap, "v128 value needs %d %s lanes, got %d", nlanes, lt->valuestring, k);
+        return false;
+    }
+    return true;
+}
+
+static bool f32_nan_matches(uint32_t b, uint8_t match)
+{
+    /* canonical: sign free, payload exactly the quiet bit;
+     * arithmetic: sign free, quiet bit set, any payload. */
+    if (match == SPEC_MATCH_NAN_CANONICAL)
+        return (b & 0x7fffffffu) == 0x7fc00000u;
+    return (b & 0x7fc00000u) == 0x7fc00000u;
+}
+
+static bool f64_nan_matches(uint64_t b, uint8_t match)
+{
+    if (match == SPEC_MATCH_NAN_CANONICAL)
+        return (b & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
+    return (b & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+}
+
+static bool v128_matches(const spec_val *e, const wedge_value *a)
+{
+    int n = 16 / e->lane_bytes;
+    for (int k = 0; k < n; k++) {
+        uint64_t want = 0, got = 0;
+        memcpy(&want, e->v.v128 + k * e->lane_bytes, e->lane_bytes);
+        memcpy(&got, a->v128 + k * e->lane_bytes, e->lane_bytes);
+        if (e->lane_match[k] == SPEC_MATCH_BITS) {
+            if (want != got)
+                return false;
+        } else if (e->lane_bytes == 4 ? !f32_nan_matches((uint32_t)got, e->lane_match[k])
+                                      : !f64_nan_matches(got, e->lane_match[k])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Lanes in hex, lane 0 first: "v128:i32x4:0000002a 00000000 ...". */
+static void v128_format(const uint8_t *bytes, int lane_bytes, bool fl, const uint8_t *match, char *buf, size_t cap)
+{
+    int n = 16 / lane_bytes;
+    size_t len = (size_t)snprintf(buf, cap, "v128:%c%dx%d:", fl ? 'f' : 'i', lane_bytes * 8, n);
+    for (int k = 0; k < n && len < cap; k++) {
+        uint64_t x = 0;
+        memcpy(&x, bytes + k * lane_bytes, (size_t)lane_bytes);
+        if (match && match[k] != SPEC_MATCH_BITS)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? " " : "",
+                                    match[k] == SPEC_MATCH_NAN_CANONICAL ? "nan:canonical" : "nan:arithmetic");
+        else
+            len += (size_t)snprintf(buf + len, cap - len, "%s%0*" PRIx64, k ? " " : "", lane_bytes * 2, x);
+    }
+}
+
 bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap)
 {
     memset(out, 0, sizeof *out);
@@ -87,7 +187,7 @@ bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap)
         return false;
     }
     if (out->type == 'v')
-        return true;                    /* the caller skips SIMD */
+        return parse_v128(j, out, why, why_cap);
     if (jv == NULL) {
         /* Only references may come without a value: "some non-null ref". */
         if (out->type == 'r' || out->type == 'e') {
@@ -140,16 +240,12 @@ bool spec_val_parse(const cJSON *j, spec_val *out, char *why, size_t why_cap)
 
 static uint32_t f32_bits(const wedge_value *v)
 {
-    uint32_t b;
-    memcpy(&b, &v->f32, 4);
-    return b;
+    return tv_f32_bits(v->f32);
 }
 
 static uint64_t f64_bits(const wedge_value *v)
 {
-    uint64_t b;
-    memcpy(&b, &v->f64, 8);
-    return b;
+    return tv_f64_bits(v->f64);
 }
 
 bool spec_val_matches(const spec_val *e, const wedge_value *a)
@@ -182,6 +278,8 @@ bool spec_val_matches(const spec_val *e, const wedge_value *a)
         if (e->match == SPEC_MATCH_NONNULL_REF)
             return a->ref != NULL;
         return a->ref == e->v.ref;
+    case 'v':
+        return v128_matches(e, a);
     default:
         return false;
     }
@@ -217,6 +315,9 @@ void spec_val_format(char type, const wedge_value *v, char *buf, size_t cap)
         else
             snprintf(buf, cap, "funcref:%p", v->ref);
         break;
+    case 'v':
+        v128_format(v->v128, 4, false, NULL, buf, cap);
+        break;
     default:
         snprintf(buf, cap, "%s:?", spec_type_name(type));
         break;
@@ -225,6 +326,10 @@ void spec_val_format(char type, const wedge_value *v, char *buf, size_t cap)
 
 void spec_expected_format(const spec_val *e, char *buf, size_t cap)
 {
+    if (e->type == 'v') {
+        v128_format(e->v.v128, e->lane_bytes, e->lane_float, e->lane_match, buf, cap);
+        return;
+    }
     switch (e->match) {
     case SPEC_MATCH_NAN_CANONICAL:
         snprintf(buf, cap, "%s:nan:canonical", spec_type_name(e->type));

@@ -17,56 +17,23 @@
 #include "compile/compile.h"
 #include "runtime/runtime.h"
 
+#include "compile_fixture.h"
+
 /* ---- helpers ------------------------------------------------------------- */
-
-static char tc_dir[256];
-
-static void tc_setup(void)
-{
-    snprintf(tc_dir, sizeof tc_dir, "/tmp/wedge-test-compile-%ld", (long)getpid());
-    mkdir(tc_dir, 0755);
-    if (getenv("WEDGE_CACHE_DIR") == NULL) {
-        char c[300];
-        snprintf(c, sizeof c, "%s/cache", tc_dir);
-        setenv("WEDGE_CACHE_DIR", c, 1);
-    }
-}
-
-static void tc_teardown(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tc_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup of %s failed\n", tc_dir);
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    cr_assert_not_null(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    cr_assert(fread(buf, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* .wat text -> wasm bytes (wat2wasm). */
 static uint8_t *wat(const char *name, const char *text, size_t *len)
 {
     char wp[400], bp[400], cmd[1000];
-    snprintf(wp, sizeof wp, "%s/%s.wat", tc_dir, name);
-    snprintf(bp, sizeof bp, "%s/%s.wasm", tc_dir, name);
+    snprintf(wp, sizeof wp, "%s/%s.wat", cf_dir, name);
+    snprintf(bp, sizeof bp, "%s/%s.wasm", cf_dir, name);
     FILE *fp = fopen(wp, "w");
     cr_assert_not_null(fp);
     fputs(text, fp);
     fclose(fp);
     snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", wp, bp);
     cr_assert(system(cmd) == 0, "wat2wasm failed on %s", name);
-    return read_all(bp, len);
+    return cf_read_all(bp, len);
 }
 
 /* .wat -> .so path (into out). */
@@ -79,7 +46,7 @@ static void build(const char *name, const char *text, int bounds, char *out, siz
     o.bounds = bounds;
     o.quiet = true;
     cg_err err;
-    snprintf(out, cap, "%s/%s-%d.so", tc_dir, name, bounds);
+    snprintf(out, cap, "%s/%s-%d.so", cf_dir, name, bounds);
     bool ok = cg_compile(w, len, name, out, &o, &err);
     free(w);
     cr_assert(ok, "compile %s: %s", name, err.msg);
@@ -90,11 +57,6 @@ typedef struct tc_inst {
     wedge_instance *inst;
 } tc_inst;
 
-static bool no_imports(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp, (void)out;
-    return false;
-}
 
 static tc_inst load(const char *name, const char *text, int bounds)
 {
@@ -105,7 +67,7 @@ static tc_inst load(const char *name, const char *text, int bounds)
     tc_inst t;
     t.mod = rt_module_load(so, &res);
     cr_assert_not_null(t.mod, "load: %s", res.msg);
-    rt_status st = rt_instantiate(t.mod, NULL, no_imports, NULL, NULL, &t.inst, &res);
+    rt_status st = rt_instantiate(t.mod, NULL, NULL, NULL, &t.inst, &res);
     cr_assert(st == RT_OK, "instantiate: %s", res.msg);
     return t;
 }
@@ -153,21 +115,44 @@ static wedge_trap_kind trap_of(tc_inst *t, const char *fn, const wedge_value *ar
     return res.trap;
 }
 
-TestSuite(compile, .init = tc_setup, .fini = tc_teardown);
+TestSuite(compile, .init = cf_setup, .fini = cf_teardown);
 
 /* ---- the numeric table ------------------------------------------------------ */
 
 Test(compile, numop_table_complete)
 {
+    /* Every numeric opcode has a template here and a type in the table
+     * shared with the validator. */
     for (uint32_t op = 0x45; op <= 0xC4; op++) {
-        const cg_numop *n = cg_numop_get(op);
-        cr_assert_not_null(n);
-        cr_assert_not_null(n->expr, "opcode 0x%x has no template", op);
-        cr_assert(n->nin == 1 || n->nin == 2);
+        const wasm_opinfo *oi = wasm_opinfo_get(op);
+        cr_assert_not_null(oi);
+        cr_assert_not_null(cg_numop_expr(op), "opcode 0x%x has no template", op);
+        cr_assert(oi->nin == 1 || oi->nin == 2);
+        cr_assert(oi->out != 0);
     }
-    cr_expect_str_eq(cg_numop_get(0xC4)->expr, "(uint64_t)(int64_t)(int32_t)$0");
-    cr_expect_str_eq(cg_numop_get(0xA7)->expr, "(uint32_t)$0");
-    cr_expect_null(cg_numop_get(0x44));
+    cr_expect_str_eq(cg_numop_expr(0xC4), "(uint64_t)(int64_t)(int32_t)$0");
+    cr_expect_str_eq(cg_numop_expr(0xA7), "(uint32_t)$0");
+    cr_expect_null(cg_numop_expr(0x44));
+    cr_expect_null(wasm_opinfo_get(0x44));
+}
+
+/* The SIMD part of the shared table: the 236 instructions of Wasm 2.0
+ * (whether each has its helper is the spec suite's simd_* files' job). */
+Test(compile, simd_table_complete)
+{
+    unsigned n = 0;
+    for (uint32_t sub = 0; sub <= 0xFF; sub++) {
+        const wasm_opinfo *oi = wasm_opinfo_get(WASM_OP_PREFIX_FD | sub);
+        if (oi == NULL)
+            continue;
+        n++;
+        cr_assert_not_null(oi->name);
+        cr_expect(oi->out == WASM_V128 || oi->kind == WASM_OPK_STORE || oi->kind == WASM_OPK_STORE_LANE ||
+                  oi->kind == WASM_OPK_LANE || oi->in[0] == WASM_V128, "%s", oi->name);
+    }
+    cr_expect_eq(n, 236, "SIMD opcodes in the table: %u", n);
+    cr_expect_null(wasm_opinfo_get(WASM_OP_PREFIX_FD | 0x9A));      /* unassigned */
+    cr_expect_str_eq(wasm_opinfo_get(WASM_OP_PREFIX_FD | 0xBA)->name, "i32x4.dot_i16x8_s");
 }
 
 Test(compile, sha256_known_vectors)
@@ -647,7 +632,7 @@ static void check_warnings(const char *name, const char *text, int bounds, int n
     char paths[4][400];
     const char *pv[4];
     for (int i = 0; i < nparts; i++) {
-        snprintf(paths[i], sizeof paths[i], "%s/%s-w%d-%d.c", tc_dir, name, bounds, i);
+        snprintf(paths[i], sizeof paths[i], "%s/%s-w%d-%d.c", cf_dir, name, bounds, i);
         pv[i] = paths[i];
     }
     emit_c_files(name, text, bounds, nparts, pv);
@@ -684,7 +669,7 @@ Test(compile, rejects_invalid_module_with_message)
     o.quiet = true;
     cg_err err;
     char out[400];
-    snprintf(out, sizeof out, "%s/bad.so", tc_dir);
+    snprintf(out, sizeof out, "%s/bad.so", cf_dir);
     cr_expect(!cg_compile(bad, sizeof bad, "bad.wasm", out, &o, &err));
     cr_expect(strstr(err.msg, "bad.wasm") != NULL, "message: %s", err.msg);
     cr_expect(access(out, F_OK) != 0);
@@ -722,7 +707,7 @@ Test(compile, refuses_a_function_body_over_the_limit_at_once)
     o.quiet = true;
     cg_err err;
     char out[400];
-    snprintf(out, sizeof out, "%s/huge.so", tc_dir);
+    snprintf(out, sizeof out, "%s/huge.so", cf_dir);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool ok = cg_compile(w, len, "huge.wasm", out, &o, &err);
@@ -745,7 +730,7 @@ Test(compile, cc_failure_is_reported)
     o.quiet = true;
     cg_err err;
     char out[400];
-    snprintf(out, sizeof out, "%s/ccfail.so", tc_dir);
+    snprintf(out, sizeof out, "%s/ccfail.so", cf_dir);
     bool ok = cg_compile(w, len, "ccfail.wasm", out, &o, &err);
     unsetenv("WEDGE_CC");
     free(w);
@@ -795,7 +780,7 @@ Test(compile, sledge_abi_entry_points)
     cr_expect_eq(call_i32(&t, "g", 0, 0), 99);
     cr_expect_eq(call_i32(&t, "b", 0, 0), 0);
     char so[512];
-    snprintf(so, sizeof so, "%s/sledge-%d.so", tc_dir, WEDGE_BOUNDS_GUARD);
+    snprintf(so, sizeof so, "%s/sledge-%d.so", cf_dir, WEDGE_BOUNDS_GUARD);
     void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);   /* same handle as the runtime's */
     cr_assert_not_null(h, "%s", dlerror());
     void (*init_globals)(void) = (void (*)(void))dlsym(h, "sledge_abi__init_globals");
@@ -892,11 +877,11 @@ static int keeps_in(const char *c, unsigned fn)
 Test(compile, load_barriers_only_where_a_load_could_vanish)
 {
     char path[400];
-    snprintf(path, sizeof path, "%s/keep.c", tc_dir);
+    snprintf(path, sizeof path, "%s/keep.c", cf_dir);
     const char *pv[1] = { path };
     emit_c_files("keep", keep_wat, WEDGE_BOUNDS_GUARD, 1, pv);
     size_t clen;
-    char *c = (char *)read_all(path, &clen);
+    char *c = (char *)cf_read_all(path, &clen);
     static const int want[] = { 1, 1, 2, 2, 3, 2, 2, 1, 0, 0, 2 };
     for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_expect_eq(keeps_in(c, i), want[i], "f%u: %d barriers, want %d", i, keeps_in(c, i), want[i]);

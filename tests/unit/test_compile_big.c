@@ -19,28 +19,9 @@
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
 
+#include "compile_fixture.h"
+
 #define NFUNCS 160
-
-static char bd[256];
-
-static void big_setup(void)
-{
-    snprintf(bd, sizeof bd, "/tmp/wedge-test-big-%ld", (long)getpid());
-    mkdir(bd, 0755);
-    if (getenv("WEDGE_CACHE_DIR") == NULL) {
-        char c[300];
-        snprintf(c, sizeof c, "%s/cache", bd);
-        setenv("WEDGE_CACHE_DIR", c, 1);
-    }
-}
-
-static void big_teardown(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", bd);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup of %s failed\n", bd);
-}
 
 static void gen_program(const char *path)
 {
@@ -107,31 +88,16 @@ static void gen_program(const char *path)
     fclose(fp);
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    cr_assert_not_null(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    cr_assert(fread(buf, 1, (size_t)n, fp) == (size_t)n);
-    buf[n] = 0;
-    fclose(fp);
-    *len = (size_t)n;
-    return buf;
-}
-
-TestSuite(compile_big, .init = big_setup, .fini = big_teardown, .timeout = 900);
+TestSuite(compile_big, .init = cf_setup, .fini = cf_teardown, .timeout = 900);
 
 Test(compile_big, clang_wasi_program_in_parallel_parts)
 {
     char src[400], wasm[400], native[400], nout[400], so[400], cmd[2000];
-    snprintf(src, sizeof src, "%s/big.c", bd);
-    snprintf(wasm, sizeof wasm, "%s/big.wasm", bd);
-    snprintf(native, sizeof native, "%s/big.native", bd);
-    snprintf(nout, sizeof nout, "%s/native.out", bd);
-    snprintf(so, sizeof so, "%s/big.so", bd);
+    snprintf(src, sizeof src, "%s/big.c", cf_dir);
+    snprintf(wasm, sizeof wasm, "%s/big.wasm", cf_dir);
+    snprintf(native, sizeof native, "%s/big.native", cf_dir);
+    snprintf(nout, sizeof nout, "%s/native.out", cf_dir);
+    snprintf(so, sizeof so, "%s/big.so", cf_dir);
     gen_program(src);
     snprintf(cmd, sizeof cmd, "clang --target=wasm32-wasi -O2 %s -o %s -lm", src, wasm);
     cr_assert(system(cmd) == 0, "clang to wasm32-wasi failed");
@@ -139,8 +105,8 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cr_assert(system(cmd) == 0, "native build/run failed");
 
     size_t len, nlen;
-    uint8_t *w = read_all(wasm, &len);
-    uint8_t *expect = read_all(nout, &nlen);
+    uint8_t *w = cf_read_all(wasm, &len);
+    uint8_t *expect = cf_read_all(nout, &nlen);
     cg_options o;
     cg_options_default(&o);
     o.jobs = 2;
@@ -169,12 +135,15 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cfg.stdio[0].host_fd = -1;
     cfg.stdio[1].host_fd = -1;
     cfg.stdio[2].host_fd = 2;
-    char werr[200];
-    wasi_ctx *ctx = wasi_ctx_new(&cfg, werr, sizeof werr);
-    cr_assert_not_null(ctx, "%s", werr);
+    rt_linker *lk = rt_linker_new(&res);
+    cr_assert_not_null(lk, "%s", res.msg);
+    cr_assert_geq(rt_linker_add_host(lk, &wasi_host_module, &cfg, &res), 0, "%s", res.msg);
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate(mod, NULL, wasi_resolve, NULL, ctx, &inst, &res);
+    rt_status st = rt_instantiate(mod, NULL, lk, NULL, &inst, &res);
+    rt_linker_free(lk);
     cr_assert(st == RT_OK, "instantiate: %s", res.msg);
+    const wasi_ctx *ctx = wasi_instance_ctx(inst);
+    cr_assert_not_null(ctx);
     st = rt_run_start(inst, &res);
     cr_expect(st == RT_OK || (st == RT_ERR_EXIT && res.exit_code == 0), "run: %d %s", (int)st, res.msg);
     size_t olen;
@@ -185,7 +154,6 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cr_expect(olen == nlen && memcmp(out, expect, nlen) == 0, "wasm: %.*s native: %s", (int)olen,
               (const char *)out, (const char *)expect);
     rt_instance_free(inst);
-    wasi_ctx_free(ctx);
     rt_module_unload(mod);
     free(expect);
 }

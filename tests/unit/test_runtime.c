@@ -22,25 +22,10 @@ static void host_act(wedge_instance *inst, uint32_t what)
         rt_exit(7);
 }
 
-static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer;
-    if (imp->module_len == 3 && memcmp(imp->module, "env", 3) == 0 && imp->name_len == 3 &&
-        memcmp(imp->name, "act", 3) == 0) {
-        out->kind = 0;
-        out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
-        return true;
-    }
-    return false;
-}
-
-static bool resolve_wrong_type(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:i", (void (*)(void))host_act);
-    return true;
-}
+TM_ENV_MODULE(env_module, host_act);
+/* "act" with a result: the test module's import does not match it. */
+static const rt_host_fn wrong_fns[] = {{"act", "i:i", (void (*)(void))host_act}};
+static const rt_host_module wrong_module = {.name = "env", .funcs = wrong_fns, .nfuncs = 1};
 
 static wedge_module_desc D;
 
@@ -149,7 +134,7 @@ Test(rt_memory, expand_and_initialize_region_use_current_instance)
     rt_module *mod = load_test_module();
     rt_result res;
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
     sledge_abi__current_wasm_module_instance = inst;
     cr_assert_eq(sledge_abi__wasm_memory_expand(inst->mem, 1), 0);
     cr_assert_eq(inst->mem->pages, 2);
@@ -167,7 +152,7 @@ Test(rt_memory, limits_cap_growth_and_size)
     rt_result res;
     wedge_instance *inst;
     rt_limits lim = {.max_memory_pages = 2};
-    cr_assert_eq(rt_instantiate(mod, &lim, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, &lim, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(wedge_rt_memory_grow(inst, inst->mem, 1), 1);
     cr_assert_eq(wedge_rt_memory_grow(inst, inst->mem, 1), UINT32_MAX, "limit of 2 pages ignored");
     rt_instance_free(inst);
@@ -175,7 +160,7 @@ Test(rt_memory, limits_cap_growth_and_size)
     rt_limits tiny = {.max_memory_pages = 0};
     tiny.max_memory_pages = 1;
     D.mems = (const wedge_desc_limits[]){{.has_max = 0, .min = 2}};
-    cr_assert_eq(rt_instantiate(mod, &tiny, resolve_env, NULL, NULL, &inst, &res), RT_ERR_RESOURCE);
+    cr_assert_eq(tm_instantiate(mod, &tiny, tm_linker(&env_module, NULL, 0), &inst, &res), RT_ERR_RESOURCE);
     cr_assert_null(inst);
     cr_assert(strstr(res.msg, "limit"), "%s", res.msg);
     rt_module_unload(mod);
@@ -227,7 +212,7 @@ Test(rt_table, limit_caps_all_tables_of_an_instance_together)
     D.ntables = 3;
     D.tables = three;
     rt_limits lim = {.max_table_elems = 10};
-    cr_assert_eq(rt_instantiate(mod, &lim, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, &lim, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[2], NULL, 4), 0);
     cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[0], NULL, 2), UINT32_MAX, "11 elements in all");
     cr_assert_eq(wedge_rt_table_grow(inst, inst->tables[0], NULL, 1), 2);
@@ -236,7 +221,7 @@ Test(rt_table, limit_caps_all_tables_of_an_instance_together)
     rt_instance_free(inst);
 
     rt_limits tiny = {.max_table_elems = 4};
-    cr_assert_eq(rt_instantiate(mod, &tiny, resolve_env, NULL, NULL, &inst, &res), RT_ERR_RESOURCE);
+    cr_assert_eq(tm_instantiate(mod, &tiny, tm_linker(&env_module, NULL, 0), &inst, &res), RT_ERR_RESOURCE);
     cr_assert_null(inst);
     cr_assert(strstr(res.msg, "tables of 5 elements in all exceed the limit of 4"), "%s", res.msg);
     rt_module_unload(mod);
@@ -250,7 +235,7 @@ Test(rt_module, refuses_other_abi_version)
     D.abi_version = 7;
     rt_result res;
     cr_assert_null(rt_module_wrap(&D, "old.so", &res));
-    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 1; recompile it");
+    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 2; recompile it");
 }
 
 Test(rt_module, refuses_corrupt_descriptors)
@@ -278,9 +263,9 @@ Test(rt_module, refuses_corrupt_descriptors)
     cr_assert_null(rt_module_wrap(&D, "x.so", &res));
 
     D = tm_desc();
-    static const wedge_constexpr bad_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 77, 0}};
+    static const wedge_constexpr bad_items[] = {{WEDGE_CE_REF_FUNC, 0x70, 77, 0, 0}};
     static wedge_desc_elem bad_elem[] = {
-        {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0}, .count = 1,
+        {.mode = 0, .elemtype = 0x70, .table = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 0, 0}, .count = 1,
          .items = bad_items}};
     D.elems = bad_elem;
     cr_assert_null(rt_module_wrap(&D, "x.so", &res));
@@ -304,8 +289,13 @@ Test(rt_instance, applies_segments_globals_and_exports)
     rt_module *mod = load_test_module();
     rt_result res;
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_env, NULL, (void *)0x1234, &inst, &res), RT_OK, "%s", res.msg);
-    cr_assert_eq(inst->host, (void *)0x1234);
+    cr_assert_eq(tm_instantiate(mod, NULL, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
+    /* One host slot, used (env.act), with no context (no ctx_new hook). */
+    const rt_host_ctxs *hc = inst->host;
+    cr_assert_not_null(hc);
+    cr_assert_eq(hc->n, 1);
+    cr_assert_eq(hc->slot[0].mod, &env_module);
+    cr_assert_null(rt_host_ctx(inst, &env_module));
     cr_assert_eq(inst->globals[0].i32, 7);
     cr_assert_eq(inst->globals[1].i64, 0x123456789ull);
     cr_assert_eq(*(uint32_t *)(inst->mem->base + 8), 42);
@@ -343,11 +333,12 @@ Test(rt_instance, unknown_and_incompatible_imports)
     rt_module *mod = load_test_module();
     rt_result res;
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(mod, NULL, NULL, NULL, NULL, &inst, &res), RT_ERR_LINK);
+    cr_assert_eq(tm_instantiate(mod, NULL, NULL, &inst, &res), RT_ERR_LINK);
     cr_assert_null(inst);
-    cr_assert_str_eq(res.msg, "unknown import env.act");
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_wrong_type, NULL, NULL, &inst, &res), RT_ERR_LINK);
-    cr_assert(strncmp(res.msg, "incompatible import type for env.act", 36) == 0, "%s", res.msg);
+    cr_assert_str_eq(res.msg, "unknown import \"env\".\"act\" (func (param i32)): nothing linked is named \"env\"");
+    cr_assert_eq(tm_instantiate(mod, NULL, tm_linker(&wrong_module, NULL, 0), &inst, &res), RT_ERR_LINK);
+    cr_assert_str_eq(res.msg, "incompatible import type for \"env\".\"act\" (func (param i32)): function signature "
+                              "differs; the linked one is (func (param i32) (result i32))");
     rt_module_unload(mod);
 }
 
@@ -357,20 +348,18 @@ static wedge_table *g_tab;
 static wedge_value g_cell;
 static uint8_t g_cell_mut;
 
-static bool resolve_objects(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+/* env.act plus m.tab, m.mem (`mem`) and m.g from the globals above. */
+static rt_linker *objects_linker(wedge_memory *mem)
 {
-    (void)ud, (void)importer;
-    out->kind = imp->kind;
-    switch (imp->kind) {
-    case 0: return resolve_env(ud, importer, imp, out);
-    case 1: out->u.table = g_tab; return true;
-    case 2: out->u.mem = g_mem; return true;
-    default:
-        out->u.global.cell = &g_cell;
-        out->u.global.valtype = 0x7F;
-        out->u.global.mut = g_cell_mut;
-        return true;
-    }
+    tm_def defs[3];
+    memset(defs, 0, sizeof defs);
+    defs[0] = (tm_def){"m", "tab", {.kind = 1, .u.table = g_tab}};
+    defs[1] = (tm_def){"m", "mem", {.kind = 2, .u.mem = mem}};
+    defs[2] = (tm_def){"m", "g", {.kind = 3}};
+    defs[2].ex.u.global.cell = &g_cell;
+    defs[2].ex.u.global.valtype = 0x7F;
+    defs[2].ex.u.global.mut = g_cell_mut;
+    return tm_linker(&env_module, defs, 3);
 }
 
 static const wedge_desc_import obj_imports[] = {
@@ -393,13 +382,13 @@ static rt_module *load_object_importer(void)
     D.ntables = 0;
     D.tables = NULL;
     /* Global 1 (defined index 0) = global.get 0 (the import). */
-    static const wedge_desc_global gl[] = {{0x7F, 1, {WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0}}};
+    static const wedge_desc_global gl[] = {{0x7F, 1, {WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0, 0}}};
     D.globals = gl;
     D.nglobals = 1;
     /* The data segment's offset comes from the imported global too. */
     static wedge_desc_data data[1];
     data[0] = tm_datas[0];
-    data[0].offset = (wedge_constexpr){WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0};
+    data[0].offset = (wedge_constexpr){WEDGE_CE_GLOBAL_GET, 0x7F, 0, 0, 0};
     D.datas = data;
     static const wedge_desc_export ex[] = {TM_EXPORT("g", 3, 0), TM_EXPORT("g2", 3, 1)};
     D.exports = ex;
@@ -419,7 +408,7 @@ Test(rt_instance, memory_table_global_imports_and_subtyping)
     g_tab = rt_table_new(0x70, 3, 5, true, &res);
     g_cell.i32 = 100;
     g_cell_mut = 0;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(inst->mem, g_mem);
     cr_assert_eq(inst->tables[0], g_tab);
     cr_assert_eq(inst->globals[0].i32, 100);
@@ -433,33 +422,33 @@ Test(rt_instance, memory_table_global_imports_and_subtyping)
 
     /* Mutability must match. */
     g_cell_mut = 1;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_LINK);
-    cr_assert(strstr(res.msg, "incompatible import type for m.g"), "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_LINK);
+    cr_assert(strstr(res.msg, "incompatible import type for \"m\".\"g\" (global i32)"), "%s", res.msg);
     g_cell_mut = 0;
 
     /* A memory without a max does not satisfy an import with one. */
     rt_memory_free(g_mem);
     g_mem = rt_memory_new(1, 0, false, &res);
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_LINK);
-    cr_assert(strstr(res.msg, "incompatible import type for m.mem"), "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_LINK);
+    cr_assert(strstr(res.msg, "incompatible import type for \"m\".\"mem\" (memory 1 2)"), "%s", res.msg);
     rt_memory_free(g_mem);
     /* Nor does one whose max is larger. */
     g_mem = rt_memory_new(1, 3, true, &res);
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_LINK);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_LINK);
     rt_memory_free(g_mem);
     g_mem = rt_memory_new(2, 2, true, &res);
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_OK, "%s", res.msg);
     rt_instance_free(inst);
 
     /* A table smaller than the import's min. */
     rt_table_free(g_tab);
     g_tab = rt_table_new(0x70, 0, 5, true, &res);
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_LINK);
-    cr_assert(strstr(res.msg, "m.tab"), "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_LINK);
+    cr_assert(strstr(res.msg, "\"m\".\"tab\" (table 1 10 funcref)"), "%s", res.msg);
     rt_table_free(g_tab);
     /* Externref table for a funcref import. */
     g_tab = rt_table_new(0x6F, 3, 5, true, &res);
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_LINK);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_LINK);
     rt_table_free(g_tab);
     rt_memory_free(g_mem);
     rt_module_unload(mod);
@@ -475,7 +464,7 @@ Test(rt_instance, segment_out_of_bounds_traps_but_keeps_earlier_writes)
     g_cell_mut = 0;
     /* Data at 65534 + 4 bytes: out of bounds, after the elements went in. */
     g_cell.i32 = 65534;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_TRAP);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_TRAP);
     cr_assert_eq(res.trap, WEDGE_TRAP_MEMORY_OOB);
     cr_assert_str_eq(res.msg, "out of bounds memory access");
     cr_assert_not_null(inst, "instance must exist after a segment trap");
@@ -487,7 +476,7 @@ Test(rt_instance, segment_out_of_bounds_traps_but_keeps_earlier_writes)
     rt_table_free(g_tab);
     g_tab = rt_table_new(0x70, 1, 5, true, &res);
     g_cell.i32 = 0;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_objects, NULL, NULL, &inst, &res), RT_ERR_TRAP);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(g_mem), &inst, &res), RT_ERR_TRAP);
     cr_assert_eq(res.trap, WEDGE_TRAP_TABLE_ACCESS_OOB);
     cr_assert_str_eq(res.msg, "out of bounds table access");
     cr_assert_null(g_tab->elems[0]);
@@ -506,7 +495,7 @@ Test(rt_instance, software_mode_memory_reserves_only_its_max)
     rt_module *mod = rt_module_wrap(&D, "soft.so", &res);
     cr_assert_not_null(mod, "%s", res.msg);
     wedge_instance *inst;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(mod, NULL, tm_linker(&env_module, NULL, 0), &inst, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(inst->mem->capacity, 4 * 65536, "software mode reserves the declared max");
     cr_assert_eq(inst->mem->max, 4 * 65536);
     cr_assert_eq(wedge_rt_memory_grow(inst, inst->mem, 3), 1);
@@ -520,15 +509,6 @@ Test(rt_instance, software_mode_memory_reserves_only_its_max)
 /* A module compiled for guard mode has no bounds checks: it must not be
  * linked to a memory without the guard reservation. */
 static wedge_memory *soft_mem;
-
-static bool resolve_soft_mem(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    if (imp->kind != 2)
-        return resolve_objects(ud, importer, imp, out);
-    out->kind = 2;
-    out->u.mem = soft_mem;
-    return true;
-}
 
 Test(rt_instance, guard_code_refuses_a_memory_without_guard_region)
 {
@@ -545,12 +525,12 @@ Test(rt_instance, guard_code_refuses_a_memory_without_guard_region)
     rt_module *smod = rt_module_wrap(&sd, "soft.so", &res);
     cr_assert_not_null(smod, "%s", res.msg);
     wedge_instance *sinst;
-    cr_assert_eq(rt_instantiate(smod, NULL, resolve_env, NULL, NULL, &sinst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(tm_instantiate(smod, NULL, tm_linker(&env_module, NULL, 0), &sinst, &res), RT_OK, "%s", res.msg);
     soft_mem = sinst->mem;
     g_tab = rt_table_new(0x70, 3, 5, true, &res);
     g_cell.i32 = 0;
     g_cell_mut = 0;
-    cr_assert_eq(rt_instantiate(mod, NULL, resolve_soft_mem, NULL, NULL, &inst, &res), RT_ERR_LINK);
+    cr_assert_eq(tm_instantiate(mod, NULL, objects_linker(soft_mem), &inst, &res), RT_ERR_LINK);
     cr_assert(strstr(res.msg, "guard"), "%s", res.msg);
     rt_table_free(g_tab);
     rt_instance_free(sinst);

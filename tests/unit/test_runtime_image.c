@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "runtime/rt_internal.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "test_runtime_module.h"
 
 #define MEM_PAGES 8u                           /* 512 KiB */
@@ -21,13 +21,7 @@ static const wedge_desc_limits img_mems[] = {{.has_max = 1, .min = MEM_PAGES, .m
 static wedge_desc_data img_datas[3];
 static wedge_module_desc D;
 
-static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:", (void (*)(void))tm_add);   /* never called */
-    return true;
-}
+TM_ENV_MODULE(env_module, tm_add);
 
 /* Segment A at 12388, B overlapping A's middle (B wins there), a passive
  * one that must not appear.  `a_off` moves A, e.g. past the memory's end. */
@@ -67,7 +61,7 @@ static wedge_instance *instantiate(rt_module *m, rt_mempool *pool, rt_status wan
 {
     wedge_instance *inst = NULL;
     rt_result res;
-    rt_status st = rt_instantiate_pooled(m, NULL, resolve_env, NULL, NULL, pool, &inst, &res);
+    rt_status st = tm_instantiate_in(m, NULL, tm_linker(&env_module, NULL, 0), pool, &inst, &res);
     cr_assert_eq(st, want, "instantiate: %d %s", st, res.msg);
     return inst;
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "runtime/rt_internal.h"
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "runtime/rt_snapshot_fmt.h"
 #include "test_runtime_module.h"
 
@@ -23,12 +23,63 @@ static char path[64];
 
 static void host_act(wedge_instance *inst, uint32_t what) { (void)inst, (void)what; }
 
-static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
+/* "env" as a host module with a context: a counter its snapshot hook
+ * saves as 4 bytes and its restore hook takes back (refusing any other
+ * length).  ctx_new counts the contexts made. */
+typedef struct env_ctx {
+    uint32_t value;
+    bool restored;
+} env_ctx;
+static int ctx_made;
+static void *env_ctx_new(const void *config, wedge_instance *inst, char *err, size_t errlen)
 {
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
+    (void)config, (void)inst, (void)err, (void)errlen;
+    ctx_made++;
+    return calloc(1, sizeof(env_ctx));
+}
+static void env_ctx_free(void *ctx) { free(ctx); }
+static size_t env_snapshot(const void *ctx, uint8_t *buf, size_t cap)
+{
+    const env_ctx *c = ctx;
+    if (!c->value)
+        return 0;
+    if (cap >= 4)
+        memcpy(buf, &c->value, 4);
+    return 4;
+}
+static bool env_restore(void *ctx, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    env_ctx *c = ctx;
+    if (len != 4) {
+        snprintf(err, errlen, "%zu bytes, not 4", len);
+        return false;
+    }
+    memcpy(&c->value, buf, 4);
+    c->restored = true;
     return true;
+}
+static const rt_host_fn env_fns[] = {{"act", "i:", (void (*)(void))host_act}};
+static const rt_host_module env_plain = {.name = "env", .funcs = env_fns, .nfuncs = 1};
+static const rt_host_module env_fresh = {.name = "env", .funcs = env_fns, .nfuncs = 1, .ctx_new = env_ctx_new,
+                                         .ctx_free = env_ctx_free};
+static const rt_host_module env_state = {.name = "env", .funcs = env_fns, .nfuncs = 1, .ctx_new = env_ctx_new,
+                                         .ctx_free = env_ctx_free, .snapshot = env_snapshot,
+                                         .restore = env_restore};
+
+/* The linker of every instance below (env_plain unless a test swaps it). */
+static rt_linker *LK;
+
+static void use_host(const rt_host_module *hm)
+{
+    rt_linker_free(LK);
+    LK = tm_linker(hm, NULL, 0);
+}
+
+static void unload(rt_module *m)
+{
+    rt_linker_free(LK);
+    LK = NULL;
+    rt_module_unload(m);
 }
 
 static rt_module *load_module(void)
@@ -38,6 +89,7 @@ static rt_module *load_module(void)
     rt_module *m = rt_module_wrap(&D, "snap.so", &res);
     cr_assert_not_null(m, "wrap: %s", res.msg);
     snprintf(path, sizeof path, "/tmp/wedge-snap-test-%d.snap", (int)getpid());
+    use_host(&env_plain);
     return m;
 }
 
@@ -45,7 +97,7 @@ static wedge_instance *inst_new(rt_module *m)
 {
     wedge_instance *inst = NULL;
     rt_result res;
-    cr_assert_eq(rt_instantiate(m, NULL, resolve_env, NULL, NULL, &inst, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(rt_instantiate(m, NULL, LK, NULL, &inst, &res), RT_OK, "%s", res.msg);
     return inst;
 }
 
@@ -53,7 +105,7 @@ static wedge_instance *restore(const rt_snapshot *s, rt_mempool *pool)
 {
     wedge_instance *inst = NULL;
     rt_result res;
-    rt_status st = rt_snapshot_instantiate(s, NULL, resolve_env, NULL, NULL, pool, &inst, &res);
+    rt_status st = rt_snapshot_instantiate(s, NULL, LK, NULL, pool, &inst, &res);
     cr_assert_eq(st, RT_OK, "restore: %s", res.msg);
     return inst;
 }
@@ -142,7 +194,7 @@ Test(rt_snapshot, capture_save_load_restore_round_trip)
     rt_snapshot_free(s);
     rt_snapshot_free(cap);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 Test(rt_snapshot, restores_are_copy_on_write_and_independent)
@@ -162,7 +214,7 @@ Test(rt_snapshot, restores_are_copy_on_write_and_independent)
     rt_instance_free(c);
     rt_snapshot_free(s);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 Test(rt_snapshot, pooled_memory_returns_to_the_snapshot)
@@ -187,7 +239,7 @@ Test(rt_snapshot, pooled_memory_returns_to_the_snapshot)
      * module's own initial memory, not the snapshot's. */
     wedge_instance *c = NULL;
     rt_result res;
-    cr_assert_eq(rt_instantiate_pooled(m, NULL, resolve_env, NULL, NULL, pool, &c, &res), RT_OK, "%s", res.msg);
+    cr_assert_eq(rt_instantiate_pooled(m, NULL, LK, NULL, pool, &c, &res), RT_OK, "%s", res.msg);
     cr_assert_eq(c->mem->pages, 1);
     for (uint32_t i = 0; i < 65536; i++)
         cr_assert_eq(c->mem->base[i], i >= 8 && i < 12 ? (i == 8 ? 0x2a : 0) : 0, "byte %u", i);
@@ -195,7 +247,7 @@ Test(rt_snapshot, pooled_memory_returns_to_the_snapshot)
     rt_mempool_free(pool);
     rt_snapshot_free(s);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 /* Writes `bytes` to the path, loads it, expects a refusal mentioning `why`. */
@@ -225,7 +277,7 @@ Test(rt_snapshot, refuses_truncated_files)
         expect_refused(m, b, cut, NULL, cut < 8 ? "not a wedge snapshot" : cut < 64 ? "truncated" : "truncated");
     free(b);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 Test(rt_snapshot, refuses_every_bit_flip)
@@ -241,7 +293,7 @@ Test(rt_snapshot, refuses_every_bit_flip)
     }
     free(b);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 Test(rt_snapshot, refuses_another_module_abi_or_format)
@@ -265,7 +317,7 @@ Test(rt_snapshot, refuses_another_module_abi_or_format)
     expect_refused(m, b, len, NULL, "not a wedge snapshot");
     free(b);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 /* Patches a u64 at `off` and reseals. */
@@ -350,10 +402,72 @@ Test(rt_snapshot, refuses_bad_extents_and_indices)
     free(orig);
     free(b);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
-Test(rt_snapshot, refuses_host_state_it_cannot_restore)
+Test(rt_snapshot, host_contexts_are_fresh_and_hooks_keep_state)
+{
+    rt_module *m = load_module();
+    rt_result res;
+    /* Without a snapshot hook: nothing of the context is kept, and each
+     * restore gets a context of its own from ctx_new. */
+    use_host(&env_fresh);
+    wedge_instance *a = inst_new(m);
+    ((env_ctx *)rt_host_ctx(a, &env_fresh))->value = 7;
+    rt_snapshot *s = rt_snapshot_capture(a, HASH, &res);
+    cr_assert_not_null(s, "capture: %s", res.msg);
+    cr_assert_eq(s->nhosts, 0);
+    rt_instance_free(a);
+    ctx_made = 0;
+    wedge_instance *b = restore(s, NULL);
+    cr_assert_eq(ctx_made, 1, "the restore made no fresh context");
+    env_ctx *bc = rt_host_ctx(b, &env_fresh);
+    cr_assert(bc && bc->value == 0 && !bc->restored);
+    rt_instance_free(b);
+    rt_snapshot_free(s);
+
+    /* With hooks: the saved bytes go through the file to the restore hook
+     * of the restored instance's fresh context. */
+    use_host(&env_state);
+    a = inst_new(m);
+    ((env_ctx *)rt_host_ctx(a, &env_state))->value = 0xBEEF;
+    s = rt_snapshot_capture(a, HASH, &res);
+    cr_assert_not_null(s, "capture: %s", res.msg);
+    rt_instance_free(a);
+    cr_assert(rt_snapshot_save(s, path, &res), "save: %s", res.msg);
+    rt_snapshot *l = rt_snapshot_load(path, m, HASH, &res);
+    cr_assert_not_null(l, "load: %s", res.msg);
+    for (int k = 0; k < 2; k++) {
+        b = restore(k ? l : s, NULL);
+        bc = rt_host_ctx(b, &env_state);
+        cr_assert(bc && bc->restored && bc->value == 0xBEEF, "host state not restored (%s)", k ? "loaded" : "captured");
+        rt_instance_free(b);
+    }
+    /* A linker whose "env" cannot restore, or has no context: refused. */
+    for (int k = 0; k < 2; k++) {
+        use_host(k ? &env_plain : &env_fresh);
+        wedge_instance *c = NULL;
+        memset(&res, 0, sizeof res);
+        rt_status st = rt_snapshot_instantiate(l, NULL, LK, NULL, NULL, &c, &res);
+        rt_instance_free(c);
+        cr_assert_eq(st, RT_ERR_HOST);
+        cr_assert(strstr(res.msg, "host module 'env'") && strstr(res.msg, k ? "not linked" : "cannot restore"), "%s",
+                  res.msg);
+    }
+    /* A restore hook that refuses the bytes: its reason is passed on. */
+    use_host(&env_state);
+    l->hosts[0].len = 3;
+    wedge_instance *c = NULL;
+    cr_assert_eq(rt_snapshot_instantiate(l, NULL, LK, NULL, NULL, &c, &res), RT_ERR_HOST);
+    rt_instance_free(c);
+    cr_assert(strstr(res.msg, "refused") && strstr(res.msg, "3 bytes, not 4"), "%s", res.msg);
+    rt_snapshot_free(l);
+    rt_snapshot_free(s);
+    unlink(path);
+    unload(m);
+}
+
+Test(rt_snapshot, host_state_of_a_module_not_linked_is_refused)
 {
     rt_module *m = load_module();
     uint8_t *b;
@@ -375,14 +489,22 @@ Test(rt_snapshot, refuses_host_state_it_cannot_restore)
     rt_snap_seal(c, len + sizeof entry);
     cr_assert(rt_snap_decode(c, len + sizeof entry, WEDGE_ABI_VERSION, &v, why, sizeof why), "%s", why);
     cr_assert_eq(v.nhosts, 1);
-    expect_refused(m, c, len + sizeof entry, NULL, "host module 'wasi'");
+    /* Loaded (the loader does not know the linker), refused on restore. */
+    rt_result res;
+    rt_snapshot *s = rt_snapshot_from_bytes(c, len + sizeof entry, "spliced", m, HASH, &res);
+    cr_assert_not_null(s, "%s", res.msg);
+    wedge_instance *inst = NULL;
+    cr_assert_eq(rt_snapshot_instantiate(s, NULL, LK, NULL, NULL, &inst, &res), RT_ERR_HOST);
+    rt_instance_free(inst);
+    cr_assert(strstr(res.msg, "host module 'wasi'") && strstr(res.msg, "not linked"), "%s", res.msg);
+    rt_snapshot_free(s);
     c[at + 16] = 1;     /* an unprintable name */
     rt_snap_seal(c, len + sizeof entry);
     expect_refused(m, c, len + sizeof entry, NULL, "not printable");
     free(c);
     free(b);
     unlink(path);
-    rt_module_unload(m);
+    unload(m);
 }
 
 Test(rt_snapshot, refuses_to_capture_what_it_cannot_restore)
@@ -395,5 +517,5 @@ Test(rt_snapshot, refuses_to_capture_what_it_cannot_restore)
     cr_assert(strstr(res.msg, "another instance"), "%s", res.msg);
     rt_instance_free(a);
     rt_instance_free(b);
-    rt_module_unload(m);
+    unload(m);
 }

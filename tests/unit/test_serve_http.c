@@ -73,6 +73,21 @@ Test(serve_http, absolute_form_target)
     }
 }
 
+/* A repeated header: the lookup gives the first (http_conn.h says why);
+ * the sandbox's CONTENT_TYPE comes from this same lookup. */
+Test(serve_http, repeated_header_gives_the_first)
+{
+    http_conn *c = new_conn();
+    http_request r;
+    one(c, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Type: text/a\r\ncontent-type: text/b\r\n"
+           "Content-Length: 0\r\n\r\n", &r);
+    const http_header *h = http_request_header(&r, "Content-Type");
+    cr_assert_not_null(h);
+    cr_assert_str_eq(h->value, "text/a");
+    http_conn_done(c);
+    http_conn_free(c);
+}
+
 Test(serve_http, simple_get)
 {
     http_conn *c = new_conn();

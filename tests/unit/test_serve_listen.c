@@ -231,3 +231,18 @@ Test(serve_listen, stop_waits_for_in_flight)
     cr_assert(strstr(buf, "\r\n\r\nbye"));
     close(s);
 }
+
+/* snprintf's result is the length it wanted; srv_fmt_len is what it wrote. */
+Test(serve_listen, fmt_len_never_exceeds_the_buffer)
+{
+    char buf[8];
+    const char *volatile ten = "0123456789";   /* not a constant: no truncation warning */
+    int n = snprintf(buf, sizeof buf, "%s", ten);
+    cr_assert_eq(n, 10);
+    cr_assert_eq(srv_fmt_len(n, sizeof buf), 7);
+    cr_assert_eq(strlen(buf), srv_fmt_len(n, sizeof buf));
+    cr_assert_eq(srv_fmt_len(snprintf(buf, sizeof buf, "%d", 42), sizeof buf), 2);
+    cr_assert_eq(srv_fmt_len(8, sizeof buf), 7);
+    cr_assert_eq(srv_fmt_len(-1, sizeof buf), 0);
+    cr_assert_eq(srv_fmt_len(3, 0), 0);
+}

@@ -1,5 +1,5 @@
 /*
- * test_serve_pool.c — pooled linear memories (rt_mempool, rt_sandbox.h), as
+ * test_serve_pool.c — pooled linear memories (rt_mempool.h), as
  * wedge serve's workers use them: a memory comes back zeroed at the
  * module's initial size with its data segments applied again, touched
  * pages are cleared and grown pages dropped, and only memories of the
@@ -8,19 +8,13 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_mempool.h"
 #include "runtime/runtime.h"
 #include "test_runtime_module.h"
 
 static void host_act(wedge_instance *inst, uint32_t what) { (void)inst, (void)what; }
 
-static bool resolve_env(void *ud, wedge_instance *importer, const wedge_desc_import *imp, rt_extern *out)
-{
-    (void)ud, (void)importer, (void)imp;
-    out->kind = 0;
-    out->u.func.ref = rt_host_func("i:", (void (*)(void))host_act);
-    return true;
-}
+TM_ENV_MODULE(env_module, host_act);
 
 static wedge_module_desc D, D2;
 
@@ -36,7 +30,7 @@ static wedge_instance *inst_new(rt_module *m, rt_mempool *pool)
 {
     rt_result res;
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate_pooled(m, NULL, resolve_env, NULL, NULL, pool, &inst, &res);
+    rt_status st = tm_instantiate_in(m, NULL, tm_linker(&env_module, NULL, 0), pool, &inst, &res);
     cr_assert_eq(st, RT_OK, "instantiate: %s", res.msg);
     return inst;
 }

@@ -16,7 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "runtime/rt_sandbox.h"
+#include "runtime/rt_ctx.h"
 #include "serve/srv_admit.h"
 #include "serve/srv_sched_internal.h"
 
@@ -259,15 +259,9 @@ Test(serve_sched, preempted_computation_gives_the_same_result, .timeout = 60)
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     cr_assert_eq(sigaction(SIGRTMIN + 3, &sa, NULL), 0);
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SIGRTMIN + 3;
-    sev._sigev_un._tid = gettid();
-    timer_t t;
-    cr_assert_eq(timer_create(CLOCK_MONOTONIC, &sev, &t), 0);
-    struct itimerspec its = { .it_interval = { 0, 200000 }, .it_value = { 0, 200000 } };
-    cr_assert_eq(timer_settime(t, 0, &its, NULL), 0);
+    rt_tick_timer t;
+    cr_assert(rt_tick_timer_create(&t, SIGRTMIN + 3));
+    cr_assert(rt_tick_timer_set(&t, 200000));
 
     pwork_sp = rt_ctx_make(&pstack, work_entry, &n);
     int resumes = 0;
@@ -281,7 +275,7 @@ Test(serve_sched, preempted_computation_gives_the_same_result, .timeout = 60)
             junk += k * 0.37;
         (void)junk;
     }
-    timer_delete(t);
+    rt_tick_timer_delete(&t);
     cr_assert_gt(preempts, 10, "only %d preemptions in %d ticks", (int)preempts, (int)ticks);
     cr_assert_eq(resumes, preempts + 1);
     cr_assert_eq(got_i, want_i, "integer state corrupted by preemption");

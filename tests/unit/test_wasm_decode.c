@@ -129,7 +129,7 @@ Test(wasm_decode, section_rules)
     expect_malformed(&m, "unexpected content after last section");   /* duplicate */
 
     wb_header(&m);
-    WB_SECTION(&m, 13, 0);
+    WB_SECTION(&m, 14, 0);
     expect_malformed(&m, "malformed section id");
 
     wb_header(&m);
@@ -362,7 +362,7 @@ Test(wasm_reader, malformed_encodings)
 {
     static const struct { uint8_t code[8]; uint32_t len; const char *msg; } cases[] = {
         { { 0x3F, 0x80, 0x00 }, 3, "zero byte expected" },     /* memory.size with LEB 0 */
-        { { 0x06 }, 1, "illegal opcode" },
+        { { 0x27 }, 1, "illegal opcode" },
         { { 0xFC, 0x12 }, 2, "illegal opcode" },
         { { 0x41, 0xFF, 0xFF, 0xFF, 0xFF, 0x4F }, 6, "integer too large" },
         { { 0x44, 0, 0, 0 }, 4, "unexpected end" },
@@ -389,4 +389,100 @@ Test(wasm_decode, load_file_reports_missing_file)
     cr_expect_null(wasm_load_file("/nonexistent/x.wasm", &buf, &len, &err));
     cr_expect_null(buf);
     cr_expect(strstr(err.msg, "cannot open") != NULL);
+}
+
+/* ---- post-2.0 proposals are refused by name ------------------------------- */
+
+static void expect_body_proposal(const uint8_t *body, size_t n, const char *substr)
+{
+    wb m;
+    wb_one_func(&m, NULL, 0, NULL, 0, body, n);
+    expect_malformed(&m, substr);
+}
+
+Test(wasm_decode, post2_proposals_named)
+{
+    wb m;
+    /* exception handling: tag section (id 13), try, throw, tag import */
+    wb_header(&m);
+    WB_SECTION(&m, 13, 1, 0, 0);
+    expect_malformed(&m, "exception handling proposal not supported (tag section)");
+    static const uint8_t try_[] = { 0, 0x06, 0x40, 0x0B, 0x0B };
+    expect_body_proposal(try_, sizeof try_, "exception handling proposal not supported");
+    static const uint8_t throw_[] = { 0, 0x08, 0, 0x0B };
+    expect_body_proposal(throw_, sizeof throw_, "exception handling proposal not supported");
+    wb_header(&m);
+    WB_SECTION(&m, 2, 1, 1, 'm', 1, 't', 4, 0, 0);
+    expect_malformed(&m, "exception handling proposal not supported (tag import)");
+    /* tail calls */
+    static const uint8_t rc[] = { 0, 0x12, 0, 0x0B };
+    expect_body_proposal(rc, sizeof rc, "tail call proposal not supported");
+    static const uint8_t rci[] = { 0, 0x41, 0, 0x13, 0, 0, 0x0B };
+    expect_body_proposal(rci, sizeof rci, "tail call proposal not supported");
+    /* function references and GC */
+    static const uint8_t cr[] = { 0, 0x14, 0, 0x0B };
+    expect_body_proposal(cr, sizeof cr, "function references proposal not supported");
+    static const uint8_t gc[] = { 0, 0xFB, 0, 0, 0x0B };
+    expect_body_proposal(gc, sizeof gc, "GC proposal not supported");
+    wb_header(&m);
+    WB_SECTION(&m, 1, 1, 0x5F, 0, 0);
+    expect_malformed(&m, "GC proposal not supported (struct type)");
+    wb_header(&m);
+    WB_SECTION(&m, 1, 1, 0x60, 1, 0x64, 0x70, 0);
+    expect_malformed(&m, "function references proposal not supported");
+    wb_header(&m);
+    WB_SECTION(&m, 1, 1, 0x60, 1, 0x6E, 0);
+    expect_malformed(&m, "GC proposal not supported");
+    /* threads: shared memory, atomics */
+    wb_header(&m);
+    WB_SECTION(&m, 5, 1, 3, 1, 1);
+    expect_malformed(&m, "threads proposal not supported (shared memory)");
+    static const uint8_t atomic[] = { 0, 0xFE, 3, 0, 0x0B };
+    expect_body_proposal(atomic, sizeof atomic, "threads proposal not supported");
+    /* memory64 */
+    wb_header(&m);
+    WB_SECTION(&m, 5, 1, 4, 1);
+    expect_malformed(&m, "memory64 proposal not supported");
+    /* multi-memory: a memory index in a memarg or a memory instruction */
+    static const uint8_t mm1[] = { 0, 0x41, 0, 0x28, 0x42, 1, 0, 0x1A, 0x0B };
+    expect_body_proposal(mm1, sizeof mm1, "multi-memory proposal not supported");
+    static const uint8_t mm2[] = { 0, 0x3F, 1, 0x1A, 0x0B };
+    expect_body_proposal(mm2, sizeof mm2, "multi-memory proposal");
+    /* relaxed SIMD: sub-opcodes above 0xFF */
+    static const uint8_t rs[] = { 0, 0xFD, 0x80, 0x02, 0x0B };
+    expect_body_proposal(rs, sizeof rs, "relaxed SIMD proposal not supported");
+    /* a SIMD code that no proposal assigns stays plainly illegal */
+    static const uint8_t ill[] = { 0, 0xFD, 0x9A, 0x01, 0x0B };
+    expect_body_proposal(ill, sizeof ill, "illegal opcode 0xfd 154");
+}
+
+Test(wasm_decode, multiple_memories_named_at_validation)
+{
+    wb m;
+    wb_header(&m);
+    WB_SECTION(&m, 5, 2, 0, 1, 0, 1);
+    wasm_err err;
+    wasm_module *mod = decode(&m, &err);
+    cr_assert_not_null(mod, "%s", err.msg);
+    cr_expect(!wasm_validate(mod, &err));
+    cr_expect(strstr(err.msg, "multiple memories (multi-memory proposal not supported)"), "%s", err.msg);
+    wasm_module_free(mod);
+}
+
+Test(wasm_decode, simd_immediates_are_decoded)
+{
+    /* v128.const's 16 bytes and shuffle's 16 lanes are skipped correctly:
+     * the `end` after them is found, and a body cut inside them is
+     * "unexpected end". */
+    static const uint8_t ok[] = { 0, 0xFD, 0x0C, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B,
+                                  0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x1A, 0x0B };
+    wb m;
+    wb_one_func(&m, NULL, 0, NULL, 0, ok, sizeof ok);
+    wasm_err err;
+    wasm_module *mod = decode(&m, &err);
+    cr_assert_not_null(mod, "%s", err.msg);
+    cr_expect(wasm_validate(mod, &err), "%s", err.msg);
+    wasm_module_free(mod);
+    static const uint8_t cut[] = { 0, 0xFD, 0x0C, 1, 2, 3, 0x0B };
+    expect_body_proposal(cut, sizeof cut, "unexpected end");
 }

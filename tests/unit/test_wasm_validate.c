@@ -1,7 +1,7 @@
 /*
  * test_wasm_validate.c — the validator on small hand-made modules: typing
- * of instructions, the polymorphic stack, module-level rules and the SIMD
- * rejection.
+ * of instructions (SIMD included), the polymorphic stack and module-level
+ * rules.
  */
 #include "wasm_builder.h"
 
@@ -208,20 +208,69 @@ Test(wasm_validate, constant_expressions)
     cr_expect(strstr(err.msg, "type mismatch"), "%s", err.msg);
 }
 
-Test(wasm_validate, simd_is_rejected_clearly)
+Test(wasm_validate, simd_typing)
 {
     static const uint8_t V128_[] = { WASM_V128 };
-    wasm_err err;
-    static const uint8_t body[] = { 0, 0x0B };
-    cr_expect(!check_func(V128_, 1, NULL, 0, body, sizeof body, &err));
-    cr_expect_str_eq(err.msg, "SIMD is not supported yet");
-    /* i32x4.splat, then garbage the decoder cannot parse without knowing
-     * SIMD immediates: still the SIMD message, not "malformed" */
-    static const uint8_t simd[] = { 0, 0x41, 0, 0xFD, 0x11, 0xFF, 0xFF, 0x0B };
-    cr_expect(!check_func(NULL, 0, NULL, 0, simd, sizeof simd, &err));
-    cr_expect_str_eq(err.msg, "SIMD is not supported yet");
-    cr_expect(!err.malformed);
+    /* v128 params, locals, results; i32x4.splat; v128.any_true */
+    EXPECT_VALID(V128_, 1, V128_, 1, 1, 1, 0x7B, 0x20, 0, 0x21, 1, 0x20, 1, 0x0B);
+    EXPECT_VALID(NULL, 0, I32_, 1, 0, 0x41, 1, 0xFD, 0x11, 0xFD, 0x53, 0x0B);
+    /* v128.const, i8x16.shuffle with indices up to 31, i32x4.extract_lane 3 */
+    EXPECT_VALID(V128_, 1, I32_, 1, 0, 0xFD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                 0x20, 0, 0xFD, 0x0D, 0, 31, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                 0xFD, 0x1B, 3, 0x0B);
+    /* shifts take an i32 count; bitselect three vectors; untyped select on v128 */
+    EXPECT_VALID(V128_, 1, V128_, 1, 0, 0x20, 0, 0x41, 9, 0xFD, 0x6B, 0x0B);
+    EXPECT_VALID(V128_, 1, V128_, 1, 0, 0x20, 0, 0x20, 0, 0x20, 0, 0xFD, 0x52, 0x0B);
+    EXPECT_VALID(V128_, 1, V128_, 1, 0, 0x20, 0, 0x20, 0, 0x41, 0, 0x1B, 0x0B);
+    /* i64x2.replace_lane wants an i64 */
+    EXPECT_VALID(V128_, 1, V128_, 1, 0, 0x20, 0, 0x42, 7, 0xFD, 0x1E, 1, 0x0B);
+    EXPECT_INVALID("type mismatch: expected i64, got i32", V128_, 1, V128_, 1, 0, 0x20, 0, 0x41, 7, 0xFD, 0x1E, 1, 0x0B);
+    /* lane indices */
+    EXPECT_INVALID("invalid lane index 4", NULL, 0, I32_, 1, 0, 0x41, 1, 0xFD, 0x11, 0xFD, 0x1B, 4, 0x0B);
+    EXPECT_INVALID("invalid lane index 2", V128_, 1, V128_, 1, 0, 0x20, 0, 0x42, 7, 0xFD, 0x1E, 2, 0x0B);
+    EXPECT_INVALID("invalid lane index 32", V128_, 1, V128_, 1, 0, 0x20, 0, 0x20, 0, 0xFD, 0x0D,
+                   0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 32, 0x0B);
+    /* operand types */
+    EXPECT_INVALID("type mismatch: expected v128, got i32", NULL, 0, I32_, 1, 0, 0x41, 1, 0x41, 2, 0xFD, 0xAE, 0x01, 0x0B);
+    EXPECT_INVALID("type mismatch", V128_, 1, I32_, 1, 0, 0x20, 0, 0x0B);
+    /* memory instructions need a memory */
+    EXPECT_INVALID("unknown memory 0", NULL, 0, V128_, 1, 0, 0x41, 0, 0xFD, 0x00, 4, 0, 0x0B);
     (void)F64_;
+}
+
+Test(wasm_validate, simd_memory_alignment_and_globals)
+{
+    wb m;
+    wasm_err err;
+    bool decoded;
+    /* type () -> (), memory 1, one function with one v128 access */
+#define ACCESS_MODULE(op, align)                                                         \
+    do {                                                                                 \
+        wb_header(&m);                                                                   \
+        WB_SECTION(&m, 1, 1, 0x60, 0, 0);                                                \
+        WB_SECTION(&m, 3, 1, 0);                                                         \
+        WB_SECTION(&m, 5, 1, 0, 1);                                                      \
+        WB_SECTION(&m, 10, 1, 9, 0, 0x41, 0, 0xFD, op, align, 0, 0x1A, 0x0B);            \
+    } while (0)
+    ACCESS_MODULE(0x00, 4);     /* v128.load align=16: natural */
+    cr_expect(wb_check(&m, &err, &decoded), "%s", err.msg);
+    ACCESS_MODULE(0x00, 5);     /* align=32 */
+    cr_expect(!wb_check(&m, &err, &decoded) && decoded);
+    cr_expect(strstr(err.msg, "alignment must not be larger than natural"), "%s", err.msg);
+    ACCESS_MODULE(0x07, 1);     /* v128.load8_splat align=2 */
+    cr_expect(!wb_check(&m, &err, &decoded) && decoded);
+    cr_expect(strstr(err.msg, "alignment must not be larger than natural"), "%s", err.msg);
+    ACCESS_MODULE(0x01, 3);     /* v128.load8x8_s align=8: natural */
+    cr_expect(wb_check(&m, &err, &decoded), "%s", err.msg);
+#undef ACCESS_MODULE
+    /* a v128 global initialised by v128.const */
+    wb_header(&m);
+    WB_SECTION(&m, 6, 1, 0x7B, 0, 0xFD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x0B);
+    cr_expect(wb_check(&m, &err, &decoded), "%s", err.msg);
+    wb_header(&m);
+    WB_SECTION(&m, 6, 1, 0x7F, 0, 0xFD, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x0B);
+    cr_expect(!wb_check(&m, &err, &decoded));
+    cr_expect(strstr(err.msg, "type mismatch: expected i32, got v128"), "%s", err.msg);
 }
 
 Test(wasm_validate, implementation_limits)

@@ -27,12 +27,13 @@
 
 /* WASI errno values the tests check (wasi_snapshot_preview1 numbering). */
 enum { E_OK = 0, E_BADF = 8, E_EXIST = 20, E_FAULT = 21, E_ILSEQ = 25, E_INVAL = 28, E_ISDIR = 31,
-       E_LOOP = 32, E_NAMETOOLONG = 37, E_NOENT = 44, E_NOTDIR = 54, E_NOTEMPTY = 55, E_SPIPE = 70,
+       E_LOOP = 32, E_NAMETOOLONG = 37, E_NOENT = 44, E_NOTDIR = 54, E_NOTEMPTY = 55, E_PERM = 63, E_SPIPE = 70,
        E_NOTCAPABLE = 76 };
 
 static wedge_instance *fk_inst;
 static wedge_memory fk_mem;
 static wasi_ctx *fk_ctx;
+static rt_host_ctxs *fk_hosts;       /* fk_inst->host: WASI in slot 0, as a linker would make it */
 static char fk_root[256];            /* the sandbox (host path) */
 static char fk_outside[256];         /* a sibling directory that must stay unreachable */
 static uint32_t fk_bump;
@@ -96,7 +97,12 @@ static inline void fk_setup_cfg(wasi_config *cfg)
     fk_mem.pages = fk_mem.max_pages = FAKE_MEM / 65536;
     fk_inst = calloc(1, sizeof *fk_inst);
     fk_inst->mem = &fk_mem;
-    fk_inst->host = fk_ctx;
+    fk_hosts = calloc(1, sizeof *fk_hosts + sizeof fk_hosts->slot[0]);
+    cr_assert_not_null(fk_hosts);
+    fk_hosts->n = 1;
+    fk_hosts->slot[0].mod = &wasi_host_module;
+    fk_hosts->slot[0].ctx = fk_ctx;
+    fk_inst->host = fk_hosts;
     fk_bump = 64;                    /* keep address 0 unused */
 }
 
@@ -123,6 +129,7 @@ static inline void fk_teardown(void)
 {
     wasi_jail_force_walk = 0;
     wasi_ctx_free(fk_ctx);
+    free(fk_hosts);
     free(fk_mem.base);
     free(fk_inst);
     char base[256];

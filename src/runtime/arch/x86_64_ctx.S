@@ -1,5 +1,6 @@
 /*
- * x86_64_ctx.S — user-level thread switching for `wedge serve` sandboxes.
+ * x86_64_ctx.S — user-level context switching (rt_ctx.h), used by wedge
+ * serve to run sandboxes as user-level threads.
  * System V AMD64 ABI.  Three entry points:
  *
  * void rt_ctx_switch(void **save_sp, void *load_sp)
@@ -10,7 +11,7 @@
  *   the C caller already assumes the call clobbers them.  The frame layout
  *   (from the saved sp upwards) is:
  *       [mxcsr:4 | x87cw:2 | pad:2] r15 r14 r13 r12 rbx rbp <return address>
- *   rt_ctx_make() in srv_worker.c builds the same frame on a fresh stack so
+ *   rt_ctx_make() in rt_ctx.c builds the same frame on a fresh stack so
  *   that the first switch to it "returns" into rt_ctx_start.
  *
  * rt_ctx_start
@@ -20,7 +21,7 @@
  *
  * rt_ctx_preempt_entry
  *   Where a preempted sandbox continues after the timer signal handler has
- *   rewritten its interrupted context (see srv_sched_timer.c).  The handler
+ *   rewritten its interrupted context (wedge serve: on_tick in srv_worker.c).  The handler
  *   pushed the interrupted rip 128 bytes below the interrupted rsp (the red
  *   zone of a leaf function must survive), so on entry:
  *       rsp -> interrupted rip, rsp+8+128 == interrupted rsp.

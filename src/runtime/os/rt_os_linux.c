@@ -1,7 +1,8 @@
 /*
  * rt_os_linux.c — Linux specifics of the runtime: address-space
  * reservations (mmap/mprotect), the SIGSEGV/SIGBUS/SIGFPE handlers and the
- * per-thread alternate signal stack.
+ * per-thread alternate signal stack.  The handlers call nothing above
+ * this layer by name: rt_init hands them the trap layer's classifier.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../rt_internal.h"
+#include "rt_internal.h"
 
 void *rt_os_reserve(uint64_t len)
 {
@@ -127,6 +128,7 @@ void rt_os_image_close(int fd)
 /* ---- signals --------------------------------------------------------------- */
 
 static struct sigaction rt_os_old_segv, rt_os_old_bus, rt_os_old_fpe;
+static rt_os_fault_fn rt_os_classify;   /* set once, before the handlers */
 
 static struct sigaction *rt_os_old_action(int sig)
 {
@@ -138,10 +140,12 @@ static void rt_os_on_fault(int sig, siginfo_t *si, void *uctx)
     int saved_errno = errno;
     /* si_code <= 0: sent by kill()/raise(), not a fault of this thread. */
     if (si->si_code > 0) {
-        if (sig == SIGFPE)
-            rt_trap_from_fpe(si->si_code);
-        else
-            rt_trap_from_fault((uintptr_t)si->si_addr);
+        if (sig != SIGFPE)
+            rt_os_classify(RT_OS_FAULT_ACCESS, (uintptr_t)si->si_addr);
+        else if (si->si_code == FPE_INTDIV)
+            rt_os_classify(RT_OS_FAULT_INT_DIV, (uintptr_t)si->si_addr);
+        else if (si->si_code == FPE_INTOVF)
+            rt_os_classify(RT_OS_FAULT_INT_OVERFLOW, (uintptr_t)si->si_addr);
     }
     /* Not a guest trap: a real crash stays a crash.  Put back whatever
      * handled the signal before us (default action, or a sanitizer's
@@ -153,8 +157,9 @@ static void rt_os_on_fault(int sig, siginfo_t *si, void *uctx)
     (void)uctx;
 }
 
-bool rt_os_install_fault_handlers(void)
+bool rt_os_install_fault_handlers(rt_os_fault_fn classify)
 {
+    rt_os_classify = classify;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = rt_os_on_fault;
@@ -205,13 +210,21 @@ bool rt_os_thread_altstack(void)
         return false;
     /* A guard page below, so an overflowing handler crashes instead of
      * scribbling over a neighbour mapping. */
-    mprotect(p, RT_ALTSTACK_GUARD, PROT_NONE);
+    if (mprotect(p, RT_ALTSTACK_GUARD, PROT_NONE) != 0) {
+        munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
+        return false;
+    }
     stack_t ss = {.ss_sp = p + RT_ALTSTACK_GUARD, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
     if (sigaltstack(&ss, NULL) != 0) {
         munmap(p, RT_ALTSTACK_SIZE + RT_ALTSTACK_GUARD);
         return false;
     }
+    /* Without the key (pthread_key_create failed, or no memory for the
+     * slot) nothing would free the stack at thread exit: refuse it. */
+    if (pthread_setspecific(rt_os_altstack_key, p) != 0) {
+        rt_os_altstack_release(p);
+        return false;
+    }
     rt_os_altstack = p;
-    pthread_setspecific(rt_os_altstack_key, p);
     return true;
 }

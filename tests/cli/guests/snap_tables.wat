@@ -1,5 +1,5 @@
 ;; snap_tables.wat — a snapshot guest whose init changes tables and
-;; mutable globals of every type, grows its memory and a table, and drops a
+;; mutable globals of every type (v128 too), grows its memory and a table, and drops a
 ;; passive data segment after copying it (memory.init + data.drop).
 (module
   (type $ii (func (param i32) (result i32)))
@@ -11,6 +11,7 @@
   (global $gf (mut f32) (f32.const 3))
   (global $gd (mut f64) (f64.const 4))
   (global $gr (mut funcref) (ref.null func))
+  (global $gv (mut v128) (v128.const i32x4 5 6 7 8))
   (data $d "snapshot-data")
   (elem $e func $double $square)
   (elem declare func $neg $square)
@@ -30,6 +31,7 @@
     (global.set $gf (f32.const 1.5))
     (global.set $gd (f64.const -2.25))
     (global.set $gr (ref.func $square))
+    (global.set $gv (v128.const i32x4 0x11111111 -2 0x7fffffff 0x01020304))
     (drop (memory.grow (i32.const 40)))
     (memory.init $d (i32.const 2000000) (i32.const 0) (i32.const 13))
     (data.drop $d)
@@ -47,6 +49,7 @@
   (func (export "gl") (result i64) (global.get $gl))
   (func (export "gf") (result f32) (global.get $gf))
   (func (export "gd") (result f64) (global.get $gd))
+  (func (export "gv") (result v128) (global.get $gv))
   (func (export "pages") (result i32) (memory.size))
   (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
   ;; traps ("out of bounds memory access") if the segment was dropped

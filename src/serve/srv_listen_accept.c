@@ -1,0 +1,96 @@
+/*
+ * srv_listen_accept.c — accepting connections, and the accept back-off when
+ * descriptors run out (see srv_listen_internal.h).
+ */
+#define _GNU_SOURCE
+#include "srv_listen_internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "srv_log.h"
+
+/* Stops or resumes polling the listening sockets.  A port the kernel
+ * refuses to re-arm (epoll_ctl failing, say ENOMEM) would stay paused for
+ * good: then the pause goes on and the next sweep tick tries again, with
+ * one log line per streak of failures.  A port that cannot be paused
+ * stays readable: its next accept fails again and asks again, which costs
+ * wake-ups but loses nothing. */
+void srv_listen_accept_pause(srv_listener *l, bool pause)
+{
+    size_t failed = 0;
+    int why = 0;
+    for (size_t i = 0; i < l->nlports; i++) {
+        if (l->lports[i].fd < 0)
+            continue;
+        struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e) != 0) {
+            failed++;
+            why = errno;
+        }
+    }
+    uint64_t now = srv_listen_now_ms();
+    if (failed && !l->accept_ctl_failing)
+        srv_log(SRV_LOG_WARN, "cannot %s accepting on %zu port(s): epoll_ctl: %s%s", pause ? "pause" : "resume",
+                failed, strerror(why), pause ? "" : "; trying again at every sweep");
+    else if (!failed && l->accept_ctl_failing && !pause)
+        srv_log(SRV_LOG_INFO, "accepting again");
+    l->accept_ctl_failing = failed != 0;
+    l->accept_paused_until = pause || failed ? now + ACCEPT_PAUSE_MS : 0;
+}
+
+void srv_conn_accept(srv_listener *l, lport *lp)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        int fd = accept4(lp->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The pending connection stays in the backlog and the
+                 * level-triggered socket stays readable: without a pause we
+                 * would spin until a descriptor frees up. */
+                srv_log(SRV_LOG_WARN, "accept on port %u: %s; pausing accepts", lp->number, strerror(errno));
+                srv_listen_accept_pause(l, true);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+                srv_log(SRV_LOG_WARN, "accept on port %u: %s", lp->number, strerror(errno));
+            }
+            return;
+        }
+        atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
+        if (!l->nfree)
+            srv_listen_make_room(l);
+        if (!l->nfree) {
+            srv_log(SRV_LOG_WARN, "connection limit (%u) reached; refusing one", l->nslots);
+            close(fd);
+            continue;
+        }
+        conn *c = calloc(1, sizeof *c);
+        http_conn *h = c ? http_conn_new(&l->s.limits) : NULL;
+        if (!h) {
+            free(c);
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        uint32_t slot = l->free_slots[--l->nfree];
+        *c = (conn){ .fd = fd, .slot = slot, .gen = ++l->gens[slot], .lp = lp, .http = h,
+                     .events = EPOLLIN, .last_ms = srv_listen_now_ms(), .fresh = true };
+        struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG(TAG_CONN, slot) };
+        if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
+            l->free_slots[l->nfree++] = slot;
+            http_conn_free(h);
+            free(c);
+            close(fd);
+            continue;
+        }
+        l->slots[slot] = c;
+        if (++l->nconns > l->conns_peak)
+            l->conns_peak = l->nconns;
+    }
+}

@@ -1,0 +1,84 @@
+/*
+ * srv_listen_evict.c — eviction policy at --max-connections: which
+ * connection makes room for a new client, and the rate-limited log of it
+ * (see srv_listen_internal.h).
+ */
+#include "srv_listen_internal.h"
+
+#include <sys/socket.h>
+
+#include "srv_log.h"
+
+/* At most one line a second, not one per connection (the sweep reports
+ * the rest). */
+void srv_listen_log_evictions(srv_listener *l, uint64_t now)
+{
+    if ((l->evicted == l->evicted_logged && l->evicted_slow == l->evicted_slow_logged) ||
+        now - l->evict_logged_ms < 1000)
+        return;
+    if (l->evicted != l->evicted_logged)
+        srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu idle connection(s) to make room",
+                l->nslots, (unsigned long long)(l->evicted - l->evicted_logged));
+    if (l->evicted_slow != l->evicted_slow_logged)
+        srv_log(SRV_LOG_WARN, "connection limit (%u) reached; closed %llu slow request(s) (arriving for over "
+                "%u ms) to make room", l->nslots, (unsigned long long)(l->evicted_slow - l->evicted_slow_logged),
+                SRV_SLOW_REQUEST_MS);
+    l->evicted_logged = l->evicted;
+    l->evicted_slow_logged = l->evicted_slow;
+    l->evict_logged_ms = now;
+}
+
+/* At the connection limit a new client takes the slot of one that is not
+ * using its own (make_room).  First choice: the connection that has waited
+ * longest with nothing to do (an idle keep-alive, or one already
+ * draining), so that a few thousand idle clients cannot lock every new one
+ * out; a client whose idle connection closes retries on a new one, as it
+ * must after an idle timeout anyway.  Second choice, when every slot holds
+ * a request: the request that has been arriving longest, if for more than
+ * SRV_SLOW_REQUEST_MS.  Any real client sends its request head in one
+ * round trip, so a slot held that long by a request still arriving is a
+ * slowloris (or a very slow upload); without this, a few thousand of them
+ * kept every new client out until the request timeout.  Never chosen:
+ * requests in flight or being answered (their timeouts bound them), and
+ * connections accepted less than SRV_SLOW_REQUEST_MS ago that have sent
+ * nothing yet.  A scan of every slot, but only when the limit is hit. */
+void srv_listen_make_room(srv_listener *l)
+{
+    uint64_t now = srv_listen_now_ms();
+    conn *idle = NULL, *slow = NULL;
+    for (uint32_t i = 0; i < l->nslots; i++) {
+        conn *c = l->slots[i];
+        if (!c || c->fd < 0 || c->in_flight || c->out_off < c->out_len)
+            continue;
+        /* Just accepted, its request presumably on the way: not idle yet
+         * (or a crowd of new clients would close each other). */
+        if (c->fresh && now - c->last_ms <= SRV_SLOW_REQUEST_MS)
+            continue;
+        if (c->state == C_OPEN && (c->in_len || c->msg_start_ms)) {
+            if (c->msg_start_ms && now - c->msg_start_ms > SRV_SLOW_REQUEST_MS &&
+                (!slow || c->msg_start_ms < slow->msg_start_ms))
+                slow = c;
+            continue;
+        }
+        /* draining ones first: they are closing anyway */
+        if (!idle || (c->state == C_DRAIN) > (idle->state == C_DRAIN) ||
+            ((c->state == C_DRAIN) == (idle->state == C_DRAIN) && c->last_ms < idle->last_ms))
+            idle = c;
+    }
+    conn *victim = idle ? idle : slow;
+    if (!victim)
+        return;
+    if (victim == slow) {
+        /* Best effort, without blocking: the reason, before the close. */
+        static const char busy[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 30\r\nConnection: close\r\n\r\n"
+                                   "request too slow, server full\n";
+        ssize_t n = send(slow->fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;
+        l->evicted_slow++;
+    } else {
+        l->evicted++;
+    }
+    srv_listen_log_evictions(l, now);
+    srv_conn_close_now(l, victim);
+}

@@ -1,0 +1,175 @@
+/*
+ * srv_listen_internal.h — what the listener's files share (not for other
+ * files): the connection and listener structs, the constants, and the
+ * functions one file of the listener calls in another.  Everything here runs
+ * on the listener thread, except srv_complete (srv_listen_complete.c),
+ * which any thread calls and which only touches the completion queue
+ * (guarded by srv_listener.mu) and the eventfd.
+ *
+ * The files, bottom up:
+ *   srv_listen_conn.c      connection buffers and socket I/O
+ *   srv_listen_dispatch.c  HTTP dispatch: read, parse, route, hand on; a connection's next state
+ *   srv_listen_admin.c     the admin port's /metrics text
+ *   srv_listen_evict.c     eviction policy at --max-connections
+ *   srv_listen_accept.c    accepting, and the back-off when descriptors run out
+ *   srv_listen_complete.c  the completion queue
+ *   srv_listen_sweep.c     timeouts, memory trim, the start of a graceful shutdown
+ *   srv_listen_reload.c    SIGHUP between events
+ *   srv_listen.c           setup, the event loop, stop, free
+ */
+#ifndef WEDGE_SRV_LISTEN_INTERNAL_H
+#define WEDGE_SRV_LISTEN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "srv_listen.h"
+
+enum {
+    READ_CHUNK = 16 * 1024,     /* bytes read per wake-up and connection */
+    IN_MAX = 64 * 1024,         /* unparsed (pipelined) bytes kept per connection */
+    OUT_HIGH = 1024 * 1024,     /* stop parsing more requests while this much output waits */
+    ACCEPT_BATCH = 64,
+    ACCEPT_PAUSE_MS = 100,      /* out of file descriptors: stop accepting this long */
+    MAX_EVENTS = 256,
+    SWEEP_MS = 100,             /* how often timeouts are checked */
+    BLANK_MAX = 16,             /* blank-line bytes between requests before the request clock starts */
+    TRIM_DROP = 256,            /* connections closed since the peak before memory is handed back */
+};
+
+/* What an epoll event's u64 names: kind in the top byte, index below. */
+enum { TAG_LISTEN = 1, TAG_WAKE = 2, TAG_CONN = 3 };
+#define TAG(kind, idx) (((uint64_t)(kind) << 56) | (uint64_t)(idx))
+
+/* A response on its way from srv_complete() to the listener thread. */
+typedef struct done {
+    struct done *next;
+    uint32_t slot, gen;
+    int status;
+    bool keep_alive;
+    bool owned;                 /* bytes and node were malloc'd (not the fallback) */
+    const uint8_t *bytes;
+    size_t len;
+} done;
+
+typedef struct lport {
+    int fd;
+    const srv_port *port;       /* NULL: the admin port */
+    uint16_t number;
+} lport;
+
+typedef enum conn_state { C_OPEN, C_DRAIN } conn_state;
+
+typedef struct conn {
+    int fd;
+    uint32_t slot, gen;
+    const lport *lp;
+    conn_state state;
+    http_conn *http;
+    uint8_t *in;                /* unparsed input */
+    size_t in_len, in_cap;
+    uint8_t *out;               /* output not yet sent: out[out_off..out_len) */
+    size_t out_len, out_off, out_cap;
+    uint32_t events;            /* current epoll interest */
+    bool in_flight, close_after, peer_eof, orphan;
+    bool fresh;                 /* accepted, nothing received yet (see make_room) */
+    uint64_t last_ms;           /* last progress (read, write, state change) */
+    uint64_t msg_start_ms;      /* first byte of the request being received, 0 if none */
+    size_t blank_bytes;         /* blank-line bytes since the last request (see BLANK_MAX) */
+    http_request http_req;
+    srv_request req;
+    done fallback;              /* used by srv_complete when memory runs out */
+} conn;
+
+struct srv_listener {
+    const srv_config *cfg;
+    srv_settings s;
+    srv_dispatch_fn dispatch;
+    void *ud;
+    int ep, wake_fd;
+    lport *lports;
+    size_t nlports;
+    conn **slots;
+    uint32_t *gens;             /* per slot, survives the conn */
+    uint32_t *free_slots;
+    uint32_t nfree, nslots;
+    size_t nconns;
+    size_t in_flight;
+    bool draining;
+    uint64_t next_id;               /* last request id handed out (listener thread only) */
+    uint64_t drain_deadline_ms;
+    uint64_t accept_paused_until;   /* 0: accepting; else when to re-arm the listening sockets */
+    bool accept_ctl_failing;        /* the last pause/resume had an epoll_ctl fail (logged once) */
+    uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
+    uint64_t evicted_slow, evicted_slow_logged;            /* slow requests closed at the limit */
+    size_t conns_peak;          /* most connections open since the last trim (see sweep) */
+    FILE *access;               /* JSON-lines request log, or NULL */
+    atomic_bool stop_requested;
+    pthread_mutex_t mu;         /* guards the completion queue */
+    done *q_head, *q_tail;
+    _Atomic uint64_t accepted, requests, by_class[6];
+    void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
+    void *metrics_ud;
+    srv_reload_fn reload_fn;    /* SIGHUP, or NULL */
+    void *reload_ud;
+    atomic_bool reload_requested;
+};
+
+/* The response when memory runs out (srv_listen_conn.c). */
+extern const uint8_t srv_listen_oom_response[];
+extern const size_t srv_listen_oom_len;
+
+/* srv_listen_conn.c */
+uint64_t srv_listen_now_ms(void);
+void srv_listen_count_status(srv_listener *l, int status);
+/* One line of the access log (if any); id 0: a fresh id (answered here). */
+void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, const srv_route *route,
+                           int status, size_t bytes, uint64_t arrival_ns, uint64_t id);
+/* Changes c's epoll interest; when the kernel refuses, c is closed (we
+ * would otherwise wait for events that never come). */
+void srv_conn_set_events(srv_listener *l, conn *c, uint32_t ev);
+void srv_conn_free(srv_listener *l, conn *c);
+/* Closes the socket now; c is freed unless a request of it is in flight
+ * (then it stays as an orphan until the completion).  Callers must not
+ * touch c afterwards unless it was in flight. */
+void srv_conn_close_now(srv_listener *l, conn *c);
+void srv_conn_begin_drain(srv_listener *l, conn *c);
+/* Appends to the output buffer; false (and c closed) when memory runs out. */
+bool srv_conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n);
+/* A response made on the listener thread; false when c was closed. */
+bool srv_conn_respond(srv_listener *l, conn *c, const http_request *hr, int status, const char *ctype,
+                      const char *body, size_t body_len);
+bool srv_conn_flush(srv_listener *l, conn *c);
+
+/* srv_listen_dispatch.c */
+bool srv_conn_process(srv_listener *l, conn *c);
+void srv_conn_settle(srv_listener *l, conn *c);
+void srv_conn_readable(srv_listener *l, conn *c);
+
+/* srv_listen_admin.c */
+/* False when c was closed. */
+bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r);
+
+/* srv_listen_evict.c */
+void srv_listen_log_evictions(srv_listener *l, uint64_t now);
+void srv_listen_make_room(srv_listener *l);
+
+/* srv_listen_accept.c */
+void srv_listen_accept_pause(srv_listener *l, bool pause);
+void srv_conn_accept(srv_listener *l, lport *lp);
+
+/* srv_listen_complete.c */
+void srv_listen_done_free(done *d);
+void srv_listen_take_completions(srv_listener *l);
+
+/* srv_listen_sweep.c */
+void srv_listen_sweep(srv_listener *l, uint64_t now);
+void srv_listen_begin_shutdown(srv_listener *l);
+
+/* srv_listen_reload.c */
+void srv_listen_reload(srv_listener *l);
+
+#endif
