@@ -2,9 +2,13 @@
  * snapshot_guest.c — the guest of bench_snapshot (a WASI reactor): its
  * init exports fill 1 MiB, 64 MiB or 1 GiB of memory with non-zero data
  * (so the snapshot holds all of it), and its handler reads about 5% of it
- * (every 20th 4 KiB page, whole).
+ * (every 20th 4 KiB page, whole).  Under `wedge serve`
+ * (bench/serve/run_snapshot_serve.py) a request runs "serve" (the handler,
+ * its sum on stdout) from a snapshot taken after fill64, or "serve_cold"
+ * (fill64, then the handler: a cold start) without one.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static uint64_t *data;
@@ -29,4 +33,12 @@ __attribute__((export_name("handle"))) uint64_t handle(void)
         for (size_t k = 0; k < 512 && p * 512 + k < words; k++)
             s += data[p * 512 + k];
     return s;
+}
+
+__attribute__((export_name("serve"))) void serve(void) { printf("%llu\n", (unsigned long long)handle()); }
+
+__attribute__((export_name("serve_cold"))) void serve_cold(void)
+{
+    fill64();
+    serve();
 }
