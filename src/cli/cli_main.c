@@ -23,6 +23,7 @@ static void cli_usage(FILE *f)
           "  compile   compile a .wasm module to a native .so\n"
           "  run       run a WASI command, or invoke one export (--invoke)\n"
           "  serve     serve modules over HTTP (wedge serve CONFIG.json)\n"
+          "  store     serve modules and snapshots to running nodes; push one\n"
           "  version   print version information\n"
           "\n"
           "Run `wedge <COMMAND> --help` for a command's options.\n",
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         return cli_run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return srv_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "store") == 0)
+        return cli_store_main(argc - 1, argv + 1);
     cli_error("unknown command '%s' (see wedge --help)", cmd);
     return CLI_EXIT_USER;
 }

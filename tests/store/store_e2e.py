@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `wedge store` and `wedge store push` over real
+loopback sockets (docs/store-protocol.md).
+
+The store node runs as a real process; a raw client written here from the
+protocol document speaks to it (so the document is checked, not only the C
+codec against itself), and hostile peers send truncated frames, corrupted
+bytes, wrong keys, nothing at all, and oversized heads.  After each fault the
+store must still serve a good client.
+
+Usage: store_e2e.py WEDGE
+"""
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+WEDGE = sys.argv[1]
+KEY = b"correct horse battery staple"
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def frame(kind, payload):
+    return b"WSTP" + bytes([1, kind, 0, 0]) + struct.pack("<I", len(payload)) + payload
+
+
+def name(n):
+    return struct.pack("<H", len(n)) + n
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        k = s.recv(n - len(b))
+        if not k:
+            return None
+        b += k
+    return b
+
+
+def read_frame(s):
+    h = recv_exact(s, 12)
+    if h is None:
+        return None, None
+    assert h[:4] == b"WSTP" and h[4] == 1, h
+    (n,) = struct.unpack("<I", h[8:])
+    p = recv_exact(s, n)
+    return h[5], p
+
+
+def mac(key, side, a, b):
+    return hmac.new(key, b"wedge-store-1 " + side + a + b, hashlib.sha256).digest()
+
+
+def session(port, key=KEY):
+    """A raw client: handshake; returns (socket, store proof ok)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    nc = os.urandom(32)
+    s.sendall(frame(1, struct.pack("<I", 1) + nc))
+    kind, p = read_frame(s)
+    assert kind == 2, kind
+    ns, smac = p[:32], p[32:]
+    store_ok = hmac.compare_digest(smac, mac(key, b"S", nc, ns))
+    s.sendall(frame(3, mac(key, b"C", ns, nc)))
+    kind, p = read_frame(s)
+    return s, store_ok, kind, p
+
+
+def manifest(s, n):
+    s.sendall(frame(6, name(n)))
+    kind, p = read_frame(s)
+    if kind != 7:
+        return kind, p
+    (nl,) = struct.unpack("<H", p[:2])
+    q = p[2 + nl:]
+    return kind, {
+        "name": p[2:2 + nl],
+        "module_sha": q[:32],
+        "module_size": struct.unpack("<Q", q[32:40])[0],
+        "has_snap": q[40],
+        "snap_sha": q[41:73],
+        "snap_size": struct.unpack("<Q", q[73:81])[0],
+    }
+
+
+def ranges(s, sha, rs):
+    s.sendall(frame(8, sha + struct.pack("<I", len(rs)) + b"".join(struct.pack("<QI", o, l) for o, l in rs)))
+    kind, p = read_frame(s)
+    if kind != 9:
+        return kind, p
+    (cnt,) = struct.unpack("<I", p[32:36])
+    out, at = [], 36
+    for _ in range(cnt):
+        off, ln, _z = struct.unpack("<QII", p[at:at + 16])
+        h = p[at + 16:at + 48]
+        data = p[at + 48:at + 48 + ln]
+        assert hashlib.sha256(data).digest() == h
+        out.append((off, data))
+        at += 48 + ln
+    return kind, out
+
+
+class Store:
+    def __init__(self, d, keyfile, extra=()):
+        self.log = open(os.path.join(d, "..", "store.log"), "w+")
+        self.p = subprocess.Popen([WEDGE, "store", "--listen", "127.0.0.1:0", "--key-file", keyfile, *extra, d],
+                                  stderr=self.log)
+        self.port = None
+        for _ in range(200):
+            self.log.seek(0)
+            m = re.search(r"\(port (\d+)\)", self.log.read())
+            if m:
+                self.port = int(m.group(1))
+                break
+            time.sleep(0.02)
+        assert self.port, "store did not start"
+
+    def text(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+
+def wedge(*args):
+    return subprocess.run([WEDGE, *args], capture_output=True, text=True, timeout=60)
+
+
+def main():
+    top = tempfile.mkdtemp(prefix="wedge-store-e2e-")
+    d = os.path.join(top, "dir")
+    os.mkdir(d)
+    keyfile = os.path.join(top, "key")
+    with open(keyfile, "wb") as f:
+        f.write(KEY + b"\n")
+    badkey = os.path.join(top, "badkey")
+    with open(badkey, "wb") as f:
+        f.write(b"not the right key at all\n")
+    module = os.urandom(100000)
+    snap = os.urandom(300000)
+    with open(os.path.join(d, "app.wasm"), "wb") as f:
+        f.write(module)
+    with open(os.path.join(d, "app.snap"), "wb") as f:
+        f.write(snap)
+
+    st = Store(d, keyfile, ["--timeout", "400"])
+    try:
+        # --- the happy path, as the protocol document describes it -----
+        s, store_ok, kind, _ = session(st.port)
+        check(store_ok and kind == 4, "handshake: the store proves the key and accepts ours")
+        kind, m = manifest(s, b"app")
+        check(kind == 7 and m["module_sha"] == hashlib.sha256(module).digest() and m["module_size"] == len(module)
+              and m["has_snap"] == 1 and m["snap_sha"] == hashlib.sha256(snap).digest(),
+              "manifest names the module and snapshot by SHA-256 and size")
+        kind, got = ranges(s, m["snap_sha"], [(0, 4096), (200000, 100000 - 1)])
+        check(kind == 9 and got[0][1] == snap[:4096] and got[1][1] == snap[200000:299999],
+              "ranges of a content-addressed blob, each with its SHA-256")
+        kind, p = ranges(s, m["snap_sha"], [(299000, 2000)])
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 5, "a range past the blob's end: ERROR RANGE")
+        kind, p = manifest(s, b"nope")
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 4, "unknown name: ERROR NOTFOUND")
+        # Working sets: none, then recorded, then read back in order.
+        ws = [5, 1, 9, 2]
+        s.sendall(frame(11, name(b"app") + m["snap_sha"]))
+        kind, p = read_frame(s)
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 4, "no working set yet: ERROR NOTFOUND")
+        s.sendall(frame(10, name(b"app") + m["snap_sha"] + struct.pack("<I", 4) + struct.pack("<4I", *ws)))
+        kind, _ = read_frame(s)
+        check(kind == 4, "working set recorded")
+        s.sendall(frame(11, name(b"app") + m["snap_sha"]))
+        kind, p = read_frame(s)
+        check(kind == 12 and p == struct.pack("<I", 4) + struct.pack("<4I", *ws),
+              "working set read back in first-touch order")
+        s.close()
+
+        # --- push through the CLI; the pushed blobs are served --------
+        m2, s2 = os.urandom(20000), os.urandom(9 << 20)  # two push pieces
+        for fn, data in (("m2.wasm", m2), ("m2.snap", s2)):
+            with open(os.path.join(top, fn), "wb") as f:
+                f.write(data)
+        r = wedge("store", "push", f"wedge://127.0.0.1:{st.port}", "--key-file", keyfile, "pushed",
+                  os.path.join(top, "m2.wasm"), os.path.join(top, "m2.snap"))
+        check(r.returncode == 0 and "pushed pushed snapshot" in r.stdout, "wedge store push: " + r.stderr.strip())
+        check(open(os.path.join(d, "pushed.snap"), "rb").read() == s2 and
+              open(os.path.join(d, "pushed.wasm"), "rb").read() == m2, "pushed blobs land in DIR whole")
+        s, _, _, _ = session(st.port)
+        kind, m = manifest(s, b"pushed")
+        check(kind == 7 and m["snap_sha"] == hashlib.sha256(s2).digest(), "a pushed name is served")
+        s.close()
+
+        # --- wrong keys ---------------------------------------------------
+        r = wedge("store", "push", f"wedge://127.0.0.1:{st.port}", "--key-file", badkey, "evil",
+                  os.path.join(top, "m2.wasm"))
+        err = r.stderr.strip().splitlines()
+        check(r.returncode == 1 and len(err) == 1 and "wrong key" in err[0], "push with a wrong key: " + r.stderr.strip())
+        check(not os.path.exists(os.path.join(d, "evil.wasm")), "nothing pushed with a wrong key")
+        time.sleep(0.1)
+        check("wrong key" in st.text(), "the store logs the wrong key")
+        s, store_ok, kind, p = session(st.port, key=b"some other key.....")
+        check(not store_ok and kind == 5 and struct.unpack("<H", p[:2])[0] == 3,
+              "raw client with a wrong key: the store's proof fails and it answers ERROR AUTH")
+        check(read_frame(s)[0] is None, "the store closes after a wrong key")
+        s.close()
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(frame(1, struct.pack("<I", 1) + os.urandom(32)))
+        read_frame(s)
+        s.sendall(frame(6, name(b"app")))  # a request instead of AUTH
+        kind, p = read_frame(s)
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 1, "a request before AUTH: ERROR PROTO")
+        s.close()
+
+        # --- hostile frames: each gets one log line, the store keeps serving
+        def still_serving(what):
+            s, ok, kind, _ = session(st.port)
+            k2, m = manifest(s, b"app")
+            s.close()
+            check(st.alive() and ok and kind == 4 and k2 == 7, "store still serves after " + what)
+
+        before = st.text().count("\n")
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01\x00")
+        s.close()
+        time.sleep(0.1)
+        check("truncated" in st.text(), "truncated frame logged as truncated")
+        still_serving("a truncated frame")
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        kind, p = read_frame(s)
+        check(kind == 5 and b"magic" in p, "garbage bytes: ERROR naming the bad magic")
+        s.close()
+        still_serving("garbage bytes")
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 1 << 30))
+        kind, p = read_frame(s)
+        check(kind == 5 and b"larger" in p, "a 1 GiB frame head is refused before any allocation")
+        s.close()
+        s, _, _, _ = session(st.port)
+        bad = bytearray(frame(6, name(b"app")))
+        bad[12 + 2] = ord("/")
+        s.sendall(bytes(bad[:14]) + b"/pp")
+        kind, p = read_frame(s)
+        check(kind == 5 and b"bad name" in p, "a name with '/' is refused (no path escape)")
+        s.close()
+        still_serving("a bad name")
+        # A slow or dead peer: connects and says nothing; the store gives up
+        # after its timeout with one line.
+        t0 = time.time()
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        got = read_frame(s)
+        dt = time.time() - t0
+        check(got[0] == 5 and dt < 3, f"a silent peer is dropped after the timeout ({dt:.2f} s)")
+        s.close()
+        time.sleep(0.05)
+        check("timed out" in st.text(), "the timeout is logged")
+        # Half a frame, then silence.
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01")
+        got = read_frame(s)
+        check(got[0] == 5, "half a frame then silence: dropped after the timeout")
+        s.close()
+        still_serving("a stalled peer")
+        lines = st.text().count("\n") - before
+        check(lines <= 12, f"each fault is about one log line ({lines} lines for 6 faults + pushes)")
+        # A pushed blob whose bytes do not match the hash it claims.
+        s, _, _, _ = session(st.port)
+        data = b"x" * 100
+        s.sendall(frame(13, name(b"liar") + b"\x00" + hashlib.sha256(b"y" * 100).digest() +
+                        struct.pack("<QQI", 100, 0, 100) + data))
+        kind, p = read_frame(s)
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 6, "a push whose bytes do not match: ERROR HASH")
+        check(not os.path.exists(os.path.join(d, "liar.wasm")), "a mismatching push is never served")
+        s.close()
+        check(not [f for f in os.listdir(d) if f.startswith(".push")], "no temporary push files left behind")
+        # Bad command lines.
+        r = wedge("store", d)
+        check(r.returncode == 1 and "--key-file" in r.stderr, "store without a key refuses to start")
+        r = wedge("store", "push", "wedge://127.0.0.1:1", "--key-file", keyfile, "x", os.path.join(top, "m2.wasm"))
+        check(r.returncode == 1 and "refused" in r.stderr, "push to nobody: " + r.stderr.strip())
+    finally:
+        st.stop()
+        shutil.rmtree(top, ignore_errors=True)
+    if FAILS:
+        print(f"{len(FAILS)} failed")
+        return 1
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
