@@ -38,6 +38,10 @@ static void cli_run_usage(FILE *f)
           "                               print each result on its own line (integers signed)\n"
           "  --bounds guard|software|none bounds checking when compiling a .wasm (default guard)\n"
           "  -O N                         C optimisation level when compiling a .wasm\n"
+          "  --store-key-file F           MODULE may be wedge://HOST:PORT/NAME or redis://HOST:PORT/NAME\n"
+          "                               (a store node, `wedge store`): the pre-shared key\n"
+          "  --fetch eager|lazy           how state is fetched from the store (default eager)\n"
+          "  --granularity G              page | region:KIB | instance | module (module: the .wasm only)\n"
           "  -h, --help                   show this help\n"
           "\n"
           "Exit status: the guest's proc_exit code, 0 when it returns, 134 on a trap\n"
@@ -61,6 +65,8 @@ typedef struct cli_run_opts {
     const char *listen[CLI_MAX_LISTEN];
     int nlisten;
     cg_options cg;
+    cli_remote_opts remote;     /* MODULE is a store URL (cli_remote.c) */
+    char fetched[2][4096];      /* its module and snapshot in the node cache */
     /* What cli_keep allocated: at most one string per --dir or --env. */
     char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
     int nkept;
@@ -143,6 +149,21 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
                 return CLI_EXIT_USER;
             }
             o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
+        } else if ((v = cli_opt(argc, argv, &i, "--store-key-file", &bad))) {
+            o->remote.key_file = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--fetch", &bad))) {
+            if ((o->remote.fetch = cli_parse_fetch(v)) < 0) {
+                cli_error("run: --fetch %s: expected eager or lazy", v);
+                return CLI_EXIT_USER;
+            }
+        } else if ((v = cli_opt(argc, argv, &i, "--granularity", &bad))) {
+            if (cli_parse_granularity(v) < 0) {
+                cli_error("run: --granularity %s: expected page, region:KIB (4..65536, whole pages), instance "
+                          "or module", v);
+                return CLI_EXIT_USER;
+            }
+            o->remote.granularity = v;
+            o->remote.module_only = !strcmp(v, "module");
         } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
             if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
                 cli_error("run: --bounds %s: expected guard, software or none", v);
@@ -275,6 +296,13 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     int rc = cli_run_parse(argc, argv, o);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
+    if (cli_remote_is_url(o->module)) {
+        o->remote.url = o->module;
+        if (cli_remote_fetch(&o->remote, o->fetched[0], sizeof o->fetched[0], o->fetched[1],
+                             sizeof o->fetched[1]) != 0)
+            return CLI_EXIT_USER;
+        o->module = o->fetched[0];
+    }
 
     char so[CG_SO_PATH_MAX];
     if (!cli_module_so(o, so, sizeof so))

@@ -19,6 +19,7 @@ static void store_usage(FILE *f)
     fputs("Usage: wedge store [OPTIONS] DIR\n"
           "       wedge store push [--redis redis://HOST:PORT | wedge://HOST:PORT] [--key-file F] NAME APP.wasm "
           "[APP.snap]\n"
+          "       wedge store pull [--key-file F] wedge://HOST:PORT/NAME OUT.wasm [OUT.snap]\n"
           "\n"
           "Serve the modules DIR/NAME.wasm (with their snapshots DIR/NAME.snap) and what is pushed to\n"
           "DIR, to running nodes (`wedge run wedge://HOST:PORT/NAME`); or publish one.\n"
@@ -150,10 +151,91 @@ static int store_push_main(int argc, char **argv)
     return rc;
 }
 
+/* `wedge store pull URL/NAME OUT.wasm [OUT.snap]`: a blob's fetch and
+ * checks, without running it (operators, and the tests of each backend's
+ * client half). */
+static int store_pull_main(int argc, char **argv)
+{
+    const char *keyfile = NULL, *pos[3];
+    int npos = 0;
+    bool bad = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if ((v = cli_opt(argc, argv, &i, "--key-file", &bad))) {
+            keyfile = v;
+        } else if (bad) {
+            return CLI_EXIT_USER;
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("store pull: unknown option %s (see wedge store --help)", a);
+            return CLI_EXIT_USER;
+        } else if (npos < 3) {
+            pos[npos++] = a;
+        } else {
+            npos = 4;
+        }
+    }
+    if (bad || npos < 2 || npos > 3) {
+        cli_error("store pull: expected URL/NAME OUT.wasm [OUT.snap]");
+        return CLI_EXIT_USER;
+    }
+    char err[ST_ERR_LEN];
+    st_url u;
+    st_key key = {0};
+    const char *e;
+    if (st_url_parse(pos[0], 1, &u, err) != 0) {
+        cli_error("store pull: %s", err);
+        return CLI_EXIT_USER;
+    }
+    if (keyfile && (e = st_key_load(keyfile, &key))) {
+        cli_error("%s: %s", keyfile, e);
+        return CLI_EXIT_USER;
+    }
+    st_conn *c = st_connect(&u, &key, ST_TIMEOUT_MS_DEFAULT, err);
+    if (!c) {
+        cli_error("%s", err);
+        return CLI_EXIT_USER;
+    }
+    st_manifest m = {0};
+    int rc = st_manifest_get(c, u.name, &m, err) == 0 ? 0 : CLI_EXIT_USER;
+    for (int k = 1; k < npos && rc == 0; k++) {
+        const st_blob_ref *b = k == 1 ? &m.module : &m.snap;
+        rc = CLI_EXIT_USER;
+        if (k == 2 && !m.has_snap) {
+            snprintf(err, sizeof err, "%s has no snapshot", u.name);
+            break;
+        }
+        uint8_t *buf = malloc(b->size ? b->size : 1);
+        if (!buf) {
+            snprintf(err, sizeof err, "out of memory");
+            break;
+        }
+        if (st_fetch_blob(c, b, buf, err) == 0) {
+            FILE *f = fopen(pos[k], "wb");
+            int ok = f && fwrite(buf, 1, b->size, f) == b->size;
+            if (f && fclose(f) != 0)
+                ok = 0;
+            if (ok) {
+                printf("pulled %s (%llu bytes)\n", pos[k], (unsigned long long)b->size);
+                rc = 0;
+            } else {
+                snprintf(err, sizeof err, "%s: cannot write", pos[k]);
+            }
+        }
+        free(buf);
+    }
+    st_manifest_free(&m);
+    st_close(c);
+    if (rc)
+        cli_error("%s", err);
+    return rc;
+}
+
 int cli_store_main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "push"))
         return store_push_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "pull"))
+        return store_pull_main(argc - 1, argv + 1);
     const char *listen = "127.0.0.1:7070", *keyfile = NULL, *dir = NULL;
     int timeout = ST_TIMEOUT_MS_DEFAULT, max_conns = 256;
     bool bad = false;

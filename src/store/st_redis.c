@@ -13,7 +13,7 @@
  * never names a blob that is not there.  Ranges are fetched with pipelined
  * GETRANGE (all commands written, then all replies read).  The key file's
  * contents are the Redis password (AUTH): a wrong key is refused by Redis
- * and logged here in one line.
+ * and reported by the caller in one line (Redis itself does not log it).
  */
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
@@ -99,7 +99,6 @@ static int redis_connect(const char *hostport, const st_key *key, int timeout_ms
                 rfail(err, c, "wrong key (this Redis has no password set)");
             else
                 rerr(err, c, r);
-            st_log("%s", err);
             if (r)
                 freeReplyObject(r);
             goto fail;

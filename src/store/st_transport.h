@@ -85,6 +85,14 @@ __attribute__((warn_unused_result)) int st_wset_put(st_conn *c, const char *name
 __attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name, const uint8_t snap[ST_SHA_LEN],
                                                     uint32_t **pages, uint32_t *n, char *err);
 
+/* ---- the node-side cache (st_cache.c) ----------------------------------- */
+/* The blob as the file DIR/HEX.EXT (HEX its SHA-256), fetched and checked
+ * only when not there yet: content-addressed, so a hit needs no network and
+ * two names sharing a blob share its file.  Written to a temporary name and
+ * renamed, so a half-fetched blob is never found.  Path into out. */
+__attribute__((warn_unused_result)) int st_cache_blob(st_conn *c, const st_blob_ref *blob, const char *dir,
+                                                      const char *ext, char *out, size_t cap, char *err);
+
 /* ---- the store node ---------------------------------------------------- */
 typedef struct st_server_config {
     const char *dir;            /* NAME.wasm, NAME.snap, and what is pushed */

@@ -144,6 +144,156 @@ def wedge(*args):
     return subprocess.run([WEDGE, *args], capture_output=True, text=True, timeout=60)
 
 
+def fake_store(module, behaviour):
+    """A store written here that speaks the protocol correctly up to the
+    point `behaviour` breaks it: 'corrupt' flips a bit in range data (the
+    hash still the true one), 'truncate' closes half-way through a RANGES
+    frame, 'silent' never answers the manifest request.  Returns its port."""
+    import threading
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    sha = hashlib.sha256(module).digest()
+
+    def one(c):
+        try:
+            _, p = read_frame(c)
+            nc, ns = p[4:36], os.urandom(32)
+            c.sendall(frame(2, ns + mac(KEY, b"S", nc, ns)))
+            read_frame(c)
+            c.sendall(frame(4, b""))
+            _, p = read_frame(c)  # manifest request
+            if behaviour == "silent":
+                time.sleep(30)
+                return
+            c.sendall(frame(7, p + sha + struct.pack("<Q", len(module)) + bytes(1 + 32 + 8 + 8)))
+            _, p = read_frame(c)  # ranges request
+            (cnt,) = struct.unpack("<I", p[32:36])
+            body = sha + struct.pack("<I", cnt)
+            for k in range(cnt):
+                off, ln = struct.unpack("<QI", p[36 + 12 * k:48 + 12 * k])
+                data = module[off:off + ln]
+                h = hashlib.sha256(data).digest()
+                if behaviour == "corrupt":
+                    data = bytes([data[0] ^ 1]) + data[1:]
+                body += struct.pack("<QII", off, ln, 0) + h + data
+            f = frame(9, body)
+            c.sendall(f[:len(f) // 2] if behaviour == "truncate" else f)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def loop():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            threading.Thread(target=one, args=(c,), daemon=True).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return ls.getsockname()[1]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_tests(top, st, keyfile, badkey):
+    """`wedge run wedge://...` and `wedge store pull` against the store, fake
+    stores and Redis."""
+    if not shutil.which("wat2wasm"):
+        print("SKIP 1 group (run from a store): wat2wasm not found")
+        return
+    with open(os.path.join(top, "add.wat"), "w") as f:
+        f.write('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))')
+    addw = os.path.join(top, "add.wasm")
+    subprocess.run(["wat2wasm", os.path.join(top, "add.wat"), "-o", addw], check=True)
+    add = open(addw, "rb").read()
+    url = f"wedge://127.0.0.1:{st.port}"
+    r = wedge("store", "push", url, "--key-file", keyfile, "adder", addw)
+    check(r.returncode == 0, "push a real module")
+    r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", url + "/adder", "2", "3")
+    check(r.returncode == 0 and r.stdout.strip() == "5", "wedge run wedge://HOST:PORT/NAME runs it: " + r.stderr.strip())
+    cached = os.path.join(os.environ.get("WEDGE_CACHE_DIR", ""), "store", hashlib.sha256(add).hexdigest() + ".wasm")
+    check(os.path.exists(cached) and open(cached, "rb").read() == add, "the module sits in the node cache by its hash")
+    r = wedge("run", "--store-key-file", keyfile, "--fetch", "lazy", "--granularity", "region:64", "--invoke", "add",
+              url + "/adder", "4", "5")
+    check(r.returncode == 0 and r.stdout.strip() == "9", "--fetch lazy --granularity region:64 accepted")
+    r = wedge("run", "--store-key-file", badkey, "--invoke", "add", url + "/adder", "2", "3")
+    err = r.stderr.strip().splitlines()
+    check(r.returncode == 1 and len(err) == 1 and "wrong key" in err[0], "run with a wrong key: one line")
+    r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", url + "/nosuch", "2", "3")
+    check(r.returncode == 1 and "no such name" in r.stderr, "run of an unknown name: " + r.stderr.strip())
+    r = wedge("run", "--granularity", "region:3", url + "/adder")
+    check(r.returncode == 1 and "region:KIB" in r.stderr, "a bad granularity is refused")
+    out = os.path.join(top, "pulled.wasm")
+    r = wedge("store", "pull", "--key-file", keyfile, url + "/adder", out)
+    check(r.returncode == 0 and open(out, "rb").read() == add, "wedge store pull over TCP")
+
+    # Faults on the client side: corrupted bytes, a truncated frame, a
+    # store that never answers.  Nothing fetched is run or cached.
+    big = add + bytes(8 << 20)  # not a module any more: must never get that far
+    for behaviour, word, limit in (("corrupt", "SHA-256", 10), ("truncate", "truncated", 10),
+                                   ("silent", "timed out", 9)):
+        port = fake_store(big, behaviour)
+        t0 = time.time()
+        r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", f"wedge://127.0.0.1:{port}/x", "1", "2")
+        dt = time.time() - t0
+        err = r.stderr.strip().splitlines()
+        check(r.returncode == 1 and len(err) == 1 and word in err[0] and dt < limit,
+              f"{behaviour} store: one line within {dt:.1f} s: {r.stderr.strip()}")
+        bad = os.path.join(os.environ.get("WEDGE_CACHE_DIR", ""), "store", hashlib.sha256(big).hexdigest() + ".wasm")
+        check(not os.path.exists(bad), f"{behaviour} store: nothing cached")
+
+    # Redis as the second backend.
+    if not shutil.which("redis-server"):
+        print("SKIP 1 group (Redis backend): redis-server not found")
+        return
+    port = free_port()
+    red = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--requirepass", KEY.decode()],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        rurl = f"redis://127.0.0.1:{port}"
+        snapf = os.path.join(top, "r.snap")
+        snapb = os.urandom(3 * 4096 + 100)
+        open(snapf, "wb").write(snapb)
+        r = wedge("store", "push", "--redis", rurl, "--key-file", keyfile, "adder", addw, snapf)
+        check(r.returncode == 0, "push --redis: " + r.stderr.strip())
+        r = wedge("run", "--store-key-file", keyfile, "--granularity", "module", "--invoke", "add", rurl + "/adder",
+                  "20", "22")
+        check(r.returncode == 0 and r.stdout.strip() == "42", "wedge run redis://HOST:PORT/NAME: " + r.stderr.strip())
+        outs = os.path.join(top, "pulled.snap")
+        r = wedge("store", "pull", "--key-file", keyfile, rurl + "/adder", out, outs)
+        check(r.returncode == 0 and open(outs, "rb").read() == snapb, "pull from Redis: pipelined GETRANGE, checked")
+        r = wedge("store", "pull", "--key-file", badkey, rurl + "/adder", out)
+        err = r.stderr.strip().splitlines()
+        check(r.returncode == 1 and len(err) == 1 and "wrong key" in err[0], "Redis with a wrong key: " + r.stderr.strip())
+        # Corrupt one byte of the snapshot inside Redis.
+        h = hashlib.sha256(snapb).hexdigest()
+        subprocess.run(["redis-cli", "-p", str(port), "-a", KEY.decode(), "--no-auth-warning", "SETRANGE",
+                        f"wedge:b:{h}", "5000", "X"], check=True, capture_output=True)
+        r = wedge("store", "pull", "--key-file", keyfile, rurl + "/adder", out, outs)
+        check(r.returncode == 1 and "SHA-256" in r.stderr, "a corrupted byte in Redis is caught: " + r.stderr.strip())
+    finally:
+        red.terminate()
+        red.wait(10)
+    r = wedge("store", "pull", "--key-file", keyfile, rurl + "/adder", out)
+    check(r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, "Redis gone: " + r.stderr.strip())
+
+
 def main():
     top = tempfile.mkdtemp(prefix="wedge-store-e2e-")
     d = os.path.join(top, "dir")
@@ -294,6 +444,7 @@ def main():
         check(r.returncode == 1 and "--key-file" in r.stderr, "store without a key refuses to start")
         r = wedge("store", "push", "wedge://127.0.0.1:1", "--key-file", keyfile, "x", os.path.join(top, "m2.wasm"))
         check(r.returncode == 1 and "refused" in r.stderr, "push to nobody: " + r.stderr.strip())
+        run_tests(top, st, keyfile, badkey)
     finally:
         st.stop()
         shutil.rmtree(top, ignore_errors=True)
