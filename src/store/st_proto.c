@@ -289,6 +289,12 @@ st_range st_ranges_item(const st_msg *m, uint32_t i, const uint8_t **sha)
     return (st_range){get64(p), get32(p + 8), p + 48};
 }
 
+st_range st_ranges_after(const st_range *g)
+{
+    const uint8_t *p = g->data + g->len;
+    return (st_range){get64(p), get32(p + 8), p + 48};
+}
+
 const char *st_ranges_verify(const st_msg *m)
 {
     const uint8_t *p = m->u.ranges.raw;

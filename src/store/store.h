@@ -147,6 +147,9 @@ st_range st_range_at(const st_msg *m, uint32_t i);                       /* ST_R
 uint32_t st_wset_page(const st_msg *m, uint32_t i);
 /* ST_RANGES: item i, and its SHA-256 as the store sent it. */
 st_range st_ranges_item(const st_msg *m, uint32_t i, const uint8_t **sha);
+/* The item after g (an item of a decoded ST_RANGES, not its last): walks
+ * the items in order without starting from the first each time. */
+st_range st_ranges_after(const st_range *g);
 /* NULL when every range of a decoded ST_RANGES matches its SHA-256. */
 const char *st_ranges_verify(const st_msg *m);
 

@@ -55,6 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rng[i] = st_ranges_item(&m, i, &sha);
             if (sha < p || sha + ST_SHA_LEN > p + n || rng[i].data < p || rng[i].data + rng[i].len > p + n)
                 abort();
+            /* Walking in order gives the same items. */
+            if (i > 0) {
+                st_range g = st_ranges_after(&rng[i - 1]);
+                if (g.off != rng[i].off || g.len != rng[i].len || g.data != rng[i].data)
+                    abort();
+            }
         }
         e.u.ranges.ranges = rng;
         /* Re-encoding recomputes the hashes: only a verified frame can

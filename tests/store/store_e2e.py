@@ -167,18 +167,24 @@ def fake_store(module, behaviour):
                 time.sleep(30)
                 return
             c.sendall(frame(7, p + sha + struct.pack("<Q", len(module)) + bytes(1 + 32 + 8 + 8)))
-            _, p = read_frame(c)  # ranges request
-            (cnt,) = struct.unpack("<I", p[32:36])
-            body = sha + struct.pack("<I", cnt)
-            for k in range(cnt):
-                off, ln = struct.unpack("<QI", p[36 + 12 * k:48 + 12 * k])
-                data = module[off:off + ln]
-                h = hashlib.sha256(data).digest()
-                if behaviour == "corrupt":
-                    data = bytes([data[0] ^ 1]) + data[1:]
-                body += struct.pack("<QII", off, ln, 0) + h + data
-            f = frame(9, body)
-            c.sendall(f[:len(f) // 2] if behaviour == "truncate" else f)
+            while True:  # ranges requests (a node pipelines several)
+                kind, p = read_frame(c)
+                if kind is None:
+                    return
+                (cnt,) = struct.unpack("<I", p[32:36])
+                body = sha + struct.pack("<I", cnt)
+                for k in range(cnt):
+                    off, ln = struct.unpack("<QI", p[36 + 12 * k:48 + 12 * k])
+                    data = module[off:off + ln]
+                    h = hashlib.sha256(data).digest()
+                    if behaviour == "corrupt":
+                        data = bytes([data[0] ^ 1]) + data[1:]
+                    body += struct.pack("<QII", off, ln, 0) + h + data
+                f = frame(9, body)
+                if behaviour == "truncate":
+                    c.sendall(f[:len(f) // 2])
+                    return
+                c.sendall(f)
         except OSError:
             pass
         finally:
