@@ -257,6 +257,25 @@ def run_tests(top, st, keyfile, badkey):
         bad = os.path.join(os.environ.get("WEDGE_CACHE_DIR", ""), "store", hashlib.sha256(big).hexdigest() + ".wasm")
         check(not os.path.exists(bad), f"{behaviour} store: nothing cached")
 
+    # The store killed, then restarted with different content under the
+    # same name: the node fails clearly meanwhile, then runs the new one.
+    d = os.path.join(top, "dir")
+    st.stop()
+    r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", url + "/adder", "2", "3")
+    check(r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "refused" in r.stderr,
+          "store down: one line: " + r.stderr.strip())
+    with open(os.path.join(top, "mul.wat"), "w") as f:
+        f.write('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.mul))')
+    subprocess.run(["wat2wasm", os.path.join(top, "mul.wat"), "-o", os.path.join(d, "adder.wasm")], check=True)
+    st2 = Store(d, keyfile)
+    try:
+        r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", f"wedge://127.0.0.1:{st2.port}/adder",
+                  "6", "7")
+        check(r.returncode == 0 and r.stdout.strip() == "42",
+              "store restarted with new content under the same name: the new module runs")
+    finally:
+        st2.stop()
+
     # Redis as the second backend.
     if not shutil.which("redis-server"):
         print("SKIP 1 group (Redis backend): redis-server not found")
