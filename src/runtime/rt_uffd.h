@@ -46,6 +46,10 @@ typedef struct rt_uffd_stats {
     uint64_t bytes_fetched;     /* bytes the callback was asked for */
 } rt_uffd_stats;
 
+/* 1 when userfaultfd can be used here; else 0 with the reason in why (one
+ * line), for callers to log before falling back to eager copies. */
+int rt_uffd_probe(char *why, size_t whycap);
+
 /* Registers [base, base+len) (page-aligned, mapped read-write, anonymous
  * and not touched yet) and starts the handler.  grain: a multiple of the
  * page; 0 means the whole range.  record: keep the first-touch order of

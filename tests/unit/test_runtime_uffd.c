@@ -41,6 +41,20 @@ static rt_uffd *open_or_skip(size_t grain)
     return u;
 }
 
+Test(uffd, probe_agrees_with_open)
+{
+    char why[256] = "";
+    int ok = rt_uffd_probe(why, sizeof why);
+    mem = mmap(NULL, PAGES * RT_UFFD_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char err[256];
+    rt_uffd *u = rt_uffd_open(mem, PAGES * RT_UFFD_PAGE, 0, 0, fetch, NULL, err, sizeof err);
+    cr_assert_eq(ok, u != NULL, "probe %d (%s), open %s", ok, why, u ? "ok" : err);
+    if (!ok)
+        cr_assert(strstr(why, "userfaultfd"), "the reason names userfaultfd: %s", why);
+    rt_uffd_close(u);
+    munmap(mem, PAGES * RT_UFFD_PAGE);
+}
+
 Test(uffd, pages_appear_on_first_touch_at_the_grain_in_first_touch_order)
 {
     rt_uffd *u = open_or_skip(4 * RT_UFFD_PAGE);

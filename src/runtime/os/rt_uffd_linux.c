@@ -61,6 +61,19 @@ static int uffd_new(char *err, size_t cap)
     return -1;
 }
 
+int rt_uffd_probe(char *why, size_t whycap)
+{
+    int fd = uffd_new(why, whycap);
+    if (fd < 0)
+        return 0;
+    struct uffdio_api api = {.api = UFFD_API};
+    int ok = ioctl(fd, UFFDIO_API, &api) == 0;
+    if (!ok)
+        snprintf(why, whycap, "userfaultfd API handshake refused (%s)", strerror(errno));
+    close(fd);
+    return ok;
+}
+
 /* Copies the missing pages of [off, off+n) from src; caller holds u->mu. */
 static int copy_missing(rt_uffd *u, uint64_t off, const uint8_t *src, size_t n)
 {
