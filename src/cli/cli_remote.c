@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/wedge_abi.h"
 #include "cli.h"
 #include "compile/compile.h"
+#include "runtime/rt_remote.h"
+#include "runtime/rt_uffd.h"
 #include "store/st_transport.h"
 
 bool cli_remote_is_url(const char *s) { return st_url_is_store(s) != 0; }
@@ -39,6 +42,214 @@ int cli_parse_granularity(const char *s)
     return -1;
 }
 
+/* ---- lazy: memory by page fault (rt_uffd.h) ------------------------------ */
+
+/* The one lazy instance of this process (the CLI runs one). */
+typedef struct cli_lazy {
+    bool on;
+    st_url u;
+    st_key key;
+    char name[ST_NAME_MAX + 1];
+    st_blob_ref snap;
+    st_extent *ext;
+    uint32_t next, pages;
+    size_t grain;
+    st_conn *conn;              /* the fault handler's own session */
+    rt_uffd *uffd;
+    bool had_wset;
+    char err[ST_ERR_LEN];       /* the first fetch failure, for the report */
+} cli_lazy;
+static cli_lazy lazy;
+
+/* Fills [off, off+len) of linear memory: the extents' bytes from the
+ * store, zero elsewhere.  On the handler thread. */
+static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
+{
+    cli_lazy *z = arg;
+    memset(dst, 0, len);
+    uint32_t lo = 0, hi = z->next;
+    while (lo < hi) { /* first extent ending after off */
+        uint32_t mid = (lo + hi) / 2;
+        if (z->ext[mid].mem_off + z->ext[mid].len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Ranges of at most 4 MiB: one extent may span a whole region. */
+    enum { PIECE = 4u << 20 };
+    uint32_t n = 0;
+    for (uint32_t k = lo; k < z->next && z->ext[k].mem_off < off + len; k++) {
+        uint64_t a = z->ext[k].mem_off > off ? z->ext[k].mem_off : off;
+        uint64_t b = z->ext[k].mem_off + z->ext[k].len < off + len ? z->ext[k].mem_off + z->ext[k].len : off + len;
+        n += (uint32_t)((b - a + PIECE - 1) / PIECE);
+    }
+    if (!n)
+        return 0;
+    st_range *rs = malloc(n * sizeof *rs);
+    uint8_t **ds = malloc(n * sizeof *ds);
+    int r = -1;
+    if (rs && ds) {
+        uint32_t i = 0;
+        for (uint32_t k = lo; k < z->next && z->ext[k].mem_off < off + len; k++) {
+            const st_extent *x = &z->ext[k];
+            uint64_t a = x->mem_off > off ? x->mem_off : off;
+            uint64_t b = x->mem_off + x->len < off + len ? x->mem_off + x->len : off + len;
+            for (; a < b; a += PIECE, i++) {
+                uint64_t e = b - a < PIECE ? b : a + PIECE;
+                rs[i] = (st_range){x->file_off + (a - x->mem_off), (uint32_t)(e - a), NULL};
+                ds[i] = dst + (a - off);
+            }
+        }
+        char err[ST_ERR_LEN];
+        r = st_fetch_ranges(z->conn, &z->snap, rs, n, ds, err);
+        if (r != 0 && !z->err[0])
+            snprintf(z->err, sizeof z->err, "%s", err);
+    }
+    free(rs);
+    free(ds);
+    return r;
+}
+
+/* The snapshot's small state (everything but memory) as a file in the node
+ * cache, and the lazy state for cli_remote_attach.  0, or -1 after a line. */
+static int lazy_prepare(st_conn *c, const st_url *u, const st_key *key, const st_manifest *m, const char *dir,
+                        const cli_remote_opts *r, char *snap, size_t snap_cap)
+{
+    char err[ST_ERR_LEN], hex[2 * ST_SHA_LEN + 1];
+    uint64_t mem_section = m->extents[0].file_off - 32; /* section head + first extent head */
+    if (m->extents[0].file_off < 32 + 64 || mem_section > (64u << 20)) {
+        cli_error("%s: snapshot layout not usable lazily", r->url);
+        return -1;
+    }
+    uint8_t *prefix = malloc(mem_section), *small = malloc(mem_section + 16);
+    st_range rg = {0, (uint32_t)mem_section, NULL};
+    int rc = -1;
+    if (!prefix || !small)
+        cli_error("out of memory");
+    else if (st_fetch_ranges(c, &m->snap, &rg, 1, &prefix, err) != 0)
+        cli_error("%s", err);
+    else if (!rt_snapshot_small_state(prefix, mem_section, m->mem_pages, small))
+        cli_error("%s: snapshot layout not usable lazily", r->url);
+    else {
+        st_sha_hex(m->snap.sha, hex);
+        int n = snprintf(snap, snap_cap, "%s/%s.small.snap", dir, hex);
+        FILE *f = n > 0 && (size_t)n < snap_cap ? fopen(snap, "wb") : NULL;
+        int ok = f && fwrite(small, 1, mem_section + 16, f) == mem_section + 16;
+        if (f && fclose(f) != 0)
+            ok = 0;
+        if (!ok)
+            cli_error("%s: cannot write to the store cache", snap);
+        else
+            rc = 0;
+    }
+    free(prefix);
+    free(small);
+    if (rc)
+        return rc;
+    memset(&lazy, 0, sizeof lazy);
+    lazy.u = *u;
+    lazy.key = *key;
+    snprintf(lazy.name, sizeof lazy.name, "%s", u->name);
+    lazy.snap = m->snap;
+    lazy.pages = m->mem_pages;
+    lazy.next = m->n_extents;
+    lazy.ext = malloc(m->n_extents * sizeof *lazy.ext);
+    if (!lazy.ext) {
+        cli_error("out of memory");
+        return -1;
+    }
+    memcpy(lazy.ext, m->extents, m->n_extents * sizeof *lazy.ext);
+    const char *g = r->granularity ? r->granularity : "page";
+    lazy.grain = !strcmp(g, "instance") ? 0 : !strncmp(g, "region:", 7) ? (size_t)atol(g + 7) * 1024 : RT_UFFD_PAGE;
+    lazy.on = true;
+    return 0;
+}
+
+int cli_remote_attach(wedge_memory *mem)
+{
+    if (!lazy.on)
+        return 0;
+    char err[ST_ERR_LEN];
+    if ((uint64_t)lazy.pages * 65536 != mem->size) {
+        cli_error("%s: restored memory is not the snapshot's size", lazy.name);
+        return -1;
+    }
+    lazy.conn = st_connect(&lazy.u, &lazy.key, ST_TIMEOUT_MS_DEFAULT, err);
+    if (!lazy.conn) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (mem->size == 0)
+        return 0;
+    lazy.uffd = rt_uffd_open(mem->base, mem->size, lazy.grain, 1, lazy_fetch, &lazy, err, sizeof err);
+    if (!lazy.uffd) {
+        cli_error("%s: %s", lazy.name, err);
+        return -1;
+    }
+    /* A working set recorded by an earlier start: fetch it in one batch
+     * and put it in before the first instruction (REAP). */
+    uint32_t *pages = NULL, n = 0;
+    if (st_wset_get(lazy.conn, lazy.name, lazy.snap.sha, &pages, &n, err) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    lazy.had_wset = n > 0;
+    uint8_t *buf = n ? malloc((size_t)n * RT_UFFD_PAGE) : NULL;
+    int rc = 0;
+    if (n && !buf)
+        rc = -1;
+    /* Pages are fetched as runs of consecutive pages in first-touch order. */
+    for (uint32_t i = 0; i < n && rc == 0;) {
+        uint32_t j = i + 1;
+        while (j < n && pages[j] == pages[j - 1] + 1 && j - i < 1024)
+            j++;
+        if (pages[i] >= mem->size / RT_UFFD_PAGE || pages[j - 1] >= mem->size / RT_UFFD_PAGE) {
+            i = j; /* a stale set: ignore what lies outside */
+            continue;
+        }
+        uint64_t off = (uint64_t)pages[i] * RT_UFFD_PAGE;
+        size_t len = (size_t)(j - i) * RT_UFFD_PAGE;
+        if (lazy_fetch(&lazy, off, buf, len) != 0 || rt_uffd_install(lazy.uffd, off, buf, len) != 0)
+            rc = -1;
+        i = j;
+    }
+    free(buf);
+    free(pages);
+    if (rc)
+        cli_error("%s: prefetching the working set failed: %s", lazy.name, lazy.err[0] ? lazy.err : "out of memory");
+    return rc;
+}
+
+int cli_remote_finish(void)
+{
+    if (!lazy.on)
+        return 0;
+    int rc = 0;
+    char err[ST_ERR_LEN];
+    if (lazy.uffd) {
+        rt_uffd_stats st;
+        rt_uffd_get_stats(lazy.uffd, &st);
+        if (getenv("WEDGE_STORE_STATS"))
+            fprintf(stderr, "wedge: lazy %s: %llu faults, %llu fetches, %llu bytes fetched, %llu pages in\n",
+                    lazy.name, (unsigned long long)st.faults, (unsigned long long)st.fetch_calls,
+                    (unsigned long long)st.bytes_fetched, (unsigned long long)st.pages_installed);
+        if (rt_uffd_failed(lazy.uffd)) {
+            cli_error("%s: fetching memory from the store failed: %s", lazy.name, lazy.err);
+            rc = -1;
+        }
+        uint32_t n;
+        const uint32_t *t = rt_uffd_touched(lazy.uffd, &n);
+        /* The first start records its working set for the next ones. */
+        if (!rc && !lazy.had_wset && n && st_wset_put(lazy.conn, lazy.name, lazy.snap.sha, t, n, err) != 0)
+            fprintf(stderr, "wedge: %s: working set not recorded: %s\n", lazy.name, err);
+        rt_uffd_close(lazy.uffd);
+    }
+    st_close(lazy.conn);
+    free(lazy.ext);
+    memset(&lazy, 0, sizeof lazy);
+    return rc;
+}
+
 int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *snap, size_t snap_cap)
 {
     char err[ST_ERR_LEN];
@@ -58,8 +269,12 @@ int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *s
         cli_error("%s: --store-key-file F is required for wedge://", r->url);
         return -1;
     }
-    if (r->fetch == CLI_FETCH_LAZY)
-        fprintf(stderr, "wedge: %s: lazy fetch (userfaultfd) is not in this build yet; fetching eagerly\n", r->url);
+    bool want_lazy = r->fetch == CLI_FETCH_LAZY && !r->module_only;
+    char why[256];
+    if (want_lazy && !rt_uffd_probe(why, sizeof why)) {
+        fprintf(stderr, "wedge: %s: %s; fetching eagerly\n", r->url, why);
+        want_lazy = false;
+    }
     cg_err cerr;
     char dir[4096];
     if (!cg_cache_root(dir, sizeof dir - 8, &cerr)) {
@@ -77,7 +292,14 @@ int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *s
     if (rc == 0) {
         rc = st_cache_blob(c, &m.module, dir, ".wasm", module, cap, err);
         snap[0] = 0;
-        /* "module" granularity: only the code; init runs locally. */
+        /* "module" granularity: only the code; init runs locally.  Lazy:
+         * the snapshot's small state now, its memory by page faults. */
+        if (rc == 0 && m.has_snap && !r->module_only && want_lazy && m.n_extents) {
+            int lr = lazy_prepare(c, &u, &key, &m, dir, r, snap, snap_cap);
+            st_manifest_free(&m);
+            st_close(c);
+            return lr;
+        }
         if (rc == 0 && m.has_snap && !r->module_only)
             rc = st_cache_blob(c, &m.snap, dir, ".snap", snap, snap_cap, err);
         st_manifest_free(&m);
