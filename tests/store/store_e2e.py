@@ -202,6 +202,63 @@ def fake_store(module, behaviour):
     return ls.getsockname()[1]
 
 
+def cutting_proxy(port):
+    """Forwards to the store; the second session (a lazy node's fault
+    handler) is cut when it sends its first RANGES_REQ."""
+    import threading
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    seen = [0]
+
+    def pump(a, b):
+        try:
+            while True:
+                x = a.recv(65536)
+                if not x:
+                    break
+                b.sendall(x)
+        except OSError:
+            pass
+        for s_ in (a, b):
+            try:
+                s_.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def session(c, cut):
+        up = socket.create_connection(("127.0.0.1", port))
+        threading.Thread(target=pump, args=(up, c), daemon=True).start()
+        try:
+            while True:
+                h = recv_exact(c, 12)
+                if h is None:
+                    break
+                body = recv_exact(c, struct.unpack("<I", h[8:])[0]) or b""
+                if cut and h[5] == 8:
+                    break
+                up.sendall(h + body)
+        except OSError:
+            pass
+        for s_ in (c, up):
+            try:
+                s_.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def loop():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            seen[0] += 1
+            threading.Thread(target=session, args=(c, seen[0] == 2), daemon=True).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return ls.getsockname()[1]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -371,8 +428,21 @@ def snapshot_tests(top, keyfile):
         r, s = run("--fetch", "lazy", "--granularity", "instance", addr=16384 * 255)
         check(r.returncode == 0 and r.stdout.strip() == str(16384 * 255 + 7) and s is not None and s[1] == 1,
               f"lazy instance: all memory in one fetch ({s})")
-        # Store gone after the small state was fetched: the fault fails
-        # closed, the run reports it; never a value from unfetched memory.
+        # The store lost after the small state was fetched (a proxy cuts the
+        # fault handler's session at its first ranges request): the fault
+        # fails closed, the run fails with the store's error, and no value
+        # from unfetched memory is ever printed.
+        for f in os.listdir(d):
+            if f.startswith(".wset-"):
+                os.unlink(os.path.join(d, f))
+        pport = cutting_proxy(st.port)
+        t0 = time.time()
+        r = subprocess.run([WEDGE, "run", "--store-key-file", keyfile, "--fetch", "lazy", "--invoke", "get",
+                            f"wedge://127.0.0.1:{pport}/snapped", str(16384 * 7)],
+                           capture_output=True, text=True, timeout=60)
+        dt = time.time() - t0
+        check(r.returncode != 0 and r.stdout.strip() == "" and "fetching memory from the store failed" in r.stderr
+              and dt < 10, f"store lost mid-run: fails closed in {dt:.1f} s: " + " | ".join(r.stderr.strip().splitlines()))
     finally:
         st.stop()
 
