@@ -61,12 +61,12 @@ typedef struct cli_lazy {
 } cli_lazy;
 static cli_lazy lazy;
 
-/* Fills [off, off+len) of linear memory: the extents' bytes from the
- * store, zero elsewhere.  On the handler thread. */
-static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
+/* The ranges of the .snap blob that hold memory [off, off+len), at most
+ * 4 MiB each (one extent may span a whole region), with where each goes in
+ * dst (dst = the memory at off).  Counts only when rs is NULL. */
+static uint32_t lazy_ranges(const cli_lazy *z, uint64_t off, size_t len, uint8_t *dst, st_range *rs, uint8_t **ds)
 {
-    cli_lazy *z = arg;
-    memset(dst, 0, len);
+    enum { PIECE = 4u << 20 };
     uint32_t lo = 0, hi = z->next;
     while (lo < hi) { /* first extent ending after off */
         uint32_t mid = (lo + hi) / 2;
@@ -75,13 +75,30 @@ static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
         else
             hi = mid;
     }
-    /* Ranges of at most 4 MiB: one extent may span a whole region. */
-    enum { PIECE = 4u << 20 };
     uint32_t n = 0;
     for (uint32_t k = lo; k < z->next && z->ext[k].mem_off < off + len; k++) {
-        uint64_t a = z->ext[k].mem_off > off ? z->ext[k].mem_off : off;
-        uint64_t b = z->ext[k].mem_off + z->ext[k].len < off + len ? z->ext[k].mem_off + z->ext[k].len : off + len;
-        n += (uint32_t)((b - a + PIECE - 1) / PIECE);
+        const st_extent *x = &z->ext[k];
+        uint64_t a = x->mem_off > off ? x->mem_off : off;
+        uint64_t b = x->mem_off + x->len < off + len ? x->mem_off + x->len : off + len;
+        for (; a < b; a += PIECE, n++) {
+            if (!rs)
+                continue;
+            uint64_t e = b - a < PIECE ? b : a + PIECE;
+            rs[n] = (st_range){x->file_off + (a - x->mem_off), (uint32_t)(e - a), NULL};
+            ds[n] = dst + (a - off);
+        }
+    }
+    return n;
+}
+
+/* Fetches spans [offs[i], offs[i]+lens[i]) of memory into dsts[i] (zero
+ * where no extent lies) in one pipelined batch. */
+static int lazy_fetch_spans(cli_lazy *z, const uint64_t *offs, const size_t *lens, uint8_t *const *dsts, uint32_t k)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        memset(dsts[i], 0, lens[i]);
+        n += lazy_ranges(z, offs[i], lens[i], NULL, NULL, NULL);
     }
     if (!n)
         return 0;
@@ -89,25 +106,25 @@ static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
     uint8_t **ds = malloc(n * sizeof *ds);
     int r = -1;
     if (rs && ds) {
-        uint32_t i = 0;
-        for (uint32_t k = lo; k < z->next && z->ext[k].mem_off < off + len; k++) {
-            const st_extent *x = &z->ext[k];
-            uint64_t a = x->mem_off > off ? x->mem_off : off;
-            uint64_t b = x->mem_off + x->len < off + len ? x->mem_off + x->len : off + len;
-            for (; a < b; a += PIECE, i++) {
-                uint64_t e = b - a < PIECE ? b : a + PIECE;
-                rs[i] = (st_range){x->file_off + (a - x->mem_off), (uint32_t)(e - a), NULL};
-                ds[i] = dst + (a - off);
-            }
-        }
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < k; i++)
+            at += lazy_ranges(z, offs[i], lens[i], dsts[i], rs + at, ds + at);
         char err[ST_ERR_LEN];
         r = st_fetch_ranges(z->conn, &z->snap, rs, n, ds, err);
         if (r != 0 && !z->err[0])
             snprintf(z->err, sizeof z->err, "%s", err);
+    } else if (!z->err[0]) {
+        snprintf(z->err, sizeof z->err, "out of memory");
     }
     free(rs);
     free(ds);
     return r;
+}
+
+/* The fault handler's callback: one grain of memory.  On its thread. */
+static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
+{
+    return lazy_fetch_spans(arg, &off, &len, &dst, 1);
 }
 
 /* The snapshot's small state (everything but memory) as a file in the node
@@ -194,25 +211,34 @@ int cli_remote_attach(wedge_memory *mem)
         return -1;
     }
     lazy.had_wset = n > 0;
+    /* Runs of consecutive pages (first-touch order kept between runs), all
+     * fetched in one batch, then put in. */
     uint8_t *buf = n ? malloc((size_t)n * RT_UFFD_PAGE) : NULL;
-    int rc = 0;
-    if (n && !buf)
-        rc = -1;
-    /* Pages are fetched as runs of consecutive pages in first-touch order. */
-    for (uint32_t i = 0; i < n && rc == 0;) {
+    uint64_t *offs = n ? malloc(n * sizeof *offs) : NULL;
+    size_t *lens = n ? malloc(n * sizeof *lens) : NULL;
+    uint8_t **dsts = n ? malloc(n * sizeof *dsts) : NULL;
+    uint32_t runs = 0;
+    int rc = n && (!buf || !offs || !lens || !dsts) ? -1 : 0;
+    for (uint32_t i = 0, used = 0; i < n && rc == 0;) {
         uint32_t j = i + 1;
-        while (j < n && pages[j] == pages[j - 1] + 1 && j - i < 1024)
+        while (j < n && pages[j] == pages[j - 1] + 1)
             j++;
-        if (pages[i] >= mem->size / RT_UFFD_PAGE || pages[j - 1] >= mem->size / RT_UFFD_PAGE) {
-            i = j; /* a stale set: ignore what lies outside */
-            continue;
+        if (pages[j - 1] < mem->size / RT_UFFD_PAGE && pages[i] <= pages[j - 1]) { /* else a stale set: skip */
+            offs[runs] = (uint64_t)pages[i] * RT_UFFD_PAGE;
+            lens[runs] = (size_t)(j - i) * RT_UFFD_PAGE;
+            dsts[runs++] = buf + (size_t)used * RT_UFFD_PAGE;
+            used += j - i;
         }
-        uint64_t off = (uint64_t)pages[i] * RT_UFFD_PAGE;
-        size_t len = (size_t)(j - i) * RT_UFFD_PAGE;
-        if (lazy_fetch(&lazy, off, buf, len) != 0 || rt_uffd_install(lazy.uffd, off, buf, len) != 0)
-            rc = -1;
         i = j;
     }
+    if (rc == 0 && runs && lazy_fetch_spans(&lazy, offs, lens, dsts, runs) != 0)
+        rc = -1;
+    for (uint32_t r = 0; r < runs && rc == 0; r++)
+        if (rt_uffd_install(lazy.uffd, offs[r], dsts[r], lens[r]) != 0)
+            rc = -1;
+    free(offs);
+    free(lens);
+    free(dsts);
     free(buf);
     free(pages);
     if (rc)
