@@ -109,9 +109,9 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 /* cg_support.c: support files (headers + libsledge.a) in a versioned
  * folder of the cache directory, written once; path of the folder into
  * dir.  The cache directory itself (created if missing); mkdir -p; a
- * unique temporary name next to `path`, to be renamed into place. */
+ * unique temporary name next to `path`, to be renamed into place.
+ * (cg_cache_root, the cache directory, is public: compile.h.) */
 __attribute__((warn_unused_result)) bool cg_support_dir(char *dir, size_t cap, cg_err *err);
-__attribute__((warn_unused_result)) bool cg_cache_root(char *dir, size_t cap, cg_err *err);
 bool cg_mkdirs(const char *path);
 void cg_tmp_name(char *out, size_t cap, const char *path);
 

@@ -46,6 +46,11 @@ __attribute__((warn_unused_result))
 bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const char *out_so, const cg_options *o,
                 cg_err *err);
 
+/* The cache directory ($WEDGE_CACHE_DIR, else $XDG_CACHE_HOME/wedge, else
+ * ~/.cache/wedge), created if missing, into dir.  Also the root of the
+ * node-side cache of blobs fetched from a store (cli_remote.c). */
+__attribute__((warn_unused_result)) bool cg_cache_root(char *dir, size_t cap, cg_err *err);
+
 /* The cache: compile unless an object for (module hash, compiler version,
  * options) exists; write its path to so_path.  Directory:
  * $WEDGE_CACHE_DIR, else $XDG_CACHE_HOME/wedge, else ~/.cache/wedge. */
