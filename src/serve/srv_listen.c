@@ -43,20 +43,54 @@
 
 #include "srv_log.h"
 
+/* --host: an IPv4 address, or an IPv6 one (brackets allowed: "[::1]").
+ * "::" listens on both families (IPV6_V6ONLY off: IPv4 clients arrive as
+ * ::ffff:a.b.c.d); any other IPv6 address on IPv6 only. */
 static bool bind_port(srv_listener *l, lport *lp, srv_err *err)
 {
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(lp->number) };
-    if (inet_pton(AF_INET, l->s.host, &sa.sin_addr) != 1)
-        return srv_fail(err, "serve: --host %s: not an IPv4 address", l->s.host);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    int family;
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *h = l->s.host;
+    size_t hl = strlen(h);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']' && hl - 2 < sizeof host) {
+        memcpy(host, h + 1, hl - 2);
+        host[hl - 2] = 0;
+    } else if (hl < sizeof host) {
+        memcpy(host, h, hl + 1);
+    } else {
+        host[0] = 0;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        family = s4->sin_family = AF_INET;
+        s4->sin_port = htons(lp->number);
+        len = sizeof *s4;
+    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        family = s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(lp->number);
+        len = sizeof *s6;
+    } else {
+        return srv_fail(err, "serve: --host %s: not an IPv4 or IPv6 address", l->s.host);
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return srv_fail(err, "serve: socket: %s", strerror(errno));
-    int one = 1;
+    int one = 1, v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
         int e = errno;
         close(fd);
-        return srv_fail(err, "serve: cannot listen on %s:%u: %s", l->s.host, lp->number, strerror(e));
+        return srv_fail(err, "serve: --host %s: IPV6_V6ONLY: %s", l->s.host, strerror(e));
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        return srv_fail(err, "serve: cannot listen on %s%s%s:%u: %s", family == AF_INET6 && h[0] != '[' ? "[" : "",
+                        h, family == AF_INET6 && h[0] != '[' ? "]" : "", lp->number, strerror(e));
     }
     lp->fd = fd;
     return true;
@@ -122,8 +156,9 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
             srv_fail(err, "serve: epoll_ctl: %s", strerror(errno));
             goto fail;
         }
-        srv_log(SRV_LOG_INFO, "listening on %s:%u (%s)", settings->host, lp->number,
-                lp->port ? lp->port->tenant : "admin: /metrics");
+        bool v6 = strchr(settings->host, ':') && settings->host[0] != '[';
+        srv_log(SRV_LOG_INFO, "listening on %s%s%s:%u (%s)", v6 ? "[" : "", settings->host, v6 ? "]" : "",
+                lp->number, lp->port ? lp->port->tenant : "admin: /metrics");
     }
     return l;
 fail:

@@ -27,7 +27,7 @@ const char srv_usage[] =
     "  --no-admission         admit every request (no 429 from admission control)\n"
     "  --admin-port N         serve GET /metrics on this port (default: off)\n"
     "  --log-level L          error|warn|info|debug (default info)\n"
-    "  --host ADDR            IPv4 address to listen on (default 0.0.0.0)\n"
+    "  --host ADDR            address to listen on, IPv4 or IPv6; :: is both (default 0.0.0.0)\n"
     "  --access-log FILE      one JSON line per request (- for stderr; default: none)\n"
     "  --idle-timeout-ms N    close keep-alive connections idle this long (default 30000)\n"
     "  --request-timeout-ms N a request must arrive within this time (default 10000)\n"
