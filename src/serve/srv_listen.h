@@ -27,6 +27,7 @@
 #ifndef WEDGE_SRV_LISTEN_H
 #define WEDGE_SRV_LISTEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,10 @@ typedef struct srv_request {
     uint64_t arrival_ns;        /* CLOCK_MONOTONIC, when the request was complete */
     uint64_t id;                /* request id: in the access log and every log line about it */
     srv_token token;
+    /* Set by the listener when the client has gone away (its connection
+     * was reset or failed) while the request is in flight: whoever runs
+     * it may stop early.  srv_complete is still called exactly once. */
+    atomic_bool cancelled;
 } srv_request;
 
 /* Called on the listener thread for each routed request.  Must not block:

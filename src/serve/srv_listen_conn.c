@@ -63,7 +63,8 @@ void srv_conn_free(srv_listener *l, conn *c)
 }
 
 /* Closes the socket now.  A connection with a request in flight stays as an
- * orphan until its completion arrives. */
+ * orphan until its completion arrives, and its request is marked cancelled
+ * (the client cannot get the answer: the scheduler stops it early). */
 void srv_conn_close_now(srv_listener *l, conn *c)
 {
     if (c->fd >= 0) {
@@ -71,9 +72,10 @@ void srv_conn_close_now(srv_listener *l, conn *c)
         close(c->fd);
         c->fd = -1;
     }
-    if (c->in_flight)
+    if (c->in_flight) {
         c->orphan = true;
-    else
+        atomic_store_explicit(&c->req.cancelled, true, memory_order_relaxed);
+    } else
         srv_conn_free(l, c);
 }
 
