@@ -116,7 +116,7 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     l->slots = calloc(l->nslots, sizeof *l->slots);
     l->gens = calloc(l->nslots, sizeof *l->gens);
     l->free_slots = calloc(l->nslots, sizeof *l->free_slots);
-    if (!l->lports || !l->slots || !l->gens || !l->free_slots) {
+    if (!l->lports || !l->slots || !l->gens || !l->free_slots || !srv_peers_init(l)) {
         srv_fail(err, "serve: out of memory");
         goto fail;
     }
@@ -277,6 +277,7 @@ void srv_listener_free(srv_listener *l)
     free(l->slots);
     free(l->gens);
     free(l->free_slots);
+    srv_peers_free(l);
     free(l);
 }
 

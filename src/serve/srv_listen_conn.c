@@ -55,6 +55,8 @@ void srv_conn_free(srv_listener *l, conn *c)
 {
     l->slots[c->slot] = NULL;
     l->free_slots[l->nfree++] = c->slot;
+    if (c->peer_counted)
+        srv_peer_release(l, c->addr);
     l->nconns--;
     http_conn_free(c->http);
     free(c->in);

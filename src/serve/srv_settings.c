@@ -33,6 +33,9 @@ const char srv_usage[] =
     "  --request-timeout-ms N a request must arrive within this time (default 10000)\n"
     "  --grace-ms N           on SIGTERM, wait this long for in-flight requests (default 10000)\n"
     "  --max-connections N    open client connections at most (default 10000)\n"
+    "  --max-connections-per-address N\n"
+    "                         open connections of one client address at most; more are\n"
+    "                         closed at accept (default 0: no limit)\n"
     "  --max-queue N          requests waiting for a worker at most, 503 beyond (default 4096)\n"
     "  --max-memory-mb N      linear memory per sandbox for routes without max-memory-mb\n"
     "                         (default 256; 0: the module's own maximum)\n"
@@ -152,6 +155,7 @@ static const int_flag int_flags[] = {
     INT_FLAG("--request-timeout-ms", 1, 86400000u, request_timeout_ms),
     INT_FLAG("--grace-ms", 0, 86400000u, grace_ms),
     INT_FLAG("--max-connections", 1, 1000000u, max_connections),
+    INT_FLAG("--max-connections-per-address", 0, 1000000u, max_per_address),
     INT_FLAG("--max-queue", 1, 10000000u, max_queue),
     INT_FLAG("--max-memory-mb", 0, SRV_MAX_MEMORY_MB, max_memory_mb),
     INT_FLAG("--max-body-bytes", 0, 1u << 30, limits.max_body),
