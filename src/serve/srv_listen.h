@@ -95,13 +95,22 @@ void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), vo
 
 /* Configuration reload (SIGHUP).  srv_listener_request_reload is
  * async-signal-safe; the listener thread then takes every completion
- * queued so far and calls fn(ud), which returns the new configuration
- * (the same ports in the same order; it must outlive its requests) or
- * NULL to keep serving the current one.  Connections stay open; requests
- * in flight finish under the configuration they started with.  Set
- * before srv_listener_run. */
+ * queued so far and calls fn(ud), which returns the new configuration (it
+ * must outlive its requests) or NULL to keep serving the current one.
+ * Ports may be added and removed: fn calls srv_listener_bind_ports(l, new)
+ * before it commits anything, and srv_listener_unbind_ports(l) if it then
+ * refuses.  When fn returns the new configuration, ports it no longer
+ * lists stop listening and their connections close once idle (a request
+ * in flight is answered first); kept ports keep their sockets.
+ * Connections stay open; requests in flight finish under the
+ * configuration they started with.  Set before srv_listener_run. */
 typedef const srv_config *(*srv_reload_fn)(void *ud, const srv_config *current);
 void srv_listener_set_reload(srv_listener *l, srv_reload_fn fn, void *ud);
 void srv_listener_request_reload(srv_listener *l);
+/* Binds cfg's ports that are not listening yet (held until the reload
+ * ends).  False + err ("cannot listen on ...") when one cannot be bound:
+ * then nothing stays bound. */
+SRV_WARN_UNUSED bool srv_listener_bind_ports(srv_listener *l, const srv_config *cfg, srv_err *err);
+void srv_listener_unbind_ports(srv_listener *l);
 
 #endif

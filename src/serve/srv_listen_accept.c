@@ -27,10 +27,10 @@ void srv_listen_accept_pause(srv_listener *l, bool pause)
     size_t failed = 0;
     int why = 0;
     for (size_t i = 0; i < l->nlports; i++) {
-        if (l->lports[i].fd < 0)
+        if (l->lports[i]->fd < 0)
             continue;
         struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
-        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e) != 0) {
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i]->fd, &e) != 0) {
             failed++;
             why = errno;
         }

@@ -149,7 +149,7 @@ void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, con
 bool srv_conn_respond(srv_listener *l, conn *c, const http_request *hr, int status, const char *ctype,
                          const char *body, size_t body_len)
 {
-    bool keep_alive = hr && hr->keep_alive && !l->draining;
+    bool keep_alive = hr && hr->keep_alive && !l->draining && !c->lp->removed;
     bool head = hr && hr->head;
     size_t n;
     uint8_t *r = http_response_build(status, ctype, NULL, 0, body, body_len, keep_alive, head, &n);

@@ -57,9 +57,11 @@ typedef struct done {
 } done;
 
 typedef struct lport {
-    int fd;
-    const srv_port *port;       /* NULL: the admin port */
+    int fd;                     /* -1 once closed */
+    const srv_port *port;       /* NULL for the admin port and removed ports */
     uint16_t number;
+    bool admin;
+    bool removed;               /* dropped by a reload: its connections close once idle */
 } lport;
 
 typedef enum conn_state { C_OPEN, C_DRAIN } conn_state;
@@ -93,8 +95,9 @@ struct srv_listener {
     srv_dispatch_fn dispatch;
     void *ud;
     int ep, wake_fd;
-    lport *lports;
-    size_t nlports;
+    lport **lports;             /* each allocated once, kept until free (connections point at them) */
+    size_t nlports, lports_cap;
+    size_t npending;            /* lports[nlports..nlports+npending): bound during a reload, not yet live */
     conn **slots;
     uint32_t *gens;             /* per slot, survives the conn */
     uint32_t *free_slots;
@@ -187,5 +190,12 @@ void srv_listen_begin_shutdown(srv_listener *l);
 
 /* srv_listen_reload.c */
 void srv_listen_reload(srv_listener *l);
+
+/* srv_listen.c: a listening socket on port `number` (--host), into lp->fd. */
+bool srv_listen_bind(srv_listener *l, lport *lp, srv_err *err);
+/* The "listening on HOST:PORT (tenant)" line (the tests wait for it). */
+void srv_listen_log_listening(const srv_listener *l, const lport *lp);
+/* Room for one more lport pointer; false when memory runs out. */
+bool srv_listen_lports_grow(srv_listener *l);
 
 #endif

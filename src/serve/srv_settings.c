@@ -46,8 +46,9 @@ const char srv_usage[] =
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests and exit (a second one exits\n"
     "at once); SIGHUP reads CONFIG.json again and serves new requests with it,\n"
-    "keeping every connection (same ports only; a bad file is refused with one\n"
-    "line in the log and the running configuration stays).\n";
+    "keeping every connection; ports may be added and removed (a removed port's\n"
+    "connections close once idle).  A bad file, or a new port that cannot be\n"
+    "bound, is refused with one line in the log and the running configuration stays.\n";
 
 void srv_settings_defaults(srv_settings *s)
 {
