@@ -53,8 +53,8 @@ void srv_job_finish(srv_sched *s, srv_job *j)
         atomic_fetch_add_explicit(&fn->metrics->traps, 1, memory_order_relaxed);
     if (o->timed_out)
         atomic_fetch_add_explicit(&fn->metrics->timeouts, 1, memory_order_relaxed);
-    /* Only runs that executed teach the estimator something. */
-    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started);
+    /* Only runs that executed to their end teach the estimator something. */
+    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started && !j->cancelled);
     srv_outcome_release(o);
     atomic_fetch_add(&s->n_completed, 1);
     srv_gen *gen = j->gen;

@@ -62,8 +62,11 @@ def main():
         print("examples not built: skipped")
         sys.exit(77)
     tmp = tempfile.mkdtemp(prefix="wedge-cancel-e2e-")
-    routes = [{"route": "/loop", "path": os.path.join(examples, "loop.wasm"), "relative-deadline-us": 100000,
-               "timeout-us": 60000000},
+    # A small expected execution time: admission control (0.9 of the one
+    # worker) admits a second /loop behind a running one (cancelled runs
+    # teach the estimator nothing, so it stays at this).
+    routes = [{"route": "/loop", "path": os.path.join(examples, "loop.wasm"), "relative-deadline-us": 1000000,
+               "expected-execution-us": 10000, "timeout-us": 60000000},
               {"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 100000}]
     env = dict(os.environ, WEDGE_CACHE_DIR=os.environ.get("WEDGE_CACHE_DIR") or os.path.join(tmp, "cache"))
     srv = Server(cmd + ["--workers", "1", "--no-preemption", "--log-level", "info"],
