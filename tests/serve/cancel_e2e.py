@@ -16,7 +16,6 @@ client leaves is skipped without running.  A client that only half-closes
 All waits are bounded by the 60 s timeout, never by a tight clock.
 Exit 77 (skipped) when the examples were not built.
 """
-import http.client
 import os
 import re
 import shutil
@@ -26,21 +25,7 @@ import sys
 import tempfile
 import time
 
-from serve_util import HOST, Server
-
-
-def metrics(admin):
-    c = http.client.HTTPConnection(HOST, admin, timeout=30)
-    try:
-        c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
-    finally:
-        c.close()
-
-
-def value(text, name):
-    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-    return float(m.group(1)) if m else None
+from serve_util import HOST, Server, http_get, metric, metrics_text
 
 
 def send_request(port, path):
@@ -81,7 +66,7 @@ def main():
     def wait_metric(name, pred, limit=30):
         end = time.monotonic() + limit
         while True:
-            v = value(metrics(srv.admin), name)
+            v = metric(metrics_text(srv.admin), name)
             if v is not None and pred(v):
                 return v
             if time.monotonic() > end:
@@ -92,7 +77,7 @@ def main():
         if srv.state != "listening":
             sys.exit(f"server did not start ({srv.state}):\n" + srv.log_text())
         port = srv.port
-        check(value(metrics(srv.admin), "wedge_cancelled_total") == 0, "wedge_cancelled_total starts at 0")
+        check(metric(metrics_text(srv.admin), "wedge_cancelled_total") == 0, "wedge_cancelled_total starts at 0")
 
         # 1. Running: the client resets while its sandbox spins.
         t0 = time.monotonic()
@@ -105,16 +90,13 @@ def main():
         v = wait_metric('wedge_sandboxes{state="running"}', lambda v: v == 0)
         check(v == 0, "no sandbox running after the cancellation")
         check(time.monotonic() - t0 < 50, f"stopped long before its 60 s timeout ({time.monotonic() - t0:.1f} s)")
-        text = metrics(srv.admin)
+        text = metrics_text(srv.admin)
         tmo = re.search(r'^wedge_route_timeouts_total\{route="t/loop"\} (\d+)$', text, re.M)
         check(tmo is not None and tmo.group(1) == "0", "not counted as a timeout")
         v = wait_metric("wedge_admission_load", lambda v: v < 0.001)
         check(v is not None and v < 0.001, f"admission share released (load {v})")
-        c = http.client.HTTPConnection(HOST, port, timeout=50)
-        c.request("GET", "/hello")
-        r = c.getresponse()
-        check(r.status == 200 and b"Hello" in r.read(), "the one worker serves the next request")
-        c.close()
+        st, body = http_get(port, "/hello", timeout=50)
+        check(st == 200 and b"Hello" in body, "the one worker serves the next request")
 
         # 2. Queued: b runs (the worker is busy for good), c waits behind it;
         # c's client resets, then b's.  Both cancelled, c never started.
@@ -145,7 +127,7 @@ def main():
             data += d
         h.close()
         check(data.startswith(b"HTTP/1.1 200") and b"Hello" in data, "a half-closed client still gets 200")
-        check(value(metrics(srv.admin), "wedge_cancelled_total") == 3, "and is not counted as cancelled")
+        check(metric(metrics_text(srv.admin), "wedge_cancelled_total") == 3, "and is not counted as cancelled")
     finally:
         rc = srv.stop()
         check(rc == 0, f"SIGTERM exits 0 ({rc})")

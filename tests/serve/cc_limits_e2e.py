@@ -13,7 +13,6 @@ few thousand load/add/store steps (gcc at -O2 takes ~10 s CPU and
 ~200 MB on it; far above either limit).
 Exit 77 (CTest: skipped) when the examples were not built.
 """
-import http.client
 import json
 import os
 import random
@@ -23,22 +22,10 @@ import sys
 import tempfile
 import time
 
-from serve_util import HOST, Server
+from serve_util import Server, http_get as get
 
-
-def leb(n):
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def section(sid, body):
-    return bytes([sid]) + leb(len(body)) + body
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "guests", "modules"))
+from huge_function_body import leb, section  # noqa: E402  (the Wasm encoding helpers)
 
 
 def vec(items):
@@ -62,16 +49,6 @@ def heavy_module(steps):
             + section(5, vec([b"\x00\x01"]))
             + section(7, vec([b"\x06_start\x00\x00", b"\x06memory\x02\x00"]))
             + section(10, vec([leb(len(fn)) + fn])))
-
-
-def get(port, path):
-    c = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        c.request("GET", path)
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
 
 
 def main():

@@ -12,9 +12,7 @@ counts them), and clients at 127.0.0.3 (python sockets) and 127.0.0.1
 attacker is gone its count is back to zero: it can connect again.
 About 5 s.  Exit 77 (skipped) when the examples were not built.
 """
-import http.client
 import os
-import re
 import select
 import shutil
 import socket
@@ -24,23 +22,9 @@ import tempfile
 import threading
 import time
 
-from serve_util import HOST, Server
+from serve_util import HOST, Server, metric, metrics_text
 
 SLOTS, PER_ADDRESS, ATTACK = 24, 6, 60
-
-
-def metrics(admin):
-    c = http.client.HTTPConnection(HOST, admin, timeout=30)
-    try:
-        c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
-    finally:
-        c.close()
-
-
-def value(text, name):
-    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-    return int(float(m.group(1))) if m else None
 
 
 def get_from(src, port, path="/hello"):
@@ -145,9 +129,9 @@ def main():
         # poll (bounded) rather than read once.
         end = time.monotonic() + 30
         while True:
-            text = metrics(srv.admin)
-            refused = value(text, 'wedge_connections_refused_total{reason="per_address"}')
-            open_now = value(text, "wedge_open_connections")
+            text = metrics_text(srv.admin)
+            refused = metric(text, 'wedge_connections_refused_total{reason="per_address"}')
+            open_now = metric(text, "wedge_open_connections")
             if (open_now is not None and open_now <= PER_ADDRESS + 1) or time.monotonic() > end:
                 break
             time.sleep(0.05)
@@ -160,7 +144,7 @@ def main():
         att.join(30)
         # Its count goes back to zero once its connections are closed.
         end = time.monotonic() + 30
-        while time.monotonic() < end and value(metrics(srv.admin), "wedge_open_connections") > 1:
+        while time.monotonic() < end and metric(metrics_text(srv.admin), "wedge_open_connections") > 1:
             time.sleep(0.05)
         ok = sum(1 for _ in range(PER_ADDRESS) if get_from("127.0.0.2", srv.port).startswith(b"HTTP/1.1 200"))
         check(ok == PER_ADDRESS, f"afterwards 127.0.0.2 is served again ({ok}/{PER_ADDRESS})")

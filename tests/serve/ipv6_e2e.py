@@ -12,7 +12,6 @@ Usage: ipv6_e2e.py EXAMPLES_DIR SERVER [serve]
 Exit 77 (skipped, reason printed) when the examples are missing or this
 machine has no IPv6 loopback.
 """
-import http.client
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from serve_util import describe_status, stop
+from serve_util import describe_status, http_get, stop
 
 
 def ipv6_loopback():
@@ -40,17 +39,6 @@ def free_port6():
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.bind(("::", 0))
         return s.getsockname()[1]
-
-
-def get(addr, port, path="/hello"):
-    """(status, body) over a plain socket of addr's family."""
-    c = http.client.HTTPConnection(addr, port, timeout=20)
-    try:
-        c.request("GET", path)
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
 
 
 def main():
@@ -106,10 +94,10 @@ def main():
             if port is None:
                 print(open(log).read())
                 return
-            st, body = get("::1", port)
+            st, body = http_get(port, "/hello", host="::1", timeout=20)
             check(st == 200 and b"Hello" in body, f"--host {host}: an IPv6 client (::1) gets 200 ({st})")
             try:
-                st4 = get("127.0.0.1", port)[0]
+                st4 = http_get(port, "/hello", host="127.0.0.1", timeout=20)[0]
             except OSError as e:
                 st4 = type(e).__name__
             check(st4 == expect4, f"--host {host}: an IPv4 client (127.0.0.1): {st4} (expected {expect4})")
