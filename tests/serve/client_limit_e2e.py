@@ -50,18 +50,21 @@ class Attacker(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
         self.port, self.stop, self.socks, self.reconnects = port, threading.Event(), [], 0
-        self.held = 0
+        self.held, self.errors, self.last_error = 0, 0, None
 
     def connect(self):
         s = socket.socket()
-        s.bind(("127.0.0.2", 0))
-        s.setblocking(False)
         try:
+            s.bind(("127.0.0.2", 0))
+            s.setblocking(False)
             s.connect((HOST, self.port))
         except BlockingIOError:
             pass
-        except OSError:
+        except OSError as e:        # e.g. no ephemeral port free right now: try again later
+            self.errors += 1
+            self.last_error = repr(e)
             s.close()
+            time.sleep(0.01)
             return
         self.socks.append(s)
 
@@ -115,7 +118,7 @@ def main():
         while time.monotonic() < end and att.reconnects < 3 * ATTACK:
             time.sleep(0.05)
         check(att.reconnects >= 3 * ATTACK, f"the attacker reconnects as soon as it is closed "
-              f"({att.reconnects} reconnects)")
+              f"({att.reconnects} reconnects; {att.errors} local errors, last {att.last_error})")
         ok = sum(1 for _ in range(20) if get_from("127.0.0.3", srv.port).startswith(b"HTTP/1.1 200"))
         check(ok == 20, f"a client at 127.0.0.3 gets 200 for each of 20 requests during the attack ({ok})")
         if shutil.which("curl"):
@@ -171,8 +174,10 @@ def main():
             att.join(30)
         rc = srv.stop()
         check(rc == 0, f"SIGTERM exits 0 ({rc})")
+        log_tail = srv.log_text().splitlines()[-40:]
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
+        print("server log (tail):\n" + "\n".join(log_tail))
         sys.exit(f"{len(failures)} check(s) failed: {failures}")
     print("all per-address limit checks passed")
 
