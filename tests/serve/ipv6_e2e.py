@@ -64,7 +64,17 @@ def main():
 
     def serve(host):
         """A server on `host`; (proc, port, log path) once it logged that it
-        listens, or (proc, None, log) when it exited first."""
+        listens, or (proc, None, log) when it exited first.  A port another
+        process took meanwhile means a new try on a fresh one (as
+        serve_util.start does)."""
+        for _ in range(3):
+            proc, port, log = serve_once(host)
+            if port is not None or "Address already in use" not in open(log).read():
+                break
+            print(f"     a port was taken before the server could bind it: new port", flush=True)
+        return proc, port, log
+
+    def serve_once(host):
         port = free_port6()
         cfg = os.path.join(tmp, "cfg.json")
         with open(cfg, "w") as f:
