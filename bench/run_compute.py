@@ -27,6 +27,7 @@ import argparse
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -489,6 +490,21 @@ def render(args, rows, engines, times, cpu, wrong, compile_s, inst_lines, comp_l
     return "\n".join(out)
 
 
+def write_doc(path, md):
+    """Replace the compute part of the file and keep the sections other
+    scripts own (bench/serve/run_serve.py writes "## wedge serve"): from
+    the first such heading on, the old file is kept as it is."""
+    keep = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        m = re.search(r"^## wedge serve$", old, re.M)
+        if m:
+            keep = old[m.start():]
+    with open(path, "w") as f:
+        f.write(md.rstrip("\n") + "\n" + ("\n" + keep if keep else ""))
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -568,8 +584,7 @@ def main():
     md = render(args, rows, engines, times, cpu, wrong, compile_s, inst_lines, comp_lines, notes)
     print(md)
     if not args.no_write:
-        with open(args.out, "w") as f:
-            f.write(md)
+        write_doc(args.out, md)
         log("wrote %s" % args.out)
     bad = sum(len(w) for w in wrong.values())
     if bad:
