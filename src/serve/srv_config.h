@@ -67,6 +67,14 @@ typedef struct srv_route {
     uint32_t max_memory_mb;             /* 0 = the server's --max-memory-mb (0 there too: the module's own maximum) */
     const char *content_type;
     bool wagi;                          /* function prints Status:/Content-Type: headers first */
+    /* Snapshots (SPEC §6): requests start from `snapshot` (a file made by
+     * `wedge snapshot`, resolved like path), or from one the server takes
+     * itself after running export `init` when the route loads; NULL both:
+     * a fresh instance per request.  At most one of the two. */
+    const char *snapshot;
+    const char *init;
+    /* Export run per request (no params, no results); NULL: `_start`. */
+    const char *entry;
 } srv_route;
 
 typedef struct srv_port {
