@@ -490,19 +490,23 @@ def render(args, rows, engines, times, cpu, wrong, compile_s, inst_lines, comp_l
     return "\n".join(out)
 
 
+# The "## " sections this script writes; every other one belongs to another
+# script (bench/serve/run_serve.py: "## wedge serve", the snapshot
+# benchmarks: "## Snapshots ...") and is kept as it is.
+OWN_SECTIONS = ("## Instantiation (1 MiB of data segments)", "## Compile time")
+
+
 def write_doc(path, md):
-    """Replace the compute part of the file and keep the sections other
-    scripts own (bench/serve/run_serve.py writes "## wedge serve"): from
-    the first such heading on, the old file is kept as it is."""
-    keep = ""
+    """Replace the compute part of the file, keeping the others' sections."""
+    keep = []
     if os.path.exists(path):
         with open(path) as f:
             old = f.read()
-        m = re.search(r"^## wedge serve$", old, re.M)
-        if m:
-            keep = old[m.start():]
+        for m in re.finditer(r"^## .*?(?=^## |\Z)", old, re.M | re.S):
+            if m.group(0).splitlines()[0].strip() not in OWN_SECTIONS:
+                keep.append(m.group(0).rstrip("\n") + "\n")
     with open(path, "w") as f:
-        f.write(md.rstrip("\n") + "\n" + ("\n" + keep if keep else ""))
+        f.write(md.rstrip("\n") + "\n" + "".join("\n" + k for k in keep))
 
 
 def cpu_model():
