@@ -10,6 +10,7 @@ PKGS=(
   wabt binaryen nodejs                                              # wast2json/wasm2c, wasm-opt, V8 peer
   libcjson-dev node-llhttp libck-dev libcriterion-dev               # libraries
   libcurl4-openssl-dev openssl                                      # Dagger http(s) streams; test CA
+  libssl-dev libhiredis-dev redis-server                            # store: SHA-256/HMAC, Redis backend
   wrk hey hyperfine nginx-light                                     # load generators and peers (bench/)
 )
 

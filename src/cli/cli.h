@@ -20,6 +20,34 @@
 int cli_compile_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_snapshot_main(int argc, char **argv);
+int cli_store_main(int argc, char **argv);
+
+/* Running from a store (cli_remote.c): `wedge run wedge://HOST:PORT/NAME`. */
+enum { CLI_FETCH_EAGER = 0, CLI_FETCH_LAZY = 1 };
+typedef struct cli_remote_opts {
+    const char *url;
+    const char *key_file;       /* --store-key-file */
+    int fetch;                  /* CLI_FETCH_* */
+    const char *granularity;    /* page | region:KIB | instance | module */
+    bool module_only;           /* granularity "module": the .wasm only */
+} cli_remote_opts;
+/* True when s names a store (wedge://... or redis://...). */
+bool cli_remote_is_url(const char *s);
+/* "eager" | "lazy" -> CLI_FETCH_*, or -1. */
+int cli_parse_fetch(const char *s);
+/* 0 when s is a granularity, -1 otherwise. */
+int cli_parse_granularity(const char *s);
+/* Fetches (or finds in the node cache) the module and, if there is one
+ * and not module_only, its snapshot; their local paths into module and
+ * snap ("" without a snapshot).  -1 after one error line. */
+int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *snap, size_t snap_cap);
+/* Lazy fetch: after the snapshot's small state is restored, registers its
+ * memory for page faults and prefetches a recorded working set; after the
+ * run, records the working set (first start) and reports a failed fetch.
+ * Both do nothing for eager fetches.  0, or -1 after one error line. */
+struct wedge_memory;
+int cli_remote_attach(struct wedge_memory *mem);
+int cli_remote_finish(void);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

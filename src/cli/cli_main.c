@@ -24,6 +24,7 @@ static void cli_usage(FILE *f)
           "  run       run a WASI command, or invoke one export (--invoke)\n"
           "  snapshot  run a module's init export once and save the instance (app.snap)\n"
           "  serve     serve modules over HTTP (wedge serve CONFIG.json)\n"
+          "  store     serve modules and snapshots to running nodes; push one\n"
           "  version   print version information\n"
           "\n"
           "Run `wedge <COMMAND> --help` for a command's options.\n",
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
         return cli_snapshot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return srv_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "store") == 0)
+        return cli_store_main(argc - 1, argv + 1);
     cli_error("unknown command '%s' (see wedge --help)", cmd);
     return CLI_EXIT_USER;
 }

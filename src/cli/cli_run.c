@@ -46,6 +46,10 @@ static void cli_run_usage(FILE *f)
           "                               what `wedge snapshot` captures, without the snapshot\n"
           "  --bounds guard|software|none bounds checking when compiling a .wasm (default guard)\n"
           "  -O N                         C optimisation level when compiling a .wasm\n"
+          "  --store-key-file F           MODULE may be wedge://HOST:PORT/NAME or redis://HOST:PORT/NAME\n"
+          "                               (a store node, `wedge store`): the pre-shared key\n"
+          "  --fetch eager|lazy           how state is fetched from the store (default eager)\n"
+          "  --granularity G              page | region:KIB | instance | module (module: the .wasm only)\n"
           "  -h, --help                   show this help\n"
           "\n"
           "Exit status: the guest's proc_exit code, 0 when it returns, 134 on a trap\n"
@@ -156,6 +160,21 @@ int cli_run_parse(int argc, char **argv, cli_run_opts *o, bool snapshot_cmd)
                 return CLI_EXIT_USER;
             }
             o->ca_file = v;
+        } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--store-key-file", &bad))) {
+            o->remote.key_file = v;
+        } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--fetch", &bad))) {
+            if ((o->remote.fetch = cli_parse_fetch(v)) < 0) {
+                cli_error("run: --fetch %s: expected eager or lazy", v);
+                return CLI_EXIT_USER;
+            }
+        } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--granularity", &bad))) {
+            if (cli_parse_granularity(v) < 0) {
+                cli_error("run: --granularity %s: expected page, region:KIB (4..65536, whole pages), instance "
+                          "or module", v);
+                return CLI_EXIT_USER;
+            }
+            o->remote.granularity = v;
+            o->remote.module_only = !strcmp(v, "module");
         } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
             if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
                 cli_error("%s: --bounds %s: expected guard, software or none", cmd, v);
@@ -397,6 +416,11 @@ static rt_status cli_run_instance(cli_run_opts *o, rt_module *m, const rt_linker
     rt_status st = rt_snapshot_instantiate(snap, NULL, lk, NULL, NULL, inst, res);
     /* The instance does not refer to the snapshot once restored. */
     rt_snapshot_free(snap);
+    /* From a store, lazily: its memory is filled by page faults. */
+    if (st == RT_OK && (*inst)->mem && cli_remote_attach((*inst)->mem) != 0) {
+        *rc = CLI_EXIT_USER;
+        return RT_ERR_LOAD;
+    }
     return st;
 }
 
@@ -407,6 +431,15 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     int rc = cli_run_parse(argc, argv, o, false);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
+    if (cli_remote_is_url(o->module)) {
+        o->remote.url = o->module;
+        if (cli_remote_fetch(&o->remote, o->fetched[0], sizeof o->fetched[0], o->fetched[1],
+                             sizeof o->fetched[1]) != 0)
+            return CLI_EXIT_USER;
+        o->module = o->fetched[0];
+        if (o->fetched[1][0] && !o->snapshot)
+            o->snapshot = o->fetched[1];
+    }
 
     rt_module *m = cli_module_load(o);
     if (!m)
@@ -438,6 +471,8 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     } else
         rc = cli_report(o, cli_run_entry(inst, &res), &res);
 
+    if (cli_remote_finish() != 0 && rc == 0)
+        rc = CLI_EXIT_USER;
     rt_instance_free(inst);
     cli_host_free(&host);
     rt_module_unload(m);

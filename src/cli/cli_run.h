@@ -41,6 +41,8 @@ typedef struct cli_run_opts {
     int nallow;
     const char *ca_file;        /* --ca-file */
     cg_options cg;
+    cli_remote_opts remote;     /* MODULE is a store URL (cli_remote.c) */
+    char fetched[2][4096];      /* its module and snapshot in the node cache */
     /* What cli_keep allocated: at most one string per --dir or --env. */
     char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
     int nkept;

@@ -127,6 +127,7 @@ typedef struct srv_settings {
     uint32_t drain_timeout_ms;
     uint32_t grace_ms;
     uint32_t max_connections;
+    uint32_t max_per_address;   /* open connections per client address at most; 0 = no limit */
     uint32_t max_queue;         /* queued (not yet started) requests at most: 503 beyond */
     uint32_t max_memory_mb;     /* for routes without max-memory-mb; 0 = the module's own maximum */
     http_limits limits;

@@ -603,7 +603,11 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         break;
     }
     case RT_ERR_TRAP:
-        if (res.trap == WEDGE_TRAP_TIMEOUT) {
+        if (res.trap == WEDGE_TRAP_TIMEOUT && atomic_load(&req->cancelled)) {
+            srv_outcome_error(out, 499, "client gone");     /* the worker stopped it (srv_worker.c) */
+            srv_log(SRV_LOG_INFO, "request %llu: route %s: stopped, its client left", (unsigned long long)req->id,
+                    route->name);
+        } else if (res.trap == WEDGE_TRAP_TIMEOUT) {
             out->timed_out = true;
             srv_outcome_error(out, 504, "timeout");
             srv_log(SRV_LOG_WARN, "request %llu: route %s: killed after its timeout", (unsigned long long)req->id,

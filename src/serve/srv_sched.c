@@ -115,6 +115,7 @@ void srv_sched_metrics(void *ud, FILE *f)
         .completed = atomic_load(&s->n_completed),
         .preemptions = atomic_load(&s->n_preemptions),
         .steals = atomic_load(&s->n_steals),
+        .cancelled = atomic_load(&s->n_cancelled),
     };
     srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
 }

@@ -331,6 +331,13 @@ def log_needles(c, rid):
     return []
 
 
+# A 200 means the server ran /hello within its deadline (past it, the answer
+# is a 504).  What the client measures adds its own connect and scheduling
+# time, which on a loaded 2-core machine can exceed the deadline by tens of
+# milliseconds; starvation by the hostile guests would be whole seconds.
+CLIENT_GRACE_S = 0.5
+
+
 def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, asan):
     url = lambda p: f"http://{HOST}:{port}{p}"
 
@@ -364,7 +371,7 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
             healthy["max"] = max(healthy["max"], secs)
             if st != 200 or body != b"Hello from wedge!\n":
                 healthy["bad"].append((st, body[:80]))
-            elif secs > hello_deadline:
+            elif secs > hello_deadline + CLIENT_GRACE_S:
                 healthy["slow"].append(round(secs, 3))
 
     poller = threading.Thread(target=healthy_client)
@@ -407,7 +414,7 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
     check(healthy["n"] > 0 and not healthy["bad"],
           f"healthy /hello beside them: {healthy['n']} answers, non-200: {healthy['bad'][:3]}")
     check(not healthy["slow"],
-          f"every /hello answer within its {hello_deadline:.1f} s deadline (slowest {healthy['max'] * 1000:.0f} ms; "
+          f"every /hello answer within its {hello_deadline:.1f} s deadline + {CLIENT_GRACE_S} s client grace (slowest {healthy['max'] * 1000:.0f} ms; "
           f"late: {healthy['slow'][:5]})")
 
     # Log lines, by request id from the access log.

@@ -1,0 +1,58 @@
+/*
+ * st_internal.h — inside src/store: the store node's content (st_repo.c),
+ * shared by every server backend, and framed socket I/O with timeouts
+ * (st_tcp.c) for the TCP backend's client and server halves.
+ *
+ * Ownership: the repo owns its file mappings for its whole life (a blob
+ * replaced by a push stays mapped until st_repo_close, so a range being
+ * sent is never unmapped under a reader).  st_repo_answer returns a
+ * malloc'd frame the caller frees.
+ * Errors: static strings / caller buffers as in store.h and st_transport.h.
+ * Threads: a repo is shared by all connection threads (one mutex); a push
+ * state belongs to its connection.
+ */
+#ifndef WEDGE_ST_INTERNAL_H
+#define WEDGE_ST_INTERNAL_H
+
+#include <stdio.h>
+
+#include "st_transport.h"
+
+typedef struct st_repo st_repo;
+
+/* One connection's push in progress (pieces arrive in order). */
+typedef struct st_push_state {
+    int fd;                     /* -1: none */
+    char tmp[4096];
+    char name[ST_NAME_MAX + 1];
+    uint8_t which;
+    uint8_t sha[ST_SHA_LEN];
+    uint64_t total, next;
+} st_push_state;
+
+st_repo *st_repo_open(const char *dir, char *err);
+void st_repo_close(st_repo *r);
+
+/* The reply frame to one authenticated request (an ERROR frame on
+ * failure); NULL only when out of memory.  `peer` names the client in log
+ * lines. */
+uint8_t *st_repo_answer(st_repo *r, const st_msg *req, st_push_state *ps, const char *peer, size_t *len);
+void st_push_abort(st_push_state *ps);
+
+/* An encoded ERROR frame in buf (ST_HEAD_SIZE + 4 + ST_TEXT_MAX bytes). */
+size_t st_error_frame(uint16_t code, const char *text, uint8_t *buf, size_t cap);
+
+/* Decoded store-side content of a name (also what the Redis push writes). */
+typedef struct st_entry {
+    st_manifest man;
+    const uint8_t *module;      /* mapped bytes */
+    const uint8_t *snap;        /* NULL without a snapshot */
+} st_entry;
+
+/* Fills man's memory extents from a snapshot file's bytes (docs/snapshot-
+ * format.md, memory section); 0 extents when the format is not known. */
+void st_snap_extents(const uint8_t *snap, size_t len, st_manifest *man);
+
+void st_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * st_repo.c — what a store node holds and how it answers a request,
+ * whatever carries the frames: NAME is DIR/NAME.wasm with, if present,
+ * DIR/NAME.snap; blobs are found by SHA-256; pushes are assembled in a
+ * temporary file and renamed into place only once the whole blob matches
+ * its hash; working sets are files DIR/.wset-SNAPHASH-NAME (hidden names can
+ * never collide with a store name, which cannot start with '.').
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "st_internal.h"
+#include "util/util.h"
+
+/* A file's mapping and hash, valid while (dev, ino, size, mtime) match. */
+typedef struct file_ent {
+    char path[4096];
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    uint8_t sha[ST_SHA_LEN];
+    const uint8_t *map;
+    struct file_ent *next;
+} file_ent;
+
+/* Distinct temporary names across threads and processes. */
+static _Atomic unsigned long tmp_seq;
+
+struct st_repo {
+    char dir[3072];
+    pthread_mutex_t mu;
+    file_ent *files;            /* newest first; never freed before close */
+};
+
+void st_log(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "wedge store: %s\n", line);
+}
+
+st_repo *st_repo_open(const char *dir, char *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, ST_ERR_LEN, "%s: not a directory", dir);
+        return NULL;
+    }
+    if (strlen(dir) >= 3000) {
+        snprintf(err, ST_ERR_LEN, "store directory path too long");
+        return NULL;
+    }
+    st_repo *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, ST_ERR_LEN, "out of memory");
+        return NULL;
+    }
+    strcpy(r->dir, dir);
+    pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+void st_repo_close(st_repo *r)
+{
+    if (!r)
+        return;
+    for (file_ent *f = r->files, *n; f; f = n) {
+        n = f->next;
+        if (f->map && f->size)
+            munmap((void *)f->map, (size_t)f->size);
+        free(f);
+    }
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+/* The current mapping of path (hashing it when new or changed); NULL when
+ * the file is missing or unreadable.  Caller holds r->mu. */
+static file_ent *file_get(st_repo *r, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    for (file_ent *f = r->files; f; f = f->next)
+        if (!strcmp(f->path, path) && f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+            f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            return f;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    file_ent *f = calloc(1, sizeof *f);
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->size = st.st_size;
+    f->mtime = st.st_mtim;
+    if (st.st_size) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            close(fd);
+            free(f);
+            return NULL;
+        }
+        f->map = m;
+    }
+    close(fd);
+    st_sha256(f->map ? f->map : (const uint8_t *)"", (size_t)f->size, f->sha);
+    f->next = r->files;
+    r->files = f;
+    return f;
+}
+
+static void name_path(const st_repo *r, const char *name, size_t len, const char *ext, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%.*s%s", r->dir, (int)len, name, ext);
+}
+
+size_t st_error_frame(uint16_t code, const char *text, uint8_t *buf, size_t cap)
+{
+    st_msg m = {.kind = ST_ERROR};
+    m.u.error.code = code;
+    m.u.error.text = text;
+    m.u.error.text_len = (uint32_t)strlen(text);
+    return st_encode(&m, buf, cap);
+}
+
+static uint8_t *error_reply(uint16_t code, const char *text, size_t *len)
+{
+    uint8_t *b = malloc(ST_HEAD_SIZE + 4 + ST_TEXT_MAX);
+    if (b)
+        *len = st_error_frame(code, text, b, ST_HEAD_SIZE + 4 + ST_TEXT_MAX);
+    return b;
+}
+
+static uint8_t *encode_reply(const st_msg *m, size_t *len)
+{
+    size_t n = st_encoded_size(m);
+    if (n == 0)
+        return error_reply(ST_E_RANGE, "reply larger than one frame", len);
+    uint8_t *b = malloc(n);
+    if (b && st_encode(m, b, n) != n) {
+        free(b);
+        return error_reply(ST_E_INTERNAL, "cannot encode reply", len);
+    }
+    *len = n;
+    return b;
+}
+
+static uint8_t *answer_manifest(st_repo *r, const st_msg *req, size_t *len)
+{
+    char path[4200];
+    const char *name = req->u.manifest_req.name;
+    uint32_t nl = req->u.manifest_req.name_len;
+    st_msg m = {.kind = ST_MANIFEST};
+    st_manifest man = {0};
+    pthread_mutex_lock(&r->mu);
+    name_path(r, name, nl, ".wasm", path, sizeof path);
+    file_ent *mod = file_get(r, path);
+    name_path(r, name, nl, ".snap", path, sizeof path);
+    file_ent *snap = mod ? file_get(r, path) : NULL;
+    pthread_mutex_unlock(&r->mu);
+    if (!mod)
+        return error_reply(ST_E_NOTFOUND, "no such name in this store", len);
+    m.u.manifest.name = name;
+    m.u.manifest.name_len = nl;
+    memcpy(m.u.manifest.module.sha, mod->sha, ST_SHA_LEN);
+    m.u.manifest.module.size = (uint64_t)mod->size;
+    if (snap) {
+        m.u.manifest.has_snap = 1;
+        memcpy(m.u.manifest.snap.sha, snap->sha, ST_SHA_LEN);
+        m.u.manifest.snap.size = (uint64_t)snap->size;
+        st_snap_extents(snap->map, (size_t)snap->size, &man);
+        m.u.manifest.mem_pages = man.mem_pages;
+        m.u.manifest.n_extents = man.n_extents;
+        m.u.manifest.extents = man.extents;
+    }
+    uint8_t *b = encode_reply(&m, len);
+    free(man.extents);
+    return b;
+}
+
+/* The mapping of the blob whose hash is sha: any NAME.wasm / NAME.snap in
+ * the directory.  Caller holds r->mu. */
+static file_ent *blob_find(st_repo *r, const uint8_t sha[ST_SHA_LEN])
+{
+    for (file_ent *f = r->files; f; f = f->next)
+        if (!memcmp(f->sha, sha, ST_SHA_LEN)) {
+            file_ent *cur = file_get(r, f->path); /* still the file's content? */
+            if (cur && !memcmp(cur->sha, sha, ST_SHA_LEN))
+                return cur;
+        }
+    return NULL;
+}
+
+static uint8_t *answer_ranges(st_repo *r, const st_msg *req, size_t *len)
+{
+    pthread_mutex_lock(&r->mu);
+    file_ent *f = blob_find(r, req->u.ranges.blob);
+    pthread_mutex_unlock(&r->mu);
+    if (!f)
+        return error_reply(ST_E_NOTFOUND, "no blob with that hash (ask for the manifest again)", len);
+    uint32_t n = req->u.ranges.count;
+    st_range *rs = malloc(n * sizeof *rs);
+    if (!rs)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        rs[i] = st_range_at(req, i);
+        if (rs[i].off > (uint64_t)f->size || rs[i].len > (uint64_t)f->size - rs[i].off) {
+            free(rs);
+            return error_reply(ST_E_RANGE, "range outside the blob", len);
+        }
+        rs[i].data = f->map + rs[i].off;
+    }
+    st_msg m = {.kind = ST_RANGES};
+    memcpy(m.u.ranges.blob, req->u.ranges.blob, ST_SHA_LEN);
+    m.u.ranges.count = n;
+    m.u.ranges.ranges = rs;
+    uint8_t *b = encode_reply(&m, len);
+    free(rs);
+    return b;
+}
+
+static void wset_path(const st_repo *r, const char *name, uint32_t nl, const uint8_t snap[ST_SHA_LEN], char *out,
+                      size_t cap)
+{
+    char hex[2 * ST_SHA_LEN + 1];
+    st_sha_hex(snap, hex);
+    snprintf(out, cap, "%s/.wset-%s-%.*s", r->dir, hex, (int)nl, name);
+}
+
+/* Writes path atomically: a temporary file renamed over it. */
+static int write_atomic(const char *path, const uint8_t *data, size_t len)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld-%lu", path, (long)getpid(), tmp_seq++);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t k = write(fd, data + done, len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        done += (size_t)k;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static uint8_t *answer_wset(st_repo *r, const st_msg *req, size_t *len)
+{
+    char path[4200];
+    wset_path(r, req->u.wset.name, req->u.wset.name_len, req->u.wset.snap, path, sizeof path);
+    if (req->kind == ST_WSET_PUT) {
+        /* The frame's page array is already little-endian u32s: store it as is. */
+        if (write_atomic(path, req->u.wset.raw, (size_t)req->u.wset.count * 4) != 0)
+            return error_reply(ST_E_INTERNAL, "cannot write the working set", len);
+        st_msg ok = {.kind = ST_OK};
+        return encode_reply(&ok, len);
+    }
+    size_t n = 0;
+    uint8_t *b = ut_read_file(path, (size_t)ST_MAX_WSET * 4, &n);
+    if (!b)
+        return error_reply(ST_E_NOTFOUND, "no working set recorded", len);
+    if (n % 4) {
+        free(b);
+        return error_reply(ST_E_INTERNAL, "working set file damaged", len);
+    }
+    uint32_t cnt = (uint32_t)(n / 4);
+    uint32_t *pages = malloc((cnt ? cnt : 1) * sizeof *pages);
+    if (!pages) {
+        free(b);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < cnt; i++)
+        pages[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                   (uint32_t)b[4 * i + 3] << 24;
+    free(b);
+    st_msg m = {.kind = ST_WSET};
+    m.u.wset.count = cnt;
+    m.u.wset.pages = pages;
+    uint8_t *out = encode_reply(&m, len);
+    free(pages);
+    return out;
+}
+
+void st_push_abort(st_push_state *ps)
+{
+    if (ps->fd >= 0) {
+        close(ps->fd);
+        unlink(ps->tmp);
+        ps->fd = -1;
+    }
+}
+
+/* Checks the assembled file against its hash and renames it into place. */
+static const char *push_finish(st_repo *r, st_push_state *ps)
+{
+    struct stat st;
+    if (fstat(ps->fd, &st) != 0)
+        return "cannot read back the pushed blob";
+    void *m = st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, ps->fd, 0) : NULL;
+    if (m == MAP_FAILED)
+        return "cannot read back the pushed blob";
+    uint8_t sha[ST_SHA_LEN];
+    st_sha256(m ? m : "", (size_t)st.st_size, sha);
+    if (m)
+        munmap(m, (size_t)st.st_size);
+    if (memcmp(sha, ps->sha, ST_SHA_LEN) != 0)
+        return "pushed bytes do not match their hash";
+    char path[4200];
+    name_path(r, ps->name, strlen(ps->name), ps->which == ST_BLOB_MODULE ? ".wasm" : ".snap", path, sizeof path);
+    if (close(ps->fd) != 0) {
+        ps->fd = -1;
+        unlink(ps->tmp);
+        return "cannot write the pushed blob";
+    }
+    ps->fd = -1;
+    if (rename(ps->tmp, path) != 0) {
+        unlink(ps->tmp);
+        return "cannot rename the pushed blob into place";
+    }
+    return NULL;
+}
+
+static uint8_t *answer_push(st_repo *r, const st_msg *req, st_push_state *ps, const char *peer, size_t *len)
+{
+    const char *e = NULL;
+    uint16_t code = ST_E_PROTO;
+    if (req->u.push.off == 0) {
+        /* A new blob: drop any unfinished one. */
+        st_push_abort(ps);
+        snprintf(ps->name, sizeof ps->name, "%.*s", (int)req->u.push.name_len, req->u.push.name);
+        snprintf(ps->tmp, sizeof ps->tmp, "%s/.push-%ld-%lu-%s", r->dir, (long)getpid(), tmp_seq++, ps->name);
+        ps->fd = open(ps->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (ps->fd < 0) {
+            code = ST_E_INTERNAL;
+            e = "cannot create a file for the push";
+            goto fail;
+        }
+        ps->which = req->u.push.which;
+        memcpy(ps->sha, req->u.push.sha, ST_SHA_LEN);
+        ps->total = req->u.push.total;
+        ps->next = 0;
+    } else if (ps->fd < 0 || ps->next != req->u.push.off || ps->total != req->u.push.total ||
+               ps->which != req->u.push.which || memcmp(ps->sha, req->u.push.sha, ST_SHA_LEN) != 0 ||
+               strlen(ps->name) != req->u.push.name_len || memcmp(ps->name, req->u.push.name, req->u.push.name_len)) {
+        e = "push piece out of order";
+        goto fail;
+    }
+    for (size_t done = 0; done < req->u.push.len;) {
+        ssize_t k = write(ps->fd, req->u.push.data + done, req->u.push.len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            code = ST_E_INTERNAL;
+            e = "cannot write the pushed blob";
+            goto fail;
+        }
+        done += (size_t)k;
+    }
+    ps->next += req->u.push.len;
+    if (ps->next == ps->total) {
+        e = push_finish(r, ps);
+        if (e) {
+            code = ST_E_HASH;
+            goto fail;
+        }
+        st_log("%s: pushed %s%s (%llu bytes)", peer, ps->name, ps->which == ST_BLOB_MODULE ? ".wasm" : ".snap",
+               (unsigned long long)ps->total);
+    }
+    st_msg ok = {.kind = ST_OK};
+    return encode_reply(&ok, len);
+fail:
+    st_push_abort(ps);
+    st_log("%s: push refused: %s", peer, e);
+    return error_reply(code, e, len);
+}
+
+uint8_t *st_repo_answer(st_repo *r, const st_msg *req, st_push_state *ps, const char *peer, size_t *len)
+{
+    switch (req->kind) {
+    case ST_MANIFEST_REQ: return answer_manifest(r, req, len);
+    case ST_RANGES_REQ: return answer_ranges(r, req, len);
+    case ST_WSET_PUT:
+    case ST_WSET_REQ: return answer_wset(r, req, len);
+    case ST_PUSH: return answer_push(r, req, ps, peer, len);
+    default: return error_reply(ST_E_PROTO, "unexpected frame kind", len);
+    }
+}

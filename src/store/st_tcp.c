@@ -1,0 +1,745 @@
+/*
+ * st_tcp.c — the TCP backend of the store transport: frames over one TCP
+ * connection per session, both the client half (st_tcp_transport) and the
+ * store node's server (st_serve).  The only file in wedge that knows the
+ * store speaks TCP.
+ *
+ * Sockets stay non-blocking and every read or write waits in poll() against
+ * a deadline, so a slow or dead peer costs bounded time: one frame may take
+ * the timeout plus 100 ms per MiB (a peer slower than 10 MiB/s is treated
+ * as dead).  The server runs one thread per connection, at most max_conns.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "st_internal.h"
+#include "util/util.h"
+
+/* ---- framed I/O with deadlines --------------------------------------- */
+
+static int64_t deadline_after(int timeout_ms, uint64_t bytes)
+{
+    return (int64_t)ut_mono_ns() + ((int64_t)timeout_ms + (int64_t)(bytes >> 20) * 100) * 1000000;
+}
+
+/* Waits for fd to be ready for `events`; 0, or -1 on timeout/error. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = (deadline - (int64_t)ut_mono_ns()) / 1000000;
+        if (left <= 0)
+            return -1;
+        struct pollfd p = {fd, events, 0};
+        int k = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        if (k > 0)
+            return 0;
+        if (k < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static int send_all(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why)
+{
+    while (n) {
+        ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+        if (k > 0) {
+            b += k;
+            n -= (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_fd(fd, POLLOUT, deadline) != 0) {
+                *why = "timed out sending";
+                return -1;
+            }
+            continue;
+        }
+        *why = "connection lost while sending";
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 done, -1 error (*why), 1 clean end of stream before any byte. */
+static int recv_all(int fd, uint8_t *b, size_t n, int64_t deadline, const char **why)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = recv(fd, b + got, n - got, 0);
+        if (k > 0) {
+            got += (size_t)k;
+            continue;
+        }
+        if (k == 0) {
+            if (got == 0)
+                return 1;
+            *why = "connection closed in the middle of a frame (truncated)";
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (wait_fd(fd, POLLIN, deadline) != 0) {
+                *why = got ? "timed out in the middle of a frame" : "timed out waiting for a frame";
+                return -1;
+            }
+            continue;
+        }
+        *why = got ? "connection reset in the middle of a frame (truncated)" : "connection lost while receiving";
+        return -1;
+    }
+    return 0;
+}
+
+/* One frame: kind and a malloc'd payload.  0, -1 (*why), 1 at a clean end. */
+static int read_frame(int fd, int timeout_ms, st_kind *kind, uint8_t **payload, uint32_t *len, const char **why)
+{
+    uint8_t head[ST_HEAD_SIZE];
+    int k = recv_all(fd, head, sizeof head, deadline_after(timeout_ms, 0), why);
+    if (k)
+        return k;
+    if ((*why = st_head_decode(head, kind, len)))
+        return -1;
+    *payload = malloc(*len ? *len : 1);
+    if (!*payload) {
+        *why = "out of memory for a frame";
+        return -1;
+    }
+    k = recv_all(fd, *payload, *len, deadline_after(timeout_ms, *len), why);
+    if (k) {
+        if (k == 1 || !strcmp(*why, "connection lost while receiving"))
+            *why = "connection lost after a frame head (truncated)";
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int send_msg(int fd, int timeout_ms, const st_msg *m, const char **why)
+{
+    size_t n = st_encoded_size(m);
+    uint8_t small[256];
+    uint8_t *b = n <= sizeof small ? small : malloc(n);
+    if (!n || !b) {
+        *why = n ? "out of memory" : "request cannot be encoded";
+        return -1;
+    }
+    int r = st_encode(m, b, n) == n ? send_all(fd, b, n, deadline_after(timeout_ms, n), why) : -1;
+    if (b != small)
+        free(b);
+    return r;
+}
+
+/* ---- client ------------------------------------------------------------ */
+
+typedef struct tcp_conn {
+    int fd;
+    int timeout_ms;
+    char where[128];
+} tcp_conn;
+
+static int fail(char *err, const tcp_conn *c, const char *what)
+{
+    snprintf(err, ST_ERR_LEN, "store %s: %s", c->where, what);
+    return -1;
+}
+
+static int split_hostport(const char *hp, char *host, size_t cap, const char **port)
+{
+    const char *colon = strrchr(hp, ':');
+    if (!colon || colon == hp || !colon[1])
+        return -1;
+    const char *h = hp;
+    size_t hl = (size_t)(colon - hp);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl >= cap)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    *port = colon + 1;
+    return 0;
+}
+
+/* A request and the one frame that answers it; ERROR frames become err. */
+static int roundtrip(tcp_conn *c, const st_msg *req, st_kind want, uint8_t **payload, st_msg *reply, char *err)
+{
+    const char *why = NULL;
+    st_kind kind;
+    uint32_t len;
+    *payload = NULL;
+    if (send_msg(c->fd, c->timeout_ms, req, &why) != 0)
+        return fail(err, c, why);
+    int k = read_frame(c->fd, c->timeout_ms, &kind, payload, &len, &why);
+    if (k)
+        return fail(err, c, k == 1 ? "connection closed by the store" : why);
+    if ((why = st_decode(kind, *payload, len, reply))) {
+        free(*payload);
+        *payload = NULL;
+        return fail(err, c, why);
+    }
+    if (kind == ST_ERROR) {
+        snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)reply->u.error.text_len, reply->u.error.text);
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
+    if (kind != want) {
+        free(*payload);
+        *payload = NULL;
+        return fail(err, c, "unexpected reply kind");
+    }
+    return 0;
+}
+
+static int handshake(tcp_conn *c, const st_key *key, char *err)
+{
+    st_msg hello = {.kind = ST_HELLO}, reply;
+    hello.u.hello.version = ST_PROTO_VERSION;
+    const char *why = st_nonce(hello.u.hello.nonce, ST_NONCE_LEN);
+    if (why)
+        return fail(err, c, why);
+    uint8_t *p;
+    if (roundtrip(c, &hello, ST_CHALLENGE, &p, &reply, err) != 0)
+        return -1;
+    int store_ok = st_auth_check(key, 'S', hello.u.hello.nonce, reply.u.challenge.nonce, reply.u.challenge.mac);
+    st_msg auth = {.kind = ST_AUTH};
+    /* Answer even when the store's proof is wrong, so the store too sees
+     * and logs the wrong key. */
+    st_auth_mac(key, 'C', reply.u.challenge.nonce, hello.u.hello.nonce, auth.u.auth.mac);
+    free(p);
+    int r = roundtrip(c, &auth, ST_OK, &p, &reply, err);
+    free(p);
+    if (!store_ok)
+        return fail(err, c, "wrong key (the store could not prove it holds our key)");
+    return r;
+}
+
+static int tcp_connect(const char *hostport, const st_key *key, int timeout_ms, void **state, char *err)
+{
+    tcp_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, ST_ERR_LEN, "store %s: out of memory", hostport);
+        return -1;
+    }
+    c->fd = -1;
+    c->timeout_ms = timeout_ms;
+    snprintf(c->where, sizeof c->where, "%s", hostport);
+    char host[256];
+    const char *port;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (split_hostport(hostport, host, sizeof host, &port) != 0) {
+        fail(err, c, "expected HOST:PORT");
+        goto out;
+    }
+    int g = getaddrinfo(host, port, &hints, &ai);
+    if (g) {
+        snprintf(err, ST_ERR_LEN, "store %s: %s", hostport, gai_strerror(g));
+        goto out;
+    }
+    const char *why = "cannot connect";
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int r = connect(fd, a->ai_addr, a->ai_addrlen);
+        if (r != 0 && errno == EINPROGRESS) {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            if (wait_fd(fd, POLLOUT, deadline_after(timeout_ms, 0)) != 0)
+                why = "connect timed out";
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+                r = 0;
+            else
+                why = soerr == ECONNREFUSED ? "connection refused" : "cannot connect";
+        } else if (r != 0) {
+            why = errno == ECONNREFUSED ? "connection refused" : "cannot connect";
+        }
+        if (r == 0) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            c->fd = fd;
+            break;
+        }
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    if (c->fd < 0) {
+        fail(err, c, why);
+        goto out;
+    }
+    if (handshake(c, key, err) == 0) {
+        *state = c;
+        return 0;
+    }
+out:
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+    return -1;
+}
+
+static void tcp_close(void *state)
+{
+    tcp_conn *c = state;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+}
+
+static int tcp_manifest(void *state, const char *name, st_manifest *out, char *err)
+{
+    tcp_conn *c = state;
+    st_msg req = {.kind = ST_MANIFEST_REQ}, m;
+    req.u.manifest_req.name = name;
+    req.u.manifest_req.name_len = (uint32_t)strlen(name);
+    uint8_t *p;
+    if (roundtrip(c, &req, ST_MANIFEST, &p, &m, err) != 0)
+        return -1;
+    memset(out, 0, sizeof *out);
+    if (m.u.manifest.name_len != req.u.manifest_req.name_len || memcmp(m.u.manifest.name, name, m.u.manifest.name_len)) {
+        free(p);
+        return fail(err, c, "manifest for another name");
+    }
+    memcpy(out->name, name, m.u.manifest.name_len);
+    out->module = m.u.manifest.module;
+    out->has_snap = m.u.manifest.has_snap;
+    out->snap = m.u.manifest.snap;
+    out->mem_pages = m.u.manifest.mem_pages;
+    out->n_extents = m.u.manifest.n_extents;
+    if (out->n_extents) {
+        out->extents = malloc(out->n_extents * sizeof *out->extents);
+        if (!out->extents) {
+            free(p);
+            return fail(err, c, "out of memory");
+        }
+        for (uint32_t i = 0; i < out->n_extents; i++)
+            out->extents[i] = st_manifest_extent(&m, i);
+    }
+    free(p);
+    return 0;
+}
+
+/* Reads the reply to one ranges request (want[0..n)) into dst. */
+static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
+                        char *err)
+{
+    const char *why = NULL;
+    st_kind kind;
+    uint32_t len;
+    uint8_t *p = NULL;
+    st_msg m;
+    int k = read_frame(c->fd, c->timeout_ms, &kind, &p, &len, &why);
+    if (k)
+        return fail(err, c, k == 1 ? "connection closed by the store" : why);
+    if ((why = st_decode(kind, p, len, &m)))
+        ;
+    else if (kind == ST_ERROR) {
+        snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)m.u.error.text_len, m.u.error.text);
+        free(p);
+        return -1;
+    } else if (kind != ST_RANGES || memcmp(m.u.ranges.blob, blob->sha, ST_SHA_LEN) || m.u.ranges.count != n)
+        why = "ranges reply does not answer the request";
+    else if ((why = st_ranges_verify(&m)) == NULL) {
+        /* Items are walked in order (st_ranges_item from the start would be
+         * quadratic in the count). */
+        const uint8_t *sha;
+        st_range g = st_ranges_item(&m, 0, &sha);
+        for (uint32_t i = 0; i < n && !why; i++) {
+            if (g.off != want[i].off || g.len != want[i].len)
+                why = "ranges reply does not answer the request";
+            else
+                memcpy(dst[i], g.data, g.len);
+            if (i + 1 < n)
+                g = st_ranges_after(&g);
+        }
+    }
+    free(p);
+    return why ? fail(err, c, why) : 0;
+}
+
+/* Ranges in requests of at most PIPE_BATCH bytes, up to PIPE_DEPTH of them
+ * in flight: the store hashes and sends one batch while we check the one
+ * before, instead of one 64 MiB frame at a time (bench/bench_store.c). */
+enum { PIPE_BATCH = 4u << 20, PIPE_DEPTH = 4 };
+
+static int tcp_ranges(void *state, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
+                      char *err)
+{
+    tcp_conn *c = state;
+    uint32_t start[PIPE_DEPTH], count[PIPE_DEPTH];
+    uint32_t sent = 0, head = 0, inflight = 0;
+    while (sent < n || inflight) {
+        while (sent < n && inflight < PIPE_DEPTH) {
+            uint64_t bytes = 0;
+            uint32_t k = 0;
+            while (sent + k < n && (k == 0 || bytes + want[sent + k].len <= PIPE_BATCH))
+                bytes += want[sent + k++].len;
+            st_msg req = {.kind = ST_RANGES_REQ};
+            memcpy(req.u.ranges.blob, blob->sha, ST_SHA_LEN);
+            req.u.ranges.count = k;
+            req.u.ranges.ranges = want + sent;
+            const char *why = NULL;
+            if (send_msg(c->fd, c->timeout_ms, &req, &why) != 0)
+                return fail(err, c, why);
+            uint32_t slot = (head + inflight) % PIPE_DEPTH;
+            start[slot] = sent;
+            count[slot] = k;
+            inflight++;
+            sent += k;
+        }
+        if (ranges_reply(c, blob, want + start[head], count[head], dst + start[head], err) != 0) {
+            /* Replies still in flight would answer the next request: the
+             * session is unusable now. */
+            close(c->fd);
+            c->fd = -1;
+            return -1;
+        }
+        head = (head + 1) % PIPE_DEPTH;
+        inflight--;
+    }
+    return 0;
+}
+
+static int tcp_push(void *state, const char *name, st_blob_kind which, const uint8_t *data, size_t len, char *err)
+{
+    tcp_conn *c = state;
+    st_msg req = {.kind = ST_PUSH}, m;
+    req.u.push.name = name;
+    req.u.push.name_len = (uint32_t)strlen(name);
+    req.u.push.which = (uint8_t)which;
+    st_sha256(data, len, req.u.push.sha);
+    req.u.push.total = len;
+    const size_t piece = 8u << 20;
+    size_t off = 0;
+    do {
+        req.u.push.off = off;
+        req.u.push.len = (uint32_t)(len - off < piece ? len - off : piece);
+        req.u.push.data = data + off;
+        uint8_t *p;
+        if (roundtrip(c, &req, ST_OK, &p, &m, err) != 0)
+            return -1;
+        free(p);
+        off += req.u.push.len;
+    } while (off < len);
+    return 0;
+}
+
+static int tcp_wset_put(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], const uint32_t *pages,
+                        uint32_t n, char *err)
+{
+    tcp_conn *c = state;
+    st_msg req = {.kind = ST_WSET_PUT}, m;
+    req.u.wset.name = name;
+    req.u.wset.name_len = (uint32_t)strlen(name);
+    memcpy(req.u.wset.snap, snap, ST_SHA_LEN);
+    req.u.wset.count = n;
+    req.u.wset.pages = pages;
+    uint8_t *p;
+    if (roundtrip(c, &req, ST_OK, &p, &m, err) != 0)
+        return -1;
+    free(p);
+    return 0;
+}
+
+static int tcp_wset_get(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], uint32_t **pages, uint32_t *n,
+                        char *err)
+{
+    tcp_conn *c = state;
+    st_msg req = {.kind = ST_WSET_REQ}, m;
+    req.u.wset.name = name;
+    req.u.wset.name_len = (uint32_t)strlen(name);
+    memcpy(req.u.wset.snap, snap, ST_SHA_LEN);
+    uint8_t *p;
+    *pages = NULL;
+    *n = 0;
+    if (roundtrip(c, &req, ST_WSET, &p, &m, err) != 0) {
+        /* "None recorded yet" is not a failure. */
+        return strstr(err, "no working set") ? 0 : -1;
+    }
+    if (m.u.wset.count) {
+        *pages = malloc(m.u.wset.count * sizeof **pages);
+        if (!*pages) {
+            free(p);
+            return fail(err, c, "out of memory");
+        }
+        for (uint32_t i = 0; i < m.u.wset.count; i++)
+            (*pages)[i] = st_wset_page(&m, i);
+        *n = m.u.wset.count;
+    }
+    free(p);
+    return 0;
+}
+
+const st_transport st_tcp_transport = {
+    .scheme = "wedge",
+    .connect = tcp_connect,
+    .manifest = tcp_manifest,
+    .ranges = tcp_ranges,
+    .push = tcp_push,
+    .wset_put = tcp_wset_put,
+    .wset_get = tcp_wset_get,
+    .close = tcp_close,
+};
+
+/* ---- server ------------------------------------------------------------ */
+
+typedef struct server {
+    const st_server_config *cfg;
+    st_repo *repo;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int live;                   /* connection threads running */
+} server;
+
+typedef struct session {
+    server *s;
+    int fd;
+    char peer[80];
+} session;
+
+static void send_error(session *ss, uint16_t code, const char *text)
+{
+    uint8_t b[ST_HEAD_SIZE + 4 + ST_TEXT_MAX];
+    const char *why;
+    size_t n = st_error_frame(code, text, b, sizeof b);
+    (void)send_all(ss->fd, b, n, deadline_after(ss->s->cfg->timeout_ms, 0), &why);
+}
+
+/* Reads one frame of the expected kind (any kind when want is 0) into m;
+ * 0, or -1 after logging and answering an ERROR. */
+static int serve_read(session *ss, int timeout_ms, st_kind want, uint8_t **p, st_msg *m)
+{
+    const char *why = NULL;
+    st_kind kind;
+    uint32_t len;
+    int k = read_frame(ss->fd, timeout_ms, &kind, p, &len, &why);
+    if (k == 1)
+        return -1; /* the client hung up between requests: not an error */
+    if (k == 0 && !(why = st_decode(kind, *p, len, m)) && want && kind != want)
+        why = "unexpected frame kind";
+    if (k == 0 && !why)
+        return 0;
+    st_log("%s: %s", ss->peer, why);
+    send_error(ss, ST_E_PROTO, why);
+    free(*p);
+    *p = NULL;
+    return -1;
+}
+
+/* Waits for the next request in 200 ms slices, so a stopping server
+ * does not wait out idle sessions; -1 when idle too long or stopping. */
+static int idle_wait(int fd, int idle_ms, volatile int *stop)
+{
+    int64_t deadline = deadline_after(idle_ms, 0);
+    while (!*stop && (int64_t)ut_mono_ns() < deadline) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 200) > 0)
+            return 0;
+    }
+    return -1;
+}
+
+static void session_run(session *ss)
+{
+    const st_server_config *cfg = ss->s->cfg;
+    uint8_t *p = NULL;
+    st_msg m;
+    if (serve_read(ss, cfg->timeout_ms, ST_HELLO, &p, &m) != 0)
+        return;
+    if (m.u.hello.version != ST_PROTO_VERSION) {
+        st_log("%s: protocol version %u not spoken", ss->peer, m.u.hello.version);
+        send_error(ss, ST_E_VERSION, "protocol version not spoken by this store");
+        free(p);
+        return;
+    }
+    st_msg ch = {.kind = ST_CHALLENGE};
+    const char *why = st_nonce(ch.u.challenge.nonce, ST_NONCE_LEN);
+    st_auth_mac(cfg->key, 'S', m.u.hello.nonce, ch.u.challenge.nonce, ch.u.challenge.mac);
+    uint8_t nc[ST_NONCE_LEN];
+    memcpy(nc, m.u.hello.nonce, ST_NONCE_LEN);
+    free(p);
+    if (why || send_msg(ss->fd, cfg->timeout_ms, &ch, &why) != 0) {
+        st_log("%s: %s", ss->peer, why);
+        return;
+    }
+    if (serve_read(ss, cfg->timeout_ms, ST_AUTH, &p, &m) != 0)
+        return;
+    int ok = st_auth_check(cfg->key, 'C', ch.u.challenge.nonce, nc, m.u.auth.mac);
+    free(p);
+    if (!ok) {
+        st_log("%s: wrong key (authentication failed)", ss->peer);
+        send_error(ss, ST_E_AUTH, "wrong key (authentication failed)");
+        return;
+    }
+    st_msg okm = {.kind = ST_OK};
+    if (send_msg(ss->fd, cfg->timeout_ms, &okm, &why) != 0) {
+        st_log("%s: %s", ss->peer, why);
+        return;
+    }
+    st_push_state ps = {.fd = -1};
+    /* Between requests a node may keep its session idle (a lazy instance
+     * faults now and then): wait longer for the next head than for bytes
+     * inside a frame. */
+    while (idle_wait(ss->fd, cfg->timeout_ms * 12, cfg->stop) == 0) {
+        if (serve_read(ss, cfg->timeout_ms, 0, &p, &m) != 0)
+            break;
+        size_t n = 0;
+        uint8_t *reply = st_repo_answer(ss->s->repo, &m, &ps, ss->peer, &n);
+        free(p);
+        if (!reply) {
+            st_log("%s: out of memory", ss->peer);
+            break;
+        }
+        int r = send_all(ss->fd, reply, n, deadline_after(cfg->timeout_ms, n), &why);
+        free(reply);
+        if (r != 0) {
+            st_log("%s: %s", ss->peer, why);
+            break;
+        }
+    }
+    st_push_abort(&ps);
+}
+
+static void *session_thread(void *arg)
+{
+    session *ss = arg;
+    session_run(ss);
+    close(ss->fd);
+    server *s = ss->s;
+    free(ss);
+    pthread_mutex_lock(&s->mu);
+    s->live--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int listen_on(const char *addr, int *port, char *err)
+{
+    char host[256];
+    const char *ps;
+    if (split_hostport(addr, host, sizeof host, &ps) != 0) {
+        snprintf(err, ST_ERR_LEN, "--listen %s: expected ADDR:PORT", addr);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
+    int g = getaddrinfo(host[0] ? host : NULL, ps, &hints, &ai);
+    if (g) {
+        snprintf(err, ST_ERR_LEN, "--listen %s: %s", addr, gai_strerror(g));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        snprintf(err, ST_ERR_LEN, "--listen %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    *port = sa.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&sa)->sin6_port)
+                                     : ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    return fd;
+}
+
+static void peer_name(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+    char h[64] = "?", p[16] = "?";
+    getnameinfo((const struct sockaddr *)sa, sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                       : sizeof(struct sockaddr_in),
+                h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(out, cap, "%s:%s", h, p);
+}
+
+int st_serve(const st_server_config *cfg, char *err)
+{
+    server s = {.cfg = cfg};
+    int port = 0;
+    s.repo = st_repo_open(cfg->dir, err);
+    if (!s.repo)
+        return -1;
+    int lfd = listen_on(cfg->listen, &port, err);
+    if (lfd < 0) {
+        st_repo_close(s.repo);
+        return -1;
+    }
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    st_log("serving %s on %s (port %d)", cfg->dir, cfg->listen, port);
+    if (cfg->on_listen)
+        cfg->on_listen(port, cfg->arg);
+    while (!*cfg->stop) {
+        struct pollfd pf = {lfd, POLLIN, 0};
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        session *ss = calloc(1, sizeof *ss);
+        if (!ss) {
+            close(fd);
+            continue;
+        }
+        ss->s = &s;
+        ss->fd = fd;
+        peer_name(&sa, ss->peer, sizeof ss->peer);
+        pthread_mutex_lock(&s.mu);
+        int full = s.live >= cfg->max_conns;
+        if (!full)
+            s.live++;
+        pthread_mutex_unlock(&s.mu);
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (full || pthread_create(&t, &at, session_thread, ss) != 0) {
+            st_log("%s: refused (%s)", ss->peer, full ? "too many connections" : "no thread");
+            send_error(ss, ST_E_INTERNAL, "store busy: too many connections");
+            close(fd);
+            free(ss);
+            if (!full) {
+                pthread_mutex_lock(&s.mu);
+                s.live--;
+                pthread_mutex_unlock(&s.mu);
+            }
+        }
+        pthread_attr_destroy(&at);
+    }
+    close(lfd);
+    /* Sessions see *stop after their current request (bounded by the
+     * timeouts); wait for them before the repo goes. */
+    pthread_mutex_lock(&s.mu);
+    while (s.live)
+        pthread_cond_wait(&s.cv, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
+    st_repo_close(s.repo);
+    return 0;
+}

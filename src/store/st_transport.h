@@ -1,0 +1,112 @@
+/*
+ * st_transport.h — reaching a store: a connection to a store named by URL
+ * (`wedge://HOST:PORT` or `redis://HOST:PORT`), the requests a running node
+ * makes of it, and the store node's server.  Which backend carries the
+ * bytes (st_tcp.c, st_redis.c) is chosen here by the URL's scheme and is
+ * known nowhere else.
+ *
+ * Ownership: st_connect returns a connection the caller closes with
+ * st_close; a manifest owns its extents (st_manifest_free); fetched bytes
+ * go to the caller's buffers.
+ * Errors: every call returns 0 on success, -1 with one line in the
+ * caller's `err` (ST_ERR_LEN bytes) naming the store and what went wrong;
+ * nothing is allocated on the error path.  Every socket operation has a
+ * timeout, so each call returns within a bounded time.
+ * Threads: a connection belongs to one thread at a time; separate
+ * connections are independent.
+ */
+#ifndef WEDGE_ST_TRANSPORT_H
+#define WEDGE_ST_TRANSPORT_H
+
+#include "store.h"
+
+#define ST_ERR_LEN 512
+#define ST_TIMEOUT_MS_DEFAULT 5000
+
+typedef struct st_manifest {
+    char name[ST_NAME_MAX + 1];
+    st_blob_ref module;
+    int has_snap;
+    st_blob_ref snap;
+    uint32_t mem_pages;
+    uint32_t n_extents;
+    st_extent *extents;         /* malloc'd, n_extents */
+} st_manifest;
+
+typedef struct st_conn st_conn;
+
+/* The backend's operations; a connection is a backend and its state. */
+typedef struct st_transport {
+    const char *scheme;
+    int (*connect)(const char *hostport, const st_key *key, int timeout_ms, void **state, char *err);
+    int (*manifest)(void *state, const char *name, st_manifest *out, char *err);
+    /* Fills dst[i] with want[i].len bytes of the blob at want[i].off, each
+     * range checked against its SHA-256. */
+    int (*ranges)(void *state, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
+                  char *err);
+    int (*push)(void *state, const char *name, st_blob_kind which, const uint8_t *data, size_t len, char *err);
+    int (*wset_put)(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], const uint32_t *pages,
+                    uint32_t n, char *err);
+    /* *pages malloc'd (NULL and *n 0 when the store has none). */
+    int (*wset_get)(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], uint32_t **pages, uint32_t *n,
+                    char *err);
+    void (*close)(void *state);
+} st_transport;
+
+extern const st_transport st_tcp_transport;
+extern const st_transport st_redis_transport;
+
+/* A store URL split: scheme's backend, "HOST:PORT", and NAME after the
+ * last '/' (NULL when the URL names no module). */
+typedef struct st_url {
+    const st_transport *t;
+    char hostport[128];
+    char name[ST_NAME_MAX + 1];
+} st_url;
+
+/* 1 when s starts with a store scheme (wedge:// or redis://). */
+int st_url_is_store(const char *s);
+__attribute__((warn_unused_result)) int st_url_parse(const char *s, int need_name, st_url *u, char *err);
+
+__attribute__((warn_unused_result)) st_conn *st_connect(const st_url *u, const st_key *key, int timeout_ms,
+                                                        char *err);
+void st_close(st_conn *c);
+__attribute__((warn_unused_result)) int st_manifest_get(st_conn *c, const char *name, st_manifest *out, char *err);
+void st_manifest_free(st_manifest *m);
+__attribute__((warn_unused_result)) int st_fetch_ranges(st_conn *c, const st_blob_ref *blob, const st_range *want,
+                                                        uint32_t n, uint8_t *const *dst, char *err);
+/* The whole blob into dst (blob->size bytes), in frame-sized ranges, then
+ * checked against blob->sha. */
+__attribute__((warn_unused_result)) int st_fetch_blob(st_conn *c, const st_blob_ref *blob, uint8_t *dst, char *err);
+__attribute__((warn_unused_result)) int st_push(st_conn *c, const char *name, st_blob_kind which, const uint8_t *data,
+                                                size_t len, char *err);
+__attribute__((warn_unused_result)) int st_wset_put(st_conn *c, const char *name, const uint8_t snap[ST_SHA_LEN],
+                                                    const uint32_t *pages, uint32_t n, char *err);
+__attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name, const uint8_t snap[ST_SHA_LEN],
+                                                    uint32_t **pages, uint32_t *n, char *err);
+
+/* ---- the node-side cache (st_cache.c) ----------------------------------- */
+/* The blob as the file DIR/HEX.EXT (HEX its SHA-256), fetched and checked
+ * only when not there yet: content-addressed, so a hit needs no network and
+ * two names sharing a blob share its file.  Written to a temporary name and
+ * renamed, so a half-fetched blob is never found.  Path into out. */
+__attribute__((warn_unused_result)) int st_cache_blob(st_conn *c, const st_blob_ref *blob, const char *dir,
+                                                      const char *ext, char *out, size_t cap, char *err);
+
+/* ---- the store node ---------------------------------------------------- */
+typedef struct st_server_config {
+    const char *dir;            /* NAME.wasm, NAME.snap, and what is pushed */
+    const char *listen;         /* "ADDR:PORT" (port 0: any free port) */
+    const st_key *key;
+    int timeout_ms;             /* per socket operation */
+    int max_conns;              /* concurrent connections; more are refused */
+    /* Called once listening with the bound port (tests use port 0). */
+    void (*on_listen)(int port, void *arg);
+    void *arg;
+    volatile int *stop;         /* the loop returns when *stop becomes non-zero */
+} st_server_config;
+
+/* Serves until *stop; logs one line per session error to stderr. */
+__attribute__((warn_unused_result)) int st_serve(const st_server_config *cfg, char *err);
+
+#endif
