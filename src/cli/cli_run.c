@@ -9,6 +9,7 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ static void cli_run_usage(FILE *f)
           "  --tcplisten ADDR:PORT        listen on TCP ADDR:PORT (numeric, [IPv6] in brackets) and\n"
           "                               give the guest the socket as the next descriptor after\n"
           "                               the --dir ones, for sock_accept (repeatable)\n"
+          "  --allow-http PATTERN         let Dagger http(s):// streams fetch URLs matching PATTERN\n"
+          "                               (a shell glob on the whole URL, or an origin such as\n"
+          "                               https://api.example.com; repeatable; none: all refused)\n"
+          "  --ca-file FILE               trust the CAs in FILE (PEM) for https:// streams\n"
           "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
           "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
           "                               print each result on its own line (integers signed)\n"
@@ -139,6 +144,22 @@ int cli_run_parse(int argc, char **argv, cli_run_opts *o, bool snapshot_cmd)
                 return CLI_EXIT_USER;
             }
             o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
+        } else if ((v = cli_opt(argc, argv, &i, "--allow-http", &bad))) {
+            if (o->nallow == CLI_MAX_ALLOW) {
+                cli_error("%s: too many --allow-http options (max %d)", cmd, CLI_MAX_ALLOW);
+                return CLI_EXIT_USER;
+            }
+            if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+                cli_error("%s: --allow-http %s: expected a pattern starting with http:// or https://", cmd, v);
+                return CLI_EXIT_USER;
+            }
+            o->allow_http[o->nallow++] = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--ca-file", &bad))) {
+            if (access(v, R_OK) != 0) {
+                cli_error("%s: --ca-file %s: %s", cmd, v, strerror(errno));
+                return CLI_EXIT_USER;
+            }
+            o->ca_file = v;
         } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--store-key-file", &bad))) {
             o->remote.key_file = v;
         } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--fetch", &bad))) {
@@ -297,8 +318,7 @@ out:
  * Dagger or exports dagger_main, else WASI's _start. */
 static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
-    rt_extern ex;
-    if (rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex))
+    if (dagger_instance_is_guest(inst))
         return dagger_run_main(inst, res);
     return rt_run_start(inst, res);
 }
@@ -328,7 +348,8 @@ bool cli_host_new(const cli_run_opts *o, cli_host *h)
     /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
      * with this run's config; every instance gets a context from each host
      * module it imports from (runtime.h). */
-    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs};
+    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
+                                .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
     rt_result res;
     h->lk = rt_linker_new(&res);
     if (!h->lk || rt_linker_add_host(h->lk, &wasi_host_module, &h->wasi, &res) < 0 ||

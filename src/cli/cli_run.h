@@ -21,6 +21,7 @@
 #define CLI_MAX_DIRS 64
 #define CLI_MAX_ENVS 256
 #define CLI_MAX_LISTEN 64
+#define CLI_MAX_ALLOW 64
 
 typedef struct cli_run_opts {
     const char *module;
@@ -36,6 +37,9 @@ typedef struct cli_run_opts {
     int nenvs;
     const char *listen[CLI_MAX_LISTEN];
     int nlisten;
+    const char *allow_http[CLI_MAX_ALLOW];     /* --allow-http patterns (Dagger http(s) streams) */
+    int nallow;
+    const char *ca_file;        /* --ca-file */
     cg_options cg;
     cli_remote_opts remote;     /* MODULE is a store URL (cli_remote.c) */
     char fetched[2][4096];      /* its module and snapshot in the node cache */

@@ -89,13 +89,14 @@ static uint32_t dg_close(wedge_instance *inst, uint32_t sd)
 
 static uint32_t dg_read(wedge_instance *inst, uint32_t sd, uint32_t ptr, uint32_t len)
 {
-    dagger_stream *s = dg_get(dg_ctx(inst), sd);
+    dagger_ctx *ctx = dg_ctx(inst);
+    dagger_stream *s = dg_get(ctx, sd);
     if (!s)
         return (uint32_t)DAGGER_EBADF;
     uint8_t *buf = dg_mem(inst, ptr, len);
     if (!buf)
         return (uint32_t)DAGGER_EFAULT;
-    return (uint32_t)dagger_stream_read(s, buf, len);
+    return (uint32_t)dagger_stream_read(ctx, s, buf, len);
 }
 
 static uint32_t dg_write(wedge_instance *inst, uint32_t sd, uint32_t ptr, uint32_t len)
@@ -110,10 +111,13 @@ static uint32_t dg_write(wedge_instance *inst, uint32_t sd, uint32_t ptr, uint32
     return (uint32_t)dagger_stream_write(ctx, s, buf, len);
 }
 
-/* Nothing is buffered on the host side: every write is already out. */
+/* Local streams buffer nothing on the host side (every write is already
+ * out); an http(s) stream sends its request. */
 static uint32_t dg_flush(wedge_instance *inst, uint32_t sd)
 {
-    return dg_get(dg_ctx(inst), sd) ? 0 : (uint32_t)DAGGER_EBADF;
+    dagger_ctx *ctx = dg_ctx(inst);
+    dagger_stream *s = dg_get(ctx, sd);
+    return s ? (uint32_t)dagger_stream_flush(ctx, s) : (uint32_t)DAGGER_EBADF;
 }
 
 static const rt_host_fn dg_funcs[] = {
@@ -138,6 +142,8 @@ static void dg_ctx_free(void *p)
     }
     free(ctx->preopens);
     free(ctx->streams);
+    for (int k = 0; k < 3; k++)
+        free(ctx->out[k].buf);
     free(ctx);
 }
 
@@ -154,6 +160,24 @@ static void *dg_ctx_new(const void *config, wedge_instance *inst, char *err, siz
     for (int k = 0; k < 3; k++)
         ctx->stdio_fd[k] = cfg ? cfg->stdio_fd[k] : k;
     ctx->log_fd = cfg ? cfg->log_fd : 2;
+    if (cfg) {
+        ctx->in_buf = cfg->in_buf;
+        ctx->in_len = cfg->in_buf ? cfg->in_len : 0;
+        ctx->out_limit[1] = cfg->out_limit[1];
+        ctx->out_limit[2] = cfg->out_limit[2];
+        ctx->log_fn = cfg->log_fn;
+        ctx->log_arg = cfg->log_arg;
+        ctx->nallow_http = cfg->allow_http ? cfg->nallow_http : 0;
+        ctx->allow_http = cfg->allow_http;
+        ctx->ca_file = cfg->ca_file;
+        ctx->ndeny_ports = cfg->deny_ports ? cfg->ndeny_ports : 0;
+        ctx->deny_ports = cfg->deny_ports;
+        ctx->deadline_ns = cfg->deadline_ns;
+        ctx->http_timeout_ms = cfg->http_timeout_ms;
+        ctx->wait_yield = cfg->wait_yield;
+    }
+    if (!ctx->http_timeout_ms)
+        ctx->http_timeout_ms = DAGGER_HTTP_TIMEOUT_MS;
     int n = cfg && cfg->npreopens > 0 ? cfg->npreopens : 0;
     if (n) {
         ctx->preopens = calloc((size_t)n, sizeof *ctx->preopens);
@@ -185,7 +209,25 @@ const rt_host_module dagger_host_module = {
     .restore = NULL,
 };
 
+const uint8_t *dagger_instance_output(const wedge_instance *inst, int k, size_t *len, bool *truncated)
+{
+    const dagger_ctx *ctx = rt_host_ctx(inst, &dagger_host_module);
+    *len = 0;
+    *truncated = false;
+    if (!ctx || (k != 1 && k != 2) || ctx->stdio_fd[k] >= 0)
+        return NULL;
+    *len = ctx->out[k].len;
+    *truncated = ctx->out[k].truncated;
+    return ctx->out[k].buf ? ctx->out[k].buf : (const uint8_t *)"";
+}
+
 /* ---- the entry point ---------------------------------------------------------- */
+
+bool dagger_instance_is_guest(wedge_instance *inst)
+{
+    rt_extern ex;
+    return rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex);
+}
 
 rt_status dagger_run_main(wedge_instance *inst, rt_result *res)
 {

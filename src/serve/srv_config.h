@@ -67,6 +67,9 @@ typedef struct srv_route {
     uint32_t max_memory_mb;             /* 0 = the server's --max-memory-mb (0 there too: the module's own maximum) */
     const char *content_type;
     bool wagi;                          /* function prints Status:/Content-Type: headers first */
+    const char *const *allow_http;      /* Dagger http(s):// allow-list patterns ("allow-http") */
+    size_t nallow_http;
+    const char *ca_file;                /* "ca-file": PEM CAs trusted for https:// (NULL: the system's) */
     /* Snapshots (SPEC §6): requests start from `snapshot` (a file made by
      * `wedge snapshot`, resolved like path), or from one the server takes
      * itself after running export `init` when the route loads; NULL both:
