@@ -7,6 +7,7 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,11 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     char so[CG_SO_PATH_MAX];
     if (!cli_module_so(o, so, sizeof so))
         return CLI_EXIT_USER;
+    /* A guest writing to a closed pipe (`wedge run g.wasm | head -c 10`)
+     * gets EPIPE and decides for itself; SIGPIPE would kill wedge (exit
+     * 141).  Ignored only now, after compiling: an ignored signal is
+     * inherited across exec, and the C compiler must keep the default. */
+    signal(SIGPIPE, SIG_IGN);
 
     rt_result res;
     if (!rt_init(&res)) {

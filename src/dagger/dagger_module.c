@@ -163,6 +163,7 @@ static void *dg_ctx_new(const void *config, wedge_instance *inst, char *err, siz
             const wasi_preopen *p = &cfg->preopens[i];
             ctx->preopens[i].host_path = strdup(p->host_path);
             ctx->preopens[i].guest_path = strdup(p->guest_path ? p->guest_path : p->host_path);
+            ctx->preopens[i].readonly = p->readonly;
             ctx->npreopens = i + 1;
             if (!ctx->preopens[i].host_path || !ctx->preopens[i].guest_path)
                 goto oom;

@@ -64,8 +64,8 @@ static int dg_open_file(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
             best_len = gl;
         }
     }
-    if (!best)
-        return DAGGER_EPERM;
+    if (!best || (best->readonly && s->can_write))
+        return DAGGER_EPERM;            /* outside every directory, or writing to a read-only one */
     char rel[WASI_PATH_MAX + 2];
     size_t off = best_len == 1 ? 0 : best_len;
     while (off < n && path[off] == '/')

@@ -284,6 +284,36 @@ static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx 
                 fn->route->name);
 }
 
+/* A guest that exits non-zero gets a 500 and its output is dropped: the
+ * first bytes of it go to the log (one line, control bytes escaped) so its
+ * author can see why. */
+#define SRV_EXIT_STDOUT_LOGGED 256
+static void log_stdout_head(const srv_fn *fn, const srv_request *req, const wasi_ctx *w)
+{
+    size_t len = 0;
+    bool trunc = false;
+    const uint8_t *p = w ? wasi_ctx_output(w, 1, &len, &trunc) : NULL;
+    if (!p || !len)
+        return;
+    char line[4 * SRV_EXIT_STDOUT_LOGGED + 1];
+    size_t o = 0, k;
+    for (k = 0; k < len && k < SRV_EXIT_STDOUT_LOGGED; k++) {
+        unsigned char c = p[k];
+        const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : NULL;
+        if (esc) {
+            memcpy(line + o, esc, 2);
+            o += 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(line + o, sizeof line - o, "\\x%02x", c);
+        } else {
+            line[o++] = (char)c;
+        }
+    }
+    line[o] = '\0';
+    srv_log(SRV_LOG_INFO, "request %llu: route %s: stdout (%zu bytes%s): %s", (unsigned long long)req->id,
+            fn->route->name, len, k < len ? ", first 256 shown" : "", line);
+}
+
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
 {
     uint64_t t0 = ut_mono_ns();
@@ -383,6 +413,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
     cfg.deadline_ns = kill_ns;
+    cfg.npreopens = route->ndirs;
+    cfg.preopens = route->dirs;
 
     /* This request's WASI config goes to the route's shared linker as a
      * per-instance one; the context lives with the instance. */
@@ -449,6 +481,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
+        log_stdout_head(fn, req, wasi);
         break;
     }
     case RT_ERR_TRAP:
