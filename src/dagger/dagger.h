@@ -48,15 +48,41 @@ typedef enum dagger_error {
 #define DAGGER_MAX_STREAMS 1024
 #define DAGGER_URL_MAX 4096
 
+/* Which URL schemes a stream table opens: Dagger's, or those plus
+ * CommonWA's null:// (reads end at once, writes vanish) and zero://
+ * (reads give zero bytes, writes vanish). */
+typedef enum dagger_schemes { DAGGER_SCHEMES_DAGGER = 0, DAGGER_SCHEMES_CWA = 1 } dagger_schemes;
+
 /* What a Dagger guest may reach: host descriptors for its stdio streams
  * and the directories file:// URLs resolve in (guest path -> host path,
- * as `wedge run --dir`). */
+ * as `wedge run --dir`; a read-only one refuses ?mode=w|a). */
 typedef struct dagger_config {
     int stdio_fd[3];            /* host descriptors for stdin/stdout/stderr (not closed) */
     int log_fd;                 /* where log:// lines go */
     int npreopens;
     const wasi_preopen *preopens;
+    dagger_schemes schemes;     /* zero: Dagger's own */
 } dagger_config;
+
+/* ---- the stream table, for host modules built on Dagger's streams ------------
+ * (CommonWA's resource_* calls run on it.)  A dagger_ctx is one guest's
+ * descriptor table; the calls below take buffers already in host memory
+ * (the caller checked the guest's pointers) and return what the guest
+ * sees: a count or descriptor >= 0, or a dagger_error. */
+typedef struct dagger_ctx dagger_ctx;
+
+/* NULL config: the host's descriptors 0-2, log lines to 2, no directories.
+ * Copies what it keeps.  NULL + a one-line err when memory runs out. */
+dagger_ctx *dagger_ctx_new(const dagger_config *cfg, char *err, size_t errlen);
+void dagger_ctx_free(dagger_ctx *ctx);
+/* url[0..n) exactly (no NUL rule here: that is the Dagger call's). */
+int32_t dagger_sd_open(dagger_ctx *ctx, const char *url, size_t n);
+int32_t dagger_sd_close(dagger_ctx *ctx, int32_t sd);
+int32_t dagger_sd_read(dagger_ctx *ctx, int32_t sd, uint8_t *buf, uint32_t len);
+int32_t dagger_sd_write(dagger_ctx *ctx, int32_t sd, const uint8_t *buf, uint32_t len);
+int32_t dagger_sd_flush(dagger_ctx *ctx, int32_t sd);
+/* One log line "prefix: text", as a write to log://?prefix=P does. */
+int32_t dagger_log_line(dagger_ctx *ctx, const char *prefix, const uint8_t *buf, uint32_t len);
 
 /* The host module "dagger".  Register it with rt_linker_add_host and, for
  * 2018-era binaries, rt_linker_alias(lk, "env", &dagger_host_module). */

@@ -27,7 +27,7 @@ bool dagger_url_is(const dagger_url *u, const char *name);
 /* The value of query parameter `key` ("a=1&key=v"); false if absent. */
 bool dagger_url_param(const dagger_url *u, const char *key, const char **val, size_t *len);
 
-typedef enum dagger_kind { DG_FREE = 0, DG_HOSTFD, DG_FILE, DG_LOG, DG_RANDOM } dagger_kind;
+typedef enum dagger_kind { DG_FREE = 0, DG_HOSTFD, DG_FILE, DG_LOG, DG_RANDOM, DG_NULL, DG_ZERO } dagger_kind;
 
 typedef struct dagger_stream {
     dagger_kind kind;
@@ -36,13 +36,14 @@ typedef struct dagger_stream {
     char prefix[64];            /* DG_LOG */
 } dagger_stream;
 
-typedef struct dagger_ctx {
+struct dagger_ctx {
     int stdio_fd[3], log_fd;
+    dagger_schemes schemes;
     int npreopens;
     wasi_preopen *preopens;     /* strings owned */
     dagger_stream *streams;     /* [cap] */
     uint32_t cap;
-} dagger_ctx;
+};
 
 /* Opens the stream `u` names into *s (a free slot); dagger_error or 0. */
 int dagger_stream_open(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s);

@@ -140,6 +140,11 @@ int dagger_stream_open(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
     }
     if (dagger_url_is(u, "file"))
         return dg_open_file(ctx, u, s);
+    if (ctx->schemes == DAGGER_SCHEMES_CWA && (dagger_url_is(u, "null") || dagger_url_is(u, "zero"))) {
+        s->kind = dagger_url_is(u, "null") ? DG_NULL : DG_ZERO;
+        s->can_read = s->can_write = true;
+        return 0;
+    }
     return DAGGER_ESCHEME;              /* http(s) too, for now */
 }
 
@@ -149,6 +154,12 @@ int32_t dagger_stream_read(dagger_stream *s, uint8_t *buf, uint32_t len)
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL)
+        return 0;
+    if (s->kind == DG_ZERO) {
+        memset(buf, 0, len);
+        return (int32_t)len;
+    }
     if (s->kind == DG_RANDOM) {
         ssize_t r;
         do
@@ -199,6 +210,8 @@ int32_t dagger_stream_write(const dagger_ctx *ctx, dagger_stream *s, const uint8
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL || s->kind == DG_ZERO)
+        return (int32_t)len;
     if (s->kind != DG_LOG)
         return dg_write_all(s->fd, buf, len);
     /* One log line per write: "prefix: text", a trailing newline dropped
