@@ -7,6 +7,7 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ static void cli_run_usage(FILE *f)
           "  --tcplisten ADDR:PORT        listen on TCP ADDR:PORT (numeric, [IPv6] in brackets) and\n"
           "                               give the guest the socket as the next descriptor after\n"
           "                               the --dir ones, for sock_accept (repeatable)\n"
+          "  --allow-http PATTERN         let Dagger http(s):// streams fetch URLs matching PATTERN\n"
+          "                               (a shell glob on the whole URL, or an origin such as\n"
+          "                               https://api.example.com; repeatable; none: all refused)\n"
+          "  --ca-file FILE               trust the CAs in FILE (PEM) for https:// streams\n"
           "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
           "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
           "                               print each result on its own line (integers signed)\n"
@@ -49,6 +54,7 @@ static void cli_run_usage(FILE *f)
 #define CLI_MAX_DIRS 64
 #define CLI_MAX_ENVS 256
 #define CLI_MAX_LISTEN 64
+#define CLI_MAX_ALLOW 64
 
 typedef struct cli_run_opts {
     const char *module;
@@ -61,6 +67,9 @@ typedef struct cli_run_opts {
     int nenvs;
     const char *listen[CLI_MAX_LISTEN];
     int nlisten;
+    const char *allow_http[CLI_MAX_ALLOW];
+    int nallow;
+    const char *ca_file;
     cg_options cg;
     /* What cli_keep allocated: at most one string per --dir or --env. */
     char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
@@ -144,6 +153,22 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
                 return CLI_EXIT_USER;
             }
             o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
+        } else if ((v = cli_opt(argc, argv, &i, "--allow-http", &bad))) {
+            if (o->nallow == CLI_MAX_ALLOW) {
+                cli_error("run: too many --allow-http options (max %d)", CLI_MAX_ALLOW);
+                return CLI_EXIT_USER;
+            }
+            if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+                cli_error("run: --allow-http %s: expected a pattern starting with http:// or https://", v);
+                return CLI_EXIT_USER;
+            }
+            o->allow_http[o->nallow++] = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--ca-file", &bad))) {
+            if (access(v, R_OK) != 0) {
+                cli_error("run: --ca-file %s: %s", v, strerror(errno));
+                return CLI_EXIT_USER;
+            }
+            o->ca_file = v;
         } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
             if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
                 cli_error("run: --bounds %s: expected guard, software or none", v);
@@ -263,8 +288,7 @@ out:
  * Dagger or exports dagger_main, else WASI's _start. */
 static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
-    rt_extern ex;
-    if (rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex))
+    if (dagger_instance_is_guest(inst))
         return dagger_run_main(inst, res);
     return rt_run_start(inst, res);
 }
@@ -321,7 +345,8 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
      * with this run's config; every instance gets a context from each host
      * module it imports from (runtime.h). */
-    dagger_config dcfg = {.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs};
+    dagger_config dcfg = {.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
+                          .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
     rt_linker *lk = rt_linker_new(&res);
     if (!lk || rt_linker_add_host(lk, &wasi_host_module, &cfg, &res) < 0 ||
         rt_linker_add_host(lk, &dagger_host_module, &dcfg, &res) < 0 ||

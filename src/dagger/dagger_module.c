@@ -76,7 +76,7 @@ int32_t dagger_sd_close(dagger_ctx *ctx, int32_t sd)
 int32_t dagger_sd_read(dagger_ctx *ctx, int32_t sd, uint8_t *buf, uint32_t len)
 {
     dagger_stream *s = dg_get(ctx, sd);
-    return s ? dagger_stream_read(s, buf, len) : DAGGER_EBADF;
+    return s ? dagger_stream_read(ctx, s, buf, len) : DAGGER_EBADF;
 }
 
 int32_t dagger_sd_write(dagger_ctx *ctx, int32_t sd, const uint8_t *buf, uint32_t len)
@@ -85,10 +85,12 @@ int32_t dagger_sd_write(dagger_ctx *ctx, int32_t sd, const uint8_t *buf, uint32_
     return s ? dagger_stream_write(ctx, s, buf, len) : DAGGER_EBADF;
 }
 
-/* Nothing is buffered on the host side: every write is already out. */
+/* Local streams buffer nothing on the host side (every write is already
+ * out); an http(s) stream sends its request. */
 int32_t dagger_sd_flush(dagger_ctx *ctx, int32_t sd)
 {
-    return dg_get(ctx, sd) ? 0 : DAGGER_EBADF;
+    dagger_stream *s = dg_get(ctx, sd);
+    return s ? dagger_stream_flush(ctx, s) : DAGGER_EBADF;
 }
 
 int32_t dagger_log_line(dagger_ctx *ctx, const char *prefix, const uint8_t *buf, uint32_t len)
@@ -176,6 +178,8 @@ void dagger_ctx_free(dagger_ctx *ctx)
     }
     free(ctx->preopens);
     free(ctx->streams);
+    for (int k = 0; k < 3; k++)
+        free(ctx->out[k].buf);
     free(ctx);
 }
 
@@ -190,6 +194,22 @@ dagger_ctx *dagger_ctx_new(const dagger_config *cfg, char *err, size_t errlen)
         ctx->stdio_fd[k] = cfg ? cfg->stdio_fd[k] : k;
     ctx->log_fd = cfg ? cfg->log_fd : 2;
     ctx->schemes = cfg ? cfg->schemes : DAGGER_SCHEMES_DAGGER;
+    if (cfg) {
+        ctx->in_buf = cfg->in_buf;
+        ctx->in_len = cfg->in_buf ? cfg->in_len : 0;
+        ctx->out_limit = cfg->out_limit;
+        ctx->log_fn = cfg->log_fn;
+        ctx->log_arg = cfg->log_arg;
+        ctx->nallow_http = cfg->allow_http ? cfg->nallow_http : 0;
+        ctx->allow_http = cfg->allow_http;
+        ctx->ca_file = cfg->ca_file;
+        ctx->ndeny_ports = cfg->deny_ports ? cfg->ndeny_ports : 0;
+        ctx->deny_ports = cfg->deny_ports;
+        ctx->deadline_ns = cfg->deadline_ns;
+        ctx->http_timeout_ms = cfg->http_timeout_ms;
+    }
+    if (!ctx->http_timeout_ms)
+        ctx->http_timeout_ms = DAGGER_HTTP_TIMEOUT_MS;
     int n = cfg && cfg->npreopens > 0 ? cfg->npreopens : 0;
     if (n) {
         ctx->preopens = calloc((size_t)n, sizeof *ctx->preopens);
@@ -233,7 +253,25 @@ const rt_host_module dagger_host_module = {
     .restore = NULL,
 };
 
+const uint8_t *dagger_instance_output(const wedge_instance *inst, int k, size_t *len, bool *truncated)
+{
+    const dagger_ctx *ctx = rt_host_ctx(inst, &dagger_host_module);
+    *len = 0;
+    *truncated = false;
+    if (!ctx || (k != 1 && k != 2) || ctx->stdio_fd[k] >= 0)
+        return NULL;
+    *len = ctx->out[k].len;
+    *truncated = ctx->out[k].truncated;
+    return ctx->out[k].buf ? ctx->out[k].buf : (const uint8_t *)"";
+}
+
 /* ---- the entry point ---------------------------------------------------------- */
+
+bool dagger_instance_is_guest(wedge_instance *inst)
+{
+    rt_extern ex;
+    return rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex);
+}
 
 rt_status dagger_run_main(wedge_instance *inst, rt_result *res)
 {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -250,6 +251,56 @@ static bool check_route_syntax(ctx *x, const char *kp, const char *r)
     return true;
 }
 
+/* What a Dagger function's http(s):// streams may fetch: "allow-http", an
+ * array of URL patterns (src/dagger/dagger.h says how they match), and
+ * "ca-file", a PEM bundle of CAs to trust (relative to the configuration's
+ * directory). */
+static bool get_http_access(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, "allow-http");
+    const cJSON *list = get(obj, "allow-http");
+    if (list) {
+        if (!cJSON_IsArray(list))
+            return key_fail(x, kp, "must be an array of URL patterns");
+        size_t n = (size_t)cJSON_GetArraySize(list), i = 0;
+        const char **pats = arena_alloc(&x->arena, (n ? n : 1) * sizeof *pats);
+        if (!pats)
+            return oom(x);
+        for (const cJSON *it = list->child; it; it = it->next, i++) {
+            char ikp[KEYPATH_MAX];
+            index_key(ikp, kp, i);
+            const char *s = cJSON_IsString(it) ? it->valuestring : NULL;
+            if (!s || (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)))
+                return key_fail(x, ikp, "must be a string starting with http:// or https://");
+            for (const char *c = s; *c; c++)
+                if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+                    return key_fail(x, ikp, "contains a space or a control character");
+            if (!(pats[i] = arena_strdup(&x->arena, s)))
+                return oom(x);
+        }
+        r->allow_http = pats;
+        r->nallow_http = i;
+    }
+    const char *ca = NULL;
+    if (!get_str(x, obj, parent, "ca-file", false, NULL, 4096, &ca))
+        return false;
+    if (ca && ca[0] != '/' && x->base_dir && *x->base_dir) {
+        size_t n = strlen(x->base_dir) + 1 + strlen(ca) + 1;
+        char *full = arena_alloc(&x->arena, n);
+        if (!full)
+            return oom(x);
+        snprintf(full, n, "%s/%s", x->base_dir, ca);
+        ca = full;
+    }
+    if (ca && access(ca, R_OK) != 0) {
+        join_key(kp, parent, "ca-file");
+        return key_fail(x, kp, "%s: %s", ca, strerror(errno));
+    }
+    r->ca_file = ca;
+    return true;
+}
+
 /* The keys a route and a module entry share; filled in order. */
 static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
 {
@@ -272,7 +323,7 @@ static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route
     r->admissions_percentile = (uint32_t)v;
     if (!get_str(x, obj, parent, "http-resp-content-type", false, SRV_DEFAULT_CONTENT_TYPE, 255, &r->content_type))
         return false;
-    return true;
+    return get_http_access(x, obj, parent, r);
 }
 
 /* SLEdge's module list also carries these; they describe buffer sizes and
@@ -285,7 +336,7 @@ static bool load_module(ctx *x, const cJSON *obj, const char *kp, srv_port *port
 {
     static const char *const keys[] = { "name", "path", "port", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        SLEDGE_LEGACY_KEYS, NULL };
+        "allow-http", "ca-file", SLEDGE_LEGACY_KEYS, NULL };
     if (!check_keys(x, obj, kp, keys))
         return false;
     srv_route *r = arena_alloc(&x->arena, sizeof *r);
@@ -373,7 +424,7 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
 {
     static const char *const keys[] = { "route", "path", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        "timeout-us", "max-memory-mb", "wagi", "dirs", NULL };
+        "timeout-us", "max-memory-mb", "wagi", "dirs", "allow-http", "ca-file", NULL };
     if (!cJSON_IsObject(obj))
         return key_fail(x, kp, "must be an object");
     if (!check_keys(x, obj, kp, keys))

@@ -73,6 +73,9 @@ typedef struct srv_route {
      * host paths resolved against the config's directory, checked at load. */
     const wasi_preopen *dirs;
     int ndirs;
+    const char *const *allow_http;      /* Dagger http(s):// allow-list patterns ("allow-http") */
+    size_t nallow_http;
+    const char *ca_file;                /* "ca-file": PEM CAs trusted for https:// (NULL: the system's) */
 } srv_route;
 
 typedef struct srv_port {

@@ -154,6 +154,7 @@ static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_er
         return NULL;
     }
     atomic_store(&g->refs, 1);
+    g->fns.admin_port = s->settings.admin_port;
     if (!srv_fnset_load(&g->fns, cfg, err)) {
         srv_fnset_free(&g->fns);
         free(g);

@@ -81,7 +81,7 @@ Test(serve_load, second_load_uses_the_file_index)
 {
     const char *json = "[{\"name\":\"m\",\"path\":\"" MODULE "\",\"port\":10077,\"relative-deadline-us\":5000}]";
     srv_config cfg;
-    srv_fnset set;
+    srv_fnset set = {0};
     load(json, &set, &cfg);
     srv_fnset_free(&set);
     srv_config_free(&cfg);
