@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
@@ -284,10 +285,14 @@ out:
     return rc;
 }
 
-/* The entry: a Dagger guest's (dagger_main, main or _start) when it imports
- * Dagger or exports dagger_main, else WASI's _start. */
+/* The entry: a CommonWA guest's (cwa_main or _start) when it imports
+ * CommonWA or exports cwa_main; a Dagger guest's (dagger_main, main or
+ * _start) when it imports Dagger or exports dagger_main; else WASI's
+ * _start. */
 static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
+    if (cwa_instance_is_guest(inst))
+        return cwa_run_main(inst, res);
     if (dagger_instance_is_guest(inst))
         return dagger_run_main(inst, res);
     return rt_run_start(inst, res);
@@ -347,10 +352,15 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
      * module it imports from (runtime.h). */
     dagger_config dcfg = {.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
                           .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
+    /* CommonWA (and "env"): the same argv and environment as WASI, the
+     * same streams as Dagger. */
+    cwa_config ccfg = {.argc = cfg.argc, .argv = cfg.argv, .envc = cfg.envc, .envp = cfg.envp, .streams = dcfg};
     rt_linker *lk = rt_linker_new(&res);
     if (!lk || rt_linker_add_host(lk, &wasi_host_module, &cfg, &res) < 0 ||
         rt_linker_add_host(lk, &dagger_host_module, &dcfg, &res) < 0 ||
-        !rt_linker_alias(lk, "env", &dagger_host_module, &res)) {
+        !rt_linker_alias(lk, "env", &dagger_host_module, &res) ||
+        rt_linker_add_host(lk, &cwa_host_module, &ccfg, &res) < 0 ||
+        !rt_linker_alias(lk, "env", &cwa_host_module, &res)) {
         cli_error("%s: %s", o->module, res.msg);
         rt_linker_free(lk);
         free(wargv);

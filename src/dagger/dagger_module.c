@@ -255,7 +255,11 @@ const rt_host_module dagger_host_module = {
 
 const uint8_t *dagger_instance_output(const wedge_instance *inst, int k, size_t *len, bool *truncated)
 {
-    const dagger_ctx *ctx = rt_host_ctx(inst, &dagger_host_module);
+    return dagger_ctx_output(rt_host_ctx(inst, &dagger_host_module), k, len, truncated);
+}
+
+const uint8_t *dagger_ctx_output(const dagger_ctx *ctx, int k, size_t *len, bool *truncated)
+{
     *len = 0;
     *truncated = false;
     if (!ctx || (k != 1 && k != 2) || ctx->stdio_fd[k] >= 0)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "compile/compile.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
@@ -21,9 +22,9 @@
 #include "util/util.h"
 #include "wasi/wasi.h"
 
-/* Host modules every route is linked against (WASI, Dagger): the size of
- * the per-request config array. */
-#define SRV_HOST_SLOTS 2
+/* Host modules every route is linked against (WASI, Dagger, CommonWA):
+ * the size of the per-request config array. */
+#define SRV_HOST_SLOTS 3
 
 /* ---- start-up: one module per route --------------------------------------- */
 
@@ -69,6 +70,8 @@ static void load_one(srv_fn *fn)
         (fn->wasi_slot = rt_linker_add_host(fn->linker, &wasi_host_module, NULL, &res)) < 0 ||
         (fn->dagger_slot = rt_linker_add_host(fn->linker, &dagger_host_module, NULL, &res)) < 0 ||
         !rt_linker_alias(fn->linker, "env", &dagger_host_module, &res) ||
+        (fn->cwa_slot = rt_linker_add_host(fn->linker, &cwa_host_module, NULL, &res)) < 0 ||
+        !rt_linker_alias(fn->linker, "env", &cwa_host_module, &res) ||
         rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
         snprintf(fn->broken, sizeof fn->broken, "%s: %s", path, res.msg);
         rt_linker_free(fn->linker);
@@ -338,6 +341,18 @@ static void log_dagger_line(void *arg, const char *line, size_t len)
     srv_log(SRV_LOG_INFO, "request %llu: route %s: log: %.*s", l->id, l->route, (int)(len > 400 ? 400 : len), line);
 }
 
+/* What the guest wrote to its stdout: through CommonWA's or Dagger's
+ * streams when it is such a guest, else WASI's fd 1. */
+static const uint8_t *guest_stdout(const wedge_instance *inst, const wasi_ctx *wasi, bool cwa, bool dagger,
+                                   size_t *len, bool *trunc)
+{
+    if (cwa)
+        return cwa_instance_output(inst, 1, len, trunc);
+    if (dagger)
+        return dagger_instance_output(inst, 1, len, trunc);
+    return wasi ? wasi_ctx_output(wasi, 1, len, trunc) : NULL;
+}
+
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
 {
     uint64_t t0 = ut_mono_ns();
@@ -454,13 +469,18 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
                           .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
                           .npreopens = route->ndirs, .preopens = route->dirs};
     host_cfg[fn->dagger_slot] = &dcfg;
+    /* CommonWA's: WASI's argv and environment, Dagger's streams. */
+    cwa_config ccfg = {.argc = argc, .argv = argv, .envc = envc, .envp = envp, .streams = dcfg};
+    host_cfg[fn->cwa_slot] = &ccfg;
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
-    bool dagger = st == RT_OK && dagger_instance_is_guest(out->inst);
+    bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
+    bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
     if (st == RT_OK)
-        st = dagger ? dagger_run_main(out->inst, &res) : rt_run_start(out->inst, &res);
+        st = cwa ? cwa_run_main(out->inst, &res)
+             : dagger ? dagger_run_main(out->inst, &res) : rt_run_start(out->inst, &res);
     out->exec_ns = ut_mono_ns() - t0;
     const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
     size_t elen = 0;
@@ -469,6 +489,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     log_stderr(fn, req, ep, elen, etrunc);
     ep = out->inst ? dagger_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
     log_stderr(fn, req, ep, elen, etrunc);
+    ep = out->inst ? cwa_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
+    log_stderr(fn, req, ep, elen, etrunc);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -476,8 +498,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     case RT_OK: {
         size_t len = 0;
         bool trunc = false;
-        const uint8_t *body = dagger ? dagger_instance_output(out->inst, 1, &len, &trunc)
-                              : wasi ? wasi_ctx_output(wasi, 1, &len, &trunc) : NULL;
+        const uint8_t *body = guest_stdout(out->inst, wasi, cwa, dagger, &len, &trunc);
         if (trunc) {
             srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
                     (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
@@ -524,8 +545,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
                 res.exit_code);
         size_t olen = 0;
         bool otrunc = false;
-        const uint8_t *ob = dagger ? dagger_instance_output(out->inst, 1, &olen, &otrunc)
-                            : wasi ? wasi_ctx_output(wasi, 1, &olen, &otrunc) : NULL;
+        const uint8_t *ob = guest_stdout(out->inst, wasi, cwa, dagger, &olen, &otrunc);
         log_stdout_head(fn, req, ob, olen);
         break;
     }
