@@ -10,7 +10,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "../runtime/rt_guest.h"
 #include "cwa_internal.h"
 #include "util/util.h"
 
