@@ -206,13 +206,13 @@ static void rt_name(char *out, size_t cap, const char *s, size_t len)
 static const char *rt_valtype_text(uint8_t code)
 {
     switch (code) {
-    case 0x7F: case 'i': return "i32";
-    case 0x7E: case 'I': return "i64";
-    case 0x7D: case 'f': return "f32";
-    case 0x7C: case 'F': return "f64";
-    case 0x7B: case 'v': return "v128";
-    case 0x70: case 'r': return "funcref";
-    case 0x6F: case 'e': return "externref";
+    case WEDGE_VAL_I32: case 'i': return "i32";
+    case WEDGE_VAL_I64: case 'I': return "i64";
+    case WEDGE_VAL_F32: case 'f': return "f32";
+    case WEDGE_VAL_F64: case 'F': return "f64";
+    case WEDGE_VAL_V128: case 'v': return "v128";
+    case WEDGE_VAL_FUNCREF: case 'r': return "funcref";
+    case WEDGE_VAL_EXTERNREF: case 'e': return "externref";
     default: return "?";
     }
 }

@@ -32,10 +32,10 @@ static rt_module *image_module(uint32_t a_off, uint32_t a_len)
     for (size_t i = 0; i < sizeof seg_b; i++)
         seg_b[i] = (uint8_t)(i * 13 + 5) | 1;
     memset(seg_small, 0xEE, sizeof seg_small);
-    img_datas[0] = (wedge_desc_data){.mode = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, a_off}, .bytes = seg_a,
-                                     .len = a_len};
-    img_datas[1] = (wedge_desc_data){.mode = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, 100000}, .bytes = seg_b,
-                                     .len = sizeof seg_b};
+    img_datas[0] = (wedge_desc_data){.mode = WEDGE_SEG_ACTIVE, .offset = {.op = WEDGE_CE_I32, .type = WEDGE_VAL_I32, .bits = a_off},
+                                     .bytes = seg_a, .len = a_len};
+    img_datas[1] = (wedge_desc_data){.mode = WEDGE_SEG_ACTIVE, .offset = {.op = WEDGE_CE_I32, .type = WEDGE_VAL_I32, .bits = 100000},
+                                     .bytes = seg_b, .len = sizeof seg_b};
     img_datas[2] = (wedge_desc_data){.mode = 1, .bytes = seg_small, .len = sizeof seg_small};
     D = tm_desc();
     D.mems = img_mems;

@@ -110,7 +110,8 @@ static lk_mod *lk_module(const wedge_desc_import *imps, uint32_t n, bool trap)
     for (uint32_t i = 0; i < n; i++)
         lm->ex[i] = (wedge_desc_export){fnames[i], 2, 0, i};
     lm->mem = (wedge_desc_limits){.has_max = 1, .min = 1, .max = 1};
-    lm->data = (wedge_desc_data){.mode = 0, .mem = 0, .offset = {WEDGE_CE_I32, 0x7F, 0, trap ? 65534 : 0},
+    lm->data = (wedge_desc_data){.mode = WEDGE_SEG_ACTIVE, .mem = 0,
+                                 .offset = {.op = WEDGE_CE_I32, .type = WEDGE_VAL_I32, .bits = trap ? 65534u : 0u},
                                  .bytes = four, .len = 4};
     lm->d = (wedge_module_desc){.abi_version = WEDGE_ABI_VERSION, .bounds = WEDGE_BOUNDS_GUARD,
                                 .compiler_version = "test", .ntypes = 3, .types = lk_types,
