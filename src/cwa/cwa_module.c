@@ -13,14 +13,6 @@
 #include "cwa_internal.h"
 #include "util/util.h"
 
-/* The guest's bytes [ptr, ptr+len), or NULL if any lies outside memory. */
-static uint8_t *cw_mem(wedge_instance *inst, uint32_t ptr, uint64_t len)
-{
-    if (!inst || !inst->mem || !inst->mem->base || (uint64_t)ptr + len > inst->mem->size)
-        return NULL;
-    return inst->mem->base + ptr;
-}
-
 static cwa_ctx *cw_ctx(wedge_instance *inst)
 {
     return rt_host_ctx(inst, &cwa_host_module);
@@ -31,7 +23,7 @@ static cwa_ctx *cw_ctx(wedge_instance *inst)
 static uint32_t cw_resource_open(wedge_instance *inst, uint32_t ptr, uint32_t len)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    const uint8_t *url = cw_mem(inst, ptr, len);
+    const uint8_t *url = rt_guest_bytes(inst, ptr, len);
     if (!ctx || !url)
         return (uint32_t)CWA_EINVAL;
     return (uint32_t)cwa_error_from_dagger(dagger_sd_open(ctx->streams, (const char *)url, len));
@@ -50,7 +42,7 @@ static void cw_resource_close(wedge_instance *inst, uint32_t fd)
 static uint32_t cw_resource_read(wedge_instance *inst, uint32_t fd, uint32_t ptr, uint32_t len)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    uint8_t *buf = cw_mem(inst, ptr, len);
+    uint8_t *buf = rt_guest_bytes(inst, ptr, len);
     if (!ctx || !buf)
         return (uint32_t)CWA_EINVAL;
     return (uint32_t)cwa_error_from_dagger(dagger_sd_read(ctx->streams, (int32_t)fd, buf, len));
@@ -59,7 +51,7 @@ static uint32_t cw_resource_read(wedge_instance *inst, uint32_t fd, uint32_t ptr
 static uint32_t cw_resource_write(wedge_instance *inst, uint32_t fd, uint32_t ptr, uint32_t len)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    const uint8_t *buf = cw_mem(inst, ptr, len);
+    const uint8_t *buf = rt_guest_bytes(inst, ptr, len);
     if (!ctx || !buf)
         return (uint32_t)CWA_EINVAL;
     return (uint32_t)cwa_error_from_dagger(dagger_sd_write(ctx->streams, (int32_t)fd, buf, len));
@@ -96,7 +88,7 @@ static uint32_t cw_io_get_stderr(wedge_instance *inst) { return cw_io_get(inst, 
 static void cw_log_write(wedge_instance *inst, uint32_t level, uint32_t ptr, uint32_t len)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    const uint8_t *text = cw_mem(inst, ptr, len);
+    const uint8_t *text = rt_guest_bytes(inst, ptr, len);
     if (!ctx || !text)
         return;
     char prefix[24];
@@ -112,8 +104,8 @@ static void cw_log_write(wedge_instance *inst, uint32_t level, uint32_t ptr, uin
 static uint32_t cw_env_get(wedge_instance *inst, uint32_t kptr, uint32_t klen, uint32_t vptr, uint32_t vlen)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    const uint8_t *key = cw_mem(inst, kptr, klen);
-    uint8_t *val = cw_mem(inst, vptr, vlen);
+    const uint8_t *key = rt_guest_bytes(inst, kptr, klen);
+    uint8_t *val = rt_guest_bytes(inst, vptr, vlen);
     if (!ctx || !key || !val)
         return (uint32_t)CWA_EINVAL;
     for (uint32_t i = 0; i < ctx->envc; i++) {
@@ -144,7 +136,7 @@ static uint32_t cw_runtime_spec_minor(wedge_instance *inst) { (void)inst; return
 static uint32_t cw_runtime_name(wedge_instance *inst, uint32_t ptr, uint32_t len)
 {
     size_t n = sizeof CWA_RUNTIME_NAME - 1;
-    uint8_t *out = cw_mem(inst, ptr, len);
+    uint8_t *out = rt_guest_bytes(inst, ptr, len);
     if (!out || len < n)
         return (uint32_t)CWA_EINVAL;
     memcpy(out, CWA_RUNTIME_NAME, n);
@@ -179,7 +171,7 @@ static uint32_t cw_startup_arg_len(wedge_instance *inst)
 static uint32_t cw_startup_arg_at(wedge_instance *inst, uint32_t i, uint32_t ptr, uint32_t len)
 {
     cwa_ctx *ctx = cw_ctx(inst);
-    uint8_t *out = cw_mem(inst, ptr, len);
+    uint8_t *out = rt_guest_bytes(inst, ptr, len);
     if (!ctx || !out || i >= ctx->argc)
         return (uint32_t)CWA_EINVAL;
     size_t n = strlen(ctx->argv[i]);

@@ -215,6 +215,23 @@ static bool get_bool(ctx *x, const cJSON *obj, const char *parent, const char *k
     return true;
 }
 
+/* p as an arena string, taken from the configuration file's directory
+ * when relative; NULL (and the error set) when memory runs out. */
+static const char *from_config_dir(ctx *x, const char *p)
+{
+    size_t n = strlen(p) + 1 + (p[0] != '/' && x->base_dir && *x->base_dir ? strlen(x->base_dir) + 1 : 0);
+    char *full = arena_alloc(&x->arena, n);
+    if (!full) {
+        oom(x);
+        return NULL;
+    }
+    if (n > strlen(p) + 1)
+        snprintf(full, n, "%s/%s", x->base_dir, p);
+    else
+        memcpy(full, p, n);
+    return full;
+}
+
 /* `path` must name an existing regular file; relative paths are taken from
  * the configuration file's directory, as Spin and wasmtime do. */
 static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **out)
@@ -222,16 +239,8 @@ static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **
     char kp[KEYPATH_MAX];
     join_key(kp, parent, "path");
     const char *p;
-    if (!get_str(x, obj, parent, "path", true, NULL, 4096, &p))
+    if (!get_str(x, obj, parent, "path", true, NULL, 4096, &p) || !(p = from_config_dir(x, p)))
         return false;
-    if (p[0] != '/' && x->base_dir && *x->base_dir) {
-        size_t n = strlen(x->base_dir) + 1 + strlen(p) + 1;
-        char *full = arena_alloc(&x->arena, n);
-        if (!full)
-            return oom(x);
-        snprintf(full, n, "%s/%s", x->base_dir, p);
-        p = full;
-    }
     struct stat st;
     if (stat(p, &st) != 0)
         return key_fail(x, kp, "%s: %s", p, strerror(errno));
@@ -397,17 +406,9 @@ static bool get_dirs(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
         }
         if (guest[0] != '/')
             return key_fail(x, ek, "the guest directory must start with '/' (and may end in :rw or :ro)");
-        const char *full = host;
-        if (host[0] != '/' && x->base_dir && *x->base_dir) {
-            size_t fl = strlen(x->base_dir) + 1 + strlen(host) + 1;
-            char *f = arena_alloc(&x->arena, fl);
-            if (!f)
-                return oom(x);
-            snprintf(f, fl, "%s/%s", x->base_dir, host);
-            full = f;
-        } else if (!(full = arena_strdup(&x->arena, host))) {
-            return oom(x);
-        }
+        const char *full = from_config_dir(x, host);
+        if (!full)
+            return false;
         struct stat st;
         if (stat(full, &st) != 0)
             return key_fail(x, ek, "%s: %s", full, strerror(errno));
