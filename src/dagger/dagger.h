@@ -39,7 +39,8 @@
  * per request (DAGGER_ETIMEDOUT) and the instance's deadline_ns (a
  * WEDGE_TRAP_TIMEOUT trap, as WASI's poll_oneoff).  While a request is in
  * flight the calling thread waits in curl_multi_poll, at most until the
- * earlier of the two.
+ * earlier of the two; with wait_yield, at most DAGGER_HTTP_POLL_MS at a
+ * time, offering the thread to other work between waits.
  *
  * Ownership: the host module makes one dagger_ctx per instance that imports
  * from it (runtime.h contexts) from a dagger_config it copies what it
@@ -111,7 +112,12 @@ typedef struct dagger_config {
     uint64_t deadline_ns;       /* CLOCK_MONOTONIC; 0 = none */
     uint32_t http_timeout_ms;   /* per request; 0 = DAGGER_HTTP_TIMEOUT_MS */
     dagger_schemes schemes;     /* zero: Dagger's own */
+    /* Non-NULL: called every DAGGER_HTTP_POLL_MS while an http(s) request
+     * is in flight, to let the host run other work on this thread meanwhile
+     * (serve: srv_sched_wait_yield); it returns when the guest may go on. */
+    void (*wait_yield)(void);
 } dagger_config;
+#define DAGGER_HTTP_POLL_MS 1
 
 /* Output kept for a memory-backed stdout (1) or stderr (2) of inst's
  * Dagger context; NULL if it has none.  Lives as long as the instance. */

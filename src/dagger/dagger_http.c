@@ -330,8 +330,9 @@ static int dg_curl_error(CURLcode c, const dagger_http *h)
 /* Runs one transfer to its end, its time limit or the deadline.  The
  * multi interface lets this loop own the wait: curl_multi_poll sleeps at
  * most until the earlier of the two bounds, so no system call blocks past
- * the deadline.  *deadline_hit: the instance's deadline (not the request's
- * own limit) ended it. */
+ * the deadline, and with a wait_yield hook at most DAGGER_HTTP_POLL_MS
+ * before the host may run other work on this thread.  *deadline_hit: the
+ * instance's deadline (not the request's own limit) ended it. */
 static CURLcode dg_transfer(const dagger_ctx *ctx, CURL *e, bool *deadline_hit)
 {
     *deadline_hit = false;
@@ -366,8 +367,10 @@ static CURLcode dg_transfer(const dagger_ctx *ctx, CURL *e, bool *deadline_hit)
             result = CURLE_OPERATION_TIMEDOUT;
             break;
         }
-        uint64_t wait = (end - now + 999999u) / 1000000u;
-        curl_multi_poll(m, NULL, 0, wait > 1000 ? 1000 : (int)wait, NULL);
+        uint64_t wait = (end - now + 999999u) / 1000000u, most = ctx->wait_yield ? DAGGER_HTTP_POLL_MS : 1000;
+        curl_multi_poll(m, NULL, 0, wait > most ? (int)most : (int)wait, NULL);
+        if (ctx->wait_yield)
+            ctx->wait_yield();
     }
     curl_multi_remove_handle(m, e);
     curl_multi_cleanup(m);

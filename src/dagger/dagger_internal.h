@@ -76,6 +76,7 @@ struct dagger_ctx {
     const uint16_t *deny_ports;
     uint64_t deadline_ns;
     uint32_t http_timeout_ms;
+    void (*wait_yield)(void);
 };
 
 /* Opens the stream `u` names into *s (a free slot); dagger_error or 0. */

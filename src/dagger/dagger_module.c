@@ -207,6 +207,7 @@ dagger_ctx *dagger_ctx_new(const dagger_config *cfg, char *err, size_t errlen)
         ctx->deny_ports = cfg->deny_ports;
         ctx->deadline_ns = cfg->deadline_ns;
         ctx->http_timeout_ms = cfg->http_timeout_ms;
+        ctx->wait_yield = cfg->wait_yield;
     }
     if (!ctx->http_timeout_ms)
         ctx->http_timeout_ms = DAGGER_HTTP_TIMEOUT_MS;

@@ -18,6 +18,7 @@
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
+#include "srv_sched.h"
 #include "srv_static.h"
 #include "util/util.h"
 #include "wasi/wasi.h"
@@ -467,7 +468,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
                           .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
                           .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
                           .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
-                          .npreopens = route->ndirs, .preopens = route->dirs};
+                          .npreopens = route->ndirs, .preopens = route->dirs, .wait_yield = srv_sched_wait_yield};
     host_cfg[fn->dagger_slot] = &dcfg;
     /* CommonWA's: WASI's argv and environment, Dagger's streams. */
     cwa_config ccfg = {.argc = argc, .argv = argv, .envc = envc, .envp = envp, .streams = dcfg};

@@ -174,6 +174,34 @@ static void preempt_yield(void)
         rt_trap(WEDGE_TRAP_TIMEOUT);
 }
 
+void srv_sched_wait_yield(void)
+{
+    srv_worker *w = tls_worker;
+    srv_job *j = tls_job;
+    if (!w || !j || !j->stack)
+        return;
+    uint64_t waiting = atomic_load(&w->s->global_min), local = atomic_load(&w->local_min);
+    if (local < waiting)
+        waiting = local;
+    if (waiting == SRV_KEY_NONE)
+        return;
+    /* Demoted while it waits, so the worker runs the others first (its
+     * own key would bring it straight back, to poll again), and keyed by
+     * when it yielded, so that sandboxes waiting together take turns
+     * rather than the earliest deadline polling alone; its key comes back
+     * with it.  Past its timeout, the caller ends it (it has handles to
+     * release first), not preempt_yield's trap. */
+    uint64_t key = j->key;
+    j->key = SRV_KEY_OVERDUE | (ut_mono_ns() & (SRV_KEY_OVERDUE - 1));
+    j->state = JOB_PREEMPTED;
+    rt_san_start_switch(&j->san_fake, w->san_lo, w->san_size);
+    rt_ctx_switch(&j->sp, w->sched_sp);
+    rt_san_finish_switch(j->san_fake, &w->san_lo, &w->san_size);
+    j->state = JOB_RUNNING;
+    j->key = key;
+    atomic_store(&w->running_key, key);
+}
+
 /* Where the handler sends a sandbox past its timeout: entered as if
  * called, on the sandbox's stack, outside the handler. */
 static void srv_timeout_trap(void) { rt_trap(WEDGE_TRAP_TIMEOUT); }
