@@ -19,6 +19,7 @@
 
 int cli_compile_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
+int cli_snapshot_main(int argc, char **argv);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -22,6 +22,7 @@ static void cli_usage(FILE *f)
           "Commands:\n"
           "  compile   compile a .wasm module to a native .so\n"
           "  run       run a WASI command, or invoke one export (--invoke)\n"
+          "  snapshot  run a module's init export once and save the instance (app.snap)\n"
           "  serve     serve modules over HTTP (wedge serve CONFIG.json)\n"
           "  version   print version information\n"
           "\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return cli_compile_main(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cli_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "snapshot") == 0)
+        return cli_snapshot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return srv_main(argc - 1, argv + 1);
     cli_error("unknown command '%s' (see wedge --help)", cmd);

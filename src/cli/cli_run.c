@@ -1,6 +1,8 @@
 /*
  * cli_run.c — `wedge run`: compile (cached) or load a module, instantiate it
- * with WASI, and run `_start` or one export (--invoke).
+ * with WASI (or restore it from --snapshot), and run `_start` or one export
+ * (--invoke).  Its option parsing, module loading and WASI setup are shared
+ * with `wedge snapshot` (cli_run.h).
  *
  * Exit status: proc_exit's code; 0 when _start (or the invoked export)
  * returns; CLI_EXIT_TRAP (134, like wasmtime) on a trap, with
@@ -14,12 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "compile/compile.h"
+#include "cli_run.h"
 #include "cwa/cwa.h"
 #include "dagger/dagger.h"
-#include "runtime/runtime.h"
-#include "wasi/wasi.h"
 
 static void cli_run_usage(FILE *f)
 {
@@ -43,6 +42,10 @@ static void cli_run_usage(FILE *f)
           "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
           "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
           "                               print each result on its own line (integers signed)\n"
+          "  --snapshot FILE              start from a snapshot made by `wedge snapshot` of this\n"
+          "                               module (then _start, or --invoke FUNC)\n"
+          "  --init FUNC                  call export FUNC first (after a reactor's _initialize):\n"
+          "                               what `wedge snapshot` captures, without the snapshot\n"
           "  --bounds guard|software|none bounds checking when compiling a .wasm (default guard)\n"
           "  -O N                         C optimisation level when compiling a .wasm\n"
           "  -h, --help                   show this help\n"
@@ -51,31 +54,6 @@ static void cli_run_usage(FILE *f)
           "(\"wasm trap: <kind>\" on stderr), 1 on an error.\n",
           f);
 }
-
-#define CLI_MAX_DIRS 64
-#define CLI_MAX_ENVS 256
-#define CLI_MAX_LISTEN 64
-#define CLI_MAX_ALLOW 64
-
-typedef struct cli_run_opts {
-    const char *module;
-    const char *invoke;
-    int nargs;
-    char **args;
-    wasi_preopen dirs[CLI_MAX_DIRS];
-    int ndirs;
-    const char *envs[CLI_MAX_ENVS];
-    int nenvs;
-    const char *listen[CLI_MAX_LISTEN];
-    int nlisten;
-    const char *allow_http[CLI_MAX_ALLOW];
-    int nallow;
-    const char *ca_file;
-    cg_options cg;
-    /* What cli_keep allocated: at most one string per --dir or --env. */
-    char *kept[CLI_MAX_DIRS + CLI_MAX_ENVS];
-    int nkept;
-} cli_run_opts;
 
 /* Storage for split --dir values and NAME=VALUE strings built from the
  * host environment: `n` zeroed bytes that live for the whole command and
@@ -88,8 +66,9 @@ static char *cli_keep(cli_run_opts *o, size_t n)
     return p;
 }
 
-static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
+int cli_run_parse(int argc, char **argv, cli_run_opts *o, bool snapshot_cmd)
 {
+    const char *cmd = snapshot_cmd ? "snapshot" : "run";
     bool bad = false;
     const char *v;
     int i;
@@ -99,13 +78,22 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
             i++;
             break;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            cli_run_usage(stdout);
+            if (snapshot_cmd)
+                cli_snapshot_usage(stdout);
+            else
+                cli_run_usage(stdout);
             return -1;
-        } else if ((v = cli_opt(argc, argv, &i, "--invoke", &bad))) {
+        } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--invoke", &bad))) {
             o->invoke = v;
+        } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--snapshot", &bad))) {
+            o->snapshot = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--init", &bad))) {
+            o->init = v;
+        } else if (snapshot_cmd && (v = cli_opt(argc, argv, &i, "-o", &bad))) {
+            o->output = v;
         } else if ((v = cli_opt(argc, argv, &i, "--dir", &bad))) {
             if (o->ndirs == CLI_MAX_DIRS) {
-                cli_error("run: too many --dir options (max %d)", CLI_MAX_DIRS);
+                cli_error("%s: too many --dir options (max %d)", cmd, CLI_MAX_DIRS);
                 return CLI_EXIT_USER;
             }
             const char *sep = strstr(v, "::");
@@ -119,16 +107,16 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
             }
             d->guest_path = sep ? sep + 2 : v;
             if (!d->host_path || !*d->host_path || !*d->guest_path) {
-                cli_error("run: --dir %s: expected HOST[::GUEST]", v);
+                cli_error("%s: --dir %s: expected HOST[::GUEST]", cmd, v);
                 return CLI_EXIT_USER;
             }
         } else if ((v = cli_opt(argc, argv, &i, "--env", &bad))) {
             if (o->nenvs == CLI_MAX_ENVS) {
-                cli_error("run: too many --env options (max %d)", CLI_MAX_ENVS);
+                cli_error("%s: too many --env options (max %d)", cmd, CLI_MAX_ENVS);
                 return CLI_EXIT_USER;
             }
             if (!*v || *v == '=') {
-                cli_error("run: --env %s: expected NAME[=VALUE]", v);
+                cli_error("%s: --env %s: expected NAME[=VALUE]", cmd, v);
                 return CLI_EXIT_USER;
             }
             if (strchr(v, '=')) {
@@ -139,7 +127,7 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
                     size_t nl = strlen(v), vl = strlen(hv);
                     char *kv = cli_keep(o, nl + vl + 2);
                     if (!kv) {
-                        cli_error("run: out of memory");
+                        cli_error("%s: out of memory", cmd);
                         return CLI_EXIT_USER;
                     }
                     memcpy(kv, v, nl);
@@ -150,43 +138,50 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
             }
         } else if ((v = cli_opt(argc, argv, &i, "--tcplisten", &bad))) {
             if (o->nlisten == CLI_MAX_LISTEN) {
-                cli_error("run: too many --tcplisten options (max %d)", CLI_MAX_LISTEN);
+                cli_error("%s: too many --tcplisten options (max %d)", cmd, CLI_MAX_LISTEN);
                 return CLI_EXIT_USER;
             }
             o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
         } else if ((v = cli_opt(argc, argv, &i, "--allow-http", &bad))) {
             if (o->nallow == CLI_MAX_ALLOW) {
-                cli_error("run: too many --allow-http options (max %d)", CLI_MAX_ALLOW);
+                cli_error("%s: too many --allow-http options (max %d)", cmd, CLI_MAX_ALLOW);
                 return CLI_EXIT_USER;
             }
             if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
-                cli_error("run: --allow-http %s: expected a pattern starting with http:// or https://", v);
+                cli_error("%s: --allow-http %s: expected a pattern starting with http:// or https://", cmd, v);
                 return CLI_EXIT_USER;
             }
             o->allow_http[o->nallow++] = v;
         } else if ((v = cli_opt(argc, argv, &i, "--ca-file", &bad))) {
             if (access(v, R_OK) != 0) {
-                cli_error("run: --ca-file %s: %s", v, strerror(errno));
+                cli_error("%s: --ca-file %s: %s", cmd, v, strerror(errno));
                 return CLI_EXIT_USER;
             }
             o->ca_file = v;
         } else if ((v = cli_opt(argc, argv, &i, "--bounds", &bad))) {
             if ((o->cg.bounds = cli_parse_bounds(v)) < 0) {
-                cli_error("run: --bounds %s: expected guard, software or none", v);
+                cli_error("%s: --bounds %s: expected guard, software or none", cmd, v);
                 return CLI_EXIT_USER;
             }
         } else if ((v = cli_opt(argc, argv, &i, "-O", &bad))) {
             char *end;
             long n = strtol(v, &end, 10);
             if (*end || n < 0 || n > 3) {
-                cli_error("run: -O %s: expected 0, 1, 2 or 3", v);
+                cli_error("%s: -O %s: expected 0, 1, 2 or 3", cmd, v);
                 return CLI_EXIT_USER;
             }
             o->cg.opt_level = (int)n;
         } else if (bad) {
             return CLI_EXIT_USER;
         } else if (a[0] == '-' && a[1]) {
-            cli_error("run: unknown option %s (see wedge run --help)", a);
+            cli_error("%s: unknown option %s (see wedge %s --help)", cmd, a, cmd);
+            return CLI_EXIT_USER;
+        } else if (snapshot_cmd && !o->module) {
+            /* `wedge snapshot app.wasm -o app.snap`: options may follow the
+             * module; guest arguments for init go after `--`. */
+            o->module = a;
+        } else if (snapshot_cmd) {
+            cli_error("snapshot: unexpected argument '%s' (arguments for init go after --)", a);
             return CLI_EXIT_USER;
         } else {
             break;
@@ -194,8 +189,13 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
         if (bad)
             return CLI_EXIT_USER;
     }
+    if (snapshot_cmd && o->module) {
+        o->args = argv + i;
+        o->nargs = argc - i;
+        return 0;
+    }
     if (i >= argc) {
-        cli_error("run: no module given (usage: wedge run [OPTIONS] MODULE [ARGS...])");
+        cli_error("%s: no module given (usage: wedge %s [OPTIONS] MODULE [ARGS...])", cmd, cmd);
         return CLI_EXIT_USER;
     }
     o->module = argv[i];
@@ -205,7 +205,7 @@ static int cli_run_parse(int argc, char **argv, cli_run_opts *o)
 }
 
 /* The module as a .so path: a .wasm goes through the compile cache. */
-static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
+bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
 {
     cg_err err;
     if (!cg_module_file_so(o->module, &o->cg, so, cap, &err)) {
@@ -215,6 +215,18 @@ static bool cli_module_so(cli_run_opts *o, char *so, size_t cap)
     return true;
 }
 
+rt_module *cli_module_load(cli_run_opts *o)
+{
+    char so[CG_SO_PATH_MAX];
+    if (!cli_module_so(o, so, sizeof so))
+        return NULL;
+    rt_result res;
+    rt_module *m = rt_init(&res) ? rt_module_load(so, &res) : NULL;
+    if (!m)
+        cli_error("%s", res.msg);
+    return m;
+}
+
 /* Find export FUNC's signature from the descriptor. */
 static const char *cli_export_sig(wedge_instance *inst, const char *name)
 {
@@ -222,7 +234,7 @@ static const char *cli_export_sig(wedge_instance *inst, const char *name)
     return e && e->kind == WEDGE_EXTERN_FUNC ? rt_func_sig(inst, e->index) : NULL;
 }
 
-static int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)
+int cli_report(const cli_run_opts *o, rt_status st, const rt_result *res)
 {
     fflush(stdout);
     switch (st) {
@@ -298,16 +310,118 @@ static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
     return rt_run_start(inst, res);
 }
 
+bool cli_host_new(const cli_run_opts *o, cli_host *h)
+{
+    memset(h, 0, sizeof *h);
+    h->wargv = calloc((size_t)o->nargs + 2, sizeof *h->wargv);
+    if (!h->wargv) {
+        cli_error("%s: out of memory", o->module);
+        return false;
+    }
+    h->wargv[0] = o->module;
+    for (int k = 0; k < o->nargs; k++)
+        h->wargv[k + 1] = o->args[k];
+    wasi_config *cfg = &h->wasi;
+    cfg->argc = o->nargs + 1;
+    cfg->argv = h->wargv;
+    cfg->envc = o->nenvs;
+    cfg->envp = o->envs;
+    cfg->npreopens = o->ndirs;
+    cfg->preopens = o->dirs;
+    cfg->nlisten = o->nlisten;
+    cfg->tcplisten = o->listen;
+    for (int k = 0; k < 3; k++)
+        cfg->stdio[k].host_fd = k;
+    /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
+     * with this run's config; every instance gets a context from each host
+     * module it imports from (runtime.h). */
+    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
+                                .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
+    /* CommonWA (and "env"): the same argv and environment as WASI, the
+     * same streams as Dagger. */
+    h->cwa = (cwa_config){.argc = cfg->argc, .argv = cfg->argv, .envc = cfg->envc, .envp = cfg->envp,
+                          .streams = h->dagger};
+    rt_result res;
+    h->lk = rt_linker_new(&res);
+    if (!h->lk || rt_linker_add_host(h->lk, &wasi_host_module, &h->wasi, &res) < 0 ||
+        rt_linker_add_host(h->lk, &dagger_host_module, &h->dagger, &res) < 0 ||
+        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res) ||
+        rt_linker_add_host(h->lk, &cwa_host_module, &h->cwa, &res) < 0 ||
+        !rt_linker_alias(h->lk, "env", &cwa_host_module, &res)) {
+        cli_error("%s: %s", o->module, res.msg);
+        return false;
+    }
+    return true;
+}
+
+void cli_host_free(cli_host *h)
+{
+    rt_linker_free(h->lk);
+    free(h->wargv);
+    memset(h, 0, sizeof *h);
+}
+
+bool cli_module_hash(const char *path, uint8_t out[RT_SNAPSHOT_HASH_BYTES])
+{
+    cg_err err;
+    if (!cg_module_file_hash(path, out, &err)) {
+        cli_error("%s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+int cli_run_init(const cli_run_opts *o, wedge_instance *inst, bool defaults)
+{
+    rt_result res;
+    if (!o->init && !defaults)
+        return 0;
+    const char *name = rt_init_export(inst, o->init);
+    rt_status st = rt_run_init(inst, o->init, &res);
+    if (st == RT_ERR_EXIT) {
+        cli_error("%s: init export '%s' called proc_exit(%d)", o->module, name, res.exit_code);
+        return CLI_EXIT_USER;
+    }
+    if (st == RT_ERR_LINK && !name) {
+        cli_error("%s: %s; name one with --init FUNC", o->module, res.msg);
+        return CLI_EXIT_USER;
+    }
+    return cli_report(o, st, &res);
+}
+
+/* The instance to run: a fresh one, or one restored from --snapshot. */
+static rt_status cli_run_instance(cli_run_opts *o, rt_module *m, const rt_linker *lk, wedge_instance **inst,
+                                  rt_result *res, int *rc)
+{
+    if (!o->snapshot)
+        return rt_instantiate(m, NULL, lk, NULL, inst, res);
+    uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
+    if (!cli_module_hash(o->module, hash)) {
+        *rc = CLI_EXIT_USER;
+        return RT_ERR_LOAD;
+    }
+    rt_snapshot *snap = rt_snapshot_load(o->snapshot, m, hash, res);
+    if (!snap) {
+        cli_error("%s", res->msg);
+        *rc = CLI_EXIT_USER;
+        return RT_ERR_LOAD;
+    }
+    rt_status st = rt_snapshot_instantiate(snap, NULL, lk, NULL, NULL, inst, res);
+    /* The instance does not refer to the snapshot once restored. */
+    rt_snapshot_free(snap);
+    return st;
+}
+
 /* The whole command; what it keeps in `o` is freed by the caller, so every
  * return below may leave early. */
 static int cli_run_with(int argc, char **argv, cli_run_opts *o)
 {
-    int rc = cli_run_parse(argc, argv, o);
+    int rc = cli_run_parse(argc, argv, o, false);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
 
-    char so[CG_SO_PATH_MAX];
-    if (!cli_module_so(o, so, sizeof so))
+    rt_module *m = cli_module_load(o);
+    if (!m)
         return CLI_EXIT_USER;
     /* A guest writing to a closed pipe (`wedge run g.wasm | head -c 10`)
      * gets EPIPE and decides for itself; SIGPIPE would kill wedge (exit
@@ -316,70 +430,43 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     signal(SIGPIPE, SIG_IGN);
 
     rt_result res;
-    if (!rt_init(&res)) {
-        cli_error("%s", res.msg);
-        return CLI_EXIT_USER;
-    }
-    rt_module *m = rt_module_load(so, &res);
-    if (!m) {
-        cli_error("%s", res.msg);
-        return CLI_EXIT_USER;
-    }
-
-    const char **wargv = calloc((size_t)o->nargs + 2, sizeof *wargv);
-    if (!wargv) {
-        cli_error("%s: out of memory", o->module);
-        rt_module_unload(m);
-        return CLI_EXIT_USER;
-    }
-    wargv[0] = o->module;
-    for (int k = 0; k < o->nargs; k++)
-        wargv[k + 1] = o->args[k];
-    wasi_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.argc = o->nargs + 1;
-    cfg.argv = wargv;
-    cfg.envc = o->nenvs;
-    cfg.envp = o->envs;
-    cfg.npreopens = o->ndirs;
-    cfg.preopens = o->dirs;
-    cfg.nlisten = o->nlisten;
-    cfg.tcplisten = o->listen;
-    for (int k = 0; k < 3; k++)
-        cfg.stdio[k].host_fd = k;
-    /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
-     * with this run's config; every instance gets a context from each host
-     * module it imports from (runtime.h). */
-    dagger_config dcfg = {.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
-                          .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
-    /* CommonWA (and "env"): the same argv and environment as WASI, the
-     * same streams as Dagger. */
-    cwa_config ccfg = {.argc = cfg.argc, .argv = cfg.argv, .envc = cfg.envc, .envp = cfg.envp, .streams = dcfg};
-    rt_linker *lk = rt_linker_new(&res);
-    if (!lk || rt_linker_add_host(lk, &wasi_host_module, &cfg, &res) < 0 ||
-        rt_linker_add_host(lk, &dagger_host_module, &dcfg, &res) < 0 ||
-        !rt_linker_alias(lk, "env", &dagger_host_module, &res) ||
-        rt_linker_add_host(lk, &cwa_host_module, &ccfg, &res) < 0 ||
-        !rt_linker_alias(lk, "env", &cwa_host_module, &res)) {
-        cli_error("%s: %s", o->module, res.msg);
-        rt_linker_free(lk);
-        free(wargv);
+    cli_host host;
+    if (!cli_host_new(o, &host)) {
+        cli_host_free(&host);
         rt_module_unload(m);
         return CLI_EXIT_USER;
     }
 
     wedge_instance *inst = NULL;
-    rt_status st = rt_instantiate(m, NULL, lk, NULL, &inst, &res);
-    if (st == RT_OK)
-        rc = o->invoke ? cli_invoke(o, inst) : cli_report(o, cli_run_entry(inst, &res), &res);
-    else
+    rc = -1;
+    rt_status st = cli_run_instance(o, m, host.lk, &inst, &res, &rc);
+    if (rc >= 0)
+        ;   /* already reported */
+    else if (st != RT_OK)
         rc = cli_report(o, st, &res);
+    else if (o->init && (rc = cli_run_init(o, inst, false)) != 0)
+        ;   /* init failed, reported */
+    else if (o->invoke)
+        rc = cli_invoke(o, inst);
+    else if (o->snapshot && !rt_instance_export(inst, "_start", 6, &(rt_extern){0}) &&
+             !dagger_instance_is_guest(inst) && !cwa_instance_is_guest(inst)) {
+        cli_error("%s: no _start export to run after restoring %s; name an export with --invoke", o->module,
+                  o->snapshot);
+        rc = CLI_EXIT_USER;
+    } else
+        rc = cli_report(o, cli_run_entry(inst, &res), &res);
 
     rt_instance_free(inst);
-    rt_linker_free(lk);
-    free(wargv);
+    cli_host_free(&host);
     rt_module_unload(m);
     return rc;
+}
+
+void cli_run_opts_free(cli_run_opts *o)
+{
+    for (int k = 0; k < o->nkept; k++)
+        free(o->kept[k]);
+    o->nkept = 0;
 }
 
 int cli_run_main(int argc, char **argv)
@@ -389,7 +476,6 @@ int cli_run_main(int argc, char **argv)
     cg_options_default(&o.cg);
     o.cg.quiet = true;
     int rc = cli_run_with(argc, argv, &o);
-    for (int k = 0; k < o.nkept; k++)
-        free(o.kept[k]);
+    cli_run_opts_free(&o);
     return rc;
 }

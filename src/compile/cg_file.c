@@ -1,6 +1,7 @@
 /*
  * cg_file.c — a module file to the .so to load: the one path both
- * `wedge run` and `wedge serve` take (see compile.h).
+ * `wedge run` and `wedge serve` take (see compile.h); and the file's hash,
+ * which binds snapshots to it.
  *
  * Why here and not above compile + runtime: the job ends at a path.  It
  * needs the cache and its file index (this component) and nothing of the
@@ -50,4 +51,15 @@ bool cg_module_file_so(const char *path, const cg_options *o, char *so, size_t c
         return true;
     }
     return cg_fail(err, "%s: not a WebAssembly module or a compiled .so", path);
+}
+
+bool cg_module_file_hash(const char *path, uint8_t out[32], cg_err *err)
+{
+    size_t len;
+    uint8_t *bytes = ut_read_file(path, SIZE_MAX, &len);
+    if (bytes == NULL)
+        return cg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+    cg_module_hash(bytes, len, out);
+    free(bytes);
+    return true;
 }

@@ -1,5 +1,6 @@
 /*
- * cg_sha256.c — SHA-256 (FIPS 180-4), for the compile cache key.
+ * cg_sha256.c — SHA-256 (FIPS 180-4), for the compile cache key and the
+ * module hash a snapshot is bound to.
  */
 #include <string.h>
 
@@ -111,4 +112,12 @@ void cg_hex(const uint8_t *in, size_t n, char *out)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * n] = 0;
+}
+
+void cg_module_hash(const void *bytes, size_t len, uint8_t out[32])
+{
+    cg_sha256 s;
+    cg_sha256_init(&s);
+    cg_sha256_update(&s, bytes, len);
+    cg_sha256_final(&s, out);
 }

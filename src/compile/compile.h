@@ -62,6 +62,13 @@ struct stat;
 bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_path, size_t so_path_cap);
 void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path);
 
+/* SHA-256 of a module file's bytes: what binds a snapshot to its module
+ * (runtime.h, rt_snapshot_*).  The _file form reads `path` (run and serve
+ * hash the file they were given); errors "<path>: cannot read: <reason>". */
+void cg_module_hash(const void *bytes, size_t len, uint8_t out[32]);
+__attribute__((warn_unused_result))
+bool cg_module_file_hash(const char *path, uint8_t out[32], cg_err *err);
+
 /* A module file to the path of the .so to load: a Wasm binary (by its
  * `\0asm` magic) through the cache and its file index, so an unchanged
  * file seen before is neither read nor hashed again; a compiled module (by

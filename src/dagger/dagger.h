@@ -101,7 +101,7 @@ typedef struct dagger_config {
     const wasi_preopen *preopens;
     const uint8_t *in_buf;      /* stdio_fd[0] == -1: what stdin:// reads */
     size_t in_len;
-    size_t out_limit;           /* stdio_fd[1|2] == -1: bytes kept of each, 0 = no limit */
+    size_t out_limit[3];        /* [1], [2]: stdio_fd[k] == -1: bytes of it kept, 0 = no limit */
     dagger_log_fn log_fn;       /* non-NULL: log:// lines go here ("prefix: text") */
     void *log_arg;
     int nallow_http;            /* http(s):// allow-list patterns (none: all refused) */

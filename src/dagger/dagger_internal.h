@@ -64,7 +64,7 @@ struct dagger_ctx {
     uint32_t cap;
     /* Borrowed from the dagger_config (it says how long they must live). */
     const uint8_t *in_buf;
-    size_t in_len, out_limit;
+    size_t in_len, out_limit[3];
     size_t in_off;              /* how much of in_buf stdin:// streams have read (one input, like a pipe) */
     dagger_out out[3];
     dagger_log_fn log_fn;

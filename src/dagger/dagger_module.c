@@ -197,7 +197,8 @@ dagger_ctx *dagger_ctx_new(const dagger_config *cfg, char *err, size_t errlen)
     if (cfg) {
         ctx->in_buf = cfg->in_buf;
         ctx->in_len = cfg->in_buf ? cfg->in_len : 0;
-        ctx->out_limit = cfg->out_limit;
+        ctx->out_limit[1] = cfg->out_limit[1];
+        ctx->out_limit[2] = cfg->out_limit[2];
         ctx->log_fn = cfg->log_fn;
         ctx->log_arg = cfg->log_arg;
         ctx->nallow_http = cfg->allow_http ? cfg->nallow_http : 0;

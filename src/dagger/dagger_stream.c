@@ -224,8 +224,9 @@ static int32_t dg_write_mem(dagger_ctx *ctx, int k, const uint8_t *buf, uint32_t
 {
     dagger_out *o = &ctx->out[k];
     size_t keep = len;
-    if (ctx->out_limit && o->len + keep > ctx->out_limit) {
-        keep = ctx->out_limit - o->len;
+    size_t limit = ctx->out_limit[k];
+    if (limit && o->len + keep > limit) {
+        keep = limit - o->len;
         o->truncated = true;
     }
     if (o->len + keep > o->cap) {

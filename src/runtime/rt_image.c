@@ -21,18 +21,31 @@
  * (RT_IMAGE_MIN_BYTES), keeps the copy.  Any OS refusal also falls back
  * to the copy: the image is an optimisation, never a requirement.
  *
- * Release: the mapped range is replaced by fresh zero pages before a
- * memory is reset or pooled, so a reused memory is zero like any other.
+ * Snapshots (rt_snapshot.c) use the same mechanism for a whole captured
+ * memory: its non-zero extents go into one sealed file per loaded
+ * snapshot, mapped at offset 0 by every restore.
+ *
+ * Release: a pooled memory keeps its image mapped and is reverted to the
+ * image (rt_image_revert: only the pages present in the range cost
+ * anything), so the next instance of the same module or snapshot finds it
+ * ready; a memory that must show another image, or none, gets fresh zero
+ * pages over the old one first (rt_image_show, rt_memory_reset).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt_internal.h"
 
+static uint64_t rt_image_next_id(void)
+{
+    static _Atomic uint64_t next = 1;
+    return atomic_fetch_add(&next, 1);
+}
+
 void rt_image_build(rt_module *m)
 {
-    m->image_fd = -1;
-    m->image_off = m->image_len = 0;
+    m->image = (rt_image){.fd = -1};
     const wedge_module_desc *d = m->desc;
     if (d->nmems != 1 || d->nimported_mems != 0)
         return;
@@ -73,28 +86,47 @@ void rt_image_build(rt_module *m)
     free(img);
     if (fd < 0)
         return;
-    m->image_fd = fd;
-    m->image_off = lo;
-    m->image_len = len;
+    m->image = (rt_image){.fd = fd, .off = lo, .len = len, .id = rt_image_next_id()};
 }
 
-void rt_image_drop(rt_module *m)
+bool rt_image_from_parts(rt_image *img, uint64_t len, const rt_os_image_part *parts, size_t nparts)
 {
-    if (m->image_fd >= 0)
-        rt_os_image_close(m->image_fd);
-    m->image_fd = -1;
-    m->image_len = 0;
+    *img = (rt_image){.fd = -1};
+    if (len % RT_OS_PAGE)
+        return false;
+    if (len == 0)
+        return true;               /* an all-zero memory needs no image */
+    int fd = rt_os_image_create_parts("wedge-snapshot", len, parts, nparts);
+    if (fd < 0)
+        return false;
+    *img = (rt_image){.fd = fd, .off = 0, .len = len, .id = rt_image_next_id()};
+    return true;
 }
 
-bool rt_image_map(const rt_module *m, wedge_memory *mem)
+void rt_image_close(rt_image *img)
+{
+    if (img->fd >= 0)
+        rt_os_image_close(img->fd);
+    *img = (rt_image){.fd = -1};
+}
+
+void rt_image_drop(rt_module *m) { rt_image_close(&m->image); }
+
+bool rt_image_show(wedge_memory *mem, const rt_image *img)
 {
     rt_memory *rm = rt_mem_priv(mem);
-    if (m->image_fd < 0 || rm->image_len || m->image_off + m->image_len > rm->committed)
+    bool want = img && img->fd >= 0 && img->len;
+    if (want && rm->image_len && rm->image_id == img->id)
+        return true;
+    if (!rt_image_unmap(mem))
         return false;
-    if (!rt_os_image_map(rm->map + m->image_off, m->image_len, m->image_fd))
+    if (!want)
+        return true;
+    if (img->off + img->len > rm->committed || !rt_os_image_map(rm->map + img->off, img->len, img->fd))
         return false;
-    rm->image_off = m->image_off;
-    rm->image_len = m->image_len;
+    rm->image_off = img->off;
+    rm->image_len = img->len;
+    rm->image_id = img->id;
     return true;
 }
 
@@ -105,6 +137,12 @@ bool rt_image_unmap(wedge_memory *mem)
         return true;
     if (!rt_os_anon_rw(rm->map + rm->image_off, rm->image_len))
         return false;
-    rm->image_off = rm->image_len = 0;
+    rm->image_off = rm->image_len = rm->image_id = 0;
     return true;
+}
+
+bool rt_image_revert(wedge_memory *mem)
+{
+    rt_memory *rm = rt_mem_priv(mem);
+    return rt_os_image_revert(rm->map + rm->image_off, rm->image_len);
 }

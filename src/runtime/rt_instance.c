@@ -76,9 +76,12 @@ static void rt_run_start_fn(void *arg)
     ((void (*)(wedge_instance *))f->fn)(f->inst);
 }
 
+/* With `snap`, a restore: the memory starts at the snapshot's size and the
+ * snapshot's state replaces segment application and the start function
+ * (they ran before the capture). */
 static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_linker *lk,
-                                   const void *const *host_cfg, struct rt_mempool *pool, wedge_instance **out,
-                                   rt_result *res)
+                                   const void *const *host_cfg, struct rt_mempool *pool, const rt_snapshot *snap,
+                                   wedge_instance **out, rt_result *res)
 {
     *out = NULL;
     if (!rt_init(res))
@@ -157,16 +160,18 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     }
     if (d->nmems) {
         const wedge_desc_limits *ml = &d->mems[0];
-        wedge_memory *mem = rt_mempool_take(pool, ml->min, ml->max, ml->has_max, (int)d->bounds,
+        uint32_t pages0 = snap ? rt_snapshot_pages(snap) : ml->min;
+        wedge_memory *mem = rt_mempool_take(pool, pages0, ml->max, ml->has_max, (int)d->bounds,
                                             p->limits.max_memory_pages);
         if (!mem)
-            mem = rt_memory_create(ml->min, ml->max, ml->has_max, (int)d->bounds, p->limits.max_memory_pages, res);
+            mem = rt_memory_create(pages0, ml->max, ml->has_max, (int)d->bounds, p->limits.max_memory_pages, res);
         if (!mem) {
             rt_instance_free(inst);
             return RT_ERR_RESOURCE;
         }
         p->owned_mem = mem;
         p->pool = pool;
+        p->keep_pages = pages0;
         inst->mem = mem;
     }
     for (uint32_t k = 0; k < d->nglobals; k++)
@@ -181,6 +186,8 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     }
 
     *out = inst;
+    if (snap)
+        return rt_snapshot_apply(snap, inst, res);
 
     /* Element segments: active ones are table.init + elem.drop, declarative
      * ones only elem.drop.  table.init checks the whole range first. */
@@ -201,7 +208,10 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     /* Active data segments: memory.init + data.drop; or, when the module
      * has a memory image (rt_image.c), one copy-on-write mapping of the
      * same bytes. */
-    bool imaged = d->nmems && inst->mem == p->owned_mem && rt_image_map(m, inst->mem);
+    bool imaged = d->nmems && inst->mem == p->owned_mem && m->image.fd >= 0 && rt_image_show(inst->mem, &m->image);
+    /* A pooled memory may still show another image (rt_mempool.c). */
+    if (!imaged && d->nmems && inst->mem == p->owned_mem && !rt_image_show(inst->mem, NULL))
+        return rt_fail(res, RT_ERR_RESOURCE, "%s: cannot reset a pooled memory", m->path);
     for (uint32_t k = 0; k < d->ndatas; k++) {
         const wedge_desc_data *s = &d->datas[k];
         if (s->mode != WEDGE_SEG_ACTIVE)
@@ -226,13 +236,20 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
 rt_status rt_instantiate(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                          wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, lk, host_cfg, NULL, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, NULL, NULL, out, res);
 }
 
 rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, const rt_linker *lk, const void *const *host_cfg,
                                 rt_mempool *pool, wedge_instance **out, rt_result *res)
 {
-    return rt_instantiate_in(m, lim, lk, host_cfg, pool, out, res);
+    return rt_instantiate_in(m, lim, lk, host_cfg, pool, NULL, out, res);
+}
+
+rt_status rt_snapshot_instantiate(const rt_snapshot *s, const rt_limits *lim, const rt_linker *lk,
+                                  const void *const *host_cfg, struct rt_mempool *pool, wedge_instance **out,
+                                  rt_result *res)
+{
+    return rt_instantiate_in(rt_snapshot_module(s), lim, lk, host_cfg, pool, s, out, res);
 }
 
 void rt_instance_free(wedge_instance *inst)
@@ -246,9 +263,10 @@ void rt_instance_free(wedge_instance *inst)
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)
             rt_table_free(p->owned_tables[k]);
-    /* A pooled memory is reset to the module's initial size and kept; a
-     * full pool (or an OS refusal) frees it as usual. */
-    if (p->owned_mem && !(p->pool && rt_mempool_give(p->pool, p->owned_mem, inst->desc->mems[0].min)))
+    /* A pooled memory is reset to its initial size (the module's, or the
+     * snapshot's) and kept; a full pool (or an OS refusal) frees it as
+     * usual. */
+    if (p->owned_mem && !(p->pool && rt_mempool_give(p->pool, p->owned_mem, p->keep_pages)))
         rt_memory_free(p->owned_mem);
     free(p->owned_tables);
     free(p->defined);

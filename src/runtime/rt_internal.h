@@ -32,12 +32,28 @@
 /* Guard mode: any u32 address + u32 offset + access size stays inside. */
 #define RT_GUARD_RESERVATION (((uint64_t)8 << 30) + ((uint64_t)64 << 10))
 
+/* One stretch of bytes of a memory image (OS layer, rt_image.c). */
+typedef struct rt_os_image_part {
+    uint64_t off;
+    const uint8_t *bytes;
+    uint64_t len;
+} rt_os_image_part;
+
+/* A copy-on-write memory image (rt_image.c): a sealed file whose bytes
+ * memory 0 shows at [off, off + len), OS-page aligned.  `id` is unique in
+ * the process (a file descriptor number may be reused), so a pooled memory
+ * can tell whether it already shows this image. */
+typedef struct rt_image {
+    int fd;                                    /* -1: no image */
+    uint64_t off, len;
+    uint64_t id;
+} rt_image;
+
 struct rt_module {
     void *handle;                              /* dlopen handle */
     wedge_module_desc *desc;                   /* type_ids written at load */
     char path[256];
-    int image_fd;                              /* initial memory image (rt_image.c), or -1 */
-    uint64_t image_off, image_len;             /* where it goes in memory 0, OS-page aligned */
+    rt_image image;                            /* initial memory image (data segments), or fd -1 */
 };
 
 /* Every wedge_memory the runtime hands out is the first member of one of
@@ -50,7 +66,8 @@ typedef struct rt_memory {
     bool has_max;                              /* declared max present */
     uint32_t declared_max;
     uint64_t committed;                        /* bytes made read/write */
-    uint64_t image_off, image_len;             /* a module image mapped over [off, off+len), or len 0 */
+    uint64_t image_off, image_len;             /* an image mapped over [off, off+len), or len 0 */
+    uint64_t image_id;                         /* which one (rt_image.id) */
 } rt_memory;
 
 typedef struct rt_table {
@@ -71,6 +88,7 @@ typedef struct __attribute__((aligned(16))) rt_instance_priv {
     uint32_t nowned_tables;
     uint32_t nglobals_total;
     struct rt_mempool *pool;                   /* owned_mem goes back there (rt_mempool.h) */
+    uint32_t keep_pages;                       /* owned_mem's initial size, kept by the pool */
     uint64_t table_elems;                      /* elements of all tables made or grown by this instance:
                                                 * the table limit caps the sum, not each table, or a
                                                 * module with many tables multiplies it */
@@ -95,15 +113,64 @@ wedge_memory *rt_memory_create(uint32_t min_pages, uint32_t max_pages, bool has_
 static inline rt_memory *rt_mem_priv(wedge_memory *m) { return (rt_memory *)m; }
 uint32_t rt_memory_grow_limit(wedge_memory *mem, uint32_t delta_pages, uint32_t limit_pages);
 
-/* Copy-on-write initial memory images (rt_image.c).  Modules whose active
- * data segments are large and placed at constant offsets get them written
+/* Copy-on-write memory images (rt_image.c).  Modules whose active data
+ * segments are large and placed at constant offsets get them written
  * once, at load, into a sealed memory file; instantiation maps that file
- * privately over the memory instead of copying the bytes. */
+ * privately over the memory instead of copying the bytes.  Snapshots
+ * (rt_snapshot.c) keep a whole memory the same way. */
 #define RT_IMAGE_MIN_BYTES ((uint64_t)64 << 10)  /* below this, memcpy is cheaper */
-void rt_image_build(rt_module *m);             /* at load; leaves image_fd -1 when not worth it */
-void rt_image_drop(rt_module *m);
-bool rt_image_map(const rt_module *m, wedge_memory *mem);
+void rt_image_build(rt_module *m);             /* at load; leaves image.fd -1 when not worth it */
+/* An image of `len` bytes (a multiple of RT_OS_PAGE) at offset 0, zero but
+ * for the parts; false if the OS refused. */
+bool rt_image_from_parts(rt_image *img, uint64_t len, const rt_os_image_part *parts, size_t nparts);
+void rt_image_close(rt_image *img);
+void rt_image_drop(rt_module *m);              /* the module's image, at unload */
+/* Makes `mem` show `img` (NULL or fd -1: no image): true at once if it
+ * already shows it (a pooled memory is reverted on release); otherwise any
+ * other image is unmapped first.  False if the image does not fit in the
+ * committed memory or the OS refused (the memory is then zero where the
+ * image would be). */
+bool rt_image_show(wedge_memory *mem, const rt_image *img);
 bool rt_image_unmap(wedge_memory *mem);        /* back to zero pages; true if there was none */
+bool rt_image_revert(wedge_memory *mem);       /* the image's own bytes again (pool release) */
+
+/* Snapshots (rt_snapshot*.c): a restore is an instantiation whose last
+ * step is rt_snapshot_apply instead of segments and start.  A loaded or
+ * captured snapshot, decoded: it no longer depends on the file. */
+typedef struct rt_snap_global {
+    uint8_t valtype;
+    uint8_t bytes[16];                         /* value, little-endian; references: u32 function index */
+} rt_snap_global;
+typedef struct rt_snap_table {
+    uint8_t elemtype;
+    uint32_t size;
+    uint32_t *idx;                             /* function indices, RT_SNAP_NULL_FUNC for null */
+} rt_snap_table;
+typedef struct rt_snap_host {
+    char *name;                                /* the host module's name (rt_host_module.name) */
+    uint8_t *bytes;                            /* what its snapshot hook wrote */
+    size_t len;
+} rt_snap_host;
+struct rt_snapshot {
+    rt_module *module;
+    uint8_t module_hash[32];
+    bool has_mem;
+    uint32_t pages;
+    rt_image image;                            /* the memory's non-zero extents, at offset 0 */
+    uint32_t nglobals;                         /* defined globals */
+    rt_snap_global *globals;
+    uint32_t ntables;                          /* defined tables */
+    rt_snap_table *tables;
+    uint32_t ndatas, nelems;
+    uint8_t *data_dropped, *elem_dropped;
+    uint32_t nhosts;                           /* host modules whose snapshot hook saved something */
+    rt_snap_host *hosts;
+};
+rt_module *rt_snapshot_module(const rt_snapshot *s);
+/* The runs of OS pages of mem[0, len) holding a non-zero byte, in order
+ * (*out malloc'd, parts point into mem); SIZE_MAX when out of memory. */
+size_t rt_snapshot_extents(const uint8_t *mem, uint64_t len, rt_os_image_part **out);
+rt_status rt_snapshot_apply(const rt_snapshot *s, wedge_instance *inst, rt_result *res);
 
 /* Memory pools (rt_mempool.c, public API in rt_mempool.h). */
 struct rt_mempool;
@@ -145,6 +212,13 @@ bool rt_os_decommit(void *addr, uint64_t len); /* back to PROT_NONE, drop conten
 bool rt_os_zero(void *addr, uint64_t len);     /* drop contents, keep read/write */
 void rt_os_release(void *addr, uint64_t len);
 int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len);  /* sealed file, -1 on failure */
+/* A sealed file of `len` bytes, zero except for the parts; -1 on failure. */
+int rt_os_image_create_parts(const char *name, uint64_t len, const rt_os_image_part *parts, size_t nparts);
+/* The file's bytes, read-only, anywhere (rt_os_release it); NULL on failure. */
+const uint8_t *rt_os_image_view(int fd, uint64_t len);
+/* A range mapped by rt_os_image_map reads as the file again (drops the
+ * private copies of pages written since). */
+bool rt_os_image_revert(void *addr, uint64_t len);
 bool rt_os_image_map(void *addr, uint64_t len, int fd);   /* private (copy-on-write), read/write */
 bool rt_os_anon_rw(void *addr, uint64_t len);  /* fresh zero pages, read/write */
 void rt_os_image_close(int fd);

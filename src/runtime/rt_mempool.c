@@ -8,7 +8,10 @@
  * flush reaches every core this process ran on); the guest then
  * page-faults every page it touches.  A pooled memory keeps all of that.
  *
- * Reset on release touches only what the guest used: since a pooled
+ * Reset on release touches only what the guest used.  A memory image
+ * (module data segments, or a snapshot's whole memory: rt_image.c) stays
+ * mapped and is reverted to the image, which costs only the pages present
+ * in its range.  Outside the image, since a pooled
  * memory is zero and unmapped everywhere after its first reset, the pages
  * resident now (mincore) are exactly the pages touched since — unless the
  * system has swap, where a touched page may be out of memory: then every
@@ -91,7 +94,13 @@ wedge_memory *rt_mempool_take(rt_mempool *p, uint32_t min_pages, uint32_t max_pa
             continue;
         p->v[i] = p->v[--p->n];
         uint64_t bytes = (uint64_t)min_pages * RT_PAGE_SIZE;
-        /* Released memories are zero up to `committed` (see give). */
+        /* An image past the new size would outlive the decommit below. */
+        if (m->image_len && m->image_off + m->image_len > bytes && !rt_image_unmap(mem)) {
+            rt_memory_free(mem);
+            return NULL;
+        }
+        /* Released memories are zero up to `committed` but for the image
+         * they show, if any, which is pristine (see give). */
         if (bytes > m->committed) {
             if (!rt_os_commit(m->map + m->committed, bytes - m->committed)) {
                 rt_memory_free(mem);
@@ -112,20 +121,22 @@ wedge_memory *rt_mempool_take(rt_mempool *p, uint32_t min_pages, uint32_t max_pa
     return NULL;
 }
 
-/* Zeroes [0, committed) touching only resident pages; false if the OS refused. */
-static bool clear_used(rt_mempool *p, rt_memory *m)
+/* Zeroes [lo, hi) of plain (not image) memory touching only resident
+ * pages; false if the OS refused. */
+static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
 {
-    uint64_t len = m->committed;
-    if (len == 0)
+    if (hi <= lo)
         return true;
+    uint64_t len = hi - lo;
+    uint8_t *base = m->map + lo;
     /* A touched page that went to swap is not resident, yet holds the last
      * guest's data: with any swap configured (checked each time: swapon
      * may come later), only dropping every page is safe. */
     struct sysinfo si;
     bool swap = sysinfo(&si) != 0 || si.totalswap != 0;
-    if (swap || len > RT_MEMPOOL_VEC_BYTES || mincore(m->map, len, p->vec) != 0) {
+    if (swap || len > RT_MEMPOOL_VEC_BYTES || mincore(base, len, p->vec) != 0) {
         p->dropped++;
-        return rt_os_zero(m->map, len);
+        return rt_os_zero(base, len);
     }
     size_t npages = (size_t)((len + RT_OS_PAGE - 1) / RT_OS_PAGE);
     uint64_t resident = 0;
@@ -134,7 +145,7 @@ static bool clear_used(rt_mempool *p, rt_memory *m)
     resident *= RT_OS_PAGE;
     if (resident > RT_MEMPOOL_MEMSET_MAX) {
         p->dropped++;
-        return rt_os_zero(m->map, len);
+        return rt_os_zero(base, len);
     }
     for (size_t i = 0; i < npages;) {
         if (!(p->vec[i] & 1)) {
@@ -144,10 +155,10 @@ static bool clear_used(rt_mempool *p, rt_memory *m)
         size_t j = i;
         while (j < npages && (p->vec[j] & 1))
             j++;
-        uint64_t lo = (uint64_t)i * RT_OS_PAGE, hi = (uint64_t)j * RT_OS_PAGE;
-        if (hi > len)
-            hi = len;
-        memset(m->map + lo, 0, hi - lo);
+        uint64_t a = (uint64_t)i * RT_OS_PAGE, b = (uint64_t)j * RT_OS_PAGE;
+        if (b > len)
+            b = len;
+        memset(base + a, 0, b - a);
         i = j;
     }
     p->memset_bytes += resident;
@@ -162,9 +173,11 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
     uint64_t keep = (uint64_t)keep_pages * RT_PAGE_SIZE;
     if (keep > m->map_len)
         return false;
-    /* A module image mapped over part of it becomes zero pages again
-     * (dropping the guest's copies); then it is plain memory. */
-    if (!rt_image_unmap(mem))
+    /* An image (module data or snapshot) that would not fit the kept size
+     * becomes zero pages; one that fits stays mapped and is reverted
+     * below, so the next instance of the same module or snapshot finds it
+     * ready. */
+    if (m->image_len && m->image_off + m->image_len > keep && !rt_image_unmap(mem))
         return false;
     /* Pages the guest grew into go back to PROT_NONE (and are dropped). */
     if (m->committed > keep) {
@@ -172,7 +185,14 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
             return false;
         m->committed = keep;
     }
-    if (!clear_used(p, m))
+    /* The image's range: only the pages present in it are dropped (the
+     * guest's copies; shared pages are just unmapped); mincore cannot tell
+     * written from read pages of a file mapping, so it is not used there.
+     * The rest is plain memory, zero before the guest ran. */
+    uint64_t ilo = m->image_len ? m->image_off : m->committed, ihi = m->image_off + m->image_len;
+    if (m->image_len && !rt_image_revert(mem))
+        return false;
+    if (!clear_used(p, m, 0, ilo) || (m->image_len && !clear_used(p, m, ihi, m->committed)))
         return false;
     mem->pages = (uint32_t)(m->committed / RT_PAGE_SIZE);
     mem->size = m->committed;

@@ -243,6 +243,70 @@ RT_WARN_UNUSED rt_status rt_call(const rt_extern *func, const wedge_value *args,
 
 /* Run the WASI `_start` export (if present) like rt_call. */
 RT_WARN_UNUSED rt_status rt_run_start(wedge_instance *inst, rt_result *res);
+/* Run export `name`, a function taking and returning nothing, like rt_call;
+ * RT_ERR_LINK if there is none of that type. */
+RT_WARN_UNUSED rt_status rt_run_export(wedge_instance *inst, const char *name, rt_result *res);
+
+/* The init export a snapshot is taken after: `name` if not NULL, else
+ * `wizer.initialize`, else `_initialize`; NULL if none exists. */
+const char *rt_init_export(wedge_instance *inst, const char *name);
+/* Runs it (a function taking and returning nothing; RT_ERR_LINK if missing
+ * or of another type), after the module's `_initialize` when it is
+ * another export: a reactor's constructors run before any other export. */
+RT_WARN_UNUSED rt_status rt_run_init(wedge_instance *inst, const char *name, rt_result *res);
+
+/* ---- snapshots (SPEC section 6; file format: docs/snapshot-format.md) ------
+ *
+ * A snapshot is an instance's state after its initialisation: linear
+ * memory (its non-zero extents), memory size, defined globals, defined
+ * tables as function indices, dropped segments.  It is bound to a module
+ * by `module_hash`, the SHA-256 of the module file's bytes (computed by the
+ * caller), and to WEDGE_ABI_VERSION.  Host contexts are never in it: each
+ * restore gets fresh ones from the linker's host modules (ctx_new, with
+ * the restore's configs: WASI's descriptors, randomness and clock are the
+ * new run's); only a host module with a snapshot hook keeps state, which
+ * its restore hook gets back in the restored instance.
+ *
+ * Ownership: capture and load return a snapshot the caller owns
+ * (rt_snapshot_free), holding its memory image in one sealed memory file;
+ * it refers to the module, which must outlive it and every instance
+ * restored from it.
+ * Errors: NULL / false / a status, with a one-line res->msg (for load:
+ * "FILE: reason").  Threads: a snapshot is read-only after it is made;
+ * any thread may restore from it concurrently.
+ */
+typedef struct rt_snapshot rt_snapshot;
+#define RT_SNAPSHOT_HASH_BYTES 32
+
+/* Capture `inst` (init has run), with what each of its host modules'
+ * snapshot hooks returns.  Refused when the state cannot be represented:
+ * an imported memory or table or mutable global, a table holding another
+ * instance's function or a non-null externref. */
+RT_WARN_UNUSED rt_snapshot *rt_snapshot_capture(wedge_instance *inst, const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES],
+                                                rt_result *res);
+/* Write it to `path` (replaced atomically: a temporary file renamed). */
+RT_WARN_UNUSED bool rt_snapshot_save(const rt_snapshot *s, const char *path, rt_result *res);
+/* Read and check a file for module `m` whose file hashes to module_hash:
+ * refuses another module, another ABI or format version, a truncated or
+ * corrupted file, anything that does not fit m's descriptor. */
+RT_WARN_UNUSED rt_snapshot *rt_snapshot_load(const char *path, rt_module *m,
+                                             const uint8_t module_hash[RT_SNAPSHOT_HASH_BYTES], rt_result *res);
+void rt_snapshot_free(rt_snapshot *s);
+/* Memory size in 64 KiB pages (0 without a memory). */
+uint32_t rt_snapshot_pages(const rt_snapshot *s);
+/* A new instance in the snapshot's state: linking and fresh host contexts
+ * as rt_instantiate (lk, host_cfg), then memory mapped copy-on-write from
+ * the snapshot's image (cost independent of its size), globals, tables
+ * and dropped segments set, and saved host state given to its modules'
+ * restore hooks (RT_ERR_HOST if one is not linked, has no hook or refuses
+ * it); neither segments nor the start function run again.  `pool`
+ * (rt_mempool.h) may be NULL; a pooled memory goes back to the snapshot's
+ * state on release, touching only the pages the instance used.  On an
+ * error after linking, *out may be set, as with rt_instantiate: free it. */
+struct rt_mempool;
+RT_WARN_UNUSED rt_status rt_snapshot_instantiate(const rt_snapshot *s, const rt_limits *lim, const rt_linker *lk,
+                                                 const void *const *host_cfg, struct rt_mempool *pool,
+                                                 wedge_instance **out, rt_result *res);
 
 /* ---- host objects (spectest, embedders) ----------------------------------- */
 

@@ -232,14 +232,21 @@ static const char *from_config_dir(ctx *x, const char *p)
     return full;
 }
 
-/* `path` must name an existing regular file; relative paths are taken from
+/* `key` must name an existing regular file; relative paths are taken from
  * the configuration file's directory, as Spin and wasmtime do. */
-static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **out)
+static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *key, bool required,
+                     const char **out)
 {
     char kp[KEYPATH_MAX];
-    join_key(kp, parent, "path");
+    join_key(kp, parent, key);
     const char *p;
-    if (!get_str(x, obj, parent, "path", true, NULL, 4096, &p) || !(p = from_config_dir(x, p)))
+    if (!get_str(x, obj, parent, key, required, NULL, 4096, &p))
+        return false;
+    if (!p) {
+        *out = NULL;
+        return true;
+    }
+    if (!(p = from_config_dir(x, p)))
         return false;
     struct stat st;
     if (stat(p, &st) != 0)
@@ -248,6 +255,11 @@ static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **
         return key_fail(x, kp, "%s: not a regular file", p);
     *out = p;
     return true;
+}
+
+static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **out)
+{
+    return get_file(x, obj, parent, "path", true, out);
 }
 
 static bool check_route_syntax(ctx *x, const char *kp, const char *r)
@@ -425,7 +437,8 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
 {
     static const char *const keys[] = { "route", "path", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        "timeout-us", "max-memory-mb", "wagi", "dirs", "allow-http", "ca-file", NULL };
+        "timeout-us", "max-memory-mb", "wagi", "dirs", "snapshot", "init", "entry", "allow-http", "ca-file",
+        NULL };
     if (!cJSON_IsObject(obj))
         return key_fail(x, kp, "must be an object");
     if (!check_keys(x, obj, kp, keys))
@@ -446,6 +459,15 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
     r->max_memory_mb = (uint32_t)v;
     if (!get_bool(x, obj, kp, "wagi", false, &r->wagi) || !get_dirs(x, obj, kp, r))
         return false;
+    if (!get_file(x, obj, kp, "snapshot", false, &r->snapshot) ||
+        !get_str(x, obj, kp, "init", false, NULL, 255, &r->init) ||
+        !get_str(x, obj, kp, "entry", false, NULL, 255, &r->entry))
+        return false;
+    if (r->snapshot && r->init) {
+        char ik[KEYPATH_MAX];
+        join_key(ik, kp, "init");
+        return key_fail(x, ik, "a route starts from \"snapshot\" or takes one with \"init\", not both");
+    }
     size_t n = strlen(tenant) + r->prefix_len + 1;
     char *name = arena_alloc(&x->arena, n);
     if (!name)

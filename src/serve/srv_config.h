@@ -76,6 +76,14 @@ typedef struct srv_route {
     const char *const *allow_http;      /* Dagger http(s):// allow-list patterns ("allow-http") */
     size_t nallow_http;
     const char *ca_file;                /* "ca-file": PEM CAs trusted for https:// (NULL: the system's) */
+    /* Snapshots (SPEC §6): requests start from `snapshot` (a file made by
+     * `wedge snapshot`, resolved like path), or from one the server takes
+     * itself after running export `init` when the route loads; NULL both:
+     * a fresh instance per request.  At most one of the two. */
+    const char *snapshot;
+    const char *init;
+    /* Export run per request (no params, no results); NULL: `_start`. */
+    const char *entry;
 } srv_route;
 
 typedef struct srv_port {

@@ -1,6 +1,14 @@
 /*
- * srv_sandbox.c — loading each route's module once, and running one
- * request in a fresh instance (see srv_sandbox.h).
+ * srv_sandbox.c — loading each route's module once (and its snapshot), and
+ * running one request in a fresh instance (see srv_sandbox.h).
+ *
+ * Snapshot routes: every request restores the route's snapshot (memory
+ * mapped copy-on-write, globals, tables) instead of instantiating, then
+ * runs the entry export — `_start` if the route names none; a reactor
+ * (no `_start`) must name one with "entry", checked when the route loads.
+ * The WASI context is the request's own, as for any route; a pooled memory
+ * goes back to the snapshot's image when the request ends, however it
+ * ended (trap, timeout, preemption), touching only the pages it used.
  */
 #define _GNU_SOURCE
 #include "srv_sandbox.h"
@@ -29,6 +37,78 @@
 
 /* ---- start-up: one module per route --------------------------------------- */
 
+/* The route's snapshot: read from its file, or taken now after running
+ * its init export in an instance linked through the route's linker with
+ * an empty WASI config (argv = the route name; stdout and stderr kept in
+ * memory, stderr logged).  Its host contexts (and any file init opened)
+ * are freed with it.  False with fn->broken set. */
+static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES])
+{
+    const srv_route *route = fn->route;
+    rt_result res;
+    memset(&res, 0, sizeof res);
+    rt_limits lim = {.max_memory_pages = route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB};
+    if (route->snapshot) {
+        fn->snap = rt_snapshot_load(route->snapshot, fn->mod, hash, &res);
+        if (!fn->snap) {
+            snprintf(fn->broken, sizeof fn->broken, "%s", res.msg);
+            return false;
+        }
+    } else {
+        const char *argv[1] = { route->name };
+        wasi_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.argc = 1;
+        cfg.argv = argv;
+        cfg.stdio[0] = (wasi_stdio){ .host_fd = -1 };
+        cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
+        cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
+        const void *host_cfg[SRV_HOST_SLOTS] = {0};
+        host_cfg[fn->wasi_slot] = &cfg;
+        /* A Dagger init's stdio stays in memory too (not the server's). */
+        dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = 2,
+                              .out_limit = {0, SRV_SANDBOX_STDERR_LIMIT, SRV_SANDBOX_STDERR_LIMIT}};
+        host_cfg[fn->dagger_slot] = &dcfg;
+        cwa_config ccfg = {.argc = 1, .argv = argv, .streams = dcfg};    /* CommonWA's: the same */
+        host_cfg[fn->cwa_slot] = &ccfg;
+        wedge_instance *inst = NULL;
+        rt_status st = rt_instantiate(fn->mod, &lim, fn->linker, host_cfg, &inst, &res);
+        if (st == RT_OK)
+            st = rt_run_init(inst, route->init, &res);
+        if (st == RT_OK)
+            fn->snap = rt_snapshot_capture(inst, hash, &res);
+        size_t elen = 0;
+        bool trunc;
+        const wasi_ctx *w = inst ? wasi_instance_ctx(inst) : NULL;
+        const uint8_t *e = w ? wasi_ctx_output(w, 2, &elen, &trunc) : NULL;
+        if (e && elen)
+            srv_log(SRV_LOG_INFO, "route %s: init stderr: %.*s", route->name, (int)(elen > 400 ? 400 : elen),
+                    (const char *)e);
+        rt_instance_free(inst);
+        if (!fn->snap) {
+            if (st == RT_ERR_TRAP)
+                snprintf(fn->broken, sizeof fn->broken, "init export %s: wasm trap: %s", route->init,
+                         rt_trap_name(res.trap));
+            else if (st == RT_ERR_EXIT)
+                snprintf(fn->broken, sizeof fn->broken, "init export %s called proc_exit(%d)", route->init,
+                         res.exit_code);
+            else
+                snprintf(fn->broken, sizeof fn->broken, "init export %s: %s", route->init, res.msg);
+            return false;
+        }
+    }
+    /* Like a module's initial memory: a snapshot that could never be
+     * restored under the route's limit is refused now, not per request. */
+    uint32_t pages = rt_snapshot_pages(fn->snap);
+    if (lim.max_memory_pages && pages > lim.max_memory_pages) {
+        snprintf(fn->broken, sizeof fn->broken, "%s: the snapshot's memory is %u pages (%llu KiB), more than "
+                 "the route's limit of %u MiB (max-memory-mb)", route->snapshot ? route->snapshot : route->path,
+                 pages, (unsigned long long)pages * (WEDGE_WASM_PAGE / 1024u), route->max_memory_mb);
+        return false;
+    }
+    return true;
+}
+
 /* Loads route's module into fn, or marks it broken with the reason. */
 static void load_one(srv_fn *fn)
 {
@@ -38,12 +118,16 @@ static void load_one(srv_fn *fn)
         return;
     }
     fn->kind = SRV_FN_BROKEN;
+    /* A snapshot is bound to the module file's bytes. */
+    uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
+    bool snapshot = fn->route->snapshot || fn->route->init;
     char so[CG_SO_PATH_MAX];
     cg_options o;
     cg_options_default(&o);
     o.quiet = true;
     cg_err cerr;
-    if (!cg_module_file_so(path, &o, so, sizeof so, &cerr)) {
+    if ((snapshot && !cg_module_file_hash(path, hash, &cerr)) ||
+        !cg_module_file_so(path, &o, so, sizeof so, &cerr)) {
         snprintf(fn->broken, sizeof fn->broken, "%s", cerr.msg);
         return;
     }
@@ -81,9 +165,26 @@ static void load_one(srv_fn *fn)
         fn->mod = NULL;
         return;
     }
+    const char *entry = fn->route->entry ? fn->route->entry : "_start";
+    const wedge_desc_export *ex = wedge_desc_export_find(d, entry, strlen(entry));
+    if ((fn->route->entry || snapshot) && !(ex && ex->kind == WEDGE_EXTERN_FUNC)) {
+        snprintf(fn->broken, sizeof fn->broken, "%s: no export '%s' to run per request%s", path, entry,
+                 fn->route->entry ? "" : " (a snapshot of a reactor names one with \"entry\")");
+        goto unload;
+    }
+    if (snapshot && !load_snapshot(fn, hash))
+        goto unload;
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
     fn->kind = SRV_FN_WASM;
+    return;
+unload:
+    rt_snapshot_free(fn->snap);
+    fn->snap = NULL;
+    rt_linker_free(fn->linker);
+    fn->linker = NULL;
+    rt_module_unload(fn->mod);
+    fn->mod = NULL;
 }
 
 bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
@@ -119,8 +220,9 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
             if (fn->kind == SRV_FN_BROKEN)
                 srv_log(SRV_LOG_ERROR, "route %s: %s (answers 503)", fn->route->name, fn->broken);
             else if (fn->kind == SRV_FN_WASM)
-                srv_log(SRV_LOG_INFO, "route %s (%s): loaded %s", fn->route->prefix, fn->route->name,
-                        fn->route->path);
+                srv_log(SRV_LOG_INFO, "route %s (%s): loaded %s%s%s", fn->route->prefix, fn->route->name,
+                        fn->route->path, fn->snap ? ", requests start from a snapshot of " : "",
+                        fn->snap ? (fn->route->snapshot ? fn->route->snapshot : "its init export") : "");
         }
     return true;
 }
@@ -128,6 +230,7 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 void srv_fnset_free(srv_fnset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
+        rt_snapshot_free(set->fns[i].snap);
         rt_linker_free(set->fns[i].linker);
         if (set->fns[i].mod)
             rt_module_unload(set->fns[i].mod);
@@ -464,7 +567,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
      * log:// lines to the log, the route's http(s) allow-list. */
     srv_dagger_log dlog = {(unsigned long long)req->id, route->name};
     dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = -1, .in_buf = h->body, .in_len = h->body_len,
-                          .out_limit = SRV_SANDBOX_STDOUT_LIMIT, .log_fn = log_dagger_line, .log_arg = &dlog,
+                          .out_limit = {0, SRV_SANDBOX_STDOUT_LIMIT, SRV_SANDBOX_STDERR_LIMIT},
+                          .log_fn = log_dagger_line, .log_arg = &dlog,
                           .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
                           .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
                           .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
@@ -476,12 +580,16 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_status st = rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
+    rt_status st = fn->snap
+        ? rt_snapshot_instantiate(fn->snap, &lim, fn->linker, host_cfg, pool, &out->inst, &res)
+        : rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
     bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
     bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
     if (st == RT_OK)
-        st = cwa ? cwa_run_main(out->inst, &res)
-             : dagger ? dagger_run_main(out->inst, &res) : rt_run_start(out->inst, &res);
+        st = route->entry ? rt_run_export(out->inst, route->entry, &res)
+             : cwa        ? cwa_run_main(out->inst, &res)
+             : dagger     ? dagger_run_main(out->inst, &res)
+                          : rt_run_start(out->inst, &res);
     out->exec_ns = ut_mono_ns() - t0;
     const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
     size_t elen = 0;

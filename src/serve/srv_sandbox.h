@@ -66,6 +66,7 @@ typedef struct srv_fn {
     srv_admit_route admit;
     srv_route_metrics *metrics;         /* shared by every generation with this route name (srv_sched.c) */
     struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
+    rt_snapshot *snap;                  /* requests start from it (route "snapshot" / "init"), or NULL */
 } srv_fn;
 
 typedef struct srv_fnset {
@@ -78,9 +79,11 @@ typedef struct srv_fnset {
 
 /* Loads every route of cfg (.wasm through the compile cache, .so directly,
  * .txt as a static route) and links its imports against serve's host
- * modules.  A route that cannot be loaded or linked (an import no host
- * module provides) is logged and answers 503; false only when memory runs
- * out. */
+ * modules, with the route's snapshot: read from its "snapshot" file, or
+ * taken after running its "init" export once (SPEC §6).  A route that
+ * cannot be loaded or linked (an import no host module provides), or whose
+ * snapshot is refused or larger than its max-memory-mb, is logged and
+ * answers 503; false only when memory runs out. */
 SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
 void srv_fnset_free(srv_fnset *set);
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
@@ -101,7 +104,8 @@ typedef struct srv_outcome {
     char small[160];                    /* error bodies */
 } srv_outcome;
 
-/* Instantiates fn's module for req and runs _start.  `kill_ns`
+/* Instantiates fn's module for req (or restores its snapshot) and runs
+ * the route's entry export (default _start).  `kill_ns`
  * (CLOCK_MONOTONIC) bounds sleeping in poll_oneoff.  Fills *out. */
 /* `pool` (may be NULL): the caller's pool of linear memories for this
  * route; the instance's memory goes back there at srv_outcome_release,

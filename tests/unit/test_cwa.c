@@ -114,7 +114,7 @@ static void setup(void)
     pre[1] = (wasi_preopen){.host_path = dir, .guest_path = "/ro", .readonly = true};
     /* serve's form: memory stdio, log lines to a descriptor here. */
     dagger_config streams = {.stdio_fd = {-1, -1, -1}, .log_fd = log_fd, .in_buf = body,
-                             .in_len = sizeof body - 1, .out_limit = 64, .npreopens = 2, .preopens = pre};
+                             .in_len = sizeof body - 1, .out_limit = {0, 64, 64}, .npreopens = 2, .preopens = pre};
     make(&streams);
 }
 

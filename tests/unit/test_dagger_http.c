@@ -248,7 +248,7 @@ static void log_to_buf(void *arg, const char *line, size_t len)
 Test(dagger_memory, stdio_in_memory_and_the_log_callback)
 {
     static const uint8_t body[] = "request body";
-    dagger_config cfg = {.stdio_fd = {-1, -1, -1}, .log_fd = -1, .in_buf = body, .in_len = 12, .out_limit = 8,
+    dagger_config cfg = {.stdio_fd = {-1, -1, -1}, .log_fd = -1, .in_buf = body, .in_len = 12, .out_limit = {0, 8, 3},
                          .log_fn = log_to_buf};
     fake_new(&cfg);
     int32_t in = d_open("stdin://"), in2 = d_open("fd://0"), out = d_open("stdout://"), lg = d_open("log://?prefix=p");
@@ -266,6 +266,10 @@ Test(dagger_memory, stdio_in_memory_and_the_log_callback)
     cr_assert(o && len == 8 && trunc && !memcmp(o, "01234567", 8));
     o = dagger_instance_output(inst, 2, &len, &trunc);
     cr_assert(o && len == 0 && !trunc);
+    int32_t err = d_open("stderr://");
+    cr_assert_eq(d_write(err, "abcd"), 4);
+    o = dagger_instance_output(inst, 2, &len, &trunc);
+    cr_assert(o && len == 3 && trunc && !memcmp(o, "abc", 3), "stderr has its own limit");
     cr_assert_null(dagger_instance_output(inst, 0, &len, &trunc));
     fake_free();
 }

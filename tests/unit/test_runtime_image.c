@@ -69,8 +69,8 @@ static wedge_instance *instantiate(rt_module *m, rt_mempool *pool, rt_status wan
 Test(rt_image, image_gives_the_bytes_the_copy_gives)
 {
     rt_module *m = image_module(12388, sizeof seg_a);
-    cr_assert_geq(m->image_fd, 0, "a 212 KiB image should be built");
-    cr_assert_eq(m->image_off, 12288, "image starts at the OS page holding the first byte");
+    cr_assert_geq(m->image.fd, 0, "a 212 KiB image should be built");
+    cr_assert_eq(m->image.off, 12288, "image starts at the OS page holding the first byte");
     wedge_instance *inst = instantiate(m, NULL, RT_OK);
     cr_assert_gt(rt_mem_priv(inst->mem)->image_len, 0, "the instance maps the image");
     uint8_t *want = expected_memory(12388);
@@ -119,7 +119,7 @@ Test(rt_image, pooled_memory_is_zero_again_for_the_next_module)
     rt_result res;
     rt_module *plain = rt_module_wrap(&d2, "plain.so", &res);
     cr_assert_not_null(plain, "%s", res.msg);
-    cr_assert_lt(plain->image_fd, 0);
+    cr_assert_lt(plain->image.fd, 0);
     wedge_instance *z = instantiate(plain, pool, RT_OK);
     cr_assert_eq(z->mem->base, base, "the pooled memory was reused");
     for (uint64_t i = 0; i < MEM_BYTES; i++)
@@ -160,7 +160,7 @@ Test(rt_image, a_segment_past_the_end_keeps_the_copy_and_its_trap)
     /* A ends 1 byte past the memory: applying the segments traps after
      * nothing (A is first), exactly as without images. */
     rt_module *m = image_module((uint32_t)(MEM_BYTES - sizeof seg_a + 1), sizeof seg_a);
-    cr_assert_lt(m->image_fd, 0, "no image for a module whose segments trap");
+    cr_assert_lt(m->image.fd, 0, "no image for a module whose segments trap");
     wedge_instance *inst = instantiate(m, NULL, RT_ERR_TRAP);
     if (inst)
         rt_instance_free(inst);
@@ -170,14 +170,14 @@ Test(rt_image, a_segment_past_the_end_keeps_the_copy_and_its_trap)
 Test(rt_image, small_data_keeps_the_copy)
 {
     rt_module *m = image_module(12388, 100);
-    cr_assert_geq(m->image_fd, 0, "B alone spans 52 KiB + A: still an image");
+    cr_assert_geq(m->image.fd, 0, "B alone spans 52 KiB + A: still an image");
     rt_module_unload(m);
 
     D = tm_desc();              /* the stock module: 4 bytes of data */
     rt_result res;
     rt_module *s = rt_module_wrap(&D, "small.so", &res);
     cr_assert_not_null(s);
-    cr_assert_lt(s->image_fd, 0, "4 bytes of data: memcpy, no image");
+    cr_assert_lt(s->image.fd, 0, "4 bytes of data: memcpy, no image");
     wedge_instance *inst = instantiate(s, NULL, RT_OK);
     uint32_t v;
     memcpy(&v, inst->mem->base + 8, 4);

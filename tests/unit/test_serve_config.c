@@ -215,6 +215,30 @@ Test(serve_config, dagger_http_access)
     refuse(TEN(ROUTE(",\"ca-file\":\"missing.pem\"")), "key \"[0].routes[0].ca-file\": ");
 }
 
+Test(serve_config, snapshot_keys)
+{
+    srv_config cfg;
+    srv_err err = { { 0 } };
+    cr_assert(parse(TEN(ROUTE(",\"snapshot\":\"a.txt\",\"entry\":\"handle\"") ","
+                        "{\"route\":\"/b\",\"path\":\"hello.wasm\",\"relative-deadline-us\":5,\"init\":\"setup\"}"),
+                    &cfg, &err), "%s", err.msg);
+    const srv_route *a = &cfg.ports[0].routes[0], *b = &cfg.ports[0].routes[1];
+    char want[128];
+    snprintf(want, sizeof want, "%s/a.txt", dir);
+    cr_assert_str_eq(a->snapshot, want, "snapshot is resolved against the config's directory");
+    cr_assert_str_eq(a->entry, "handle");
+    cr_assert_null(a->init);
+    cr_assert_str_eq(b->init, "setup");
+    cr_assert_null(b->snapshot);
+    cr_assert_null(b->entry);
+    srv_config_free(&cfg);
+    refuse(TEN(ROUTE(",\"snapshot\":\"nope.snap\"")), "key \"[0].routes[0].snapshot\"");
+    refuse(TEN(ROUTE(",\"snapshot\":\"a.txt\",\"init\":\"x\"")), "key \"[0].routes[0].init\": a route starts from");
+    refuse(TEN(ROUTE(",\"init\":\"\"")), "key \"[0].routes[0].init\": must not be empty");
+    refuse(TEN(ROUTE(",\"entry\":3")), "key \"[0].routes[0].entry\": must be a string");
+    refuse(MOD(",\"init\":\"x\""), "key \"[0].init\": unknown key");
+}
+
 Test(serve_config, refusals_same_port)
 {
     refuse("[{\"name\":\"a\",\"port\":8080,\"routes\":[" ROUTE("") "]},"

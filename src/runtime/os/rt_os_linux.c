@@ -54,23 +54,29 @@ void rt_os_release(void *addr, uint64_t len)
 
 /* ---- copy-on-write memory images ------------------------------------------ */
 
-int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len)
+int rt_os_image_create_parts(const char *name, uint64_t len, const rt_os_image_part *parts, size_t nparts)
 {
     /* A memfd, written once and sealed against writes and resizing: every
      * instance maps it MAP_PRIVATE, so a guest's writes go to its own
-     * copies of the pages and the image itself can never change. */
+     * copies of the pages and the image itself can never change.  What no
+     * part covers is a hole: it reads as zero and takes no memory. */
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -1;
     if (ftruncate(fd, (off_t)len) != 0)
         goto fail;
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pwrite(fd, bytes + done, len - done, (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+    for (size_t k = 0; k < nparts; k++) {
+        const rt_os_image_part *pt = &parts[k];
+        if (pt->off > len || pt->len > len - pt->off)
             goto fail;
-        done += (uint64_t)n;
+        for (uint64_t done = 0; done < pt->len;) {
+            ssize_t n = pwrite(fd, pt->bytes + done, pt->len - done, (off_t)(pt->off + done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                goto fail;
+            done += (uint64_t)n;
+        }
     }
     if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
         goto fail;
@@ -78,6 +84,26 @@ int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len)
 fail:
     close(fd);
     return -1;
+}
+
+int rt_os_image_create(const char *name, const uint8_t *bytes, uint64_t len)
+{
+    rt_os_image_part whole = {0, bytes, len};
+    return rt_os_image_create_parts(name, len, &whole, 1);
+}
+
+const uint8_t *rt_os_image_view(int fd, uint64_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+bool rt_os_image_revert(void *addr, uint64_t len)
+{
+    /* On a private file mapping, MADV_DONTNEED drops the process's own
+     * copies of pages: the next access reads the file again.  The cost is
+     * the pages present in the range, whatever its size. */
+    return len == 0 || madvise(addr, len, MADV_DONTNEED) == 0;
 }
 
 bool rt_os_image_map(void *addr, uint64_t len, int fd)
