@@ -10,12 +10,14 @@
  * arguments, link error).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 
 static void cli_run_usage(FILE *f)
@@ -314,10 +316,14 @@ out:
     return rc;
 }
 
-/* The entry: a Dagger guest's (dagger_main, main or _start) when it imports
- * Dagger or exports dagger_main, else WASI's _start. */
+/* The entry: a CommonWA guest's (cwa_main or _start) when it imports
+ * CommonWA or exports cwa_main; a Dagger guest's (dagger_main, main or
+ * _start) when it imports Dagger or exports dagger_main; else WASI's
+ * _start. */
 static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
+    if (cwa_instance_is_guest(inst))
+        return cwa_run_main(inst, res);
     if (dagger_instance_is_guest(inst))
         return dagger_run_main(inst, res);
     return rt_run_start(inst, res);
@@ -350,11 +356,17 @@ bool cli_host_new(const cli_run_opts *o, cli_host *h)
      * module it imports from (runtime.h). */
     h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
                                 .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
+    /* CommonWA (and "env"): the same argv and environment as WASI, the
+     * same streams as Dagger. */
+    h->cwa = (cwa_config){.argc = cfg->argc, .argv = cfg->argv, .envc = cfg->envc, .envp = cfg->envp,
+                          .streams = h->dagger};
     rt_result res;
     h->lk = rt_linker_new(&res);
     if (!h->lk || rt_linker_add_host(h->lk, &wasi_host_module, &h->wasi, &res) < 0 ||
         rt_linker_add_host(h->lk, &dagger_host_module, &h->dagger, &res) < 0 ||
-        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res)) {
+        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res) ||
+        rt_linker_add_host(h->lk, &cwa_host_module, &h->cwa, &res) < 0 ||
+        !rt_linker_alias(h->lk, "env", &cwa_host_module, &res)) {
         cli_error("%s: %s", o->module, res.msg);
         return false;
     }
@@ -444,6 +456,12 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     rt_module *m = cli_module_load(o);
     if (!m)
         return CLI_EXIT_USER;
+    /* A guest writing to a closed pipe (`wedge run g.wasm | head -c 10`)
+     * gets EPIPE and decides for itself; SIGPIPE would kill wedge (exit
+     * 141).  Ignored only now, after compiling: an ignored signal is
+     * inherited across exec, and the C compiler must keep the default. */
+    signal(SIGPIPE, SIG_IGN);
+
     rt_result res;
     cli_host host;
     if (!cli_host_new(o, &host)) {
@@ -464,7 +482,7 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     else if (o->invoke)
         rc = cli_invoke(o, inst);
     else if (o->snapshot && !rt_instance_export(inst, "_start", 6, &(rt_extern){0}) &&
-             !rt_host_ctx(inst, &dagger_host_module) && !rt_instance_export(inst, "dagger_main", 11, &(rt_extern){0})) {
+             !dagger_instance_is_guest(inst) && !cwa_instance_is_guest(inst)) {
         cli_error("%s: no _start export to run after restoring %s; name an export with --invoke", o->module,
                   o->snapshot);
         rc = CLI_EXIT_USER;

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
@@ -57,13 +58,15 @@ bool cli_module_so(cli_run_opts *o, char *so, size_t cap);
 /* rt_init + the module loaded from o->module; NULL with the message printed. */
 rt_module *cli_module_load(cli_run_opts *o);
 /* The host side of one command: the WASI config (argv[0] = the module,
- * then o->args) and the Dagger config made from o, and the linker they
- * are registered in (WASI, Dagger, Dagger also as "env").  Each instance
+ * then o->args), the Dagger and CommonWA configs made from o, and the
+ * linker they are registered in (WASI, Dagger, CommonWA, the last two
+ * also as "env").  Each instance
  * made through lk gets fresh host contexts from them. */
 typedef struct cli_host {
     const char **wargv;
     wasi_config wasi;
     dagger_config dagger;
+    cwa_config cwa;
     rt_linker *lk;
 } cli_host;
 /* False with the message printed; cli_host_free is due either way. */

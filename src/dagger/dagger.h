@@ -84,11 +84,16 @@ typedef enum dagger_error {
 /* One log:// line (no newline), for hosts that log elsewhere (serve). */
 typedef void (*dagger_log_fn)(void *arg, const char *line, size_t len);
 
+/* Which URL schemes a stream table opens: Dagger's, or those plus
+ * CommonWA's null:// (reads end at once, writes vanish) and zero://
+ * (reads give zero bytes, writes vanish). */
+typedef enum dagger_schemes { DAGGER_SCHEMES_DAGGER = 0, DAGGER_SCHEMES_CWA = 1 } dagger_schemes;
+
 /* What a Dagger guest may reach: host descriptors for its stdio streams
  * (or memory), the directories file:// URLs resolve in (guest path ->
- * host path, as `wedge run --dir`) and the URLs http(s):// may fetch.
- * Every pointer is borrowed: it must stay valid as long as the instance
- * (the directory list is copied). */
+ * host path, as `wedge run --dir`; a read-only one refuses ?mode=w|a) and
+ * the URLs http(s):// may fetch.  Every pointer is borrowed: it must stay
+ * valid as long as the instance (the directory list is copied). */
 typedef struct dagger_config {
     int stdio_fd[3];            /* host descriptors for stdin/stdout/stderr (not closed); -1: memory */
     int log_fd;                 /* where log:// lines go (without log_fn) */
@@ -106,6 +111,7 @@ typedef struct dagger_config {
     const uint16_t *deny_ports;
     uint64_t deadline_ns;       /* CLOCK_MONOTONIC; 0 = none */
     uint32_t http_timeout_ms;   /* per request; 0 = DAGGER_HTTP_TIMEOUT_MS */
+    dagger_schemes schemes;     /* zero: Dagger's own */
     /* Non-NULL: called every DAGGER_HTTP_POLL_MS while an http(s) request
      * is in flight, to let the host run other work on this thread meanwhile
      * (serve: srv_sched_wait_yield); it returns when the guest may go on. */
@@ -116,6 +122,28 @@ typedef struct dagger_config {
 /* Output kept for a memory-backed stdout (1) or stderr (2) of inst's
  * Dagger context; NULL if it has none.  Lives as long as the instance. */
 const uint8_t *dagger_instance_output(const wedge_instance *inst, int k, size_t *len, bool *truncated);
+
+/* ---- the stream table, for host modules built on Dagger's streams ------------
+ * (CommonWA's resource_* calls run on it.)  A dagger_ctx is one guest's
+ * descriptor table; the calls below take buffers already in host memory
+ * (the caller checked the guest's pointers) and return what the guest
+ * sees: a count or descriptor >= 0, or a dagger_error. */
+typedef struct dagger_ctx dagger_ctx;
+
+/* NULL config: the host's descriptors 0-2, log lines to 2, no directories.
+ * Copies what it keeps.  NULL + a one-line err when memory runs out. */
+dagger_ctx *dagger_ctx_new(const dagger_config *cfg, char *err, size_t errlen);
+void dagger_ctx_free(dagger_ctx *ctx);
+/* url[0..n) exactly (no NUL rule here: that is the Dagger call's). */
+int32_t dagger_sd_open(dagger_ctx *ctx, const char *url, size_t n);
+int32_t dagger_sd_close(dagger_ctx *ctx, int32_t sd);
+int32_t dagger_sd_read(dagger_ctx *ctx, int32_t sd, uint8_t *buf, uint32_t len);
+int32_t dagger_sd_write(dagger_ctx *ctx, int32_t sd, const uint8_t *buf, uint32_t len);
+int32_t dagger_sd_flush(dagger_ctx *ctx, int32_t sd);
+/* What a memory-backed stdout (1) or stderr (2) kept; NULL if none. */
+const uint8_t *dagger_ctx_output(const dagger_ctx *ctx, int k, size_t *len, bool *truncated);
+/* One log line "prefix: text", as a write to log://?prefix=P does. */
+int32_t dagger_log_line(dagger_ctx *ctx, const char *prefix, const uint8_t *buf, uint32_t len);
 
 /* The host module "dagger".  Register it with rt_linker_add_host and, for
  * 2018-era binaries, rt_linker_alias(lk, "env", &dagger_host_module). */

@@ -27,7 +27,7 @@ bool dagger_url_is(const dagger_url *u, const char *name);
 /* The value of query parameter `key` ("a=1&key=v"); false if absent. */
 bool dagger_url_param(const dagger_url *u, const char *key, const char **val, size_t *len);
 
-typedef enum dagger_kind { DG_FREE = 0, DG_HOSTFD, DG_FILE, DG_LOG, DG_RANDOM, DG_MEMIN, DG_MEMOUT, DG_HTTP } dagger_kind;
+typedef enum dagger_kind { DG_FREE = 0, DG_HOSTFD, DG_FILE, DG_LOG, DG_RANDOM, DG_MEMIN, DG_MEMOUT, DG_HTTP, DG_NULL, DG_ZERO } dagger_kind;
 
 /* An http:// or https:// stream (dagger_http.c): the request the guest
  * writes, then, once flush sent it, the raw response it reads. */
@@ -55,8 +55,9 @@ typedef struct dagger_out {
     bool truncated;
 } dagger_out;
 
-typedef struct dagger_ctx {
+struct dagger_ctx {
     int stdio_fd[3], log_fd;
+    dagger_schemes schemes;
     int npreopens;
     wasi_preopen *preopens;     /* strings owned */
     dagger_stream *streams;     /* [cap] */
@@ -76,7 +77,7 @@ typedef struct dagger_ctx {
     uint64_t deadline_ns;
     uint32_t http_timeout_ms;
     void (*wait_yield)(void);
-} dagger_ctx;
+};
 
 /* Opens the stream `u` names into *s (a free slot); dagger_error or 0. */
 int dagger_stream_open(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s);

@@ -65,8 +65,8 @@ static int dg_open_file(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
             best_len = gl;
         }
     }
-    if (!best)
-        return DAGGER_EPERM;
+    if (!best || (best->readonly && s->can_write))
+        return DAGGER_EPERM;            /* outside every directory, or writing to a read-only one */
     char rel[WASI_PATH_MAX + 2];
     size_t off = best_len == 1 ? 0 : best_len;
     while (off < n && path[off] == '/')
@@ -142,6 +142,11 @@ int dagger_stream_open(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
     }
     if (dagger_url_is(u, "file"))
         return dg_open_file(ctx, u, s);
+    if (ctx->schemes == DAGGER_SCHEMES_CWA && (dagger_url_is(u, "null") || dagger_url_is(u, "zero"))) {
+        s->kind = dagger_url_is(u, "null") ? DG_NULL : DG_ZERO;
+        s->can_read = s->can_write = true;
+        return 0;
+    }
     if (dagger_url_is(u, "http") || dagger_url_is(u, "https"))
         return dagger_http_open(ctx, u, s);
     return DAGGER_ESCHEME;
@@ -153,6 +158,12 @@ int32_t dagger_stream_read(dagger_ctx *ctx, dagger_stream *s, uint8_t *buf, uint
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL)
+        return 0;
+    if (s->kind == DG_ZERO) {
+        memset(buf, 0, len);
+        return (int32_t)len;
+    }
     if (s->kind == DG_HTTP)
         return dagger_http_read(ctx, s->http, buf, len);
     if (s->kind == DG_MEMIN) {
@@ -240,6 +251,8 @@ int32_t dagger_stream_write(dagger_ctx *ctx, dagger_stream *s, const uint8_t *bu
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL || s->kind == DG_ZERO)
+        return (int32_t)len;
     if (s->kind == DG_HTTP)
         return dagger_http_write(s->http, buf, len);
     if (s->kind == DG_MEMOUT)

@@ -215,6 +215,23 @@ static bool get_bool(ctx *x, const cJSON *obj, const char *parent, const char *k
     return true;
 }
 
+/* p as an arena string, taken from the configuration file's directory
+ * when relative; NULL (and the error set) when memory runs out. */
+static const char *from_config_dir(ctx *x, const char *p)
+{
+    size_t n = strlen(p) + 1 + (p[0] != '/' && x->base_dir && *x->base_dir ? strlen(x->base_dir) + 1 : 0);
+    char *full = arena_alloc(&x->arena, n);
+    if (!full) {
+        oom(x);
+        return NULL;
+    }
+    if (n > strlen(p) + 1)
+        snprintf(full, n, "%s/%s", x->base_dir, p);
+    else
+        memcpy(full, p, n);
+    return full;
+}
+
 /* `key` must name an existing regular file; relative paths are taken from
  * the configuration file's directory, as Spin and wasmtime do. */
 static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *key, bool required,
@@ -229,14 +246,8 @@ static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *k
         *out = NULL;
         return true;
     }
-    if (p[0] != '/' && x->base_dir && *x->base_dir) {
-        size_t n = strlen(x->base_dir) + 1 + strlen(p) + 1;
-        char *full = arena_alloc(&x->arena, n);
-        if (!full)
-            return oom(x);
-        snprintf(full, n, "%s/%s", x->base_dir, p);
-        p = full;
-    }
+    if (!(p = from_config_dir(x, p)))
+        return false;
     struct stat st;
     if (stat(p, &st) != 0)
         return key_fail(x, kp, "%s: %s", p, strerror(errno));
@@ -366,11 +377,68 @@ static bool load_module(ctx *x, const cJSON *obj, const char *kp, srv_port *port
     return true;
 }
 
+#define SRV_MAX_DIRS 64u
+
+/* "dirs": {"HOST": "/GUEST" or "/GUEST:rw"}, as `wedge run --dir
+ * HOST::GUEST` but read-only unless ":rw".  A relative HOST is taken from
+ * the configuration's directory, like "path"; it must be a directory now. */
+static bool get_dirs(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, "dirs");
+    const cJSON *v = get(obj, "dirs");
+    if (!v)
+        return true;
+    if (!cJSON_IsObject(v))
+        return key_fail(x, kp, "must be an object {\"HOST_DIR\": \"/GUEST_DIR[:rw]\"}");
+    int n = cJSON_GetArraySize(v);
+    if ((unsigned)n > SRV_MAX_DIRS)
+        return key_fail(x, kp, "more than %u directories", SRV_MAX_DIRS);
+    wasi_preopen *d = arena_alloc(&x->arena, (size_t)(n ? n : 1) * sizeof *d);
+    if (!d)
+        return oom(x);
+    int i = 0;
+    for (const cJSON *it = v->child; it; it = it->next, i++) {
+        char ek[KEYPATH_MAX];
+        join_key(ek, kp, it->string ? it->string : "");
+        const char *host = it->string ? it->string : "", *guest;
+        for (const cJSON *prev = v->child; prev != it; prev = prev->next)
+            if (!strcmp(prev->string, host))
+                return key_fail(x, ek, "duplicate key");
+        if (!*host)
+            return key_fail(x, ek, "the host directory must not be empty");
+        if (!get_str(x, v, kp, host, true, NULL, 4096, &guest))
+            return false;
+        size_t gl = strlen(guest);
+        bool rw = gl >= 3 && !strcmp(guest + gl - 3, ":rw");
+        bool ro = gl >= 3 && !strcmp(guest + gl - 3, ":ro");
+        if (rw || ro) {
+            char *g = (char *)guest;      /* our own arena copy */
+            g[gl - 3] = '\0';
+        }
+        if (guest[0] != '/')
+            return key_fail(x, ek, "the guest directory must start with '/' (and may end in :rw or :ro)");
+        const char *full = from_config_dir(x, host);
+        if (!full)
+            return false;
+        struct stat st;
+        if (stat(full, &st) != 0)
+            return key_fail(x, ek, "%s: %s", full, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return key_fail(x, ek, "%s: not a directory", full);
+        d[i] = (wasi_preopen){ .host_path = full, .guest_path = guest, .readonly = !rw };
+    }
+    r->dirs = d;
+    r->ndirs = n;
+    return true;
+}
+
 static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *tenant, srv_route *r)
 {
     static const char *const keys[] = { "route", "path", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        "timeout-us", "max-memory-mb", "wagi", "snapshot", "init", "entry", "allow-http", "ca-file", NULL };
+        "timeout-us", "max-memory-mb", "wagi", "dirs", "snapshot", "init", "entry", "allow-http", "ca-file",
+        NULL };
     if (!cJSON_IsObject(obj))
         return key_fail(x, kp, "must be an object");
     if (!check_keys(x, obj, kp, keys))
@@ -389,7 +457,7 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
     if (!get_uint(x, obj, kp, "max-memory-mb", false, 0, 1, SRV_MAX_MEMORY_MB, &v))
         return false;
     r->max_memory_mb = (uint32_t)v;
-    if (!get_bool(x, obj, kp, "wagi", false, &r->wagi))
+    if (!get_bool(x, obj, kp, "wagi", false, &r->wagi) || !get_dirs(x, obj, kp, r))
         return false;
     if (!get_file(x, obj, kp, "snapshot", false, &r->snapshot) ||
         !get_str(x, obj, kp, "init", false, NULL, 255, &r->init) ||

@@ -27,6 +27,7 @@
 
 #include "http_conn.h"
 #include "srv_err.h"
+#include "wasi/wasi.h"
 
 /* ---- defaults (the only place they are written down) --------------------- */
 
@@ -67,6 +68,11 @@ typedef struct srv_route {
     uint32_t max_memory_mb;             /* 0 = the server's --max-memory-mb (0 there too: the module's own maximum) */
     const char *content_type;
     bool wagi;                          /* function prints Status:/Content-Type: headers first */
+    /* "dirs": {"HOST_DIR": "/GUEST_DIR[:rw]"}: directories pre-opened for
+     * every request (WASI, and Dagger's file://), read-only unless ":rw";
+     * host paths resolved against the config's directory, checked at load. */
+    const wasi_preopen *dirs;
+    int ndirs;
     const char *const *allow_http;      /* Dagger http(s):// allow-list patterns ("allow-http") */
     size_t nallow_http;
     const char *ca_file;                /* "ca-file": PEM CAs trusted for https:// (NULL: the system's) */

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "compile/compile.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
@@ -30,9 +31,9 @@
 #include "util/util.h"
 #include "wasi/wasi.h"
 
-/* Host modules every route is linked against (WASI, Dagger): the size of
- * the per-request config array. */
-#define SRV_HOST_SLOTS 2
+/* Host modules every route is linked against (WASI, Dagger, CommonWA):
+ * the size of the per-request config array. */
+#define SRV_HOST_SLOTS 3
 
 /* ---- start-up: one module per route --------------------------------------- */
 
@@ -68,6 +69,8 @@ static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES]
         dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = 2,
                               .out_limit = {0, SRV_SANDBOX_STDERR_LIMIT, SRV_SANDBOX_STDERR_LIMIT}};
         host_cfg[fn->dagger_slot] = &dcfg;
+        cwa_config ccfg = {.argc = 1, .argv = argv, .streams = dcfg};    /* CommonWA's: the same */
+        host_cfg[fn->cwa_slot] = &ccfg;
         wedge_instance *inst = NULL;
         rt_status st = rt_instantiate(fn->mod, &lim, fn->linker, host_cfg, &inst, &res);
         if (st == RT_OK)
@@ -152,6 +155,8 @@ static void load_one(srv_fn *fn)
         (fn->wasi_slot = rt_linker_add_host(fn->linker, &wasi_host_module, NULL, &res)) < 0 ||
         (fn->dagger_slot = rt_linker_add_host(fn->linker, &dagger_host_module, NULL, &res)) < 0 ||
         !rt_linker_alias(fn->linker, "env", &dagger_host_module, &res) ||
+        (fn->cwa_slot = rt_linker_add_host(fn->linker, &cwa_host_module, NULL, &res)) < 0 ||
+        !rt_linker_alias(fn->linker, "env", &cwa_host_module, &res) ||
         rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
         snprintf(fn->broken, sizeof fn->broken, "%s: %s", path, res.msg);
         rt_linker_free(fn->linker);
@@ -401,6 +406,33 @@ static void log_stderr(const srv_fn *fn, const srv_request *req, const uint8_t *
                 fn->route->name);
 }
 
+/* A guest that exits non-zero gets a 500 and its output is dropped: the
+ * first bytes of it go to the log (one line, control bytes escaped) so its
+ * author can see why. */
+#define SRV_EXIT_STDOUT_LOGGED 256
+static void log_stdout_head(const srv_fn *fn, const srv_request *req, const uint8_t *p, size_t len)
+{
+    if (!p || !len)
+        return;
+    char line[4 * SRV_EXIT_STDOUT_LOGGED + 1];
+    size_t o = 0, k;
+    for (k = 0; k < len && k < SRV_EXIT_STDOUT_LOGGED; k++) {
+        unsigned char c = p[k];
+        const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : NULL;
+        if (esc) {
+            memcpy(line + o, esc, 2);
+            o += 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(line + o, sizeof line - o, "\\x%02x", c);
+        } else {
+            line[o++] = (char)c;
+        }
+    }
+    line[o] = '\0';
+    srv_log(SRV_LOG_INFO, "request %llu: route %s: stdout (%zu bytes%s): %s", (unsigned long long)req->id,
+            fn->route->name, len, k < len ? ", first 256 shown" : "", line);
+}
+
 /* A Dagger log:// line → the server log, with the request id. */
 typedef struct srv_dagger_log {
     unsigned long long id;
@@ -411,6 +443,18 @@ static void log_dagger_line(void *arg, const char *line, size_t len)
 {
     const srv_dagger_log *l = arg;
     srv_log(SRV_LOG_INFO, "request %llu: route %s: log: %.*s", l->id, l->route, (int)(len > 400 ? 400 : len), line);
+}
+
+/* What the guest wrote to its stdout: through CommonWA's or Dagger's
+ * streams when it is such a guest, else WASI's fd 1. */
+static const uint8_t *guest_stdout(const wedge_instance *inst, const wasi_ctx *wasi, bool cwa, bool dagger,
+                                   size_t *len, bool *trunc)
+{
+    if (cwa)
+        return cwa_instance_output(inst, 1, len, trunc);
+    if (dagger)
+        return dagger_instance_output(inst, 1, len, trunc);
+    return wasi ? wasi_ctx_output(wasi, 1, len, trunc) : NULL;
 }
 
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
@@ -512,6 +556,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
     cfg.deadline_ns = kill_ns;
+    cfg.npreopens = route->ndirs;
+    cfg.preopens = route->dirs;
 
     /* This request's WASI config goes to the route's shared linker as a
      * per-instance one; the context lives with the instance. */
@@ -526,17 +572,22 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
                           .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
                           .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
                           .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
-                          .wait_yield = srv_sched_wait_yield};
+                          .npreopens = route->ndirs, .preopens = route->dirs, .wait_yield = srv_sched_wait_yield};
     host_cfg[fn->dagger_slot] = &dcfg;
+    /* CommonWA's: WASI's argv and environment, Dagger's streams. */
+    cwa_config ccfg = {.argc = argc, .argv = argv, .envc = envc, .envp = envp, .streams = dcfg};
+    host_cfg[fn->cwa_slot] = &ccfg;
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = fn->snap
         ? rt_snapshot_instantiate(fn->snap, &lim, fn->linker, host_cfg, pool, &out->inst, &res)
         : rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
-    bool dagger = st == RT_OK && dagger_instance_is_guest(out->inst);
+    bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
+    bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
     if (st == RT_OK)
         st = route->entry ? rt_run_export(out->inst, route->entry, &res)
+             : cwa        ? cwa_run_main(out->inst, &res)
              : dagger     ? dagger_run_main(out->inst, &res)
                           : rt_run_start(out->inst, &res);
     out->exec_ns = ut_mono_ns() - t0;
@@ -547,6 +598,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     log_stderr(fn, req, ep, elen, etrunc);
     ep = out->inst ? dagger_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
     log_stderr(fn, req, ep, elen, etrunc);
+    ep = out->inst ? cwa_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
+    log_stderr(fn, req, ep, elen, etrunc);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -554,8 +607,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     case RT_OK: {
         size_t len = 0;
         bool trunc = false;
-        const uint8_t *body = dagger ? dagger_instance_output(out->inst, 1, &len, &trunc)
-                              : wasi ? wasi_ctx_output(wasi, 1, &len, &trunc) : NULL;
+        const uint8_t *body = guest_stdout(out->inst, wasi, cwa, dagger, &len, &trunc);
         if (trunc) {
             srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
                     (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
@@ -600,6 +652,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
+        size_t olen = 0;
+        bool otrunc = false;
+        const uint8_t *ob = guest_stdout(out->inst, wasi, cwa, dagger, &olen, &otrunc);
+        log_stdout_head(fn, req, ob, olen);
         break;
     }
     case RT_ERR_TRAP:

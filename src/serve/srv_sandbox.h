@@ -56,6 +56,7 @@ typedef struct srv_fn {
     rt_linker *linker;                  /* the host modules its imports are linked to (read-only once loaded) */
     int wasi_slot;                      /* WASI's host slot in linker: the per-request config goes there */
     int dagger_slot;                    /* Dagger's, likewise */
+    int cwa_slot;                       /* CommonWA's, likewise */
     const uint16_t *deny_ports;         /* ports Dagger http(s) streams may not reach (the srv_fnset's) */
     size_t ndeny_ports;
     uintptr_t text_lo, text_hi;         /* the module's code, for preemption */

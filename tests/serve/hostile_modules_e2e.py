@@ -445,9 +445,8 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
           "/mem_min_above_route_limit: refused at start-up with one log line naming both sizes")
     # "env" is Dagger's too (its 2018 hosts' module name): the line says it has no such item.
     check(re.search(r'route hostile/unknown_import: \S*unknown_import\S*: unknown import "env"\."missing" '
-                    r'\(func \(param i32\)\): "env" has no item of that name '
-                    r'\(answers 503\)', text) is not None,
-          "/unknown_import: refused at start-up with one log line naming the import, its type and why")
+                    r'\(func \(param i32\)\): "env" has no item of that name \(answers 503\)', text) is not None,
+          "/unknown_import: refused at start-up with one log line naming the import, its type and what is linked")
     n_stderr = len(re.findall(r"route hostile/stderr_flood: stderr: ", text))
     check(n_stderr <= (ROUNDS + 1) * 300,
           f"/stderr_flood: guest stderr in the log is bounded ({n_stderr} lines for {ROUNDS + 1} requests "
