@@ -220,7 +220,8 @@ def lb(path):
 
 
 def haproxy_status():
-    """{server: status} from HAProxy's stats CSV."""
+    """{server: "STATUS CHECK"} from HAProxy's stats CSV, e.g. "UP L7OK"
+    (a server starts UP before its first check: the check result tells)."""
     st, body, _ = request("127.0.0.1", 8404, "/stats;csv")
     out = {}
     if st != 200:
@@ -230,7 +231,7 @@ def haproxy_status():
     for ln in lines[1:]:
         f = ln.split(",")
         if len(f) == len(cols) and f[0] == "wedge" and f[1].startswith("node"):
-            out[f[1]] = f[cols.index("status")]
+            out[f[1]] = f[cols.index("status")] + " " + f[cols.index("check_status")]
     return out
 
 
@@ -287,6 +288,7 @@ defaults
     timeout connect 1s
     timeout client  30s
     timeout server  30s
+    timeout check   2s
     retries 2
     option redispatch 1
 
@@ -444,7 +446,7 @@ def scenario(c):
                      os.path.join(c.tmp, "haproxy.log"))
     check(wait_port("127.0.0.1", 8404, 10), "haproxy running")
     for n in NODE_IP:
-        check(wait_status(n, "UP") is not None, f"haproxy: {n} UP (health check on its admin port)")
+        check(wait_status(n, "UP L7OK") is not None, f"haproxy: {n} UP (health check on its admin port passed)")
     recs = [lb(p) for p in paths * (18 // len(paths))]
     bad = [r[:2] for r in recs if not (r[0] == 200 and r[1] == PRISTINE)]
     check(not bad, f"{' '.join(paths)} through haproxy: {len(recs)} pristine 200s ({bad[:3]})")
