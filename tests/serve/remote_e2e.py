@@ -12,6 +12,8 @@ One server, the key from --store-key-file, routes:
   /remote  wedge://127.0.0.1:P/counter, "fetch": "eager"
   /lazy    the same with "fetch": "lazy" (under serve: eager, one log line)
   /stall   a store that accepts and never answers: 503 within bounded time
+  /cut     through a proxy that cuts each session after 1 MiB of the store's
+           bytes (the snapshot is ~8 MiB): 503, nothing half-fetched kept
 Sequence: the store down at start -> /remote 503 with one log line, /local
 200; the store started, SIGHUP -> /remote 200 from the snapshot (cached on
 the node); the store killed -> /remote keeps answering, and a reload starts
@@ -88,6 +90,47 @@ def silent_store():
     return ls
 
 
+def cutting_proxy(port, cut):
+    """Forwards connections to the store at `port`, closing each once the
+    store has sent `cut` bytes through it: a store lost mid-transfer."""
+    ls = socket.socket()
+    ls.bind((HOST, 0))
+    ls.listen(16)
+
+    def pump(a, b, limit):
+        sent = 0
+        try:
+            while limit is None or sent < limit:
+                d = a.recv(65536 if limit is None else min(65536, limit - sent))
+                if not d:
+                    break
+                b.sendall(d)
+                sent += len(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def loop():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection((HOST, port), timeout=5)
+            except OSError:
+                c.close()
+                continue
+            threading.Thread(target=pump, args=(c, u, None), daemon=True).start()
+            threading.Thread(target=pump, args=(u, c, cut), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return ls
+
+
 def wait_log(srv, pattern, start, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,9 +174,12 @@ def main():
         f.write(KEY)
     sport = free_port()
     silent = silent_store()
+    cutter = cutting_proxy(sport, 1 << 20)
     base = {"relative-deadline-us": 2000000, "timeout-us": 20000000, "entry": "handle"}
     routes = [
         {"route": "/local", "path": wasm, "snapshot": snap, **base},
+        # Before /remote: its fetch is the first of the snapshot, cut off.
+        {"route": "/cut", "path": f"wedge://{HOST}:{cutter.getsockname()[1]}/counter", **base},
         {"route": "/remote", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "eager", **base},
         {"route": "/lazy", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "lazy", **base},
         {"route": "/stall", "path": f"wedge://{HOST}:{silent.getsockname()[1]}/counter", **base},
@@ -152,6 +198,7 @@ def main():
         if store:
             store.kill()
         silent.close()
+        cutter.close()
         rc = srv.proc.poll()
         if rc is None:
             rc = srv.stop(30)
@@ -194,6 +241,13 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
         answers = [fetch(url(p))[:2] for _ in range(6)]
         check(all(a == (200, PRISTINE) for a in answers), f"{p}: every request starts from the store's snapshot "
               f"({answers[0]!r})")
+    cut = [ln for ln in srv.log_text()[at:].splitlines() if "rem/cut" in ln]
+    check(len(cut) == 1 and "answers 503" in cut[0],
+          f"the store lost mid-transfer: one log line, 503 ({cut!r:.300})")
+    st, b, dt = fetch(url("/cut"))
+    check(st == 503 and dt < 2, f"/cut: 503 at once ({st} in {dt:.2f} s)")
+    leftovers = [f for f in os.listdir(os.path.join(env["WEDGE_CACHE_DIR"], "store")) if ".tmp" in f]
+    check(not leftovers, f"nothing half-fetched left in the node cache ({leftovers})")
     lazy_lines = [ln for ln in srv.log_text()[at:].splitlines() if "lazy fetch is not available" in ln]
     check(len(lazy_lines) == 1, f"/lazy under serve: one line saying it fetches eagerly ({len(lazy_lines)})")
     snap_sha = hashlib.sha256(open(os.path.join(sdir, "counter.snap"), "rb").read()).hexdigest()
