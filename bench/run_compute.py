@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
 """run_compute.py — the compute benchmark: wedge beside native, wasm2c and node.
 
-Builds every bench/kernels/*.c natively (cc -O2), to wasm32-wasi
-(clang --target=wasm32-wasi -O2), ahead of time with `wedge compile`
-(timed), and through wabt's wasm2c + cc -O2; then runs all of them in ONE
-run, interleaved (every repetition runs every kernel under every engine,
-the engine order rotating), checks every output against the native one,
-and writes a table of medians and ratios to native to docs/benchmarks.md.
+Three sets of rows, all measured in ONE interleaved run (every repetition
+runs every row under every engine, the engine order rotating):
+  scalar   every bench/kernels/*.c natively with BOTH gcc -O2 and clang -O2,
+           to wasm32-wasi (clang -O2), ahead of time with `wedge compile`
+           (timed), through wabt's wasm2c + gcc -O2, and under node;
+  simd128  the same C built for Wasm with -msimd128 (wedge, node), against
+           the faster native scalar build;
+  simd     bench/kernels/simd/*.c (128-bit intrinsics through simd4.h:
+           wasm_simd128.h in Wasm, SSE2 natively) under both native
+           compilers, wedge and node.
+Every ratio is to the faster of the two native builds of that kernel.
+Every output is checked against native gcc's output of the scalar kernel;
+the table of medians, ratios and geomeans per set goes to docs/benchmarks.md.
 It also measures instantiation of a module with 1 MiB of data segments
 and the compile time of the largest example.
 
 Usage: bench/run_compute.py [--build-dir BUILD] [--reps 5] [--kernels a,b]
-                            [--quick] [--out docs/benchmarks.md] [--no-write]
+                            [--sets scalar,simd128,simd] [--quick]
+                            [--out docs/benchmarks.md] [--no-write]
 See bench/README.md.  Exit status 1 if any engine's output differed from
 native (the table is still written, with the wrong cells marked).
 """
@@ -19,6 +27,7 @@ import argparse
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -36,7 +45,8 @@ QUICK_ARGS = {
     "base64": ["1", "2"], "bintree": ["10"], "crc_fnv": ["1", "2"], "fannkuch": ["8", "1"],
     "interp": ["100"], "mandelbrot": ["200"], "matmul": ["96", "2"], "nbody": ["100000"],
     "parse": ["1", "2"], "sha256": ["1", "1"], "sieve": ["1000000", "1"], "sort": ["100000", "1"],
-    "strsearch": ["1", "1"],
+    "strsearch": ["1", "1"], "gemm": ["32", "2"], "stencil2d": ["64", "4"], "dot": ["64", "10"],
+    "saxpy": ["64", "10"], "histogram": ["64", "10"],
 }
 
 
@@ -81,21 +91,52 @@ class Engine:
     def __init__(self, name, label):
         self.name = name
         self.label = label
-        self.cmd = {}            # kernel -> argv prefix (kernel args appended)
-        self.broken = {}         # kernel -> reason it could not be built/run
+        self.cmd = {}            # row -> argv prefix (kernel args appended)
+        self.broken = {}         # row -> reason it could not be built/run
 
 
-def build_all(args, kernels, work, wedge):
-    """Build every variant of every kernel; return the engines and compile times."""
-    cc = os.environ.get("CC", "cc")
+# The three sets of rows.  A row is "kernel" (scalar C: bench/kernels/k.c),
+# "k+simd128" (the same C built for Wasm with -msimd128: clang's
+# auto-vectoriser targeting Wasm SIMD, measured against the faster native
+# SCALAR build) or "simd/k" (bench/kernels/simd/k.c: 128-bit intrinsics,
+# wasm_simd128.h for Wasm and SSE2 natively, simd4.h).  Every row must print
+# exactly what native gcc prints for the scalar kernel k.
+SETS = ("scalar", "simd128", "simd")
+SET_TITLE = {
+    "scalar": "Scalar kernels",
+    "simd128": "Scalar kernels rebuilt with `-msimd128` (clang's vectoriser targeting Wasm SIMD)",
+    "simd": "Hand-written SIMD kernels (`wasm_simd128.h` in Wasm, SSE2 intrinsics natively)",
+}
+SET_ENGINES = {
+    "scalar": ("native", "native_clang", "wedge", "wasm2c", "node", "node_nl"),
+    "simd128": ("wedge", "node"),
+    "simd": ("native", "native_clang", "wedge", "node"),
+}
+
+
+def row_id(kset, k):
+    return {"scalar": k, "simd128": k + "+simd128", "simd": "simd/" + k}[kset]
+
+
+def row_base(row):
+    """The scalar kernel a row belongs to (whose native output it must print)."""
+    return row.split("/", 1)[-1].split("+", 1)[0]
+
+
+def row_set(row):
+    return "simd" if row.startswith("simd/") else "simd128" if row.endswith("+simd128") else "scalar"
+
+
+def build_all(args, rows, work, wedge):
+    """Build every row under every engine of its set; return the engines and compile times."""
+    gcc = os.environ.get("CC", "gcc")
+    nclang = os.environ.get("NATIVE_CLANG", "clang")
     clang = os.environ.get("WASM_CLANG", "clang")
     engines = {e.name: e for e in [
-        Engine("native", "native (cc -O2)"),
-        # The Wasm is made by clang, so native clang separates the engine's
-        # cost from the difference between the two C compilers.
+        Engine("native", "native (gcc -O2)"),
         Engine("native_clang", "native (clang -O2)"),
         Engine("wedge", "wedge (AOT .so)"),
-        Engine("wasm2c", "wasm2c + cc -O2"),
+        Engine("wasm2c", "wasm2c + gcc -O2"),
         Engine("node", "node (default)"),
         Engine("node_nl", "node --no-liftoff"),
     ]}
@@ -104,87 +145,97 @@ def build_all(args, kernels, work, wedge):
     have_w2c = shutil.which("wasm2c") is not None and os.path.exists(W2C_RT + "/wasm-rt-impl.c")
     cache = tempfile.mkdtemp(prefix="wedge-cache-", dir=work)
     env = dict(os.environ, WEDGE_CACHE_DIR=cache)
-    for k in kernels:
-        src = os.path.join(BENCH, "kernels", k + ".c")
-        d = os.path.join(work, k)
+    runner = os.path.join(BENCH, "node_wasi_run.mjs")
+    for row in rows:
+        kset, k = row_set(row), row_base(row)
+        want = SET_ENGINES[kset]
+        src = os.path.join(BENCH, "kernels", "simd" if kset == "simd" else "", k + ".c")
+        d = os.path.join(work, row.replace("/", "-"))
         os.makedirs(d, exist_ok=True)
-        nat, wasm = os.path.join(d, k + ".native"), os.path.join(d, k + ".wasm")
-        run([cc, "-O2", "-o", nat, src, "-lm"])
-        engines["native"].cmd[k] = [nat]
-        natc = os.path.join(d, k + ".clang")
-        try:
-            run([clang, "-O2", "-o", natc, src, "-lm"])
-            engines["native_clang"].cmd[k] = [natc]
-        except RuntimeError as e:
-            engines["native_clang"].broken[k] = str(e)
-        run([clang, "--target=wasm32-wasi", "-O2", "-o", wasm, src, "-lm"])
+        wasm = os.path.join(d, k + ".wasm")
+        for e, compiler in (("native", gcc), ("native_clang", nclang)):
+            if e not in want:
+                continue
+            exe = os.path.join(d, k + "." + e)
+            try:
+                run([compiler, "-O2", "-o", exe, src, "-lm"])
+                engines[e].cmd[row] = [exe]
+            except RuntimeError as ex:
+                engines[e].broken[row] = str(ex)
+        run([clang, "--target=wasm32-wasi", "-O2"] + (["-msimd128"] if kset != "scalar" else []) +
+            ["-o", wasm, src, "-lm"])
         # wedge: compile ahead of time (timed, cache bypassed), run the .so.
         so = os.path.join(d, k + ".so")
         if wedge:
             try:
-                compile_s[k] = run([wedge, "compile", wasm, "-o", so], env=env)[0]
-                engines["wedge"].cmd[k] = [wedge, "run", so]
-            except RuntimeError as e:
-                engines["wedge"].broken[k] = "compile failed: %s" % e
-                log("WEDGE COMPILE FAILED for %s: %s" % (k, e))
+                compile_s[row] = run([wedge, "compile", wasm, "-o", so], env=env)[0]
+                engines["wedge"].cmd[row] = [wedge, "run", so]
+            except RuntimeError as ex:
+                engines["wedge"].broken[row] = "compile failed: %s" % ex
+                log("WEDGE COMPILE FAILED for %s: %s" % (row, ex))
         else:
-            engines["wedge"].broken[k] = "no wedge binary"
+            engines["wedge"].broken[row] = "no wedge binary"
         # wasm2c: one module name for all kernels so one shim fits all.
-        if have_w2c:
-            wd = os.path.join(d, "w2c")
-            os.makedirs(wd, exist_ok=True)
-            exe = os.path.join(d, k + ".w2c")
-            try:
-                run(["wasm2c", "-n", "bench", wasm, "-o", os.path.join(wd, "bench.c")])
-                run([cc, "-O2", "-w", "-I" + wd, "-I" + W2C_RT, os.path.join(wd, "bench.c"),
-                     os.path.join(BENCH, "wasm2c_shim.c"), W2C_RT + "/wasm-rt-impl.c", "-lm", "-o", exe])
-                engines["wasm2c"].cmd[k] = [exe]
-            except RuntimeError as e:
-                engines["wasm2c"].broken[k] = str(e)
-        else:
-            engines["wasm2c"].broken[k] = "wasm2c not installed"
-        runner = os.path.join(BENCH, "node_wasi_run.mjs")
+        if "wasm2c" in want:
+            if have_w2c:
+                wd = os.path.join(d, "w2c")
+                os.makedirs(wd, exist_ok=True)
+                exe = os.path.join(d, k + ".w2c")
+                try:
+                    run(["wasm2c", "-n", "bench", wasm, "-o", os.path.join(wd, "bench.c")])
+                    run([gcc, "-O2", "-w", "-I" + wd, "-I" + W2C_RT, os.path.join(wd, "bench.c"),
+                         os.path.join(BENCH, "wasm2c_shim.c"), W2C_RT + "/wasm-rt-impl.c", "-lm", "-o", exe])
+                    engines["wasm2c"].cmd[row] = [exe]
+                except RuntimeError as ex:
+                    engines["wasm2c"].broken[row] = str(ex)
+            else:
+                engines["wasm2c"].broken[row] = "wasm2c not installed"
         if have_node:
-            engines["node"].cmd[k] = ["node", "--no-warnings", runner, wasm]
-            if not args.no_nl:
-                engines["node_nl"].cmd[k] = ["node", "--no-warnings", "--no-liftoff", runner, wasm]
+            engines["node"].cmd[row] = ["node", "--no-warnings", runner, wasm]
+            if "node_nl" in want and not args.no_nl:
+                engines["node_nl"].cmd[row] = ["node", "--no-warnings", "--no-liftoff", runner, wasm]
         else:
-            engines["node"].broken[k] = engines["node_nl"].broken[k] = "node not used"
-        log("built %s" % k)
+            engines["node"].broken[row] = "node not used"
+        log("built %s" % row)
     return engines, compile_s, cache
 
 
-def measure(args, kernels, engines):
-    """Interleaved repetitions; returns times[engine][kernel] and wrong[engine][kernel]."""
-    kargs = {k: (QUICK_ARGS.get(k, []) if args.quick else []) for k in kernels}
+def measure(args, rows, engines):
+    """Interleaved repetitions; returns times[engine][row], cpu[engine][row], wrong[engine][row]."""
+    kargs = {r: (QUICK_ARGS.get(row_base(r), []) if args.quick else []) for r in rows}
     expected, times, wrong = {}, {e: {} for e in engines}, {e: {} for e in engines}
     cpu = {e: {} for e in engines}
     order = list(engines)
-    # Reference outputs, and one warm-up run of everything (page cache, node's code cache).
-    for k in kernels:
-        _, rc, out, err = run(engines["native"].cmd[k] + kargs[k], check=False)
+    # Reference outputs: native gcc on the scalar kernel, for every row of it.
+    for r in rows:
+        k = row_base(r)
+        if k in expected:
+            continue
+        exe = os.path.join(args.work_dir, "ref-" + k)
+        run([os.environ.get("CC", "gcc"), "-O2", "-o", exe, os.path.join(BENCH, "kernels", k + ".c"), "-lm"])
+        _, rc, out, err = run([exe] + kargs[r], check=False)
         if rc != 0:
             raise RuntimeError("native %s exited %d: %s" % (k, rc, err))
         expected[k] = out
+    # One warm-up round (page cache, node's code cache), then the measured ones.
     for rep in range(args.reps + 1):
         rot = order[rep % len(order):] + order[:rep % len(order)]
-        for k in kernels:
+        for r in rows:
             for e in rot:
                 eng = engines[e]
-                if k not in eng.cmd or k in wrong[e]:
+                if r not in eng.cmd or r in wrong[e]:
                     continue
-                dt, rc, out, err = run(eng.cmd[k] + kargs[k], check=False)
-                if rc != 0 or out != expected[k]:
+                dt, rc, out, err = run(eng.cmd[r] + kargs[r], check=False)
+                if rc != 0 or out != expected[row_base(r)]:
                     why = "exit %d" % rc if rc != 0 else "output differs"
-                    wrong[e][k] = why
+                    wrong[e][r] = why
                     log("!!! MISMATCH: %s on %s: %s\n    expected: %r\n    got:      %r\n    stderr:   %s"
-                        % (eng.label, k, why, expected[k][:200], out[:200], err.strip()[:400]))
+                        % (eng.label, r, why, expected[row_base(r)][:200], out[:200], err.strip()[:400]))
                     continue
                 if rep > 0:           # rep 0 is the warm-up
-                    times[e].setdefault(k, []).append(dt)
-                    cpu[e].setdefault(k, []).append(run.cpu)
-        if rep > 0:
-            log("repetition %d/%d done" % (rep, args.reps))
+                    times[e].setdefault(r, []).append(dt)
+                    cpu[e].setdefault(r, []).append(run.cpu)
+        log("%s %d/%d done" % ("warm-up" if rep == 0 else "repetition", rep, args.reps))
     return times, cpu, wrong
 
 
@@ -306,9 +357,92 @@ def measure_example_compile(work, wedge):
             % (os.path.basename(largest), sizes[largest], statistics.median(ts), len(ts), min(ts))]
 
 
-def render(args, kernels, engines, times, cpu, wrong, compile_s, inst_lines, comp_lines, build_notes):
-    cols = [e for e in engines if e != "native"]
-    nat = {k: statistics.median(times["native"][k]) for k in kernels if times["native"].get(k)}
+def _med(d, row):
+    return statistics.median(d[row]) if d.get(row) else None
+
+
+def render_set(kset, rows, engines, times, cpu, wrong, compile_s):
+    """One table: medians, each with its ratio to the faster native build of
+    its kernel (gcc -O2 or clang -O2, per kernel), geomeans per column."""
+    eng = [e for e in SET_ENGINES[kset] if e in engines]
+    nat_rows = {r: (r if kset != "simd128" else row_base(r)) for r in rows}
+
+    def best(d, r):
+        vals = [v for v in (_med(d["native"], nat_rows[r]), _med(d["native_clang"], nat_rows[r])) if v]
+        return min(vals) if vals else None
+
+    out = ["### %s" % SET_TITLE[kset], ""]
+    head = ["kernel"]
+    if kset == "simd128":
+        head.append("faster native scalar s")
+    head += [engines[e].label + (" `-msimd128`" if kset == "simd128" else "") for e in eng]
+    if kset == "simd128":
+        head.append("wedge, scalar build")
+    head.append("wedge compile s")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|---|" + "---:|" * (len(head) - 1))
+    ratios = {e: [] for e in eng + ["_scalar_wedge"]}
+    cratios = {e: [] for e in eng}
+    worst = []
+    for r in rows:
+        b, bc = best(times, r), best(cpu, r)
+        row = [row_base(r) if kset != "scalar" else r]
+        if kset == "simd128":
+            row.append("%.3f" % b if b else "—")
+        for e in eng:
+            if r in wrong[e]:
+                row.append("**WRONG** (%s)" % wrong[e][r])
+                continue
+            m = _med(times[e], r)
+            if m is None:
+                row.append("n/a")
+                continue
+            ratio = m / b if b else None
+            if ratio:
+                ratios[e].append(ratio)
+                if e == "wedge":
+                    worst.append((ratio, r))
+            c = _med(cpu[e], r)
+            if c and bc:
+                cratios[e].append(c / bc)
+            row.append("%.3f (%.2f×)" % (m, ratio) if ratio else "%.3f" % m)
+        if kset == "simd128":
+            m = _med(times["wedge"], row_base(r))
+            if m and b and row_base(r) not in wrong["wedge"]:
+                ratios["_scalar_wedge"].append(m / b)
+                row.append("%.2f×" % (m / b))
+            else:
+                row.append("n/a")
+        row.append("%.2f" % compile_s[r] if r in compile_s else "n/a")
+        out.append("| " + " | ".join(row) + " |")
+    gm = ["**geomean**"] + ([""] if kset == "simd128" else [])
+    for e in eng + (["_scalar_wedge"] if kset == "simd128" else []):
+        g = geomean(ratios[e])
+        n = len(ratios[e])
+        gm.append("n/a" if g is None else "**%.2f×**%s" % (g, "" if n == len(rows) else " (%d of %d)" % (n, len(rows))))
+    gm.append("")
+    out.append("| " + " | ".join(gm) + " |")
+    out.append("")
+    parts = []
+    for e in eng:
+        g = geomean(cratios[e])
+        if g:
+            parts.append("%s %.2f×" % (engines[e].label, g))
+    if parts:
+        out.append("Geomean of user+sys CPU-time ratios (same runs, against the faster native in CPU time): %s."
+                   % "; ".join(parts))
+        out.append("")
+    if worst:
+        worst.sort(reverse=True)
+        over = [r for x, r in worst if x > 1.5]
+        out.append("wedge: worst %s; over 1.5×: %s." % (
+            ", ".join("%s %.2f×" % (row_base(r), x) for x, r in worst[:3]),
+            ", ".join(row_base(r) for r in over) if over else "none"))
+        out.append("")
+    return out
+
+
+def render(args, rows, engines, times, cpu, wrong, compile_s, inst_lines, comp_lines, build_notes):
     out = []
     out.append("# Compute benchmark")
     out.append("")
@@ -318,85 +452,25 @@ def render(args, kernels, engines, times, cpu, wrong, compile_s, inst_lines, com
     out.append("- machine: %s, %s, %d CPUs; load average %s at the start of the measured rounds, %s at the end "
                "(a load above the CPU count means other work shared the machine: treat ratios as rough)"
                % (platform.machine(), cpu_model(), os.cpu_count() or 0, args.load_start, args.load_end))
-    out.append("- native and wasm2c C: `%s`; Wasm: `%s`" % (tool_version([os.environ.get("CC", "cc"), "--version"]),
-                                                        tool_version([os.environ.get("WASM_CLANG", "clang"), "--version"])))
+    out.append("- native and wasm2c C: `%s` and `%s`; Wasm: `%s`"
+               % (tool_version([os.environ.get("CC", "gcc"), "--version"]),
+                  tool_version([os.environ.get("NATIVE_CLANG", "clang"), "--version"]),
+                  tool_version([os.environ.get("WASM_CLANG", "clang"), "--version"])))
     out.append("- wasm2c: %s; node: %s; wedge: commit %s"
                % (tool_version(["wasm2c", "--version"]), tool_version(["node", "--version"]), git_head()))
+    out.append("- command: `bench/run_compute.py %s`" % " ".join(sys.argv[1:]))
     out.append("- %d interleaved repetitions after one warm-up%s; times are wall-clock seconds of the whole "
                "process (start-up included: node compiles the module in-process, wedge runs a .so compiled "
-               "beforehand), the median per cell; the factor in parentheses is median / native median."
+               "beforehand), the median per cell.  Native is built with both gcc -O2 and clang -O2 (x86-64 "
+               "baseline: SSE2, no FMA); the factor in parentheses is the median over the median of the "
+               "**faster** of the two native builds of that kernel, so a native column shows how far that "
+               "compiler is behind the other."
                % (args.reps, " (--quick sizes: NOT a measurement)" if args.quick else ""))
     out.append("")
-    out.append("| kernel | %s | %s | wedge compile s |" % (engines["native"].label, " | ".join(engines[e].label for e in cols)))
-    out.append("|---|---:|%s---:|" % ("---:|" * len(cols)))
-    ratios = {e: [] for e in cols}
-    for k in kernels:
-        row = ["%s" % k, "%.3f" % nat[k] if k in nat else "—"]
-        for e in cols:
-            if k in wrong[e]:
-                row.append("**WRONG** (%s)" % wrong[e][k])
-            elif times[e].get(k):
-                m = statistics.median(times[e][k])
-                r = m / nat[k] if k in nat else None
-                if r:
-                    ratios[e].append(r)
-                row.append("%.3f (%.2f×)" % (m, r) if r else "%.3f" % m)
-            else:
-                row.append("n/a")
-        row.append("%.2f" % compile_s[k] if k in compile_s else "n/a")
-        out.append("| " + " | ".join(row) + " |")
-    gm_row = ["**geomean ratio**", "1.00×"]
-    for e in cols:
-        g = geomean(ratios[e])
-        n = len(ratios[e])
-        if g is None:
-            gm_row.append("n/a")
-        else:
-            gm_row.append("**%.2f×**%s" % (g, "" if n == len(kernels) else " (%d of %d kernels)" % (n, len(kernels))))
-    gm_row.append("")
-    out.append("| " + " | ".join(gm_row) + " |")
-    out.append("")
-    # Against native clang too: the Wasm is made by clang, so this is the
-    # engine's own cost without gcc-vs-clang differences.
-    cl = {k: statistics.median(times["native_clang"][k]) for k in kernels if times["native_clang"].get(k)}
-    if cl:
-        parts = []
-        for e in cols:
-            if e == "native_clang":
-                continue
-            rs = [statistics.median(times[e][k]) / cl[k] for k in kernels
-                  if k in cl and times[e].get(k) and k not in wrong[e]]
-            g = geomean(rs)
-            if g:
-                parts.append("%s %.2f×" % (engines[e].label, g))
-        out.append("Geometric mean of wall-clock ratios to **native clang -O2** instead: %s." % "; ".join(parts))
-        out.append("")
-    # The same runs in CPU time: robust against other load on the machine,
-    # but it counts every thread (node compiles on background threads).
-    out.append("The same runs in user+sys CPU seconds of the process (all threads; median, ratio to native):")
-    out.append("")
-    out.append("| kernel | %s | %s |" % (engines["native"].label, " | ".join(engines[e].label for e in cols)))
-    out.append("|---|---:|%s" % ("---:|" * len(cols)))
-    nat_cpu = {k: statistics.median(cpu["native"][k]) for k in kernels if cpu["native"].get(k)}
-    cpu_ratios = {e: [] for e in cols}
-    for k in kernels:
-        row = [k, "%.3f" % nat_cpu[k] if k in nat_cpu else "—"]
-        for e in cols:
-            if k in wrong[e]:
-                row.append("**WRONG**")
-            elif cpu[e].get(k) and nat_cpu.get(k):
-                m = statistics.median(cpu[e][k])
-                cpu_ratios[e].append(m / nat_cpu[k])
-                row.append("%.3f (%.2f×)" % (m, m / nat_cpu[k]))
-            else:
-                row.append("n/a")
-        out.append("| " + " | ".join(row) + " |")
-    row = ["**geomean ratio**", "1.00×"]
-    for e in cols:
-        g = geomean(cpu_ratios[e])
-        row.append("**%.2f×**" % g if g else "n/a")
-    out.append("| " + " | ".join(row) + " |")
-    out.append("")
+    for kset in SETS:
+        rs = [r for r in rows if row_set(r) == kset]
+        if rs:
+            out.extend(render_set(kset, rs, engines, times, cpu, wrong, compile_s))
     if build_notes:
         out.append("Not measured:")
         out.append("")
@@ -410,10 +484,29 @@ def render(args, kernels, engines, times, cpu, wrong, compile_s, inst_lines, com
     out.append("")
     out.extend(comp_lines)
     out.append("")
-    out.append("Compile time of each kernel is in the last column of the table above "
+    out.append("Compile time of each kernel is in the last column of the tables above "
                "(`wedge compile k.wasm -o k.so`, one run, fresh cache).")
     out.append("")
     return "\n".join(out)
+
+
+# The "## " sections this script writes; every other one belongs to another
+# script (bench/serve/run_serve.py: "## wedge serve", the snapshot
+# benchmarks: "## Snapshots ...") and is kept as it is.
+OWN_SECTIONS = ("## Instantiation (1 MiB of data segments)", "## Compile time")
+
+
+def write_doc(path, md):
+    """Replace the compute part of the file, keeping the others' sections."""
+    keep = []
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        for m in re.finditer(r"^## .*?(?=^## |\Z)", old, re.M | re.S):
+            if m.group(0).splitlines()[0].strip() not in OWN_SECTIONS:
+                keep.append(m.group(0).rstrip("\n") + "\n")
+    with open(path, "w") as f:
+        f.write(md.rstrip("\n") + "\n" + "".join("\n" + k for k in keep))
 
 
 def cpu_model():
@@ -443,6 +536,8 @@ def main():
     ap.add_argument("--work", help="scratch directory (default BUILD/bench-work)")
     ap.add_argument("--reps", type=int, default=5, help="measured repetitions (default 5)")
     ap.add_argument("--kernels", help="comma-separated subset of bench/kernels")
+    ap.add_argument("--sets", default=",".join(SETS),
+                    help="which sets of rows: scalar, simd128 (-msimd128 builds), simd (intrinsics); default all")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: check the pipeline, not a measurement")
     ap.add_argument("--no-node", action="store_true", help="skip node")
     ap.add_argument("--no-nl", action="store_true", help="skip node --no-liftoff")
@@ -455,15 +550,22 @@ def main():
         ap.error("--reps must be at least 1")
 
     kernels = sorted(f[:-2] for f in os.listdir(os.path.join(BENCH, "kernels")) if f.endswith(".c"))
+    simd_kernels = set(f[:-2] for f in os.listdir(os.path.join(BENCH, "kernels", "simd")) if f.endswith(".c"))
     if args.kernels:
         want = args.kernels.split(",")
         unknown = [k for k in want if k not in kernels]
         if unknown:
             ap.error("unknown kernel(s): %s" % ", ".join(unknown))
         kernels = want
+    sets = args.sets.split(",")
+    if any(x not in SETS for x in sets):
+        ap.error("--sets: a comma-separated subset of %s" % ",".join(SETS))
+    rows = [row_id(kset, k) for kset in SETS if kset in sets for k in kernels
+            if kset != "simd" or k in simd_kernels]
     build = os.path.abspath(args.build_dir)
     work = os.path.abspath(args.work or os.path.join(build, "bench-work"))
     os.makedirs(work, exist_ok=True)
+    args.work_dir = work
     wedge = os.path.abspath(args.wedge) if args.wedge else os.path.join(build, "wedge")
     notes = []
     if not (os.path.isfile(wedge) and os.access(wedge, os.X_OK)):
@@ -471,7 +573,7 @@ def main():
         log("warning: no wedge binary at %s; measuring the other engines only" % wedge)
         wedge = None
 
-    engines, compile_s, _ = build_all(args, kernels, work, wedge)
+    engines, compile_s, _ = build_all(args, rows, work, wedge)
     for e in engines.values():
         for k, why in sorted(e.broken.items()):
             if e.name != "wedge" or wedge:
@@ -479,15 +581,14 @@ def main():
     if wedge is None:
         engines["wedge"].broken = {}
     args.load_start = "%.1f" % os.getloadavg()[0]
-    times, cpu, wrong = measure(args, kernels, engines)
+    times, cpu, wrong = measure(args, rows, engines)
     args.load_end = "%.1f" % os.getloadavg()[0]
     inst_lines = measure_instantiate(args, work, wedge, build)
     comp_lines = measure_example_compile(work, wedge)
-    md = render(args, kernels, engines, times, cpu, wrong, compile_s, inst_lines, comp_lines, notes)
+    md = render(args, rows, engines, times, cpu, wrong, compile_s, inst_lines, comp_lines, notes)
     print(md)
     if not args.no_write:
-        with open(args.out, "w") as f:
-            f.write(md)
+        write_doc(args.out, md)
         log("wrote %s" % args.out)
     bad = sum(len(w) for w in wrong.values())
     if bad:

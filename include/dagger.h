@@ -10,6 +10,13 @@
  * A length of 0 means a NUL-terminated URL.  Errors are negative.  Export
  * `int dagger_main(void)` (or `int main(void)`): its result is the exit
  * status.
+ *
+ * http:// and https://: write a raw HTTP/1.1 request ("GET /path
+ * HTTP/1.1\r\n", header lines, a blank line, the body), flush sends it,
+ * read returns the raw response (status line, headers, body).  The host
+ * refuses URLs its allow-list does not match (DAGGER_EPERM at open, or at
+ * flush when the request line's path is off the list) and follows no
+ * redirects.
  */
 #ifndef DAGGER_H
 #define DAGGER_H
@@ -26,12 +33,18 @@ enum {
     DAGGER_EURL = -1,           /* malformed URL */
     DAGGER_EOPEN = -2,          /* cannot open */
     DAGGER_ESCHEME = -3,        /* unknown scheme */
-    DAGGER_EPERM = -4,          /* not allowed */
+    DAGGER_EPERM = -4,          /* permission denied: outside the directories, off the allow-list */
     DAGGER_EBADF = -5,          /* not an open descriptor */
     DAGGER_EEOS = -6,           /* the other end is gone */
     DAGGER_EIO = -7,            /* host I/O error */
     DAGGER_EMFILE = -8,         /* too many open streams */
     DAGGER_EFAULT = -9,         /* pointer/length outside memory */
+    DAGGER_ETIMEDOUT = -10,     /* http(s): no whole response within the time limit */
+    DAGGER_ETOOBIG = -11,       /* http(s): request (1 MiB) or response (16 MiB) too big */
 };
+/* http(s) streams: open: EURL, EPERM (not allowed); write: EPERM (already
+ * sent), ETOOBIG; flush: EOPEN (malformed request, cannot connect, TLS
+ * verification failed), EPERM, ETIMEDOUT, ETOOBIG, EIO; a read after a
+ * failed flush returns the same code. */
 
 #endif

@@ -9,6 +9,7 @@ PKGS=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev   # guest toolchain, fuzzers, sanitizers
   wabt binaryen nodejs                                              # wast2json/wasm2c, wasm-opt, V8 peer
   libcjson-dev node-llhttp libck-dev libcriterion-dev               # libraries
+  libcurl4-openssl-dev openssl                                      # Dagger http(s) streams; test CA
   libssl-dev libhiredis-dev redis-server                            # store: SHA-256/HMAC, Redis backend
   wrk hey hyperfine nginx-light                                     # load generators and peers (bench/)
 )

@@ -9,12 +9,15 @@
  * "wasm trap: <kind>" on stderr; 1 on a user error (bad file, bad
  * arguments, link error).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 
 static void cli_run_usage(FILE *f)
@@ -32,6 +35,10 @@ static void cli_run_usage(FILE *f)
           "  --tcplisten ADDR:PORT        listen on TCP ADDR:PORT (numeric, [IPv6] in brackets) and\n"
           "                               give the guest the socket as the next descriptor after\n"
           "                               the --dir ones, for sock_accept (repeatable)\n"
+          "  --allow-http PATTERN         let Dagger http(s):// streams fetch URLs matching PATTERN\n"
+          "                               (a shell glob on the whole URL, or an origin such as\n"
+          "                               https://api.example.com; repeatable; none: all refused)\n"
+          "  --ca-file FILE               trust the CAs in FILE (PEM) for https:// streams\n"
           "  --invoke FUNC                call export FUNC with ARGS parsed per its signature\n"
           "                               (integers decimal or 0x hex, floats incl. inf/nan) and\n"
           "                               print each result on its own line (integers signed)\n"
@@ -139,6 +146,22 @@ int cli_run_parse(int argc, char **argv, cli_run_opts *o, bool snapshot_cmd)
                 return CLI_EXIT_USER;
             }
             o->listen[o->nlisten++] = v;        /* checked when WASI binds it */
+        } else if ((v = cli_opt(argc, argv, &i, "--allow-http", &bad))) {
+            if (o->nallow == CLI_MAX_ALLOW) {
+                cli_error("%s: too many --allow-http options (max %d)", cmd, CLI_MAX_ALLOW);
+                return CLI_EXIT_USER;
+            }
+            if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+                cli_error("%s: --allow-http %s: expected a pattern starting with http:// or https://", cmd, v);
+                return CLI_EXIT_USER;
+            }
+            o->allow_http[o->nallow++] = v;
+        } else if ((v = cli_opt(argc, argv, &i, "--ca-file", &bad))) {
+            if (access(v, R_OK) != 0) {
+                cli_error("%s: --ca-file %s: %s", cmd, v, strerror(errno));
+                return CLI_EXIT_USER;
+            }
+            o->ca_file = v;
         } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--store-key-file", &bad))) {
             o->remote.key_file = v;
         } else if (!snapshot_cmd && (v = cli_opt(argc, argv, &i, "--fetch", &bad))) {
@@ -293,12 +316,15 @@ out:
     return rc;
 }
 
-/* The entry: a Dagger guest's (dagger_main, main or _start) when it imports
- * Dagger or exports dagger_main, else WASI's _start. */
+/* The entry: a CommonWA guest's (cwa_main or _start) when it imports
+ * CommonWA or exports cwa_main; a Dagger guest's (dagger_main, main or
+ * _start) when it imports Dagger or exports dagger_main; else WASI's
+ * _start. */
 static rt_status cli_run_entry(wedge_instance *inst, rt_result *res)
 {
-    rt_extern ex;
-    if (rt_host_ctx(inst, &dagger_host_module) || rt_instance_export(inst, "dagger_main", 11, &ex))
+    if (cwa_instance_is_guest(inst))
+        return cwa_run_main(inst, res);
+    if (dagger_instance_is_guest(inst))
         return dagger_run_main(inst, res);
     return rt_run_start(inst, res);
 }
@@ -328,12 +354,19 @@ bool cli_host_new(const cli_run_opts *o, cli_host *h)
     /* The linker: WASI and Dagger (also as "env", as its 2018 hosts did)
      * with this run's config; every instance gets a context from each host
      * module it imports from (runtime.h). */
-    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs};
+    h->dagger = (dagger_config){.stdio_fd = {0, 1, 2}, .log_fd = 2, .npreopens = o->ndirs, .preopens = o->dirs,
+                                .nallow_http = o->nallow, .allow_http = o->allow_http, .ca_file = o->ca_file};
+    /* CommonWA (and "env"): the same argv and environment as WASI, the
+     * same streams as Dagger. */
+    h->cwa = (cwa_config){.argc = cfg->argc, .argv = cfg->argv, .envc = cfg->envc, .envp = cfg->envp,
+                          .streams = h->dagger};
     rt_result res;
     h->lk = rt_linker_new(&res);
     if (!h->lk || rt_linker_add_host(h->lk, &wasi_host_module, &h->wasi, &res) < 0 ||
         rt_linker_add_host(h->lk, &dagger_host_module, &h->dagger, &res) < 0 ||
-        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res)) {
+        !rt_linker_alias(h->lk, "env", &dagger_host_module, &res) ||
+        rt_linker_add_host(h->lk, &cwa_host_module, &h->cwa, &res) < 0 ||
+        !rt_linker_alias(h->lk, "env", &cwa_host_module, &res)) {
         cli_error("%s: %s", o->module, res.msg);
         return false;
     }
@@ -423,6 +456,12 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     rt_module *m = cli_module_load(o);
     if (!m)
         return CLI_EXIT_USER;
+    /* A guest writing to a closed pipe (`wedge run g.wasm | head -c 10`)
+     * gets EPIPE and decides for itself; SIGPIPE would kill wedge (exit
+     * 141).  Ignored only now, after compiling: an ignored signal is
+     * inherited across exec, and the C compiler must keep the default. */
+    signal(SIGPIPE, SIG_IGN);
+
     rt_result res;
     cli_host host;
     if (!cli_host_new(o, &host)) {
@@ -443,7 +482,7 @@ static int cli_run_with(int argc, char **argv, cli_run_opts *o)
     else if (o->invoke)
         rc = cli_invoke(o, inst);
     else if (o->snapshot && !rt_instance_export(inst, "_start", 6, &(rt_extern){0}) &&
-             !rt_host_ctx(inst, &dagger_host_module) && !rt_instance_export(inst, "dagger_main", 11, &(rt_extern){0})) {
+             !dagger_instance_is_guest(inst) && !cwa_instance_is_guest(inst)) {
         cli_error("%s: no _start export to run after restoring %s; name an export with --invoke", o->module,
                   o->snapshot);
         rc = CLI_EXIT_USER;

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compile/compile.h"
+#include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/runtime.h"
 #include "wasi/wasi.h"
@@ -21,6 +22,7 @@
 #define CLI_MAX_DIRS 64
 #define CLI_MAX_ENVS 256
 #define CLI_MAX_LISTEN 64
+#define CLI_MAX_ALLOW 64
 
 typedef struct cli_run_opts {
     const char *module;
@@ -36,6 +38,9 @@ typedef struct cli_run_opts {
     int nenvs;
     const char *listen[CLI_MAX_LISTEN];
     int nlisten;
+    const char *allow_http[CLI_MAX_ALLOW];     /* --allow-http patterns (Dagger http(s) streams) */
+    int nallow;
+    const char *ca_file;        /* --ca-file */
     cg_options cg;
     cli_remote_opts remote;     /* MODULE is a store URL (cli_remote.c) */
     char fetched[2][4096];      /* its module and snapshot in the node cache */
@@ -53,13 +58,15 @@ bool cli_module_so(cli_run_opts *o, char *so, size_t cap);
 /* rt_init + the module loaded from o->module; NULL with the message printed. */
 rt_module *cli_module_load(cli_run_opts *o);
 /* The host side of one command: the WASI config (argv[0] = the module,
- * then o->args) and the Dagger config made from o, and the linker they
- * are registered in (WASI, Dagger, Dagger also as "env").  Each instance
+ * then o->args), the Dagger and CommonWA configs made from o, and the
+ * linker they are registered in (WASI, Dagger, CommonWA, the last two
+ * also as "env").  Each instance
  * made through lk gets fresh host contexts from them. */
 typedef struct cli_host {
     const char **wargv;
     wasi_config wasi;
     dagger_config dagger;
+    cwa_config cwa;
     rt_linker *lk;
 } cli_host;
 /* False with the message printed; cli_host_free is due either way. */

@@ -3,26 +3,24 @@
  * temporary folder, run the system C compiler on the parts in parallel,
  * link them with libsledge.a into the module .so.
  *
- * cc runs as child processes (posix_spawnp) with stdout/stderr in files of
- * the temporary folder; a failure is reported with the first lines of that
- * output.  Children are waited for by pid (never waitpid(-1)), so an
+ * cc runs as child processes (cg_spawn.c: under CPU-time and address-space
+ * limits) with stdout/stderr in files of the temporary folder; a failure
+ * is reported with the first lines of that output, and as a limit reached
+ * when the child's CPU time (from wait4) or its output says so.  Children are waited for by pid (never waitpid(-1)), so an
  * embedding program's own children are left alone.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cg_internal.h"
 #include "util/util.h"
-
-extern char **environ;
 
 #define CG_MAX_PARTS 64
 #define CG_PART_BYTES (24u * 1024u)   /* Wasm code bytes per part, roughly */
@@ -74,27 +72,25 @@ typedef struct cg_job {
     char errpath[CG_SUBPATH_MAX];
     pid_t pid;
     int status;
+    struct rusage ru;   /* the child's, with its own waited-for children (cc1, as) */
     bool started, finished;
 } cg_job;
 
-static bool job_start(cg_job *j, cg_err *err)
+static bool job_start(cg_job *j, const cg_cc_limits *lim, cg_err *err)
 {
-    posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa) != 0)
-        return cg_fail(err, "posix_spawn: out of memory");
-    posix_spawn_file_actions_addopen(&fa, 1, j->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    int rc = posix_spawnp(&j->pid, j->argv[0], &fa, NULL, (char *const *)j->argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return cg_fail(err, "cannot run C compiler '%s': %s (set WEDGE_CC)", j->argv[0], strerror(rc));
+    if (!cg_spawn_limited(j->argv, j->errpath, lim, &j->pid, err))
+        return false;
     j->started = true;
     return true;
 }
 
+static bool has(const char *out, const char *what)
+{
+    return strstr(out, what) != NULL;
+}
+
 /* First lines of a job's output, into msg after `prefix`. */
-static void job_report(const cg_job *j, const char *prefix, cg_err *err)
+static void job_report(const cg_job *j, const char *prefix, const cg_cc_limits *lim, cg_err *err)
 {
     char out[400] = "";
     FILE *fp = fopen(j->errpath, "r");
@@ -103,13 +99,27 @@ static void job_report(const cg_job *j, const char *prefix, cg_err *err)
         out[n] = 0;
         fclose(fp);
     }
+    size_t lead = strspn(out, "\n");
+    memmove(out, out + lead, strlen(out + lead) + 1);
     for (char *p = out; *p; p++)
         if (*p == '\n' && p[1])
             *p = '|';
     size_t l = strlen(out);
     if (l && out[l - 1] == '\n')
         out[l - 1] = 0;
-    if (WIFSIGNALED(j->status))
+    /* A limit reached is said as such: the driver (gcc, clang) turns its
+     * child's SIGXCPU or failed allocation into its own exit status. */
+    uint64_t cpu_ms = (uint64_t)(j->ru.ru_utime.tv_sec + j->ru.ru_stime.tv_sec) * 1000u +
+                      (uint64_t)(j->ru.ru_utime.tv_usec + j->ru.ru_stime.tv_usec) / 1000u;
+    bool sig_cpu = WIFSIGNALED(j->status) && WTERMSIG(j->status) == SIGXCPU;
+    if (sig_cpu || cpu_ms + 50 >= (uint64_t)lim->cpu_seconds * 1000u || has(out, "CPU time limit"))
+        cg_fail(err, "%s: C compiler stopped at its CPU-time limit of %u s (WEDGE_CC_CPU_SECONDS): %s", prefix,
+                lim->cpu_seconds, out);
+    else if (has(out, "out of memory") || has(out, "memory exhausted") || has(out, "Cannot allocate memory") ||
+             has(out, "std::bad_alloc"))
+        cg_fail(err, "%s: C compiler ran out of memory under its address-space limit of %u MiB "
+                "(WEDGE_CC_MEMORY_MB): %s", prefix, lim->memory_mb, out);
+    else if (WIFSIGNALED(j->status))
         cg_fail(err, "%s: C compiler killed by signal %d: %s", prefix, WTERMSIG(j->status), out);
     else
         cg_fail(err, "%s: C compiler failed (exit %d): %s", prefix, WEXITSTATUS(j->status), out);
@@ -117,14 +127,14 @@ static void job_report(const cg_job *j, const char *prefix, cg_err *err)
 
 /* Run jobs, at most `par` at a time.  Progress on stderr after ~2 s. */
 static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet, uint64_t t0_ns, bool *announced,
-                     cg_err *err)
+                     const cg_cc_limits *lim, cg_err *err)
 {
     int next = 0, running = 0, done = 0;
     bool ok = true;
     unsigned sleep_us = 1000;
     while (done < n) {
         while (ok && running < par && next < n) {
-            if (!job_start(&jobs[next], err)) {
+            if (!job_start(&jobs[next], lim, err)) {
                 ok = false;
                 break;
             }
@@ -138,7 +148,7 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
             cg_job *j = &jobs[i];
             if (!j->started || j->finished)
                 continue;
-            pid_t r = waitpid(j->pid, &j->status, WNOHANG);
+            pid_t r = wait4(j->pid, &j->status, WNOHANG, &j->ru);
             if (r == j->pid || (r < 0 && errno != EINTR)) {
                 if (r < 0)
                     j->status = 1 << 8;
@@ -147,7 +157,7 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
                 done++;
                 progressed = true;
                 if (ok && !(WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0)) {
-                    job_report(j, what, err);
+                    job_report(j, what, lim, err);
                     ok = false;
                 }
             }
@@ -290,6 +300,8 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     snprintf(optflag, sizeof optflag, "-O%d", o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level);
     snprintf(incflag, sizeof incflag, "-I%s", support);
     bool announced = false;
+    cg_cc_limits lim;
+    cg_cc_limits_get(&lim);
     if (ok) {
         for (int i = 0; i < nparts; i++) {
             cg_job *j = &cj[i];
@@ -307,7 +319,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
             j->argv[a] = NULL;
             snprintf(j->errpath, sizeof j->errpath, "%s/p%d.log", dir, i);
         }
-        ok = run_jobs(cj, nparts, jobs, src_name, o->quiet, t0, &announced, err);
+        ok = run_jobs(cj, nparts, jobs, src_name, o->quiet, t0, &announced, &lim, err);
     }
     if (ok) {
         /* Link: cc -shared -o out p*.o libsledge.a -lm */
@@ -343,14 +355,16 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
             } else {
                 memcpy(j->argv, argv, (size_t)(a + 1) * sizeof *argv);
                 snprintf(j->errpath, sizeof j->errpath, "%s/link.log", dir);
-                ok = run_jobs(j, 1, 1, src_name, true, t0, &announced, err);
+                ok = run_jobs(j, 1, 1, src_name, true, t0, &announced, &lim, err);
             }
             free(argv);
         }
     }
-    if (announced && !o->quiet) {
+    if (ok && announced && !o->quiet) {
         fprintf(stderr, "%swedge: compiled %s in %.1f s (%d C parts)\n", isatty(2) ? "\r" : "", src_name,
                 (double)(ut_mono_ns() - t0) / 1e9, nparts);
+    } else if (announced && !o->quiet && isatty(2)) {
+        fputc('\n', stderr);    /* the caller's error starts a line of its own */
     }
     remove_tree(dir, nparts);
     free(cj);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "compile.h"
 
@@ -103,7 +104,7 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 #define CG_SUBPATH_MAX (CG_PATH_MAX + 104)
 
 /* The layers of the compiler's files, each calling only downwards:
- *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_emit*.c
+ *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_emit*.c, cg_spawn.c (cc children)
  *   and all of them -> cg_support.c -> cg_version.c -> cg_sha256.c. */
 
 /* cg_support.c: support files (headers + libsledge.a) in a versioned
@@ -114,6 +115,13 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 __attribute__((warn_unused_result)) bool cg_support_dir(char *dir, size_t cap, cg_err *err);
 bool cg_mkdirs(const char *path);
 void cg_tmp_name(char *out, size_t cap, const char *path);
+
+/* cg_spawn.c: start argv (argv[0] looked up on $PATH) as a child with
+ * stdout and stderr into outpath, stdin from /dev/null, under the limits
+ * l; its pid into *pid (the caller waits for it).  Errors: not found,
+ * fork failure. */
+__attribute__((warn_unused_result)) bool cg_spawn_limited(const char *const *argv, const char *outpath,
+                                                          const cg_cc_limits *l, pid_t *pid, cg_err *err);
 
 /* Embedded files (tools/embed.c). */
 extern const unsigned char wedge_embed_abi_h[], wedge_embed_ops_h[], wedge_embed_simd_h[], wedge_embed_simd_x86_h[],

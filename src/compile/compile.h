@@ -84,6 +84,24 @@ bool cg_module_file_hash(const char *path, uint8_t out[32], cg_err *err);
 __attribute__((warn_unused_result))
 bool cg_module_file_so(const char *path, const cg_options *o, char *so, size_t cap, cg_err *err);
 
+/* Resource limits of every C compiler child (cc, and through it cc1, as,
+ * ld): RLIMIT_CPU in seconds and RLIMIT_AS in MiB, set in the child before
+ * exec.  A module that makes cc exceed one fails to compile with "C
+ * compiler stopped at its CPU-time limit of N s" or "C compiler ran out of
+ * memory under its address-space limit of N MiB".  The defaults leave
+ * room for the largest function body accepted (CG_MAX_FUNC_BODY: about
+ * 300 s and 2.4 GB at -O2); $WEDGE_CC_CPU_SECONDS and $WEDGE_CC_MEMORY_MB
+ * (positive integers) override them.  Never above the process's own hard
+ * limits. */
+#define CG_CC_CPU_SECONDS 600u
+#define CG_CC_MEMORY_MB 4096u
+typedef struct cg_cc_limits {
+    unsigned cpu_seconds;
+    unsigned memory_mb;
+} cg_cc_limits;
+/* The limits in force: defaults, then the environment. */
+void cg_cc_limits_get(cg_cc_limits *l);
+
 /* Version string that keys the cache (changes with the ABI headers and
  * libsledge). */
 const char *cg_compiler_version(void);

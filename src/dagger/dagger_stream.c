@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -64,8 +65,8 @@ static int dg_open_file(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
             best_len = gl;
         }
     }
-    if (!best)
-        return DAGGER_EPERM;
+    if (!best || (best->readonly && s->can_write))
+        return DAGGER_EPERM;            /* outside every directory, or writing to a read-only one */
     char rel[WASI_PATH_MAX + 2];
     size_t off = best_len == 1 ? 0 : best_len;
     while (off < n && path[off] == '/')
@@ -94,11 +95,12 @@ static int dg_open_file(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
     return 0;
 }
 
-/* Standard stream k (0 in, 1 out, 2 err): the host's descriptor, borrowed. */
+/* Standard stream k (0 in, 1 out, 2 err): the host's descriptor,
+ * borrowed, or memory (the request body and the response under serve). */
 static int dg_open_stdio(const dagger_ctx *ctx, int k, dagger_stream *s)
 {
-    s->kind = DG_HOSTFD;
-    s->fd = ctx->stdio_fd[k];
+    s->kind = ctx->stdio_fd[k] >= 0 ? DG_HOSTFD : k == 0 ? DG_MEMIN : DG_MEMOUT;
+    s->fd = ctx->stdio_fd[k] >= 0 ? ctx->stdio_fd[k] : k;
     s->can_read = k == 0;
     s->can_write = k != 0;
     return 0;
@@ -140,15 +142,38 @@ int dagger_stream_open(dagger_ctx *ctx, const dagger_url *u, dagger_stream *s)
     }
     if (dagger_url_is(u, "file"))
         return dg_open_file(ctx, u, s);
-    return DAGGER_ESCHEME;              /* http(s) too, for now */
+    if (ctx->schemes == DAGGER_SCHEMES_CWA && (dagger_url_is(u, "null") || dagger_url_is(u, "zero"))) {
+        s->kind = dagger_url_is(u, "null") ? DG_NULL : DG_ZERO;
+        s->can_read = s->can_write = true;
+        return 0;
+    }
+    if (dagger_url_is(u, "http") || dagger_url_is(u, "https"))
+        return dagger_http_open(ctx, u, s);
+    return DAGGER_ESCHEME;
 }
 
-int32_t dagger_stream_read(dagger_stream *s, uint8_t *buf, uint32_t len)
+int32_t dagger_stream_read(dagger_ctx *ctx, dagger_stream *s, uint8_t *buf, uint32_t len)
 {
     if (!s->can_read)
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL)
+        return 0;
+    if (s->kind == DG_ZERO) {
+        memset(buf, 0, len);
+        return (int32_t)len;
+    }
+    if (s->kind == DG_HTTP)
+        return dagger_http_read(ctx, s->http, buf, len);
+    if (s->kind == DG_MEMIN) {
+        size_t left = ctx->in_len - ctx->in_off;
+        size_t n = left < len ? left : len;
+        if (n)
+            memcpy(buf, ctx->in_buf + ctx->in_off, n);
+        ctx->in_off += n;
+        return (int32_t)n;
+    }
     if (s->kind == DG_RANDOM) {
         ssize_t r;
         do
@@ -193,17 +218,64 @@ static int32_t dg_write_all(int fd, const uint8_t *buf, uint32_t len)
     return done || !err ? (int32_t)done : dg_host_error(err);
 }
 
-int32_t dagger_stream_write(const dagger_ctx *ctx, dagger_stream *s, const uint8_t *buf, uint32_t len)
+/* Memory output keeps at most out_limit bytes; the rest is counted as
+ * written (the guest goes on) and marks the output truncated. */
+static int32_t dg_write_mem(dagger_ctx *ctx, int k, const uint8_t *buf, uint32_t len)
+{
+    dagger_out *o = &ctx->out[k];
+    size_t keep = len;
+    size_t limit = ctx->out_limit[k];
+    if (limit && o->len + keep > limit) {
+        keep = limit - o->len;
+        o->truncated = true;
+    }
+    if (o->len + keep > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + keep)
+            cap *= 2;
+        uint8_t *grown = realloc(o->buf, cap);
+        if (!grown)
+            return DAGGER_EIO;
+        o->buf = grown;
+        o->cap = cap;
+    }
+    if (keep)
+        memcpy(o->buf + o->len, buf, keep);
+    o->len += keep;
+    return (int32_t)len;
+}
+
+int32_t dagger_stream_write(dagger_ctx *ctx, dagger_stream *s, const uint8_t *buf, uint32_t len)
 {
     if (!s->can_write)
         return DAGGER_EPERM;
     if (len > INT32_MAX)
         len = INT32_MAX;
+    if (s->kind == DG_NULL || s->kind == DG_ZERO)
+        return (int32_t)len;
+    if (s->kind == DG_HTTP)
+        return dagger_http_write(s->http, buf, len);
+    if (s->kind == DG_MEMOUT)
+        return dg_write_mem(ctx, s->fd, buf, len);
     if (s->kind != DG_LOG)
         return dg_write_all(s->fd, buf, len);
     /* One log line per write: "prefix: text", a trailing newline dropped
      * and one added, written in one call so lines do not interleave. */
     uint32_t n = len && buf[len - 1] == '\n' ? len - 1 : len;
+    if (ctx->log_fn) {
+        /* The host's logger takes one line: built on the heap, since a
+         * write may be as long as the guest's memory. */
+        size_t pl = strlen(s->prefix);
+        char *line = malloc(pl + 2 + n);
+        if (!line)
+            return DAGGER_EIO;
+        memcpy(line, s->prefix, pl);
+        memcpy(line + pl, ": ", 2);
+        memcpy(line + pl + 2, buf, n);
+        ctx->log_fn(ctx->log_arg, line, pl + 2 + n);
+        free(line);
+        return (int32_t)len;
+    }
     struct iovec all[4] = {{s->prefix, strlen(s->prefix)}, {(void *)": ", 2}, {(void *)buf, n}, {(void *)"\n", 1}};
     ssize_t w;
     do
@@ -212,10 +284,17 @@ int32_t dagger_stream_write(const dagger_ctx *ctx, dagger_stream *s, const uint8
     return w < 0 ? dg_host_error(errno) : (int32_t)len;
 }
 
+int32_t dagger_stream_flush(dagger_ctx *ctx, dagger_stream *s)
+{
+    return s->kind == DG_HTTP ? dagger_http_flush(ctx, s->http) : 0;
+}
+
 void dagger_stream_close(dagger_stream *s)
 {
     if (s->kind == DG_FILE && s->fd >= 0)
         close(s->fd);
+    if (s->kind == DG_HTTP)
+        dagger_http_free(s->http);
     memset(s, 0, sizeof *s);
     s->kind = DG_FREE;
 }

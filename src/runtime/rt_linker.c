@@ -383,8 +383,14 @@ rt_status rt_link_resolve(const rt_linker *lk, const wedge_module_desc *d, const
         rt_name(mod, sizeof mod, imp->module, imp->module_len);
         snprintf(why, sizeof why, "nothing linked is named \"%s\"", mod);
         n = strlen(why);
-        /* Say what is linked: a misspelt module name shows at once. */
+        /* Say what is linked: a misspelt module name shows at once.  Each
+         * name once ("env" is an alias of both Dagger and CommonWA). */
         for (uint32_t i = 0; lk && i < lk->n && n + 1 < sizeof why; i++) {
+            bool seen = false;
+            for (uint32_t j = 0; j < i && !seen; j++)
+                seen = strcmp(lk->e[j].module, lk->e[i].module) == 0;
+            if (seen)
+                continue;
             rt_put(why, sizeof why, &n, i ? ", " : " (linked: ");
             rt_put(why, sizeof why, &n, lk->e[i].module);
         }

@@ -208,6 +208,16 @@ static inline void *rt_host_ctx(const wedge_instance *inst, const rt_host_module
     return NULL;
 }
 
+/* The guest's bytes [ptr, ptr+len) in inst's memory 0, or NULL if any of
+ * them lies outside it (64-bit arithmetic: ptr + len cannot wrap).  For
+ * host functions checking the pointers a guest passes. */
+static inline uint8_t *rt_guest_bytes(const wedge_instance *inst, uint32_t ptr, uint64_t len)
+{
+    if (!inst || !inst->mem || !inst->mem->base || (uint64_t)ptr + len > inst->mem->size)
+        return NULL;
+    return inst->mem->base + ptr;
+}
+
 /* ---- instances -------------------------------------------------------- */
 
 /* Link through lk, allocate, initialise globals/tables/memory, make the

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/st_transport.h"
 #include "util/util.h"
@@ -215,6 +216,23 @@ static bool get_bool(ctx *x, const cJSON *obj, const char *parent, const char *k
     return true;
 }
 
+/* p as an arena string, taken from the configuration file's directory
+ * when relative; NULL (and the error set) when memory runs out. */
+static const char *from_config_dir(ctx *x, const char *p)
+{
+    size_t n = strlen(p) + 1 + (p[0] != '/' && x->base_dir && *x->base_dir ? strlen(x->base_dir) + 1 : 0);
+    char *full = arena_alloc(&x->arena, n);
+    if (!full) {
+        oom(x);
+        return NULL;
+    }
+    if (n > strlen(p) + 1)
+        snprintf(full, n, "%s/%s", x->base_dir, p);
+    else
+        memcpy(full, p, n);
+    return full;
+}
+
 /* `key` must name an existing regular file; relative paths are taken from
  * the configuration file's directory, as Spin and wasmtime do. */
 static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *key, bool required,
@@ -229,14 +247,8 @@ static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *k
         *out = NULL;
         return true;
     }
-    if (p[0] != '/' && x->base_dir && *x->base_dir) {
-        size_t n = strlen(x->base_dir) + 1 + strlen(p) + 1;
-        char *full = arena_alloc(&x->arena, n);
-        if (!full)
-            return oom(x);
-        snprintf(full, n, "%s/%s", x->base_dir, p);
-        p = full;
-    }
+    if (!(p = from_config_dir(x, p)))
+        return false;
     struct stat st;
     if (stat(p, &st) != 0)
         return key_fail(x, kp, "%s: %s", p, strerror(errno));
@@ -265,6 +277,56 @@ static bool check_route_syntax(ctx *x, const char *kp, const char *r)
     return true;
 }
 
+/* What a Dagger function's http(s):// streams may fetch: "allow-http", an
+ * array of URL patterns (src/dagger/dagger.h says how they match), and
+ * "ca-file", a PEM bundle of CAs to trust (relative to the configuration's
+ * directory). */
+static bool get_http_access(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, "allow-http");
+    const cJSON *list = get(obj, "allow-http");
+    if (list) {
+        if (!cJSON_IsArray(list))
+            return key_fail(x, kp, "must be an array of URL patterns");
+        size_t n = (size_t)cJSON_GetArraySize(list), i = 0;
+        const char **pats = arena_alloc(&x->arena, (n ? n : 1) * sizeof *pats);
+        if (!pats)
+            return oom(x);
+        for (const cJSON *it = list->child; it; it = it->next, i++) {
+            char ikp[KEYPATH_MAX];
+            index_key(ikp, kp, i);
+            const char *s = cJSON_IsString(it) ? it->valuestring : NULL;
+            if (!s || (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)))
+                return key_fail(x, ikp, "must be a string starting with http:// or https://");
+            for (const char *c = s; *c; c++)
+                if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+                    return key_fail(x, ikp, "contains a space or a control character");
+            if (!(pats[i] = arena_strdup(&x->arena, s)))
+                return oom(x);
+        }
+        r->allow_http = pats;
+        r->nallow_http = i;
+    }
+    const char *ca = NULL;
+    if (!get_str(x, obj, parent, "ca-file", false, NULL, 4096, &ca))
+        return false;
+    if (ca && ca[0] != '/' && x->base_dir && *x->base_dir) {
+        size_t n = strlen(x->base_dir) + 1 + strlen(ca) + 1;
+        char *full = arena_alloc(&x->arena, n);
+        if (!full)
+            return oom(x);
+        snprintf(full, n, "%s/%s", x->base_dir, ca);
+        ca = full;
+    }
+    if (ca && access(ca, R_OK) != 0) {
+        join_key(kp, parent, "ca-file");
+        return key_fail(x, kp, "%s: %s", ca, strerror(errno));
+    }
+    r->ca_file = ca;
+    return true;
+}
+
 /* The keys a route and a module entry share; filled in order. */
 static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
 {
@@ -288,7 +350,7 @@ static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route
     r->admissions_percentile = (uint32_t)v;
     if (!get_str(x, obj, parent, "http-resp-content-type", false, SRV_DEFAULT_CONTENT_TYPE, 255, &r->content_type))
         return false;
-    return true;
+    return get_http_access(x, obj, parent, r);
 }
 
 /* SLEdge's module list also carries these; they describe buffer sizes and
@@ -301,7 +363,7 @@ static bool load_module(ctx *x, const cJSON *obj, const char *kp, srv_port *port
 {
     static const char *const keys[] = { "name", "path", "port", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        SLEDGE_LEGACY_KEYS, NULL };
+        "allow-http", "ca-file", SLEDGE_LEGACY_KEYS, NULL };
     if (!check_keys(x, obj, kp, keys))
         return false;
     srv_route *r = arena_alloc(&x->arena, sizeof *r);
@@ -350,11 +412,67 @@ static bool get_remote(ctx *x, const cJSON *obj, const char *kp, srv_route *r)
     return true;
 }
 
+#define SRV_MAX_DIRS 64u
+
+/* "dirs": {"HOST": "/GUEST" or "/GUEST:rw"}, as `wedge run --dir
+ * HOST::GUEST` but read-only unless ":rw".  A relative HOST is taken from
+ * the configuration's directory, like "path"; it must be a directory now. */
+static bool get_dirs(ctx *x, const cJSON *obj, const char *parent, srv_route *r)
+{
+    char kp[KEYPATH_MAX];
+    join_key(kp, parent, "dirs");
+    const cJSON *v = get(obj, "dirs");
+    if (!v)
+        return true;
+    if (!cJSON_IsObject(v))
+        return key_fail(x, kp, "must be an object {\"HOST_DIR\": \"/GUEST_DIR[:rw]\"}");
+    int n = cJSON_GetArraySize(v);
+    if ((unsigned)n > SRV_MAX_DIRS)
+        return key_fail(x, kp, "more than %u directories", SRV_MAX_DIRS);
+    wasi_preopen *d = arena_alloc(&x->arena, (size_t)(n ? n : 1) * sizeof *d);
+    if (!d)
+        return oom(x);
+    int i = 0;
+    for (const cJSON *it = v->child; it; it = it->next, i++) {
+        char ek[KEYPATH_MAX];
+        join_key(ek, kp, it->string ? it->string : "");
+        const char *host = it->string ? it->string : "", *guest;
+        for (const cJSON *prev = v->child; prev != it; prev = prev->next)
+            if (!strcmp(prev->string, host))
+                return key_fail(x, ek, "duplicate key");
+        if (!*host)
+            return key_fail(x, ek, "the host directory must not be empty");
+        if (!get_str(x, v, kp, host, true, NULL, 4096, &guest))
+            return false;
+        size_t gl = strlen(guest);
+        bool rw = gl >= 3 && !strcmp(guest + gl - 3, ":rw");
+        bool ro = gl >= 3 && !strcmp(guest + gl - 3, ":ro");
+        if (rw || ro) {
+            char *g = (char *)guest;      /* our own arena copy */
+            g[gl - 3] = '\0';
+        }
+        if (guest[0] != '/')
+            return key_fail(x, ek, "the guest directory must start with '/' (and may end in :rw or :ro)");
+        const char *full = from_config_dir(x, host);
+        if (!full)
+            return false;
+        struct stat st;
+        if (stat(full, &st) != 0)
+            return key_fail(x, ek, "%s: %s", full, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return key_fail(x, ek, "%s: not a directory", full);
+        d[i] = (wasi_preopen){ .host_path = full, .guest_path = guest, .readonly = !rw };
+    }
+    r->dirs = d;
+    r->ndirs = n;
+    return true;
+}
+
 static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *tenant, srv_route *r)
 {
     static const char *const keys[] = { "route", "path", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
-        "timeout-us", "max-memory-mb", "wagi", "snapshot", "init", "entry",
+        "timeout-us", "max-memory-mb", "wagi", "dirs", "snapshot", "init", "entry", "allow-http", "ca-file",
         "fetch", "granularity", "store-key-file", NULL };
     if (!cJSON_IsObject(obj))
         return key_fail(x, kp, "must be an object");
@@ -374,7 +492,7 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
     if (!get_uint(x, obj, kp, "max-memory-mb", false, 0, 1, SRV_MAX_MEMORY_MB, &v))
         return false;
     r->max_memory_mb = (uint32_t)v;
-    if (!get_bool(x, obj, kp, "wagi", false, &r->wagi))
+    if (!get_bool(x, obj, kp, "wagi", false, &r->wagi) || !get_dirs(x, obj, kp, r))
         return false;
     if (!get_file(x, obj, kp, "snapshot", false, &r->snapshot) ||
         !get_str(x, obj, kp, "init", false, NULL, 255, &r->init) ||

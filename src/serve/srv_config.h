@@ -27,6 +27,7 @@
 
 #include "http_conn.h"
 #include "srv_err.h"
+#include "wasi/wasi.h"
 
 /* ---- defaults (the only place they are written down) --------------------- */
 
@@ -67,6 +68,14 @@ typedef struct srv_route {
     uint32_t max_memory_mb;             /* 0 = the server's --max-memory-mb (0 there too: the module's own maximum) */
     const char *content_type;
     bool wagi;                          /* function prints Status:/Content-Type: headers first */
+    /* "dirs": {"HOST_DIR": "/GUEST_DIR[:rw]"}: directories pre-opened for
+     * every request (WASI, and Dagger's file://), read-only unless ":rw";
+     * host paths resolved against the config's directory, checked at load. */
+    const wasi_preopen *dirs;
+    int ndirs;
+    const char *const *allow_http;      /* Dagger http(s):// allow-list patterns ("allow-http") */
+    size_t nallow_http;
+    const char *ca_file;                /* "ca-file": PEM CAs trusted for https:// (NULL: the system's) */
     /* Snapshots (SPEC §6): requests start from `snapshot` (a file made by
      * `wedge snapshot`, resolved like path), or from one the server takes
      * itself after running export `init` when the route loads; NULL both:
@@ -132,6 +141,7 @@ typedef struct srv_settings {
     uint32_t drain_timeout_ms;
     uint32_t grace_ms;
     uint32_t max_connections;
+    uint32_t max_per_address;   /* open connections per client address at most; 0 = no limit */
     uint32_t max_queue;         /* queued (not yet started) requests at most: 503 beyond */
     uint32_t max_memory_mb;     /* for routes without max-memory-mb; 0 = the module's own maximum */
     http_limits limits;

@@ -33,6 +33,13 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     srv_fn *fn = j->fn;
     uint64_t exec_us = o->exec_ns / 1000;
     int status = o->status ? o->status : 500;
+    /* Stopped because its client left: the trap that stopped it was no
+     * timeout, and the status (never sent) is nginx's 499. */
+    if (j->cancelled) {
+        status = 499;
+        o->timed_out = false;
+        atomic_fetch_add(&s->n_cancelled, 1);
+    }
     /* req belongs to the listener again once srv_complete is called (it
      * may free it at once): read what the metrics need first. */
     uint64_t arrival_ns = req->arrival_ns;
@@ -46,8 +53,8 @@ void srv_job_finish(srv_sched *s, srv_job *j)
         atomic_fetch_add_explicit(&fn->metrics->traps, 1, memory_order_relaxed);
     if (o->timed_out)
         atomic_fetch_add_explicit(&fn->metrics->timeouts, 1, memory_order_relaxed);
-    /* Only runs that executed teach the estimator something. */
-    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started);
+    /* Only runs that executed to their end teach the estimator something. */
+    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started && !j->cancelled);
     srv_outcome_release(o);
     atomic_fetch_add(&s->n_completed, 1);
     srv_gen *gen = j->gen;

@@ -43,20 +43,54 @@
 
 #include "srv_log.h"
 
-static bool bind_port(srv_listener *l, lport *lp, srv_err *err)
+/* --host: an IPv4 address, or an IPv6 one (brackets allowed: "[::1]").
+ * "::" listens on both families (IPV6_V6ONLY off: IPv4 clients arrive as
+ * ::ffff:a.b.c.d); any other IPv6 address on IPv6 only. */
+bool srv_listen_bind(srv_listener *l, lport *lp, srv_err *err)
 {
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(lp->number) };
-    if (inet_pton(AF_INET, l->s.host, &sa.sin_addr) != 1)
-        return srv_fail(err, "serve: --host %s: not an IPv4 address", l->s.host);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    int family;
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *h = l->s.host;
+    size_t hl = strlen(h);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']' && hl - 2 < sizeof host) {
+        memcpy(host, h + 1, hl - 2);
+        host[hl - 2] = 0;
+    } else if (hl < sizeof host) {
+        memcpy(host, h, hl + 1);
+    } else {
+        host[0] = 0;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        family = s4->sin_family = AF_INET;
+        s4->sin_port = htons(lp->number);
+        len = sizeof *s4;
+    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        family = s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(lp->number);
+        len = sizeof *s6;
+    } else {
+        return srv_fail(err, "serve: --host %s: not an IPv4 or IPv6 address", l->s.host);
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return srv_fail(err, "serve: socket: %s", strerror(errno));
-    int one = 1;
+    int one = 1, v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
         int e = errno;
         close(fd);
-        return srv_fail(err, "serve: cannot listen on %s:%u: %s", l->s.host, lp->number, strerror(e));
+        return srv_fail(err, "serve: --host %s: IPV6_V6ONLY: %s", l->s.host, strerror(e));
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        return srv_fail(err, "serve: cannot listen on %s%s%s:%u: %s", family == AF_INET6 && h[0] != '[' ? "[" : "",
+                        h, family == AF_INET6 && h[0] != '[' ? "]" : "", lp->number, strerror(e));
     }
     lp->fd = fd;
     return true;
@@ -77,12 +111,13 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     l->ep = l->wake_fd = -1;
     pthread_mutex_init(&l->mu, NULL);
     l->nslots = settings->max_connections;
-    l->nlports = cfg->nports + (settings->admin_port ? 1 : 0);
-    l->lports = calloc(l->nlports, sizeof *l->lports);
+    size_t nl = cfg->nports + (settings->admin_port ? 1 : 0);
+    l->lports_cap = nl + 4;
+    l->lports = calloc(l->lports_cap, sizeof *l->lports);
     l->slots = calloc(l->nslots, sizeof *l->slots);
     l->gens = calloc(l->nslots, sizeof *l->gens);
     l->free_slots = calloc(l->nslots, sizeof *l->free_slots);
-    if (!l->lports || !l->slots || !l->gens || !l->free_slots) {
+    if (!l->lports || !l->slots || !l->gens || !l->free_slots || !srv_peers_init(l)) {
         srv_fail(err, "serve: out of memory");
         goto fail;
     }
@@ -90,8 +125,14 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     for (uint32_t i = 0; i < l->nslots; i++)
         l->free_slots[i] = l->nslots - 1 - i;
     l->nfree = l->nslots;
-    for (size_t i = 0; i < l->nlports; i++)
-        l->lports[i].fd = -1;
+    for (size_t i = 0; l->lports && i < nl; i++) {
+        if (!(l->lports[i] = calloc(1, sizeof **l->lports))) {
+            srv_fail(err, "serve: out of memory");
+            goto fail;
+        }
+        l->lports[i]->fd = -1;
+        l->nlports++;
+    }
     if (settings->access_log) {
         bool is_stderr = !strcmp(settings->access_log, "-");
         l->access = is_stderr ? stderr : fopen(settings->access_log, "ae");
@@ -112,18 +153,18 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
         goto fail;
     }
     for (size_t i = 0; i < l->nlports; i++) {
-        lport *lp = &l->lports[i];
+        lport *lp = l->lports[i];
         lp->port = i < cfg->nports ? &cfg->ports[i] : NULL;
+        lp->admin = !lp->port;
         lp->number = lp->port ? lp->port->port : settings->admin_port;
-        if (!bind_port(l, lp, err))
+        if (!srv_listen_bind(l, lp, err))
             goto fail;
         e = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, lp->fd, &e) != 0) {
             srv_fail(err, "serve: epoll_ctl: %s", strerror(errno));
             goto fail;
         }
-        srv_log(SRV_LOG_INFO, "listening on %s:%u (%s)", settings->host, lp->number,
-                lp->port ? lp->port->tenant : "admin: /metrics");
+        srv_listen_log_listening(l, lp);
     }
     return l;
 fail:
@@ -159,8 +200,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
                 srv_listen_take_completions(l);
                 break;
             case TAG_LISTEN:
-                if (idx < l->nlports && l->lports[idx].fd >= 0)
-                    srv_conn_accept(l, &l->lports[idx]);
+                if (idx < l->nlports && l->lports[idx]->fd >= 0)
+                    srv_conn_accept(l, l->lports[idx]);
                 break;
             case TAG_CONN: {
                 conn *c = idx < l->nslots ? l->slots[idx] : NULL;
@@ -221,9 +262,11 @@ void srv_listener_free(srv_listener *l)
             c->fd = -1;
             srv_conn_free(l, c);
         }
-    for (size_t i = 0; l->lports && i < l->nlports; i++)
-        if (l->lports[i].fd >= 0)
-            close(l->lports[i].fd);
+    for (size_t i = 0; l->lports && i < l->nlports + l->npending; i++) {
+        if (l->lports[i] && l->lports[i]->fd >= 0)
+            close(l->lports[i]->fd);
+        free(l->lports[i]);
+    }
     for (done *d = l->q_head; d;) {
         done *next = d->next;
         srv_listen_done_free(d);
@@ -242,7 +285,28 @@ void srv_listener_free(srv_listener *l)
     free(l->slots);
     free(l->gens);
     free(l->free_slots);
+    srv_peers_free(l);
     free(l);
+}
+
+void srv_listen_log_listening(const srv_listener *l, const lport *lp)
+{
+    bool v6 = strchr(l->s.host, ':') && l->s.host[0] != '[';
+    srv_log(SRV_LOG_INFO, "listening on %s%s%s:%u (%s)", v6 ? "[" : "", l->s.host, v6 ? "]" : "", lp->number,
+            lp->port ? lp->port->tenant : "admin: /metrics");
+}
+
+bool srv_listen_lports_grow(srv_listener *l)
+{
+    if (l->nlports + l->npending < l->lports_cap)
+        return true;
+    size_t cap = l->lports_cap * 2;
+    lport **p = realloc(l->lports, cap * sizeof *p);
+    if (!p)
+        return false;
+    l->lports = p;
+    l->lports_cap = cap;
+    return true;
 }
 
 void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud)

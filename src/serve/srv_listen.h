@@ -27,6 +27,7 @@
 #ifndef WEDGE_SRV_LISTEN_H
 #define WEDGE_SRV_LISTEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,10 @@ typedef struct srv_request {
     uint64_t arrival_ns;        /* CLOCK_MONOTONIC, when the request was complete */
     uint64_t id;                /* request id: in the access log and every log line about it */
     srv_token token;
+    /* Set by the listener when the client has gone away (its connection
+     * was reset or failed) while the request is in flight: whoever runs
+     * it may stop early.  srv_complete is still called exactly once. */
+    atomic_bool cancelled;
 } srv_request;
 
 /* Called on the listener thread for each routed request.  Must not block:
@@ -90,13 +95,22 @@ void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), vo
 
 /* Configuration reload (SIGHUP).  srv_listener_request_reload is
  * async-signal-safe; the listener thread then takes every completion
- * queued so far and calls fn(ud), which returns the new configuration
- * (the same ports in the same order; it must outlive its requests) or
- * NULL to keep serving the current one.  Connections stay open; requests
- * in flight finish under the configuration they started with.  Set
- * before srv_listener_run. */
+ * queued so far and calls fn(ud), which returns the new configuration (it
+ * must outlive its requests) or NULL to keep serving the current one.
+ * Ports may be added and removed: fn calls srv_listener_bind_ports(l, new)
+ * before it commits anything, and srv_listener_unbind_ports(l) if it then
+ * refuses.  When fn returns the new configuration, ports it no longer
+ * lists stop listening and their connections close once idle (a request
+ * in flight is answered first); kept ports keep their sockets.
+ * Connections stay open; requests in flight finish under the
+ * configuration they started with.  Set before srv_listener_run. */
 typedef const srv_config *(*srv_reload_fn)(void *ud, const srv_config *current);
 void srv_listener_set_reload(srv_listener *l, srv_reload_fn fn, void *ud);
 void srv_listener_request_reload(srv_listener *l);
+/* Binds cfg's ports that are not listening yet (held until the reload
+ * ends).  False + err ("cannot listen on ...") when one cannot be bound:
+ * then nothing stays bound. */
+SRV_WARN_UNUSED bool srv_listener_bind_ports(srv_listener *l, const srv_config *cfg, srv_err *err);
+void srv_listener_unbind_ports(srv_listener *l);
 
 #endif

@@ -27,10 +27,10 @@ void srv_listen_accept_pause(srv_listener *l, bool pause)
     size_t failed = 0;
     int why = 0;
     for (size_t i = 0; i < l->nlports; i++) {
-        if (l->lports[i].fd < 0)
+        if (l->lports[i]->fd < 0)
             continue;
         struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
-        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i].fd, &e) != 0) {
+        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i]->fd, &e) != 0) {
             failed++;
             why = errno;
         }
@@ -48,7 +48,9 @@ void srv_listen_accept_pause(srv_listener *l, bool pause)
 void srv_conn_accept(srv_listener *l, lport *lp)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int fd = accept4(lp->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(lp->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* The pending connection stays in the backlog and the
@@ -62,10 +64,29 @@ void srv_conn_accept(srv_listener *l, lport *lp)
             return;
         }
         atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
+        /* Past --max-connections-per-address: closed before it takes a
+         * slot or makes room (it must not evict anyone either). */
+        uint8_t addr[16];
+        srv_peer_addr(&ss, addr);
+        if (!srv_peer_admit(l, addr)) {
+            l->refused_per_address++;
+            uint64_t now = srv_listen_now_ms();
+            if (now - l->refused_logged_ms >= 1000) {
+                srv_log(SRV_LOG_WARN, "per-address connection limit (%u) reached; refused %llu connection(s)",
+                        l->s.max_per_address, (unsigned long long)(l->refused_per_address - l->refused_logged));
+                l->refused_logged = l->refused_per_address;
+                l->refused_logged_ms = now;
+            }
+            close(fd);
+            continue;
+        }
+        bool counted = l->peers != NULL;
         if (!l->nfree)
             srv_listen_make_room(l);
         if (!l->nfree) {
             srv_log(SRV_LOG_WARN, "connection limit (%u) reached; refusing one", l->nslots);
+            if (counted)
+                srv_peer_release(l, addr);
             close(fd);
             continue;
         }
@@ -73,6 +94,8 @@ void srv_conn_accept(srv_listener *l, lport *lp)
         http_conn *h = c ? http_conn_new(&l->s.limits) : NULL;
         if (!h) {
             free(c);
+            if (counted)
+                srv_peer_release(l, addr);
             close(fd);
             continue;
         }
@@ -80,10 +103,13 @@ void srv_conn_accept(srv_listener *l, lport *lp)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         uint32_t slot = l->free_slots[--l->nfree];
         *c = (conn){ .fd = fd, .slot = slot, .gen = ++l->gens[slot], .lp = lp, .http = h,
-                     .events = EPOLLIN, .last_ms = srv_listen_now_ms(), .fresh = true };
+                     .events = EPOLLIN, .last_ms = srv_listen_now_ms(), .fresh = true, .peer_counted = counted };
+        memcpy(c->addr, addr, sizeof addr);
         struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG(TAG_CONN, slot) };
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
             l->free_slots[l->nfree++] = slot;
+            if (counted)
+                srv_peer_release(l, addr);
             http_conn_free(h);
             free(c);
             close(fd);

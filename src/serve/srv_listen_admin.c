@@ -22,6 +22,8 @@ bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
                      "# TYPE wedge_connections_closed_for_room_total counter\n"
                      "wedge_connections_closed_for_room_total{reason=\"idle\"} %llu\n"
                      "wedge_connections_closed_for_room_total{reason=\"slow_request\"} %llu\n"
+                     "# TYPE wedge_connections_refused_total counter\n"
+                     "wedge_connections_refused_total{reason=\"per_address\"} %llu\n"
                      "# TYPE wedge_requests_total counter\n"
                      "wedge_requests_total %llu\n"
                      "# TYPE wedge_responses_total counter\n"
@@ -35,6 +37,7 @@ bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
                      "wedge_requests_in_flight %zu\n",
                      (unsigned long long)l->accepted,
                      (unsigned long long)l->evicted, (unsigned long long)l->evicted_slow,
+                     (unsigned long long)l->refused_per_address,
                      (unsigned long long)l->requests,
                      (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
                      (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],

@@ -96,7 +96,8 @@ void srv_listen_take_completions(srv_listener *l)
         srv_listen_done_free(d);
         if (ok) {
             http_conn_done(c->http);
-            if (!keep_alive || l->draining)
+            /* A port dropped by a reload meanwhile: this was its last answer. */
+            if (!keep_alive || l->draining || c->lp->removed)
                 c->close_after = true;
             srv_conn_settle(l, c);
         }

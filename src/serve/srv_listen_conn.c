@@ -55,6 +55,8 @@ void srv_conn_free(srv_listener *l, conn *c)
 {
     l->slots[c->slot] = NULL;
     l->free_slots[l->nfree++] = c->slot;
+    if (c->peer_counted)
+        srv_peer_release(l, c->addr);
     l->nconns--;
     http_conn_free(c->http);
     free(c->in);
@@ -63,7 +65,8 @@ void srv_conn_free(srv_listener *l, conn *c)
 }
 
 /* Closes the socket now.  A connection with a request in flight stays as an
- * orphan until its completion arrives. */
+ * orphan until its completion arrives, and its request is marked cancelled
+ * (the client cannot get the answer: the scheduler stops it early). */
 void srv_conn_close_now(srv_listener *l, conn *c)
 {
     if (c->fd >= 0) {
@@ -71,9 +74,10 @@ void srv_conn_close_now(srv_listener *l, conn *c)
         close(c->fd);
         c->fd = -1;
     }
-    if (c->in_flight)
+    if (c->in_flight) {
         c->orphan = true;
-    else
+        atomic_store_explicit(&c->req.cancelled, true, memory_order_relaxed);
+    } else
         srv_conn_free(l, c);
 }
 
@@ -145,7 +149,7 @@ void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, con
 bool srv_conn_respond(srv_listener *l, conn *c, const http_request *hr, int status, const char *ctype,
                          const char *body, size_t body_len)
 {
-    bool keep_alive = hr && hr->keep_alive && !l->draining;
+    bool keep_alive = hr && hr->keep_alive && !l->draining && !c->lp->removed;
     bool head = hr && hr->head;
     size_t n;
     uint8_t *r = http_response_build(status, ctype, NULL, 0, body, body_len, keep_alive, head, &n);

@@ -63,7 +63,15 @@ bool srv_conn_process(srv_listener *l, conn *c)
         const http_request *hr = &c->http_req;
         /* A response that cannot be queued has closed c (and freed it:
          * nothing of it is in flight), so nothing of c is touched then. */
-        if (!c->lp->port) {
+        if (c->lp->removed) {
+            /* Its port was dropped by a reload: no routes to answer with
+             * (srv_conn_respond closes the connection after it). */
+            if (!srv_conn_respond(l, c, hr, 503, "text/plain", "port removed\n", 13))
+                return false;
+            http_conn_done(c->http);
+            continue;
+        }
+        if (c->lp->admin) {
             if (!srv_listen_admin(l, c, hr))
                 return false;
             http_conn_done(c->http);

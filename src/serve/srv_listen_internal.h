@@ -11,6 +11,7 @@
  *   srv_listen_dispatch.c  HTTP dispatch: read, parse, route, hand on; a connection's next state
  *   srv_listen_admin.c     the admin port's /metrics text
  *   srv_listen_evict.c     eviction policy at --max-connections
+ *   srv_listen_peers.c     open connections per client address (--max-connections-per-address)
  *   srv_listen_accept.c    accepting, and the back-off when descriptors run out
  *   srv_listen_complete.c  the completion queue
  *   srv_listen_sweep.c     timeouts, memory trim, the start of a graceful shutdown
@@ -56,9 +57,11 @@ typedef struct done {
 } done;
 
 typedef struct lport {
-    int fd;
-    const srv_port *port;       /* NULL: the admin port */
+    int fd;                     /* -1 once closed */
+    const srv_port *port;       /* NULL for the admin port and removed ports */
     uint16_t number;
+    bool admin;
+    bool removed;               /* dropped by a reload: its connections close once idle */
 } lport;
 
 typedef enum conn_state { C_OPEN, C_DRAIN } conn_state;
@@ -76,6 +79,8 @@ typedef struct conn {
     uint32_t events;            /* current epoll interest */
     bool in_flight, close_after, peer_eof, orphan;
     bool fresh;                 /* accepted, nothing received yet (see make_room) */
+    bool peer_counted;          /* counted under addr in the per-address table */
+    uint8_t addr[16];           /* client address (IPv4 as ::ffff:a.b.c.d) */
     uint64_t last_ms;           /* last progress (read, write, state change) */
     uint64_t msg_start_ms;      /* first byte of the request being received, 0 if none */
     size_t blank_bytes;         /* blank-line bytes since the last request (see BLANK_MAX) */
@@ -90,8 +95,9 @@ struct srv_listener {
     srv_dispatch_fn dispatch;
     void *ud;
     int ep, wake_fd;
-    lport *lports;
-    size_t nlports;
+    lport **lports;             /* each allocated once, kept until free (connections point at them) */
+    size_t nlports, lports_cap;
+    size_t npending;            /* lports[nlports..nlports+npending): bound during a reload, not yet live */
     conn **slots;
     uint32_t *gens;             /* per slot, survives the conn */
     uint32_t *free_slots;
@@ -105,6 +111,9 @@ struct srv_listener {
     bool accept_ctl_failing;        /* the last pause/resume had an epoll_ctl fail (logged once) */
     uint64_t evicted, evicted_logged, evict_logged_ms;     /* idle connections closed at the limit */
     uint64_t evicted_slow, evicted_slow_logged;            /* slow requests closed at the limit */
+    struct srv_peer { uint8_t addr[16]; uint32_t count; } *peers;  /* NULL: no per-address limit */
+    size_t peers_mask;
+    uint64_t refused_per_address, refused_logged, refused_logged_ms;
     size_t conns_peak;          /* most connections open since the last trim (see sweep) */
     FILE *access;               /* JSON-lines request log, or NULL */
     atomic_bool stop_requested;
@@ -157,6 +166,16 @@ bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r);
 void srv_listen_log_evictions(srv_listener *l, uint64_t now);
 void srv_listen_make_room(srv_listener *l);
 
+/* srv_listen_peers.c.  init: false when memory runs out (nothing to do
+ * without --max-connections-per-address).  admit: counts one more
+ * connection of addr, or false at the limit (nothing counted). */
+struct sockaddr_storage;
+bool srv_peers_init(srv_listener *l);
+void srv_peers_free(srv_listener *l);
+void srv_peer_addr(const struct sockaddr_storage *ss, uint8_t out[16]);
+bool srv_peer_admit(srv_listener *l, const uint8_t addr[16]);
+void srv_peer_release(srv_listener *l, const uint8_t addr[16]);
+
 /* srv_listen_accept.c */
 void srv_listen_accept_pause(srv_listener *l, bool pause);
 void srv_conn_accept(srv_listener *l, lport *lp);
@@ -171,5 +190,12 @@ void srv_listen_begin_shutdown(srv_listener *l);
 
 /* srv_listen_reload.c */
 void srv_listen_reload(srv_listener *l);
+
+/* srv_listen.c: a listening socket on port `number` (--host), into lp->fd. */
+bool srv_listen_bind(srv_listener *l, lport *lp, srv_err *err);
+/* The "listening on HOST:PORT (tenant)" line (the tests wait for it). */
+void srv_listen_log_listening(const srv_listener *l, const lport *lp);
+/* Room for one more lport pointer; false when memory runs out. */
+bool srv_listen_lports_grow(srv_listener *l);
 
 #endif

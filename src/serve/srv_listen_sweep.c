@@ -67,10 +67,10 @@ void srv_listen_begin_shutdown(srv_listener *l)
     l->draining = true;
     l->drain_deadline_ms = srv_listen_now_ms() + l->s.grace_ms;
     for (size_t i = 0; i < l->nlports; i++)
-        if (l->lports[i].fd >= 0) {
-            (void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lports[i].fd, NULL);     /* close() drops it anyway */
-            close(l->lports[i].fd);
-            l->lports[i].fd = -1;
+        if (l->lports[i]->fd >= 0) {
+            (void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lports[i]->fd, NULL);     /* close() drops it anyway */
+            close(l->lports[i]->fd);
+            l->lports[i]->fd = -1;
         }
     srv_log(SRV_LOG_INFO, "stopping: %zu connection(s), %zu request(s) in flight", l->nconns, l->in_flight);
     srv_listen_sweep(l, srv_listen_now_ms());

@@ -86,6 +86,7 @@ static bool load_default_config(srv_config *cfg, srv_err *err)
  * log saying why. */
 typedef struct reloader {
     srv_sched *sched;
+    srv_listener *listener;
     const char *file;           /* NULL: the built-in default */
     uint32_t max_memory_mb;     /* --max-memory-mb, for routes without their own */
     const char *store_key_file; /* --store-key-file, likewise */
@@ -126,17 +127,17 @@ static const srv_config *reload_config(void *ud, const srv_config *cur)
     }
     apply_memory_default(cfg, r->max_memory_mb);
     apply_store_key_default(cfg, r->store_key_file);
-    bool same = cfg->nports == cur->nports;
-    for (size_t i = 0; same && i < cfg->nports; i++)
-        same = cfg->ports[i].port == cur->ports[i].port;
-    if (!same) {
-        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s: the ports "
-                "differ from the running ones (changing ports needs a restart)", what);
-    } else if (!srv_sched_reload(r->sched, cfg, &err)) {
-        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s", err.msg);
-        same = false;
+    (void)cur;
+    /* New ports are bound first: a port that cannot be bound refuses the
+     * reload before any module is loaded or anything changes. */
+    bool ok = srv_listener_bind_ports(r->listener, cfg, &err);
+    if (ok && !srv_sched_reload(r->sched, cfg, &err)) {
+        srv_listener_unbind_ports(r->listener);
+        ok = false;
     }
-    if (!same) {
+    if (!ok)
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s", err.msg);
+    if (!ok) {
         srv_config_free(cfg);
         free(cfg);
         return NULL;
@@ -185,8 +186,8 @@ int srv_main(int argc, char **argv)
     }
     srv_sched_attach(sched, l);
     srv_listener_set_metrics(l, srv_sched_metrics, sched);
-    reloader rl = { .sched = sched, .file = s.config_file, .max_memory_mb = s.max_memory_mb,
-                  .store_key_file = s.store_key_file };
+    reloader rl = { .sched = sched, .listener = l, .file = s.config_file, .max_memory_mb = s.max_memory_mb,
+                    .store_key_file = s.store_key_file };
     srv_listener_set_reload(l, reload_config, &rl);
 
     struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe, old_hup;

@@ -22,16 +22,19 @@
 #include <time.h>
 
 #include "compile/compile.h"
+#include "cwa/cwa.h"
+#include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
 #include "srv_remote.h"
+#include "srv_sched.h"
 #include "srv_static.h"
 #include "util/util.h"
 #include "wasi/wasi.h"
 
-/* Host modules every route is linked against (today WASI alone): the size
- * of the per-request config array. */
-#define SRV_HOST_SLOTS 1
+/* Host modules every route is linked against (WASI, Dagger, CommonWA):
+ * the size of the per-request config array. */
+#define SRV_HOST_SLOTS 3
 
 /* ---- start-up: one module per route --------------------------------------- */
 
@@ -63,6 +66,12 @@ static bool load_snapshot(srv_fn *fn, const char *snap_file, const uint8_t hash[
         cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
         const void *host_cfg[SRV_HOST_SLOTS] = {0};
         host_cfg[fn->wasi_slot] = &cfg;
+        /* A Dagger init's stdio stays in memory too (not the server's). */
+        dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = 2,
+                              .out_limit = {0, SRV_SANDBOX_STDERR_LIMIT, SRV_SANDBOX_STDERR_LIMIT}};
+        host_cfg[fn->dagger_slot] = &dcfg;
+        cwa_config ccfg = {.argc = 1, .argv = argv, .streams = dcfg};    /* CommonWA's: the same */
+        host_cfg[fn->cwa_slot] = &ccfg;
         wedge_instance *inst = NULL;
         rt_status st = rt_instantiate(fn->mod, &lim, fn->linker, host_cfg, &inst, &res);
         if (st == RT_OK)
@@ -156,6 +165,10 @@ static void load_one(srv_fn *fn)
      * refused here, with the import named, not with a 500 per request. */
     if (!(fn->linker = rt_linker_new(&res)) ||
         (fn->wasi_slot = rt_linker_add_host(fn->linker, &wasi_host_module, NULL, &res)) < 0 ||
+        (fn->dagger_slot = rt_linker_add_host(fn->linker, &dagger_host_module, NULL, &res)) < 0 ||
+        !rt_linker_alias(fn->linker, "env", &dagger_host_module, &res) ||
+        (fn->cwa_slot = rt_linker_add_host(fn->linker, &cwa_host_module, NULL, &res)) < 0 ||
+        !rt_linker_alias(fn->linker, "env", &cwa_host_module, &res) ||
         rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
         snprintf(fn->broken, sizeof fn->broken, "%s: %s", fn->route->path, res.msg);
         rt_linker_free(fn->linker);
@@ -195,6 +208,16 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
     set->fns = calloc(n ? n : 1, sizeof *set->fns);
     if (!set->fns)
         return srv_fail(err, "serve: out of memory");
+    /* Dagger http(s) streams may not call back into this server (its
+     * ports, the admin port) unless a route's allow-list names the port. */
+    set->ndeny_ports = 0;
+    set->deny_ports = malloc((cfg->nports + 1) * sizeof *set->deny_ports);
+    if (!set->deny_ports)
+        return srv_fail(err, "serve: out of memory");
+    for (size_t p = 0; p < cfg->nports; p++)
+        set->deny_ports[set->ndeny_ports++] = cfg->ports[p].port;
+    if (set->admin_port)
+        set->deny_ports[set->ndeny_ports++] = set->admin_port;
     rt_result res;
     if (!rt_init(&res))
         return srv_fail(err, "serve: %s", res.msg);
@@ -202,6 +225,8 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
         for (size_t r = 0; r < cfg->ports[p].nroutes; r++) {
             srv_fn *fn = &set->fns[set->n++];
             fn->route = &cfg->ports[p].routes[r];
+            fn->deny_ports = set->deny_ports;
+            fn->ndeny_ports = set->ndeny_ports;
             srv_admit_route_init(&fn->admit, fn->route);
             load_one(fn);
             if (fn->kind == SRV_FN_BROKEN)
@@ -225,8 +250,10 @@ void srv_fnset_free(srv_fnset *set)
         free(set->fns[i].static_body);
     }
     free(set->fns);
+    free(set->deny_ports);
     set->fns = NULL;
-    set->n = 0;
+    set->deny_ports = NULL;
+    set->n = set->ndeny_ports = 0;
 }
 
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route)
@@ -373,12 +400,10 @@ static void wagi_parse(srv_outcome *out, const uint8_t *buf, size_t len, char *h
     out->body_len = len - hlen;
 }
 
-/* Guest stderr → log, line by line, each with the request id. */
-static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx *w)
+/* Guest stderr (WASI's or Dagger's) → log, line by line, each with the
+ * request id. */
+static void log_stderr(const srv_fn *fn, const srv_request *req, const uint8_t *p, size_t len, bool trunc)
 {
-    size_t len = 0;
-    bool trunc = false;
-    const uint8_t *p = w ? wasi_ctx_output(w, 2, &len, &trunc) : NULL;
     while (p && len) {
         const uint8_t *nl = memchr(p, '\n', len);
         size_t ll = nl ? (size_t)(nl - p) : len;
@@ -392,6 +417,57 @@ static void log_stderr(const srv_fn *fn, const srv_request *req, const wasi_ctx 
     if (trunc)
         srv_log(SRV_LOG_INFO, "request %llu: route %s: stderr truncated", (unsigned long long)req->id,
                 fn->route->name);
+}
+
+/* A guest that exits non-zero gets a 500 and its output is dropped: the
+ * first bytes of it go to the log (one line, control bytes escaped) so its
+ * author can see why. */
+#define SRV_EXIT_STDOUT_LOGGED 256
+static void log_stdout_head(const srv_fn *fn, const srv_request *req, const uint8_t *p, size_t len)
+{
+    if (!p || !len)
+        return;
+    char line[4 * SRV_EXIT_STDOUT_LOGGED + 1];
+    size_t o = 0, k;
+    for (k = 0; k < len && k < SRV_EXIT_STDOUT_LOGGED; k++) {
+        unsigned char c = p[k];
+        const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : NULL;
+        if (esc) {
+            memcpy(line + o, esc, 2);
+            o += 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(line + o, sizeof line - o, "\\x%02x", c);
+        } else {
+            line[o++] = (char)c;
+        }
+    }
+    line[o] = '\0';
+    srv_log(SRV_LOG_INFO, "request %llu: route %s: stdout (%zu bytes%s): %s", (unsigned long long)req->id,
+            fn->route->name, len, k < len ? ", first 256 shown" : "", line);
+}
+
+/* A Dagger log:// line → the server log, with the request id. */
+typedef struct srv_dagger_log {
+    unsigned long long id;
+    const char *route;
+} srv_dagger_log;
+
+static void log_dagger_line(void *arg, const char *line, size_t len)
+{
+    const srv_dagger_log *l = arg;
+    srv_log(SRV_LOG_INFO, "request %llu: route %s: log: %.*s", l->id, l->route, (int)(len > 400 ? 400 : len), line);
+}
+
+/* What the guest wrote to its stdout: through CommonWA's or Dagger's
+ * streams when it is such a guest, else WASI's fd 1. */
+static const uint8_t *guest_stdout(const wedge_instance *inst, const wasi_ctx *wasi, bool cwa, bool dagger,
+                                   size_t *len, bool *trunc)
+{
+    if (cwa)
+        return cwa_instance_output(inst, 1, len, trunc);
+    if (dagger)
+        return dagger_instance_output(inst, 1, len, trunc);
+    return wasi ? wasi_ctx_output(wasi, 1, len, trunc) : NULL;
 }
 
 void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns, rt_mempool *pool, srv_outcome *out)
@@ -493,22 +569,50 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
     cfg.deadline_ns = kill_ns;
+    cfg.npreopens = route->ndirs;
+    cfg.preopens = route->dirs;
 
     /* This request's WASI config goes to the route's shared linker as a
      * per-instance one; the context lives with the instance. */
     const void *host_cfg[SRV_HOST_SLOTS] = {0};
     host_cfg[fn->wasi_slot] = &cfg;
+    /* Dagger's: the same body in, the response and stderr kept in memory,
+     * log:// lines to the log, the route's http(s) allow-list. */
+    srv_dagger_log dlog = {(unsigned long long)req->id, route->name};
+    dagger_config dcfg = {.stdio_fd = {-1, -1, -1}, .log_fd = -1, .in_buf = h->body, .in_len = h->body_len,
+                          .out_limit = {0, SRV_SANDBOX_STDOUT_LIMIT, SRV_SANDBOX_STDERR_LIMIT},
+                          .log_fn = log_dagger_line, .log_arg = &dlog,
+                          .nallow_http = (int)route->nallow_http, .allow_http = route->allow_http,
+                          .ca_file = route->ca_file, .ndeny_ports = (int)fn->ndeny_ports,
+                          .deny_ports = fn->deny_ports, .deadline_ns = kill_ns,
+                          .npreopens = route->ndirs, .preopens = route->dirs, .wait_yield = srv_sched_wait_yield};
+    host_cfg[fn->dagger_slot] = &dcfg;
+    /* CommonWA's: WASI's argv and environment, Dagger's streams. */
+    cwa_config ccfg = {.argc = argc, .argv = argv, .envc = envc, .envp = envp, .streams = dcfg};
+    host_cfg[fn->cwa_slot] = &ccfg;
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_status st = fn->snap
         ? rt_snapshot_instantiate(fn->snap, &lim, fn->linker, host_cfg, pool, &out->inst, &res)
         : rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
+    bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
+    bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
     if (st == RT_OK)
-        st = route->entry ? rt_run_export(out->inst, route->entry, &res) : rt_run_start(out->inst, &res);
+        st = route->entry ? rt_run_export(out->inst, route->entry, &res)
+             : cwa        ? cwa_run_main(out->inst, &res)
+             : dagger     ? dagger_run_main(out->inst, &res)
+                          : rt_run_start(out->inst, &res);
     out->exec_ns = ut_mono_ns() - t0;
     const wasi_ctx *wasi = wasi_instance_ctx(out->inst);
-    log_stderr(fn, req, wasi);
+    size_t elen = 0;
+    bool etrunc = false;
+    const uint8_t *ep = wasi ? wasi_ctx_output(wasi, 2, &elen, &etrunc) : NULL;
+    log_stderr(fn, req, ep, elen, etrunc);
+    ep = out->inst ? dagger_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
+    log_stderr(fn, req, ep, elen, etrunc);
+    ep = out->inst ? cwa_instance_output(out->inst, 2, &elen, &etrunc) : NULL;
+    log_stderr(fn, req, ep, elen, etrunc);
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
@@ -516,7 +620,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     case RT_OK: {
         size_t len = 0;
         bool trunc = false;
-        const uint8_t *body = wasi ? wasi_ctx_output(wasi, 1, &len, &trunc) : NULL;
+        const uint8_t *body = guest_stdout(out->inst, wasi, cwa, dagger, &len, &trunc);
         if (trunc) {
             srv_log(SRV_LOG_WARN, "request %llu: route %s: response larger than %zu bytes",
                     (unsigned long long)req->id, route->name, SRV_SANDBOX_STDOUT_LIMIT);
@@ -561,10 +665,18 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         out->body_len = srv_fmt_len(n, sizeof out->small);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
+        size_t olen = 0;
+        bool otrunc = false;
+        const uint8_t *ob = guest_stdout(out->inst, wasi, cwa, dagger, &olen, &otrunc);
+        log_stdout_head(fn, req, ob, olen);
         break;
     }
     case RT_ERR_TRAP:
-        if (res.trap == WEDGE_TRAP_TIMEOUT) {
+        if (res.trap == WEDGE_TRAP_TIMEOUT && atomic_load(&req->cancelled)) {
+            srv_outcome_error(out, 499, "client gone");     /* the worker stopped it (srv_worker.c) */
+            srv_log(SRV_LOG_INFO, "request %llu: route %s: stopped, its client left", (unsigned long long)req->id,
+                    route->name);
+        } else if (res.trap == WEDGE_TRAP_TIMEOUT) {
             out->timed_out = true;
             srv_outcome_error(out, 504, "timeout");
             srv_log(SRV_LOG_WARN, "request %llu: route %s: killed after its timeout", (unsigned long long)req->id,

@@ -55,6 +55,10 @@ typedef struct srv_fn {
     rt_module *mod;
     rt_linker *linker;                  /* the host modules its imports are linked to (read-only once loaded) */
     int wasi_slot;                      /* WASI's host slot in linker: the per-request config goes there */
+    int dagger_slot;                    /* Dagger's, likewise */
+    int cwa_slot;                       /* CommonWA's, likewise */
+    const uint16_t *deny_ports;         /* ports Dagger http(s) streams may not reach (the srv_fnset's) */
+    size_t ndeny_ports;
     uintptr_t text_lo, text_hi;         /* the module's code, for preemption */
     uint8_t *static_body;               /* SRV_FN_STATIC: the file, owned */
     size_t static_len;
@@ -68,6 +72,9 @@ typedef struct srv_fn {
 typedef struct srv_fnset {
     srv_fn *fns;
     size_t n;
+    uint16_t admin_port;                /* set before srv_fnset_load (0: none; zero the set first) */
+    uint16_t *deny_ports;               /* every served port and the admin port (owned) */
+    size_t ndeny_ports;
 } srv_fnset;
 
 /* Loads every route of cfg (.wasm through the compile cache, .so directly,

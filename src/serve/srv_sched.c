@@ -115,6 +115,7 @@ void srv_sched_metrics(void *ud, FILE *f)
         .completed = atomic_load(&s->n_completed),
         .preemptions = atomic_load(&s->n_preemptions),
         .steals = atomic_load(&s->n_steals),
+        .cancelled = atomic_load(&s->n_cancelled),
     };
     srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
 }
@@ -157,6 +158,7 @@ static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_er
         return NULL;
     }
     atomic_store(&g->refs, 1);
+    g->fns.admin_port = s->settings.admin_port;
     if (!srv_fnset_load(&g->fns, cfg, err)) {
         srv_fnset_free(&g->fns);
         free(g);

@@ -35,6 +35,13 @@ void srv_sched_dispatch(void *ud, const srv_request *req);
 /* Appends the scheduler's Prometheus series to f (listener thread). */
 void srv_sched_metrics(void *ud, FILE *f);
 void srv_sched_free(srv_sched *s);
+/* For a sandbox waiting in a host call (a Dagger http(s) request): if any
+ * job waits for a worker, the calling sandbox goes back to its worker's
+ * queue, ranked after every job that can still make its deadline, and the
+ * worker runs the others; returns when the sandbox is resumed (on the same
+ * worker).  Returns at once when nothing waits or when not called from a
+ * sandbox.  Normal (not signal) context, on the sandbox's own stack. */
+void srv_sched_wait_yield(void);
 /* SIGHUP (listener thread, after it took the queued completions): load
  * cfg's functions and serve new requests with them; requests in flight
  * finish with the old ones.  On success the scheduler owns cfg (a heap

@@ -62,6 +62,7 @@ typedef struct srv_job {
     double share;               /* admission share to release */
     srv_job_state state;
     bool started;               /* has a context: pinned to its worker */
+    bool cancelled;             /* stopped or skipped because its client left (worker thread only) */
     rt_stack *stack;
     void *sp;                   /* saved stack pointer while switched out */
     rt_thread_state ts;         /* runtime thread state while switched out */
@@ -113,7 +114,7 @@ struct srv_sched {
     srv_worker *w;
     unsigned nw, nstarted;
     unsigned nidle;                     /* workers waiting for work (mu) */
-    _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals;
+    _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals, n_cancelled;
 };
 
 /* srv_job.c */

@@ -27,13 +27,16 @@ const char srv_usage[] =
     "  --no-admission         admit every request (no 429 from admission control)\n"
     "  --admin-port N         serve GET /metrics on this port (default: off)\n"
     "  --log-level L          error|warn|info|debug (default info)\n"
-    "  --host ADDR            IPv4 address to listen on (default 0.0.0.0)\n"
+    "  --host ADDR            address to listen on, IPv4 or IPv6; :: is both (default 0.0.0.0)\n"
     "  --access-log FILE      one JSON line per request (- for stderr; default: none)\n"
     "  --store-key-file F     pre-shared key for routes whose path is wedge:// or redis://\n"
     "  --idle-timeout-ms N    close keep-alive connections idle this long (default 30000)\n"
     "  --request-timeout-ms N a request must arrive within this time (default 10000)\n"
     "  --grace-ms N           on SIGTERM, wait this long for in-flight requests (default 10000)\n"
     "  --max-connections N    open client connections at most (default 10000)\n"
+    "  --max-connections-per-address N\n"
+    "                         open connections of one client address at most; more are\n"
+    "                         closed at accept (default 0: no limit)\n"
     "  --max-queue N          requests waiting for a worker at most, 503 beyond (default 4096)\n"
     "  --max-memory-mb N      linear memory per sandbox for routes without max-memory-mb\n"
     "                         (default 256; 0: the module's own maximum)\n"
@@ -44,8 +47,9 @@ const char srv_usage[] =
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests and exit (a second one exits\n"
     "at once); SIGHUP reads CONFIG.json again and serves new requests with it,\n"
-    "keeping every connection (same ports only; a bad file is refused with one\n"
-    "line in the log and the running configuration stays).\n";
+    "keeping every connection; ports may be added and removed (a removed port's\n"
+    "connections close once idle).  A bad file, or a new port that cannot be\n"
+    "bound, is refused with one line in the log and the running configuration stays.\n";
 
 void srv_settings_defaults(srv_settings *s)
 {
@@ -153,6 +157,7 @@ static const int_flag int_flags[] = {
     INT_FLAG("--request-timeout-ms", 1, 86400000u, request_timeout_ms),
     INT_FLAG("--grace-ms", 0, 86400000u, grace_ms),
     INT_FLAG("--max-connections", 1, 1000000u, max_connections),
+    INT_FLAG("--max-connections-per-address", 0, 1000000u, max_per_address),
     INT_FLAG("--max-queue", 1, 10000000u, max_queue),
     INT_FLAG("--max-memory-mb", 0, SRV_MAX_MEMORY_MB, max_memory_mb),
     INT_FLAG("--max-body-bytes", 0, 1u << 30, limits.max_body),

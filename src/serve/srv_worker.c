@@ -34,7 +34,8 @@
  *     stack with room to spare;
  *   - past the job's hard timeout: the pc becomes srv_timeout_trap, which
  *     raises WEDGE_TRAP_TIMEOUT — an ordinary trap that unwinds to the
- *     sandbox's own trap scope (→ 504);
+ *     sandbox's own trap scope (→ 504); the same when the listener has
+ *     marked the request cancelled (its client left), counted as such;
  *   - with preemption on and a waiting job whose key is smaller than the
  *     running one's (a running job past its deadline counts as overdue,
  *     see SRV_KEY_OVERDUE): the interrupted pc is pushed below the red
@@ -172,6 +173,38 @@ static void preempt_yield(void)
      * context, with the same trap the tick would raise. */
     if (ut_mono_ns() >= j->kill_ns)
         rt_trap(WEDGE_TRAP_TIMEOUT);
+    if (atomic_load_explicit(&j->req->cancelled, memory_order_relaxed)) {
+        j->cancelled = true;
+        rt_trap(WEDGE_TRAP_TIMEOUT);
+    }
+}
+
+void srv_sched_wait_yield(void)
+{
+    srv_worker *w = tls_worker;
+    srv_job *j = tls_job;
+    if (!w || !j || !j->stack)
+        return;
+    uint64_t waiting = atomic_load(&w->s->global_min), local = atomic_load(&w->local_min);
+    if (local < waiting)
+        waiting = local;
+    if (waiting == SRV_KEY_NONE)
+        return;
+    /* Demoted while it waits, so the worker runs the others first (its
+     * own key would bring it straight back, to poll again), and keyed by
+     * when it yielded, so that sandboxes waiting together take turns
+     * rather than the earliest deadline polling alone; its key comes back
+     * with it.  Past its timeout, the caller ends it (it has handles to
+     * release first), not preempt_yield's trap. */
+    uint64_t key = j->key;
+    j->key = SRV_KEY_OVERDUE | (ut_mono_ns() & (SRV_KEY_OVERDUE - 1));
+    j->state = JOB_PREEMPTED;
+    rt_san_start_switch(&j->san_fake, w->san_lo, w->san_size);
+    rt_ctx_switch(&j->sp, w->sched_sp);
+    rt_san_finish_switch(j->san_fake, &w->san_lo, &w->san_size);
+    j->state = JOB_RUNNING;
+    j->key = key;
+    atomic_store(&w->running_key, key);
 }
 
 /* Where the handler sends a sandbox past its timeout: entered as if
@@ -198,7 +231,11 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
     if (sp > (uintptr_t)j->stack->hi || sp < (uintptr_t)j->stack->lo + SRV_PREEMPT_STACK_MIN)
         goto out;
     uint64_t now = ut_mono_ns();     /* clock_gettime: async-signal-safe */
-    if (now >= j->kill_ns) {
+    /* Its client left: stopped like a timeout, counted as cancelled. */
+    bool cancel = atomic_load_explicit(&j->req->cancelled, memory_order_relaxed);
+    if (cancel)
+        j->cancelled = true;
+    if (now >= j->kill_ns || cancel) {
         /* As if srv_timeout_trap were called: 16-byte aligned before the
          * (virtual) call pushes its return address; red zone skipped. */
         uintptr_t nsp = ((sp - RT_CTX_PREEMPT_RED_ZONE) & ~(uintptr_t)15) - 8;
@@ -247,7 +284,8 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         uint64_t now = ut_mono_ns();
         for (size_t i = 0; i < w->local.n; i++) {
             srv_job *c = w->local.v[i];
-            if (c->started && c->key != 0 && now >= c->kill_ns) {
+            if (c->started && c->key != 0 &&
+                (now >= c->kill_ns || atomic_load_explicit(&c->req->cancelled, memory_order_relaxed))) {
                 srv_heap_remove(&w->local, i);
                 c->key = 0;
                 (void)srv_heap_push(&w->local, c);      /* cannot fail: it just left */
@@ -323,6 +361,12 @@ static void run(srv_sched *s, srv_worker *w, srv_job *j)
 again:
     if (!j->started) {
         atomic_fetch_sub(&s->n_queued, 1);
+        if (atomic_load_explicit(&j->req->cancelled, memory_order_relaxed)) {
+            srv_outcome_error(&j->out, 499, "client gone before start");
+            j->cancelled = true;
+            srv_job_finish(s, j);
+            return;
+        }
         if (ut_mono_ns() >= j->kill_ns) {
             srv_outcome_error(&j->out, 504, "timeout before start");
             j->out.timed_out = true;

@@ -28,6 +28,10 @@ typedef struct wasi_ctx wasi_ctx;
 typedef struct wasi_preopen {
     const char *host_path;
     const char *guest_path;
+    /* No right that changes anything beneath it (write, create, truncate,
+     * rename, unlink, link, symlink, set times): serve's route "dirs" by
+     * default.  false (zero) = `wedge run --dir`'s full rights. */
+    bool readonly;
 } wasi_preopen;
 
 /* A stdio stream: a host descriptor, or memory (serve: request body in,

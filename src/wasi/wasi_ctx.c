@@ -100,11 +100,15 @@ static void ctx_stdio(wasi_ctx *ctx, int fd, const wasi_stdio *s)
             e->fdflags |= WASI_FDFLAG_APPEND;
         return;
     }
-    /* Memory streams are not seekable: present them like a pipe/tty. */
+    /* Memory streams (serve: request body in, response body and log out)
+     * are pipes, not terminals: no seek, and not a character device, so
+     * isatty() is false and programs like the SQLite shell stay
+     * non-interactive.  WASI has no pipe type: a host FIFO reports UNKNOWN
+     * too (wasi_filetype_from_mode). */
     e->kind = fd == 0 ? WASI_FD_MEM_IN : WASI_FD_MEM_OUT;
     e->host = -1;
     e->owned = false;
-    e->filetype = WASI_FILETYPE_CHARACTER_DEVICE;
+    e->filetype = WASI_FILETYPE_UNKNOWN;
     e->rights_base = WASI_RIGHTS_TTY;
     e->stream = fd;
     if (fd != 0)
@@ -167,6 +171,11 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen)
         /* What applies to a directory; what it opens may get file rights. */
         e->rights_base = WASI_RIGHTS_DIR;
         e->rights_inheriting = WASI_RIGHTS_DIR | WASI_RIGHTS_FILE;
+        if (p->readonly) {      /* enforced on every path call and inherited by what it opens */
+            e->rights_base &= ~WASI_RIGHTS_MODIFY;
+            e->rights_inheriting &= ~WASI_RIGHTS_MODIFY;
+            e->readonly = true;
+        }
         e->preopen_len = strlen(gname);
         e->preopen = strdup(gname);
         if (!e->preopen) {

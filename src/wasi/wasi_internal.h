@@ -117,6 +117,14 @@ enum { WASI_SUBCLOCK_ABSTIME = 1 };
  * and write fail on an O_RDONLY descriptor): a file opened read-only never
  * reports them. */
 #define WASI_RIGHTS_NEED_WRITE (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+/* Every right that changes the file system: what a read-only pre-opened
+ * directory (wasi_preopen.readonly) neither holds nor hands down. */
+#define WASI_RIGHTS_MODIFY                                                                                \
+    (WASI_RIGHTS_NEED_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_FILESTAT_SET_TIMES |                 \
+     WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE | WASI_RIGHT_PATH_LINK_SOURCE |        \
+     WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET |         \
+     WASI_RIGHT_PATH_FILESTAT_SET_SIZE | WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |    \
+     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
 /* A listening socket from `wedge run --tcplisten`, and a connection
  * sock_accept made from it. */
 #define WASI_RIGHTS_SOCK_LISTEN                                                                           \
@@ -142,6 +150,7 @@ typedef struct wasi_fd_entry {
     uint8_t filetype;        /* WASI_FILETYPE_* */
     uint16_t fdflags;        /* WASI_FDFLAG_* */
     uint64_t rights_base, rights_inheriting;
+    bool readonly;           /* a directory beneath a read-only pre-open: opening for writing is EROFS */
     int stream;              /* WASI_FD_MEM_OUT: index into ctx->out */
     char *preopen;           /* guest name if this is a pre-opened directory */
     size_t preopen_len;

@@ -77,6 +77,10 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
      * rights asked for are trimmed to the directory's inheriting rights
      * (trimmed, not refused, as wasi-libc asks for "everything allowed"). */
     const wasi_fd_entry *parent = wasi_fd_get(wasi_ctx_of(inst), fd);
+    /* Beneath a read-only directory, asking to write is refused rather
+     * than trimmed into a descriptor that can do nothing the guest asked. */
+    if (parent->readonly && ((base & WASI_RIGHTS_NEED_WRITE) || (fdflags & WASI_FDFLAG_APPEND)))
+        return WASI_EROFS;
     base &= parent->rights_inheriting;
     inh &= parent->rights_inheriting;
 
@@ -139,6 +143,7 @@ uint32_t wasi_path_open(wedge_instance *inst, uint32_t fd, uint32_t dirflags, ui
     e.owned = true;
     e.filetype = wasi_filetype_from_mode(st.st_mode);
     e.fdflags = (uint16_t)fdflags;
+    e.readonly = parent->readonly;
     /* Only the rights that apply to what was opened, and no write right on
      * a descriptor the host opened read-only. */
     if (e.filetype == WASI_FILETYPE_DIRECTORY) {

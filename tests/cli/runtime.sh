@@ -218,7 +218,7 @@ cat >"$TMP/unknown_import.wat" <<'W'
 W
 wat unknown_import
 check "unknown import" 1 "" \
-    '^error: [^ ]*unknown_import.wasm: unknown import "acme"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "acme" \(linked: wasi_snapshot_preview1, dagger, env\)$' \
+    '^error: [^ ]*unknown_import.wasm: unknown import "acme"\."missing" \(func \(param i32 i64\) \(result f32\)\): nothing linked is named "acme" \(linked: wasi_snapshot_preview1, dagger, env, cwa\)$' \
     -- run "$TMP/unknown_import.wasm"
 
 # "env" is Dagger's too (its 2018 hosts' name): a name it lacks is named.

@@ -443,9 +443,9 @@ def run_checks(proc, port, cases, hello_deadline, log_text, access_path, check, 
     check(re.search(r"route hostile/mem_min_above_route_limit: .*its memory starts at 128 pages \(8192 KiB\), "
                     r"more than the route's limit of 4 MiB \(max-memory-mb\) \(answers 503\)", text) is not None,
           "/mem_min_above_route_limit: refused at start-up with one log line naming both sizes")
+    # "env" is Dagger's too (its 2018 hosts' module name): the line says it has no such item.
     check(re.search(r'route hostile/unknown_import: \S*unknown_import\S*: unknown import "env"\."missing" '
-                    r'\(func \(param i32\)\): nothing linked is named "env" \(linked: wasi_snapshot_preview1\) '
-                    r'\(answers 503\)', text) is not None,
+                    r'\(func \(param i32\)\): "env" has no item of that name \(answers 503\)', text) is not None,
           "/unknown_import: refused at start-up with one log line naming the import, its type and what is linked")
     n_stderr = len(re.findall(r"route hostile/stderr_flood: stderr: ", text))
     check(n_stderr <= (ROUNDS + 1) * 300,

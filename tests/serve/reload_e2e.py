@@ -10,8 +10,11 @@ Checks that after SIGHUP:
     (no connection dropped);
   - a request in flight during the reload (a slow function) completes 200;
   - a bad new configuration (unknown key; a module that does not exist;
-    changed ports) is refused with a one-line error in the log naming the
-    reason, and the old configuration keeps serving;
+    a new port that another socket holds) is refused with a one-line error
+    in the log naming the reason, and the old configuration keeps serving;
+  - ports can be added (served at once) and removed (no longer accepting;
+    its idle keep-alive connection closed; a request in flight on it still
+    answered 200), the admin port unaffected;
   - per-route counters on /metrics survive the reload (no counter of a
     route that is still there goes down: Prometheus' rate() would show a
     false drop), and a removed route's series disappear;
@@ -24,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -78,11 +82,13 @@ def main():
         srv.stop()
         sys.exit(f"server did not start ({srv.state}):\n" + log_text())
 
-    def write(routes, p=None):
+    def write(routes, p=None, more=()):
         # Written to a temporary name and renamed, as an operator's tool
-        # would: the server never reads a half-written file.
+        # would: the server never reads a half-written file.  `more`: other
+        # tenants, (name, port, routes).
         with open(cfg + ".tmp", "w") as f:
-            json.dump([{"name": "t", "port": p or port, "routes": routes}], f)
+            json.dump([{"name": "t", "port": p or port, "routes": routes}]
+                      + [{"name": n, "port": q, "routes": r} for n, q, r in more], f)
         os.replace(cfg + ".tmp", cfg)
 
     failures = []
@@ -166,11 +172,14 @@ def main():
              None, "bogus-key"),
             ("missing module", [{"route": "/b", "path": os.path.join(tmp, "nope.wasm"),
                                  "relative-deadline-us": 500000}], None, "nope.wasm"),
-            ("other port", [{"route": "/b", "path": wasm("hello"), "relative-deadline-us": 500000}],
-             free_port(), "ports differ"),
+            ("a new port another socket holds", [{"route": "/b", "path": wasm("hello"),
+                                                   "relative-deadline-us": 500000}], None, "cannot listen on"),
         ]
+        taken = socket.socket()
+        taken.bind((HOST, 0))
+        taken.listen(1)
         for i, (what, routes, p, needle) in enumerate(bad, start=1):
-            write(routes, p)
+            write(routes, p, [("u", taken.getsockname()[1], routes)] if needle == "cannot listen on" else ())
             proc.send_signal(signal.SIGHUP)
             ok = wait_log("reload refused", i, 60)
             lines = [l for l in log_text().splitlines() if "reload refused" in l]
@@ -190,6 +199,55 @@ def main():
         proc.send_signal(signal.SIGHUP)
         check(wait_log("reloaded", 2), "a good configuration after bad ones is taken")
         check(get(port, "/c")[0] == 200 and get(port, "/b")[0] == 404, "after the second reload: /c only")
+        taken.close()
+
+        # Ports added and removed.
+        hello_r = [{"route": "/d", "path": wasm("hello"), "relative-deadline-us": 500000},
+                   {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000}]
+        p2 = free_port()
+        write([{"route": "/c", "path": wasm("hello"), "relative-deadline-us": 500000},
+               {"route": "/cpu", "path": wasm("cpu"), "relative-deadline-us": 5000000}], None,
+              [("u", p2, hello_r)])
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log("reloaded", 3) and f"listening on {HOST}:{p2} (u)" in log_text(),
+              f"a reload adding port {p2} is taken and logs that it listens")
+        st, body = get(p2, "/d")
+        check(st == 200 and b"Hello" in body, "the added port serves its routes")
+        check(get(port, "/c")[0] == 200, "the kept port still serves")
+        keep2 = http.client.HTTPConnection(HOST, port, timeout=30)
+        keep2.request("GET", "/c")
+        r = keep2.getresponse()
+        check(r.status == 200 and r.read() != b"", "a keep-alive connection on the port about to go")
+        inflight = {}
+
+        def slow_on_old():
+            inflight["r"] = get(port, "/cpu?n=150", timeout=60)
+        t = threading.Thread(target=slow_on_old)
+        t.start()
+        time.sleep(0.3)
+        write(hello_r, p2)          # only the added port now: the first one goes
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log("reloaded", 4) and f"no longer listening on port {port}" in log_text(),
+              f"a reload removing port {port} is taken and logged")
+        try:
+            get(port, "/c", timeout=10)
+            refused = False
+        except OSError:
+            refused = True
+        check(refused, "the removed port refuses new connections")
+        keep2.sock.settimeout(30)
+        try:
+            gone = keep2.sock.recv(1) == b""
+        except OSError:
+            gone = True
+        check(gone, "its idle keep-alive connection is closed")
+        keep2.close()
+        t.join(90)
+        check(inflight.get("r", (0,))[0] == 200,
+              f"a request in flight on the removed port is still answered ({inflight.get('r', (0,))[0]})")
+        st, body = get(p2, "/d")
+        check(st == 200 and b"Hello" in body, "the remaining port serves")
+        check(route_counters(srv.admin) is not None, "the admin port is unaffected")
     finally:
         if proc.poll() is None:
             rc = srv.stop(30)

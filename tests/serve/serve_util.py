@@ -22,6 +22,9 @@ again on fresh ports, at most TRIES times in all.
   describe_status(rc)    an exit status in words, for failure messages
   rss_kib(pid), fd_count(pid)
   serve_and_check(...)   a whole check-style test around one server
+  http_get(port, path)   (status, body) of one GET on a new connection
+  metrics_text(admin), metric(text, name)
+                         GET /metrics, and one series' value in it
 """
 import json
 import os
@@ -53,6 +56,31 @@ def _free_ports(n):
     finally:
         for s in socks:
             s.close()
+
+
+def http_get(port, path, host=HOST, timeout=30):
+    """(status, body) of GET path on a new connection to host:port."""
+    import http.client
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def metrics_text(admin):
+    """The admin port's /metrics text."""
+    return http_get(admin, "/metrics")[1].decode()
+
+
+def metric(text, name):
+    """The value of the series `name` (with its labels) in /metrics text,
+    or None when it is not there."""
+    import re
+    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+    return float(m.group(1)) if m else None
 
 
 def describe_status(rc):

@@ -738,6 +738,41 @@ Test(compile, cc_failure_is_reported)
     cr_expect(strstr(err.msg, "C compiler failed") != NULL, "message: %s", err.msg);
 }
 
+Test(compile, cc_not_found_is_reported)
+{
+    size_t len;
+    uint8_t *w = wat("ccmissing", "(module (func (export \"f\")))", &len);
+    setenv("WEDGE_CC", "wedge-no-such-compiler", 1);
+    cg_options o;
+    cg_options_default(&o);
+    o.quiet = true;
+    cg_err err;
+    char out[400];
+    snprintf(out, sizeof out, "%s/ccmissing.so", cf_dir);
+    bool ok = cg_compile(w, len, "ccmissing.wasm", out, &o, &err);
+    unsetenv("WEDGE_CC");
+    free(w);
+    cr_expect(!ok);
+    cr_expect(strstr(err.msg, "cannot run C compiler 'wedge-no-such-compiler'") != NULL, "message: %s", err.msg);
+}
+
+Test(compile, cc_limits_from_environment)
+{
+    cg_cc_limits l;
+    unsetenv("WEDGE_CC_CPU_SECONDS");
+    unsetenv("WEDGE_CC_MEMORY_MB");
+    cg_cc_limits_get(&l);
+    cr_expect_eq(l.cpu_seconds, CG_CC_CPU_SECONDS);
+    cr_expect_eq(l.memory_mb, CG_CC_MEMORY_MB);
+    setenv("WEDGE_CC_CPU_SECONDS", "7", 1);
+    setenv("WEDGE_CC_MEMORY_MB", "x12", 1);   /* not a number: the default stays */
+    cg_cc_limits_get(&l);
+    unsetenv("WEDGE_CC_CPU_SECONDS");
+    unsetenv("WEDGE_CC_MEMORY_MB");
+    cr_expect_eq(l.cpu_seconds, 7u);
+    cr_expect_eq(l.memory_mb, CG_CC_MEMORY_MB);
+}
+
 Test(compile, cache_hit_reuses_object)
 {
     size_t len;

@@ -363,6 +363,8 @@ Test(rt_linker, unknown_import_names_module_item_kind_type_and_what_is_linked)
     rt_result res;
     rt_linker *lk = linker_ab(NULL, NULL);
     cr_assert(rt_linker_alias(lk, "cwa", &mod_b, &res), "%s", res.msg);
+    /* A second "env" (Dagger and CommonWA both answer it): named once. */
+    cr_assert(rt_linker_alias(lk, "env", &mod_b, &res), "%s", res.msg);
     static const wedge_desc_import imps[] = {IMP("env", "f", T_I_I), IMP("dagger", "open", T_II_I)};
     lk_mod *lm = lk_module(imps, 2, false);
     const char *want = "unknown import \"dagger\".\"open\" (func (param i32 i32) (result i32)): nothing linked "

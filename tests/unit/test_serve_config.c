@@ -190,6 +190,31 @@ Test(serve_config, refusals_tenant)
     refuse("[{\"name\":\"t\",\"port\":8080,\"colour\":1,\"routes\":[" ROUTE("") "]}]", "key \"[0].colour\": unknown key");
 }
 
+Test(serve_config, dagger_http_access)
+{
+    srv_config cfg;
+    srv_err err = { { 0 } };
+    cr_assert(parse(TEN(ROUTE(",\"allow-http\":[\"https://api.example.com\",\"http://127.0.0.1:*/x/*\"],"
+                              "\"ca-file\":\"a.txt\"")), &cfg, &err), "%s", err.msg);
+    const srv_route *r = &cfg.ports[0].routes[0];
+    cr_assert_eq(r->nallow_http, 2);
+    cr_assert_str_eq(r->allow_http[0], "https://api.example.com");
+    cr_assert_str_eq(r->allow_http[1], "http://127.0.0.1:*/x/*");
+    char want[128];
+    snprintf(want, sizeof want, "%s/a.txt", dir);
+    cr_assert_str_eq(r->ca_file, want, "relative to the configuration's directory");
+    srv_config_free(&cfg);
+    cr_assert(parse(MOD(",\"allow-http\":[]"), &cfg, &err), "%s", err.msg);
+    cr_assert_eq(cfg.ports[0].routes[0].nallow_http, 0);
+    cr_assert_null(cfg.ports[0].routes[0].ca_file);
+    srv_config_free(&cfg);
+    refuse(TEN(ROUTE(",\"allow-http\":\"http://x\"")), "key \"[0].routes[0].allow-http\": must be an array");
+    refuse(TEN(ROUTE(",\"allow-http\":[\"ftp://x\"]")), "key \"[0].routes[0].allow-http[0]\": must be a string starting");
+    refuse(TEN(ROUTE(",\"allow-http\":[\"http://a\",3]")), "key \"[0].routes[0].allow-http[1]\"");
+    refuse(TEN(ROUTE(",\"allow-http\":[\"http://a b\"]")), "contains a space");
+    refuse(TEN(ROUTE(",\"ca-file\":\"missing.pem\"")), "key \"[0].routes[0].ca-file\": ");
+}
+
 Test(serve_config, snapshot_keys)
 {
     srv_config cfg;

@@ -81,7 +81,7 @@ Test(serve_load, second_load_uses_the_file_index)
 {
     const char *json = "[{\"name\":\"m\",\"path\":\"" MODULE "\",\"port\":10077,\"relative-deadline-us\":5000}]";
     srv_config cfg;
-    srv_fnset set;
+    srv_fnset set = {0};
     load(json, &set, &cfg);
     srv_fnset_free(&set);
     srv_config_free(&cfg);
@@ -101,4 +101,22 @@ Test(serve_load, second_load_uses_the_file_index)
     srv_fnset_free(&set);
     srv_config_free(&cfg);
     cr_expect_neq(access(from, F_OK), 0, "the second load compiled %s again instead of using the index", from);
+}
+
+Test(serve_load, dagger_streams_may_not_reach_the_servers_own_ports)
+{
+    const char *json = "[{\"name\":\"a\",\"path\":\"" MODULE "\",\"port\":10078,\"relative-deadline-us\":5000},"
+                       "{\"name\":\"b\",\"path\":\"" MODULE "\",\"port\":10079,\"relative-deadline-us\":5000}]";
+    srv_config cfg;
+    srv_fnset set = {0};
+    set.admin_port = 10080;
+    srv_err err = { { 0 } };
+    cr_assert(srv_config_parse(json, strlen(json), "cfg.json", NULL, &cfg, &err), "%s", err.msg);
+    cr_assert(srv_fnset_load(&set, &cfg, &err), "%s", err.msg);
+    cr_assert_eq(set.ndeny_ports, 3);
+    cr_assert(set.deny_ports[0] == 10078 && set.deny_ports[1] == 10079 && set.deny_ports[2] == 10080);
+    for (size_t i = 0; i < set.n; i++)
+        cr_assert(set.fns[i].deny_ports == set.deny_ports && set.fns[i].ndeny_ports == 3, "route %zu", i);
+    srv_fnset_free(&set);
+    srv_config_free(&cfg);
 }

@@ -104,13 +104,18 @@ Test(wasi, stdin_from_buffer)
     cr_assert_eq(rd32(nr), 0, "end of input");
 }
 
-Test(wasi, stdio_fdstat_looks_like_a_tty)
+/* Memory-backed stdio (serve's request and response bodies) is a pipe, not
+ * a terminal: isatty() in wasi-libc wants a character device without seek
+ * rights, so the SQLite shell turned interactive when it was one. */
+Test(wasi, memory_stdio_is_a_pipe_not_a_tty)
 {
     uint32_t st = galloc(24);
-    cr_assert_eq(wasi_fd_fdstat_get(fk_inst, 1, st), E_OK);
-    cr_assert_eq(G(st)[0], 2);                        /* character device */
-    uint64_t rights = rd64(st + 8);
-    cr_assert_eq(rights & ((1u << 2) | (1u << 5)), 0); /* no seek, no tell: isatty() */
+    for (uint32_t fd = 0; fd < 3; fd++) {
+        cr_assert_eq(wasi_fd_fdstat_get(fk_inst, fd, st), E_OK);
+        cr_assert_eq(G(st)[0], 0, "fd %u: filetype unknown (a pipe), not a character device", fd);
+        uint64_t rights = rd64(st + 8);
+        cr_assert_eq(rights & ((1u << 2) | (1u << 5)), 0, "fd %u: no seek, no tell", fd);
+    }
     cr_assert_eq(wasi_fd_fdstat_get(fk_inst, 77, st), E_BADF);
 }
 

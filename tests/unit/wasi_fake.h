@@ -37,6 +37,7 @@ static rt_host_ctxs *fk_hosts;       /* fk_inst->host: WASI in slot 0, as a link
 static char fk_root[256];            /* the sandbox (host path) */
 static char fk_outside[256];         /* a sibling directory that must stay unreachable */
 static uint32_t fk_bump;
+static bool fk_readonly;             /* set before fk_setup: the sandbox is pre-opened read-only */
 
 static inline uint8_t *G(uint32_t p) { return fk_mem.base + p; }
 
@@ -85,6 +86,7 @@ static inline void fk_setup_cfg(wasi_config *cfg)
     static wasi_preopen pre;
     pre.host_path = fk_root;
     pre.guest_path = "/sandbox";
+    pre.readonly = fk_readonly;
     cfg->npreopens = 1;
     cfg->preopens = &pre;
 

@@ -1,0 +1,37 @@
+/* saxpy.c — y = a·x + y on float vectors of N elements, R rounds with a
+ * alternating in sign so values stay bounded (vectorisable; no FMA
+ * contraction, so every version rounds the same way).
+ *   saxpy [N [R]]   default 16384 60000 */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 16384;
+    long reps = argc > 2 ? atol(argv[2]) : 60000;
+    if (n < 8 || n > (1L << 26))
+        return 1;
+    float *xs = malloc(sizeof(float) * (size_t)n);
+    float *ys = malloc(sizeof(float) * (size_t)n);
+    if (!xs || !ys)
+        return 1;
+    uint32_t x = 2024;
+    for (long i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        xs[i] = (float)(x >> 16 & 0x7fff) / 32768.0f - 0.5f;
+        x = x * 1103515245u + 12345u;
+        ys[i] = (float)(x >> 16 & 0x7fff) / 32768.0f - 0.5f;
+    }
+    for (long r = 0; r < reps; r++) {
+        float a = (r & 1) ? 0.75f : -0.75f;
+        for (long i = 0; i < n; i++)
+            ys[i] = a * xs[i] + ys[i];
+    }
+    double sum = 0;
+    for (long i = 0; i < n; i++)
+        sum += ys[i] * (float)((i % 3) + 1);
+    printf("saxpy %.6e\n", sum);
+    free(xs); free(ys);
+    return 0;
+}
