@@ -280,19 +280,9 @@ int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *s
 {
     char err[ST_ERR_LEN];
     st_url u;
-    if (st_url_parse(r->url, 1, &u, err) != 0) {
+    st_key key;
+    if (st_node_open(r->url, r->key_file, &u, &key, err) != 0) {
         cli_error("%s", err);
-        return -1;
-    }
-    st_key key = {0};
-    if (r->key_file) {
-        const char *e = st_key_load(r->key_file, &key);
-        if (e) {
-            cli_error("%s: %s", r->key_file, e);
-            return -1;
-        }
-    } else if (u.t == &st_tcp_transport) {
-        cli_error("%s: --store-key-file F is required for wedge://", r->url);
         return -1;
     }
     bool want_lazy = r->fetch == CLI_FETCH_LAZY && !r->module_only;
@@ -308,6 +298,13 @@ int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *s
         return -1;
     }
     strcat(dir, "/store");
+    /* Eager (and "module"): the fetch `wedge serve` routes share. */
+    if (!want_lazy) {
+        int rc = st_node_fetch(&u, &key, dir, r->module_only, ST_TIMEOUT_MS_DEFAULT, module, cap, snap, snap_cap, err);
+        if (rc != 0)
+            cli_error("%s", err);
+        return rc;
+    }
     st_conn *c = st_connect(&u, &key, ST_TIMEOUT_MS_DEFAULT, err);
     if (!c) {
         cli_error("%s", err);
@@ -318,15 +315,14 @@ int cli_remote_fetch(const cli_remote_opts *r, char *module, size_t cap, char *s
     if (rc == 0) {
         rc = st_cache_blob(c, &m.module, dir, ".wasm", module, cap, err);
         snap[0] = 0;
-        /* "module" granularity: only the code; init runs locally.  Lazy:
-         * the snapshot's small state now, its memory by page faults. */
-        if (rc == 0 && m.has_snap && !r->module_only && want_lazy && m.n_extents) {
+        /* Lazy: the snapshot's small state now, its memory by page faults. */
+        if (rc == 0 && m.has_snap && m.n_extents) {
             int lr = lazy_prepare(c, &u, &key, &m, dir, r, snap, snap_cap);
             st_manifest_free(&m);
             st_close(c);
             return lr;
         }
-        if (rc == 0 && m.has_snap && !r->module_only)
+        if (rc == 0 && m.has_snap)
             rc = st_cache_blob(c, &m.snap, dir, ".snap", snap, snap_cap, err);
         st_manifest_free(&m);
     }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/st_transport.h"
 #include "util/util.h"
 
 /* ---- the arena behind a srv_config ------------------------------------------ */
@@ -259,6 +260,10 @@ static bool get_file(ctx *x, const cJSON *obj, const char *parent, const char *k
 
 static bool get_path(ctx *x, const cJSON *obj, const char *parent, const char **out)
 {
+    /* A store URL is no file here: the route fetches it when it loads. */
+    const cJSON *v = get(obj, "path");
+    if (cJSON_IsString(v) && st_url_is_store(v->valuestring))
+        return get_str(x, obj, parent, "path", true, NULL, 4096, out);
     return get_file(x, obj, parent, "path", true, out);
 }
 
@@ -328,6 +333,7 @@ static bool get_function(ctx *x, const cJSON *obj, const char *parent, srv_route
     uint64_t v;
     if (!get_path(x, obj, parent, &r->path))
         return false;
+    r->remote = st_url_is_store(r->path);
     if (!get_uint(x, obj, parent, "relative-deadline-us", true, 0, 1, SRV_MAX_DEADLINE_US, &v))
         return false;
     r->relative_deadline_us = v;
@@ -374,6 +380,35 @@ static bool load_module(ctx *x, const cJSON *obj, const char *kp, srv_port *port
     r->prefix_len = 1;
     port->routes = r;
     port->nroutes = 1;
+    return true;
+}
+
+/* Store routes' keys: "fetch", "granularity", "store-key-file" (only with
+ * a store URL as path; the URL itself is checked when the route loads). */
+static bool get_remote(ctx *x, const cJSON *obj, const char *kp, srv_route *r)
+{
+    if (!get_str(x, obj, kp, "fetch", false, NULL, 16, &r->fetch) ||
+        !get_str(x, obj, kp, "granularity", false, NULL, 32, &r->granularity) ||
+        !get_file(x, obj, kp, "store-key-file", false, &r->store_key_file))
+        return false;
+    char k[KEYPATH_MAX];
+    if (!r->remote && (r->fetch || r->granularity || r->store_key_file)) {
+        join_key(k, kp, r->fetch ? "fetch" : r->granularity ? "granularity" : "store-key-file");
+        return key_fail(x, k, "only for a route whose path is wedge://HOST:PORT/NAME or redis://HOST:PORT/NAME");
+    }
+    if (r->fetch && strcmp(r->fetch, "eager") && strcmp(r->fetch, "lazy")) {
+        join_key(k, kp, "fetch");
+        return key_fail(x, k, "must be \"eager\" or \"lazy\"");
+    }
+    if (r->granularity && strcmp(r->granularity, "page") && strcmp(r->granularity, "instance") &&
+        strcmp(r->granularity, "module") && strncmp(r->granularity, "region:", 7)) {
+        join_key(k, kp, "granularity");
+        return key_fail(x, k, "must be \"page\", \"region:KIB\", \"instance\" or \"module\"");
+    }
+    if (r->remote && (r->snapshot || r->init)) {
+        join_key(k, kp, r->snapshot ? "snapshot" : "init");
+        return key_fail(x, k, "a store route's snapshot comes from the store");
+    }
     return true;
 }
 
@@ -438,7 +473,7 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
     static const char *const keys[] = { "route", "path", "relative-deadline-us",
         "expected-execution-us", "admissions-percentile", "http-resp-content-type",
         "timeout-us", "max-memory-mb", "wagi", "dirs", "snapshot", "init", "entry", "allow-http", "ca-file",
-        NULL };
+        "fetch", "granularity", "store-key-file", NULL };
     if (!cJSON_IsObject(obj))
         return key_fail(x, kp, "must be an object");
     if (!check_keys(x, obj, kp, keys))
@@ -462,6 +497,8 @@ static bool load_route(ctx *x, const cJSON *obj, const char *kp, const char *ten
     if (!get_file(x, obj, kp, "snapshot", false, &r->snapshot) ||
         !get_str(x, obj, kp, "init", false, NULL, 255, &r->init) ||
         !get_str(x, obj, kp, "entry", false, NULL, 255, &r->entry))
+        return false;
+    if (!get_remote(x, obj, kp, r))
         return false;
     if (r->snapshot && r->init) {
         char ik[KEYPATH_MAX];

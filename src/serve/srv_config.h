@@ -84,6 +84,14 @@ typedef struct srv_route {
     const char *init;
     /* Export run per request (no params, no results); NULL: `_start`. */
     const char *entry;
+    /* Remote instantiation (issue 9): path is a store URL (wedge://HOST:PORT/NAME
+     * or redis://...), fetched into the node cache when the route loads.
+     * "fetch" (eager | lazy) and "granularity" as `wedge run --fetch/--granularity`;
+     * store_key_file: the route's "store-key-file", else the server's. */
+    bool remote;
+    const char *fetch;
+    const char *granularity;
+    const char *store_key_file;
 } srv_route;
 
 typedef struct srv_port {
@@ -138,6 +146,7 @@ typedef struct srv_settings {
     uint32_t max_memory_mb;     /* for routes without max-memory-mb; 0 = the module's own maximum */
     http_limits limits;
     const char *access_log;     /* JSON-lines request log: a file, "-" for stderr, NULL for none */
+    const char *store_key_file; /* --store-key-file: for store routes without their own (points into argv) */
     const char *config_file;    /* the positional argument (points into argv); NULL: the built-in
                                  * default (the examples next to the executable, port 8080) */
     bool help;                  /* --help was given: print usage, nothing else is checked */

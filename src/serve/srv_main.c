@@ -89,6 +89,7 @@ typedef struct reloader {
     srv_listener *listener;
     const char *file;           /* NULL: the built-in default */
     uint32_t max_memory_mb;     /* --max-memory-mb, for routes without their own */
+    const char *store_key_file; /* --store-key-file, likewise */
 } reloader;
 
 /* Routes without their own max-memory-mb get the server's. */
@@ -98,6 +99,15 @@ static void apply_memory_default(srv_config *cfg, uint32_t mb)
         for (size_t j = 0; j < cfg->ports[i].nroutes; j++)
             if (!cfg->ports[i].routes[j].max_memory_mb)
                 cfg->ports[i].routes[j].max_memory_mb = mb;
+}
+
+/* Store routes without their own store-key-file get the server's. */
+static void apply_store_key_default(srv_config *cfg, const char *key_file)
+{
+    for (size_t i = 0; i < cfg->nports; i++)
+        for (size_t j = 0; j < cfg->ports[i].nroutes; j++)
+            if (cfg->ports[i].routes[j].remote && !cfg->ports[i].routes[j].store_key_file)
+                cfg->ports[i].routes[j].store_key_file = key_file;
 }
 
 static const srv_config *reload_config(void *ud, const srv_config *cur)
@@ -116,6 +126,7 @@ static const srv_config *reload_config(void *ud, const srv_config *cur)
         return NULL;
     }
     apply_memory_default(cfg, r->max_memory_mb);
+    apply_store_key_default(cfg, r->store_key_file);
     (void)cur;
     /* New ports are bound first: a port that cannot be bound refuses the
      * reload before any module is loaded or anything changes. */
@@ -160,6 +171,7 @@ int srv_main(int argc, char **argv)
         return 1;
     }
     apply_memory_default(&cfg, s.max_memory_mb);
+    apply_store_key_default(&cfg, s.store_key_file);
     srv_log(SRV_LOG_INFO, "%zu port(s), %u worker(s), %s scheduler, quantum %u us%s", cfg.nports,
             s.workers, srv_sched_name(s.scheduler), s.quantum_us, s.preemption ? "" : ", no preemption");
 
@@ -174,7 +186,8 @@ int srv_main(int argc, char **argv)
     }
     srv_sched_attach(sched, l);
     srv_listener_set_metrics(l, srv_sched_metrics, sched);
-    reloader rl = { .sched = sched, .listener = l, .file = s.config_file, .max_memory_mb = s.max_memory_mb };
+    reloader rl = { .sched = sched, .listener = l, .file = s.config_file, .max_memory_mb = s.max_memory_mb,
+                    .store_key_file = s.store_key_file };
     srv_listener_set_reload(l, reload_config, &rl);
 
     struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe, old_hup;

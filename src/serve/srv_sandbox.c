@@ -26,6 +26,7 @@
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
 #include "srv_log.h"
+#include "srv_remote.h"
 #include "srv_sched.h"
 #include "srv_static.h"
 #include "util/util.h"
@@ -42,14 +43,14 @@
  * an empty WASI config (argv = the route name; stdout and stderr kept in
  * memory, stderr logged).  Its host contexts (and any file init opened)
  * are freed with it.  False with fn->broken set. */
-static bool load_snapshot(srv_fn *fn, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES])
+static bool load_snapshot(srv_fn *fn, const char *snap_file, const uint8_t hash[RT_SNAPSHOT_HASH_BYTES])
 {
     const srv_route *route = fn->route;
     rt_result res;
     memset(&res, 0, sizeof res);
     rt_limits lim = {.max_memory_pages = route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB};
-    if (route->snapshot) {
-        fn->snap = rt_snapshot_load(route->snapshot, fn->mod, hash, &res);
+    if (snap_file) {
+        fn->snap = rt_snapshot_load(snap_file, fn->mod, hash, &res);
         if (!fn->snap) {
             snprintf(fn->broken, sizeof fn->broken, "%s", res.msg);
             return false;
@@ -118,9 +119,20 @@ static void load_one(srv_fn *fn)
         return;
     }
     fn->kind = SRV_FN_BROKEN;
+    /* A store route: its module and snapshot fetched into the node cache
+     * now; requests then restore from local files. */
+    const char *snap_file = fn->route->snapshot;
+    char fetched[2][4200];
+    if (fn->route->remote) {
+        if (!srv_remote_fetch(fn->route, fetched[0], sizeof fetched[0], fetched[1], sizeof fetched[1], fn->broken,
+                              sizeof fn->broken))
+            return;
+        path = fetched[0];
+        snap_file = fetched[1][0] ? fetched[1] : NULL;
+    }
     /* A snapshot is bound to the module file's bytes. */
     uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
-    bool snapshot = fn->route->snapshot || fn->route->init;
+    bool snapshot = snap_file || fn->route->init;
     char so[CG_SO_PATH_MAX];
     cg_options o;
     cg_options_default(&o);
@@ -143,7 +155,7 @@ static void load_one(srv_fn *fn)
     uint64_t limit = (uint64_t)fn->route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB;
     if (limit && d->nmems && d->mems[0].min > limit) {
         snprintf(fn->broken, sizeof fn->broken, "%s: its memory starts at %u pages (%llu KiB), more "
-                 "than the route's limit of %u MiB (max-memory-mb)", path, d->mems[0].min,
+                 "than the route's limit of %u MiB (max-memory-mb)", fn->route->path, d->mems[0].min,
                  (unsigned long long)d->mems[0].min * (WEDGE_WASM_PAGE / 1024u), fn->route->max_memory_mb);
         rt_module_unload(fn->mod);
         fn->mod = NULL;
@@ -158,7 +170,7 @@ static void load_one(srv_fn *fn)
         (fn->cwa_slot = rt_linker_add_host(fn->linker, &cwa_host_module, NULL, &res)) < 0 ||
         !rt_linker_alias(fn->linker, "env", &cwa_host_module, &res) ||
         rt_linker_check(fn->linker, fn->mod, &res) != RT_OK) {
-        snprintf(fn->broken, sizeof fn->broken, "%s: %s", path, res.msg);
+        snprintf(fn->broken, sizeof fn->broken, "%s: %s", fn->route->path, res.msg);
         rt_linker_free(fn->linker);
         fn->linker = NULL;
         rt_module_unload(fn->mod);
@@ -168,11 +180,11 @@ static void load_one(srv_fn *fn)
     const char *entry = fn->route->entry ? fn->route->entry : "_start";
     const wedge_desc_export *ex = wedge_desc_export_find(d, entry, strlen(entry));
     if ((fn->route->entry || snapshot) && !(ex && ex->kind == WEDGE_EXTERN_FUNC)) {
-        snprintf(fn->broken, sizeof fn->broken, "%s: no export '%s' to run per request%s", path, entry,
+        snprintf(fn->broken, sizeof fn->broken, "%s: no export '%s' to run per request%s", fn->route->path, entry,
                  fn->route->entry ? "" : " (a snapshot of a reactor names one with \"entry\")");
         goto unload;
     }
-    if (snapshot && !load_snapshot(fn, hash))
+    if (snapshot && !load_snapshot(fn, snap_file, hash))
         goto unload;
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
@@ -222,7 +234,8 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
             else if (fn->kind == SRV_FN_WASM)
                 srv_log(SRV_LOG_INFO, "route %s (%s): loaded %s%s%s", fn->route->prefix, fn->route->name,
                         fn->route->path, fn->snap ? ", requests start from a snapshot of " : "",
-                        fn->snap ? (fn->route->snapshot ? fn->route->snapshot : "its init export") : "");
+                        fn->snap ? (fn->route->snapshot ? fn->route->snapshot
+                                    : fn->route->remote ? "the store's" : "its init export") : "");
         }
     return true;
 }

@@ -146,7 +146,10 @@ static void gen_free(srv_gen *g, unsigned nworkers)
 
 /* Loads cfg's functions into a new generation; with `strict`, a route
  * that cannot be loaded fails the whole generation (a reload keeps the
- * old one then) instead of answering 503. */
+ * old one then) instead of answering 503 -- except a store route whose
+ * store cannot be reached and which this node never fetched: that is the
+ * store's state, not the configuration's, and must not hold back every
+ * other route's reload (srv_remote.h). */
 static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_err *err)
 {
     srv_gen *g = calloc(1, sizeof *g);
@@ -163,7 +166,7 @@ static srv_gen *gen_new(srv_sched *s, const srv_config *cfg, bool strict, srv_er
     }
     for (size_t i = 0; i < g->fns.n; i++) {
         srv_fn *fn = &g->fns.fns[i];
-        if (strict && fn->kind == SRV_FN_BROKEN) {
+        if (strict && fn->kind == SRV_FN_BROKEN && !fn->route->remote) {
             srv_fail(err, "route %s: %s", fn->route->name, fn->broken);
             gen_free(g, s->settings.workers);
             return NULL;

@@ -29,6 +29,7 @@ const char srv_usage[] =
     "  --log-level L          error|warn|info|debug (default info)\n"
     "  --host ADDR            address to listen on, IPv4 or IPv6; :: is both (default 0.0.0.0)\n"
     "  --access-log FILE      one JSON line per request (- for stderr; default: none)\n"
+    "  --store-key-file F     pre-shared key for routes whose path is wedge:// or redis://\n"
     "  --idle-timeout-ms N    close keep-alive connections idle this long (default 30000)\n"
     "  --request-timeout-ms N a request must arrive within this time (default 10000)\n"
     "  --grace-ms N           on SIGTERM, wait this long for in-flight requests (default 10000)\n"
@@ -220,7 +221,7 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
             if (!strcmp(name, int_flags[k].name))
                 takes_value = true;
         if (!strcmp(name, "--scheduler") || !strcmp(name, "--log-level") || !strcmp(name, "--host") ||
-            !strcmp(name, "--access-log"))
+            !strcmp(name, "--access-log") || !strcmp(name, "--store-key-file"))
             takes_value = true;
         if (!takes_value)
             return srv_fail(err, "serve: unknown option %s (see wedge serve --help)", name);
@@ -239,6 +240,10 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
             if (!*val)
                 return srv_fail(err, "serve: --access-log needs a file name (or -)");
             s->access_log = val;
+        } else if (!strcmp(name, "--store-key-file")) {
+            if (!*val)
+                return srv_fail(err, "serve: --store-key-file needs a file name");
+            s->store_key_file = val;
         } else if (!strcmp(name, "--host")) {
             if (!*val)
                 return srv_fail(err, "serve: --host needs an address");

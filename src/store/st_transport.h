@@ -93,6 +93,24 @@ __attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name
 __attribute__((warn_unused_result)) int st_cache_blob(st_conn *c, const st_blob_ref *blob, const char *dir,
                                                       const char *ext, char *out, size_t cap, char *err);
 
+/* ---- a running node's fetch (st_node.c) --------------------------------- */
+/* What a running node (`wedge run`, a `wedge serve` route) needs to start
+ * from a store URL: the key (url's scheme decides whether one is needed)
+ * and the fetch of NAME's module and snapshot into the node cache DIR. */
+
+/* Parses url (with a NAME) and loads key_file (NULL: no key; an error for
+ * wedge://, which always authenticates). */
+__attribute__((warn_unused_result)) int st_node_open(const char *url, const char *key_file, st_url *u, st_key *key,
+                                                     char *err);
+/* Eager fetch: NAME's module, and its snapshot unless module_only (snap
+ * gets "" when there is none), as files in the cache DIR, each checked
+ * against its SHA-256 (st_cache_blob: a half-fetched blob is never found).
+ * Blobs already cached cost only the manifest request.  Every socket
+ * operation times out after timeout_ms. */
+__attribute__((warn_unused_result)) int st_node_fetch(const st_url *u, const st_key *key, const char *dir,
+                                                      int module_only, int timeout_ms, char *module, size_t cap,
+                                                      char *snap, size_t snap_cap, char *err);
+
 /* ---- the store node ---------------------------------------------------- */
 typedef struct st_server_config {
     const char *dir;            /* NAME.wasm, NAME.snap, and what is pushed */

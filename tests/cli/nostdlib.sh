@@ -4,24 +4,24 @@
 # examples/) under `wedge run`, and CommonWA's entry and linking rules:
 # cwa_main's result is the exit status, else _start; runtime_exit; the
 # "env" module name; argv/environment as WASI gets them; a write to a
-# closed pipe is CWA_EEOF for the guest, not SIGPIPE; http:// resources on
-# the allow-list (tests/common/dagger_upstream.py on loopback) and refused
-# off it.  The .wat cases need
-# wat2wasm; a missing tool or example is a skip (exit 77) with its reason.
+# closed pipe is CWA_EEOF for the guest, not SIGPIPE; the fetch examples of
+# both ABIs get http:// on the allow-list (tests/common/dagger_upstream.py
+# on loopback) and are refused off it.  The .wat cases need wat2wasm; a
+# missing tool or example is a skip (exit 77) with its reason.
 # ~3 s.
 set -u
 
 WEDGE=${1:?usage: nostdlib.sh WEDGE BUILD_DIR}
 BUILD=${2:?usage: nostdlib.sh WEDGE BUILD_DIR}
 EX=$BUILD/examples
-for f in dagger/hello dagger/random dagger/http cwa/hello cwa/cat cwa/random cwa/http; do
+for f in dagger/hello dagger/random dagger/http dagger/fetch cwa/hello cwa/cat cwa/random cwa/http cwa/fetch; do
     if [ ! -f "$EX/$f.wasm" ]; then
-        echo "SKIP: all 17 checks: $EX/$f.wasm not built (clang without the wasm32 target?)" >&2
+        echo "SKIP: all 19 checks: $EX/$f.wasm not built (clang without the wasm32 target?)" >&2
         exit 77
     fi
 done
 if ! command -v wat2wasm >/dev/null; then
-    echo "SKIP: all 17 checks: wat2wasm (wabt) not installed" >&2
+    echo "SKIP: all 19 checks: wat2wasm (wabt) not installed" >&2
     exit 77
 fi
 
@@ -152,40 +152,28 @@ if command -v python3 >/dev/null; then
     for _ in $(seq 100); do [ -s "$TMP/ports" ] && break; sleep 0.1; done
     read -r hport _ _ <"$TMP/ports" 2>/dev/null
     url="http://127.0.0.1:$hport/hello"
-    req=$'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
-    cat >"$TMP/fetch.wat" <<W
-(module
-  (import "cwa" "resource_open" (func \$open (param i32 i32) (result i32)))
-  (import "cwa" "resource_write" (func \$write (param i32 i32 i32) (result i32)))
-  (import "cwa" "resource_flush" (func \$flush (param i32) (result i32)))
-  (import "cwa" "resource_read" (func \$read (param i32 i32 i32) (result i32)))
-  (import "cwa" "io_get_stdout" (func \$out (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "$url")
-  (data (i32.const 256) "GET /hello HTTP/1.1\0d\0aHost: x\0d\0aConnection: close\0d\0a\0d\0a")
-  (func (export "cwa_main") (result i32) (local \$fd i32) (local \$n i32)
-    (local.set \$fd (call \$open (i32.const 0) (i32.const ${#url})))
-    (if (i32.lt_s (local.get \$fd) (i32.const 0)) (then (return (i32.sub (i32.const 100) (local.get \$fd)))))
-    (drop (call \$write (local.get \$fd) (i32.const 256) (i32.const ${#req})))
-    (local.set \$n (call \$flush (local.get \$fd)))
-    (if (i32.lt_s (local.get \$n) (i32.const 0)) (then (return (i32.sub (i32.const 110) (local.get \$n)))))
-    (local.set \$n (call \$read (local.get \$fd) (i32.const 1024) (i32.const 4096)))
-    (if (i32.lt_s (local.get \$n) (i32.const 0)) (then (return (i32.sub (i32.const 120) (local.get \$n)))))
-    (drop (call \$write (call \$out) (i32.const 1024) (local.get \$n)))
-    (i32.const 0)))
-W
-    wat fetch
-    out=$(timeout 60 "$WEDGE" run --allow-http "http://127.0.0.1:$hport" "$TMP/fetch.wasm" 2>"$TMP/fetch.err")
-    rc=$?
-    if [ "$rc" = 0 ] && grep -q "^HTTP/1.1 200" <<<"$out" && grep -q "hello over http" <<<"$out"; then
-        echo "ok: CommonWA fetches http:// on the allow-list (raw response)"
-    else
-        fail "CommonWA http fetch: exit $rc, stdout '$(head -c 200 <<<"$out")', stderr $(head -c 200 "$TMP/fetch.err")"
-    fi
-    timeout 60 "$WEDGE" run "$TMP/fetch.wasm" >/dev/null 2>&1
-    rc=$?
-    [ "$rc" = 103 ] && echo "ok: off the allow-list: permission denied (-3) at resource_open" ||
-        fail "CommonWA http without --allow-http: exit $rc, expected 103"
+    # The fetch examples of both ABIs: the raw response on the allow-list,
+    # permission denied off it (CommonWA -3, Dagger -4, as exit statuses).
+    fetch_check() {   # name want-exit allow-args... -- run-args...
+        local name=$1 want=$2; shift 2
+        local args=() out rc
+        while [ "$1" != -- ]; do args+=("$1"); shift; done; shift
+        out=$(timeout 60 "$WEDGE" run "${args[@]}" "$@" 2>"$TMP/fetch.err")
+        rc=$?
+        if [ "$want" != 0 ]; then
+            [ "$rc" = "$want" ] && echo "ok: $name" || fail "$name: exit $rc, expected $want"
+        elif [ "$rc" = 0 ] && grep -q "^HTTP/1.1 200" <<<"$out" && grep -q "hello over http" <<<"$out"; then
+            echo "ok: $name"
+        else
+            fail "$name: exit $rc, stdout '$(head -c 200 <<<"$out")', stderr $(head -c 200 "$TMP/fetch.err")"
+        fi
+    }
+    fetch_check "CommonWA fetch.wasm gets http:// on the allow-list (raw response)" 0 \
+        --allow-http "http://127.0.0.1:$hport" -- "$EX/cwa/fetch.wasm" "$url"
+    fetch_check "CommonWA fetch.wasm off the allow-list: not allowed (3)" 3 -- "$EX/cwa/fetch.wasm" "$url"
+    fetch_check "Dagger fetch.wasm gets http:// on the allow-list (raw response)" 0 \
+        --allow-http "http://127.0.0.1:$hport" -- "$EX/dagger/fetch.wasm" <<<"$url"
+    fetch_check "Dagger fetch.wasm off the allow-list: permission denied (4)" 4 -- "$EX/dagger/fetch.wasm" <<<"$url"
     kill "$up" 2>/dev/null
     wait "$up" 2>/dev/null
 else

@@ -19,23 +19,14 @@
 #include "cwa/cwa.h"
 #include "util/util.h"
 
-#define MEM (1u << 16)
+#include "host_fake.h"
 
-static wedge_instance *inst;
-static wedge_memory mem;
-static rt_host_ctxs *hosts;
-static void *ctx;
-static uint32_t bump;
 static char dir[64], log_path[128];
 static int log_fd;
 
 static void (*cw(const char *name))(void)
 {
-    for (uint32_t i = 0; i < cwa_host_module.nfuncs; i++)
-        if (!strcmp(cwa_host_module.funcs[i].name, name))
-            return cwa_host_module.funcs[i].fn;
-    cr_assert_fail("no function %s", name);
-    return NULL;
+    return host_fake_fn(&cwa_host_module, name);
 }
 typedef uint32_t (*f0)(wedge_instance *);
 typedef uint32_t (*f1)(wedge_instance *, uint32_t);
@@ -51,14 +42,6 @@ typedef uint64_t (*g0)(wedge_instance *);
 #define C3(n, a, b, c) ((int32_t)((f3)cw(n))(inst, (uint32_t)(a), (b), (c)))
 #define C4(n, a, b, c, d) ((int32_t)((f4)cw(n))(inst, (a), (b), (c), (d)))
 
-static uint32_t put(const void *p, size_t n)
-{
-    uint32_t at = bump;
-    cr_assert(bump + n + 8 < MEM);
-    memcpy(mem.base + at, p, n);
-    bump = (uint32_t)((bump + n + 8) & ~7u);
-    return at;
-}
 static uint32_t room(size_t n)
 {
     uint32_t at = bump;
@@ -79,20 +62,7 @@ static const uint8_t body[] = "request body";
 static void make(const dagger_config *streams)
 {
     cwa_config cfg = {.argc = 3, .argv = args, .envc = 3, .envp = envs, .streams = *streams};
-    mem.base = calloc(1, MEM);
-    mem.size = mem.capacity = mem.max = MEM;
-    mem.pages = mem.max_pages = 1;
-    inst = calloc(1, sizeof *inst);
-    inst->mem = &mem;
-    char err[200] = "";
-    ctx = cwa_host_module.ctx_new(&cfg, inst, err, sizeof err);
-    cr_assert_not_null(ctx, "%s", err);
-    hosts = calloc(1, sizeof *hosts + sizeof hosts->slot[0]);
-    hosts->n = 1;
-    hosts->slot[0].mod = &cwa_host_module;
-    hosts->slot[0].ctx = ctx;
-    inst->host = hosts;
-    bump = 64;
+    host_fake_new(&cwa_host_module, &cfg);
 }
 
 static wasi_preopen pre[2];
@@ -120,10 +90,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    cwa_host_module.ctx_free(ctx);
-    free(hosts);
-    free(inst);
-    free(mem.base);
+    host_fake_free(&cwa_host_module);
     close(log_fd);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

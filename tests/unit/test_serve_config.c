@@ -239,6 +239,31 @@ Test(serve_config, snapshot_keys)
     refuse(MOD(",\"init\":\"x\""), "key \"[0].init\": unknown key");
 }
 
+/* Store routes (issue 9): a store URL as path is taken as it is (not a
+ * file), with its own keys; the keys are refused on local routes. */
+#define SROUTE(extra) "{\"route\":\"/r\",\"path\":\"wedge://10.0.0.1:7070/app\",\"relative-deadline-us\":5" extra "}"
+Test(serve_config, store_route_keys)
+{
+    srv_config cfg;
+    srv_err err = { { 0 } };
+    cr_assert(parse(TEN(SROUTE(",\"fetch\":\"lazy\",\"granularity\":\"region:64\",\"store-key-file\":\"a.txt\"") ","
+                        ROUTE("")), &cfg, &err), "%s", err.msg);
+    const srv_route *r = &cfg.ports[0].routes[0], *l = &cfg.ports[0].routes[1];
+    cr_assert(r->remote);
+    cr_assert_str_eq(r->path, "wedge://10.0.0.1:7070/app", "a store URL is not resolved as a file");
+    cr_assert_str_eq(r->fetch, "lazy");
+    cr_assert_str_eq(r->granularity, "region:64");
+    cr_assert(strstr(r->store_key_file, "/a.txt") && r->store_key_file[0] == '/');
+    cr_assert(!l->remote);
+    cr_assert_null(l->fetch);
+    srv_config_free(&cfg);
+    refuse(TEN(SROUTE(",\"fetch\":\"sometimes\"")), "key \"[0].routes[0].fetch\": must be \"eager\" or \"lazy\"");
+    refuse(TEN(SROUTE(",\"granularity\":\"byte\"")), "key \"[0].routes[0].granularity\": must be");
+    refuse(TEN(SROUTE(",\"store-key-file\":\"nope.key\"")), "key \"[0].routes[0].store-key-file\"");
+    refuse(TEN(SROUTE(",\"snapshot\":\"a.txt\"")), "key \"[0].routes[0].snapshot\": a store route's snapshot");
+    refuse(TEN(ROUTE(",\"fetch\":\"eager\"")), "key \"[0].routes[0].fetch\": only for a route whose path is");
+}
+
 Test(serve_config, refusals_same_port)
 {
     refuse("[{\"name\":\"a\",\"port\":8080,\"routes\":[" ROUTE("") "]},"

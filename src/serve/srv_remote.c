@@ -1,0 +1,91 @@
+/*
+ * srv_remote.c — fetching a store route's state when it loads (see
+ * srv_remote.h).  Fetch "lazy" (memory by page fault per instance) is not
+ * served here yet: such a route is fetched eagerly, with one log line.
+ */
+#include "srv_remote.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile/compile.h"
+#include "srv_log.h"
+#include "store/st_transport.h"
+
+/* The node's record of a route's last successful fetch: DIR/ref-HEX with
+ * HEX the SHA-256 of (URL, module-only), holding the two cached paths.  A
+ * later load that cannot reach the store starts from those files (each
+ * named by its content's hash, renamed into place only once whole and
+ * checked), so a reload while the store is down keeps serving what this
+ * node already had; a route never fetched still fails. */
+static void ref_path(const char *dir, const char *url, bool module_only, char *out, size_t cap)
+{
+    char id[4200], hex[2 * ST_SHA_LEN + 1];
+    uint8_t sha[ST_SHA_LEN];
+    int n = snprintf(id, sizeof id, "%s\n%d", url, module_only);
+    st_sha256(id, n > 0 ? (size_t)n : 0, sha);
+    st_sha_hex(sha, hex);
+    snprintf(out, cap, "%s/ref-%s", dir, hex);
+}
+
+static void ref_write(const char *ref, const char *module, const char *snap)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", ref, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    int ok = fprintf(f, "%s\n%s\n", module, snap) > 0;
+    if (fclose(f) != 0 || !ok || rename(tmp, ref) != 0)
+        unlink(tmp);
+}
+
+/* The cached paths of the last fetch, when both files are still there. */
+static bool ref_read(const char *ref, char *module, size_t cap, char *snap, size_t snap_cap)
+{
+    FILE *f = fopen(ref, "r");
+    if (!f)
+        return false;
+    bool ok = fgets(module, (int)cap, f) && fgets(snap, (int)snap_cap, f);
+    fclose(f);
+    if (!ok)
+        return false;
+    module[strcspn(module, "\n")] = 0;
+    snap[strcspn(snap, "\n")] = 0;
+    return access(module, R_OK) == 0 && (!snap[0] || access(snap, R_OK) == 0);
+}
+
+bool srv_remote_fetch(const srv_route *route, char *module, size_t cap, char *snap, size_t snap_cap, char *why,
+                      size_t why_cap)
+{
+    char err[ST_ERR_LEN];
+    st_url u;
+    st_key key;
+    if (st_node_open(route->path, route->store_key_file, &u, &key, err) != 0) {
+        snprintf(why, why_cap, "%s", err);
+        return false;
+    }
+    if (route->fetch && !strcmp(route->fetch, "lazy"))
+        srv_log(SRV_LOG_WARN, "route %s: lazy fetch is not available under serve yet; fetching eagerly",
+                route->name);
+    cg_err cerr;
+    char dir[4096], ref[4200];
+    if (!cg_cache_root(dir, sizeof dir - 8, &cerr)) {
+        snprintf(why, why_cap, "%s", cerr.msg);
+        return false;
+    }
+    strcat(dir, "/store");
+    bool module_only = route->granularity && !strcmp(route->granularity, "module");
+    ref_path(dir, route->path, module_only, ref, sizeof ref);
+    if (st_node_fetch(&u, &key, dir, module_only, SRV_REMOTE_TIMEOUT_MS, module, cap, snap, snap_cap, err) == 0) {
+        ref_write(ref, module, snap);
+        return true;
+    }
+    if (ref_read(ref, module, cap, snap, snap_cap)) {
+        srv_log(SRV_LOG_WARN, "route %s: %s; starting from this node's cached copy", route->name, err);
+        return true;
+    }
+    snprintf(why, why_cap, "%s", err);
+    return false;
+}
