@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real cluster (issue 9 item 5, docs/cluster.md): three `wedge serve`
+"""A real cluster (issue 9 item 5, docs/cluster.md "Testing the cluster"): three `wedge serve`
 nodes, one `wedge store` node and a `redis-server` behind HAProxy, each in a
 network namespace the test makes itself.
 
