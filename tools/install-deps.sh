@@ -12,6 +12,7 @@ PKGS=(
   libcurl4-openssl-dev openssl                                      # Dagger http(s) streams; test CA
   libssl-dev libhiredis-dev redis-server                            # store: SHA-256/HMAC, Redis backend
   wrk hey hyperfine nginx-light                                     # load generators and peers (bench/)
+  haproxy iproute2                                                  # cluster test (tests/cluster/)
 )
 
 missing=()
