@@ -43,6 +43,12 @@ void srv_job_finish(srv_sched *s, srv_job *j)
     /* req belongs to the listener again once srv_complete is called (it
      * may free it at once): read what the metrics need first. */
     uint64_t arrival_ns = req->arrival_ns;
+    /* The share goes back before the response is handed over: a client
+     * that sends its next request the moment it reads this answer must
+     * find this one's load released, or admission would refuse it (429)
+     * on an idle server.  Only runs that executed to their end teach the
+     * estimator something. */
+    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started && !j->cancelled);
     /* A HEAD request gets the headers only; the listener drops the body. */
     srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
                  o->body, o->body_len);
@@ -53,8 +59,6 @@ void srv_job_finish(srv_sched *s, srv_job *j)
         atomic_fetch_add_explicit(&fn->metrics->traps, 1, memory_order_relaxed);
     if (o->timed_out)
         atomic_fetch_add_explicit(&fn->metrics->timeouts, 1, memory_order_relaxed);
-    /* Only runs that executed to their end teach the estimator something. */
-    srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started && !j->cancelled);
     srv_outcome_release(o);
     atomic_fetch_add(&s->n_completed, 1);
     srv_gen *gen = j->gen;
