@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/util.h"
+
 bool srv_static_is(const srv_route *route)
 {
     static const char suffix[] = ".txt";
@@ -20,28 +22,21 @@ void srv_static_load(srv_fn *fn)
 {
     const char *path = fn->route->path;
     fn->kind = SRV_FN_BROKEN;
-    FILE *f = fopen(path, "rb");
+    /* A regular file only: a FIFO or device would block the load or never
+     * end; the size bound is checked again by the read itself. */
     struct stat sb;
-    if (!f || fstat(fileno(f), &sb) != 0) {
+    if (stat(path, &sb) != 0) {
         snprintf(fn->broken, sizeof fn->broken, "%s: cannot open: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
         return;
     }
-    if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (uint64_t)sb.st_size > SRV_STATIC_MAX) {
-        snprintf(fn->broken, sizeof fn->broken, "%s: not a regular file of at most %zu MiB", path,
-                 SRV_STATIC_MAX >> 20);
-        fclose(f);
-        return;
-    }
-    size_t len = (size_t)sb.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    size_t n = buf ? fread(buf, 1, len, f) : 0;
-    bool bad = !buf || ferror(f) || n != len;
-    fclose(f);
-    if (bad) {
-        snprintf(fn->broken, sizeof fn->broken, "%s: cannot read%s", path, buf ? "" : " (out of memory)");
-        free(buf);
+    size_t len = 0;
+    uint8_t *buf = S_ISREG(sb.st_mode) ? ut_read_file(path, SRV_STATIC_MAX, &len) : NULL;
+    if (!buf) {
+        if (!S_ISREG(sb.st_mode) || errno == EFBIG)
+            snprintf(fn->broken, sizeof fn->broken, "%s: not a regular file of at most %zu MiB", path,
+                     SRV_STATIC_MAX >> 20);
+        else
+            snprintf(fn->broken, sizeof fn->broken, "%s: cannot read: %s", path, strerror(errno));
         return;
     }
     fn->static_body = buf;
