@@ -222,10 +222,16 @@ static void work_entry(void *arg)
     abort();
 }
 
+/* in_work is off while the context switch runs: a tick landing inside
+ * rt_ctx_switch (pwork_sp written, stack not yet switched) must not
+ * preempt the switch itself.  wedge serve gets the same guarantee by
+ * preempting only when the interrupted PC is in guest code. */
 static void test_yield(void)
 {
+    in_work = 0;
     preempts++;
     rt_ctx_switch(&pwork_sp, psched_sp);
+    in_work = 1;
 }
 
 static void on_test_tick(int sig, siginfo_t *si, void *ctxp)
