@@ -186,24 +186,26 @@ Test(cwa, runtime_msleep_yields_with_a_hook)
     dagger_config streams = {.stdio_fd = {-1, -1, -1}, .log_fd = log_fd, .wait_yield = msleep_yield};
     make(&streams);
     uint64_t t0 = ut_mono_ns();
-    ((v1)cw("runtime_msleep"))(inst, 20);
+    ((v1)cw("runtime_msleep"))(inst, 200);
     uint64_t dt = ut_mono_ns() - t0;
-    cr_assert_geq(dt, 20000000u);
-    cr_assert_geq(msleep_yields, 5, "only %d yields in %llu ns", msleep_yields, (unsigned long long)dt);
+    cr_assert_geq(dt, 200000000u);
+    /* About 200 slices; a loaded machine oversleeps one by tens of ms. */
+    cr_assert_geq(msleep_yields, 3, "only %d yields in %llu ns", msleep_yields, (unsigned long long)dt);
 
     host_fake_free(&cwa_host_module);
-    streams.deadline_ns = ut_mono_ns() + 30000000u;
+    t0 = ut_mono_ns();
+    streams.deadline_ns = t0 + 100000000u;
     make(&streams);
     msleep_yields = 0;
-    t0 = ut_mono_ns();
     rt_trap_scope sc;
     if (RT_TRAP_SCOPE_TRY(&sc))
         ((v1)cw("runtime_msleep"))(inst, 5000);
     rt_trap_scope_leave(&sc);
     dt = ut_mono_ns() - t0;
     cr_assert_eq(sc.trap, WEDGE_TRAP_TIMEOUT);
+    cr_assert_geq(dt, 100000000u);
     cr_assert_lt(dt, 2000000000u);
-    cr_assert_geq(msleep_yields, 5);
+    cr_assert_geq(msleep_yields, 2);
 }
 
 Test(cwa, schemes_and_their_errors)

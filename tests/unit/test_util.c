@@ -128,11 +128,12 @@ Test(util, wait_until_yields_between_slices_and_still_ends_at_the_time)
 {
     yields = 0;
     uint64_t t0 = ut_mono_ns();
-    cr_assert_eq(ut_wait_until(NULL, 0, t0 + 30000000u, count_yield), 0);
+    cr_assert_eq(ut_wait_until(NULL, 0, t0 + 200000000u, count_yield), 0);
     uint64_t dt = ut_mono_ns() - t0;
-    cr_assert_geq(dt, 30000000u);
-    /* 1 ms slices: about 30 yields; a loaded machine oversleeps some. */
-    cr_assert_geq(yields, 5, "only %d yields in %llu ns", yields, (unsigned long long)dt);
+    cr_assert_geq(dt, 200000000u);
+    /* 1 ms slices: about 200 yields; a loaded machine (CI, sanitizers)
+     * oversleeps a slice by tens of ms, so only a few are sure. */
+    cr_assert_geq(yields, 3, "only %d yields in %llu ns", yields, (unsigned long long)dt);
     cr_assert_leq((uint64_t)yields, dt / 1000000u + 1, "a yield per slice at most (%d)", yields);
 }
 

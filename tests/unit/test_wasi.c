@@ -524,21 +524,22 @@ Test(wasi_yield, poll_oneoff_yields_while_it_waits_with_the_same_results)
     cfg.wait_yield = poll_yield;
     fk_setup_cfg(&cfg);
 
-    /* A 20 ms clock: the exact event, after 20 ms, with the hook called
-     * between the slices. */
+    /* A 200 ms clock: the exact event, after 200 ms, with the hook called
+     * between the slices (about 200; a loaded machine oversleeps a slice
+     * by tens of ms, so only a few are sure). */
     uint8_t subs[96] = {0};
-    uint64_t ud = 0x1234, timeout = 20000000;
+    uint64_t ud = 0x1234, timeout = 200000000;
     memcpy(subs, &ud, 8);
     memcpy(subs + 24, &timeout, 8);
     uint32_t in = gput(subs, 48), out = galloc(64), n = galloc(4);
     uint64_t t0 = ut_mono_ns();
     cr_assert_eq(wasi_poll_oneoff(fk_inst, in, out, 1, n), E_OK);
     uint64_t dt = ut_mono_ns() - t0;
-    cr_assert_geq(dt, 20000000u);
+    cr_assert_geq(dt, 200000000u);
     cr_assert_eq(rd32(n), 1);
     cr_assert_eq(rd64(out), 0x1234);
     cr_assert_eq(G(out)[10], 0, "a clock event");
-    cr_assert_geq(poll_yields, 5, "only %d yields in %llu ns", poll_yields, (unsigned long long)dt);
+    cr_assert_geq(poll_yields, 3, "only %d yields in %llu ns", poll_yields, (unsigned long long)dt);
 
     /* fd_read on the host pipe beside a 5 s clock: the bytes written
      * during the 5th yield end the wait with the fd event and its count. */
@@ -564,7 +565,7 @@ Test(wasi_yield, poll_oneoff_yields_while_it_waits_with_the_same_results)
     char c[2];
     cr_assert_eq(read(p[0], c, 2), 2);
     t0 = ut_mono_ns();
-    wasi_ctx_set_deadline(fk_ctx, t0 + 30000000);
+    wasi_ctx_set_deadline(fk_ctx, t0 + 100000000);
     poll_yields = 0;
     rt_trap_scope sc;
     if (RT_TRAP_SCOPE_TRY(&sc))
@@ -572,9 +573,9 @@ Test(wasi_yield, poll_oneoff_yields_while_it_waits_with_the_same_results)
     rt_trap_scope_leave(&sc);
     dt = ut_mono_ns() - t0;
     cr_assert_eq(sc.trap, WEDGE_TRAP_TIMEOUT);
-    cr_assert_geq(dt, 30000000u);
+    cr_assert_geq(dt, 100000000u);
     cr_assert_lt(dt, 2000000000u);
-    cr_assert_geq(poll_yields, 5);
+    cr_assert_geq(poll_yields, 2);
     fk_teardown();
     close(p[0]);
     close(p[1]);
