@@ -26,7 +26,8 @@
  * startup_arg_at: the bytes written, truncated to the buffer.  argv and the
  * environment are the ones a WASI function gets in the same run.
  * runtime_msleep never sleeps past the instance's deadline: it traps with
- * WEDGE_TRAP_TIMEOUT there, as WASI's poll_oneoff does.
+ * WEDGE_TRAP_TIMEOUT there, as WASI's poll_oneoff does; with the streams'
+ * wait_yield it sleeps in slices and calls it between them, as poll_oneoff.
  *
  * Ownership: one cwa_ctx per instance that imports from "cwa" (runtime.h
  * contexts), made from a cwa_config it copies what it keeps from (the

@@ -66,6 +66,7 @@ void *cwa_ctx_new(const void *config, wedge_instance *inst, char *err, size_t er
     for (int k = 0; k < 3; k++)
         ctx->stdio_fd[k] = -1;
     ctx->deadline_ns = cfg ? cfg->streams.deadline_ns : 0;
+    ctx->wait_yield = cfg ? cfg->streams.wait_yield : NULL;
     return ctx;
 oom:
     cwa_ctx_free(ctx);

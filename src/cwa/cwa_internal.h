@@ -20,6 +20,7 @@ typedef struct cwa_ctx {
     dagger_ctx *streams;
     int32_t stdio_fd[3];        /* io_get_*: the descriptor given out, -1 before */
     uint64_t deadline_ns;
+    void (*wait_yield)(void);   /* the streams config's: runtime_msleep yields between slices */
 } cwa_ctx;
 
 void *cwa_ctx_new(const void *config, wedge_instance *inst, char *err, size_t errlen);

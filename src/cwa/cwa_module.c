@@ -144,20 +144,20 @@ static uint32_t cw_runtime_name(wedge_instance *inst, uint32_t ptr, uint32_t len
 }
 
 /* Sleeps ms milliseconds, or until the instance's deadline and then traps
- * with WEDGE_TRAP_TIMEOUT (serve's per-request limit). */
+ * with WEDGE_TRAP_TIMEOUT (serve's per-request limit).  With the streams'
+ * wait_yield hook (serve) the sleep is ut_wait_until's 1 ms slices, the
+ * thread going to other guests between them. */
 static void cw_runtime_msleep(wedge_instance *inst, uint32_t ms)
 {
     cwa_ctx *ctx = cw_ctx(inst);
     if ((int32_t)ms <= 0)
         return;
-    uint64_t now = ut_mono_ns(), wake = now + (uint64_t)ms * 1000000u;
+    uint64_t wake = ut_mono_ns() + (uint64_t)ms * 1000000u;
     bool late = ctx && ctx->deadline_ns && ctx->deadline_ns < wake;
     if (late)
         wake = ctx->deadline_ns;
-    while ((now = ut_mono_ns()) < wake) {
-        struct timespec ts = {(time_t)((wake - now) / 1000000000u), (long)((wake - now) % 1000000000u)};
-        nanosleep(&ts, NULL);
-    }
+    while (ut_mono_ns() < wake)
+        ut_wait_until(NULL, 0, wake, ctx ? ctx->wait_yield : NULL);
     if (late)
         rt_trap(WEDGE_TRAP_TIMEOUT);
 }

@@ -114,7 +114,9 @@ typedef struct dagger_config {
     dagger_schemes schemes;     /* zero: Dagger's own */
     /* Non-NULL: called every DAGGER_HTTP_POLL_MS while an http(s) request
      * is in flight, to let the host run other work on this thread meanwhile
-     * (serve: srv_sched_wait_yield); it returns when the guest may go on. */
+     * (serve: srv_sched_wait_yield); it returns when the guest may go on.
+     * A CommonWA context (cwa.h) also calls it between runtime_msleep's
+     * slices. */
     void (*wait_yield)(void);
 } dagger_config;
 #define DAGGER_HTTP_POLL_MS 1

@@ -569,6 +569,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     cfg.stdio[1] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDOUT_LIMIT };
     cfg.stdio[2] = (wasi_stdio){ .host_fd = -1, .out_limit = SRV_SANDBOX_STDERR_LIMIT };
     cfg.deadline_ns = kill_ns;
+    cfg.wait_yield = srv_sched_wait_yield;   /* poll_oneoff gives its worker away, as Dagger's http */
     cfg.npreopens = route->ndirs;
     cfg.preopens = route->dirs;
 

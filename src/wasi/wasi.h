@@ -54,6 +54,11 @@ typedef struct wasi_config {
      * --tcplisten). */
     int nlisten;        const char *const *tcplisten;
     uint64_t deadline_ns;        /* wasi_ctx_set_deadline from the start (0 = none) */
+    /* Non-NULL: poll_oneoff waits in slices of at most UT_WAIT_SLICE_NS
+     * (util.h) and calls this between them, so the host may run other work
+     * on this thread meanwhile (serve: srv_sched_wait_yield); it returns
+     * when the guest may go on.  NULL (`wedge run`): one wait. */
+    void (*wait_yield)(void);
 } wasi_config;
 
 /* NULL on error with a one-line message in err (a socket that cannot be
@@ -65,8 +70,8 @@ void wasi_ctx_free(wasi_ctx *ctx);
 const uint8_t *wasi_ctx_output(const wasi_ctx *ctx, int fd, size_t *len, bool *truncated);
 
 /* A guest may not sleep past `monotonic_ns` (CLOCK_MONOTONIC nanoseconds;
- * 0 = no deadline): poll_oneoff wakes up then and ends the guest call with
- * a WEDGE_TRAP_TIMEOUT trap.  For `wedge serve`'s request deadlines. */
+ * 0 = no deadline): poll_oneoff wakes up then (however it yields) and ends
+ * the guest call with a WEDGE_TRAP_TIMEOUT trap.  For `wedge serve`'s request deadlines. */
 void wasi_ctx_set_deadline(wasi_ctx *ctx, uint64_t monotonic_ns);
 
 /* The host module "wasi_snapshot_preview1".  Its config is a wasi_config;

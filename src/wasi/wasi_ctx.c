@@ -131,6 +131,7 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen)
         goto fail;
     ctx->argc = (uint32_t)cfg->argc;
     ctx->envc = (uint32_t)cfg->envc;
+    ctx->wait_yield = cfg->wait_yield;
 
     if (cfg->stdio[0].host_fd < 0 && cfg->stdio[0].in_len) {
         uint8_t *in = malloc(cfg->stdio[0].in_len);

@@ -175,6 +175,7 @@ struct wasi_ctx {
     wasi_out_buf out[3];     /* memory-backed fd 1 and 2 (index = original fd) */
 
     uint64_t deadline_ns;    /* CLOCK_MONOTONIC; 0 = none (poll_oneoff traps there) */
+    void (*wait_yield)(void); /* wasi_config's: called between poll_oneoff's wait slices */
 
     wasi_fd_entry *fds;
     uint32_t nfds;           /* allocated slots */

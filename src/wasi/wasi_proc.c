@@ -170,7 +170,9 @@ uint32_t wasi_sched_yield(wedge_instance *inst)
  *   nbytes u64 @16, flags u16 @24
  *
  * Clock subscriptions sleep (relative or absolute); fd subscriptions on
- * host descriptors are polled, memory streams are always ready. */
+ * host descriptors are polled, memory streams are always ready.  The wait
+ * is ut_wait_until's: with the context's wait_yield hook (serve) in 1 ms
+ * slices that give the thread to other guests; never past the deadline. */
 
 #define SUB_SIZE 48u
 #define EVENT_SIZE 32u
@@ -268,22 +270,11 @@ uint32_t wasi_poll_oneoff(wedge_instance *inst, uint32_t in, uint32_t out, uint3
             k++;
         }
 
-        uint64_t now = ut_mono_ns();
-        struct timespec ts = {0, 0}, *tsp = NULL;
-        if (!immediate && wake != UINT64_MAX) {
-            uint64_t rel = wake > now ? wake - now : 0;
-            ts.tv_sec = (time_t)(rel / 1000000000u);
-            ts.tv_nsec = (long)(rel % 1000000000u);
-            tsp = &ts;
-        } else if (immediate) {
-            tsp = &ts;
-        }
-        int r = ppoll(pfd, npoll, tsp, NULL);
-        if (r < 0 && errno != EINTR) {
+        if (ut_wait_until(pfd, npoll, immediate ? 0 : wake, ctx ? ctx->wait_yield : NULL) < 0) {
             free(pfd);
             return wasi_errno_from_host(errno);
         }
-        now = ut_mono_ns();
+        uint64_t now = ut_mono_ns();
 
         n = 0;
         k = 0;

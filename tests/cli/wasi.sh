@@ -3,8 +3,10 @@
 # wasm32-wasi guests (tests/cli/wasi/*.c, built here with clang and
 # wasi-libc): the rights, EISDIR and sock_* cases the official
 # wasi-testsuite checks (rights.c), and `--tcplisten` with a guest echo
-# server (echo.c) and a real client (python3) on loopback.  Every wait is
-# bounded.  Exit 77 (CTest "skip") when clang cannot build wasm32-wasi or
+# server (echo.c) and a real client (python3) on loopback, and a sleep
+# (tests/serve/guests/sleeper.c: nanosleep, one poll_oneoff) that `wedge
+# run`, which has no wait_yield hook, sleeps in one wait to its end.  Every
+# wait is bounded.  Exit 77 (CTest "skip") when clang cannot build wasm32-wasi or
 # python3 is missing, saying which.
 set -u
 
@@ -17,15 +19,17 @@ trap 'rm -rf "$TMP"' EXIT
 export WEDGE_CACHE_DIR=${WEDGE_CACHE_DIR:-$TMP/cache}
 
 if ! command -v python3 >/dev/null; then
-    echo "SKIP: all 4 checks: python3 not found" >&2
+    echo "SKIP: all 5 checks: python3 not found" >&2
     exit 77
 fi
 for n in rights echo; do
     if ! "$CC" --target=wasm32-wasi -O2 -Wall -Wextra "$SRC/$n.c" -o "$TMP/$n.wasm" 2>"$TMP/cc.err"; then
-        echo "SKIP: all 4 checks: $CC cannot build wasm32-wasi guests: $(head -c 300 "$TMP/cc.err")" >&2
+        echo "SKIP: all 5 checks: $CC cannot build wasm32-wasi guests: $(head -c 300 "$TMP/cc.err")" >&2
         exit 77
     fi
 done
+"$CC" --target=wasm32-wasi -O2 -Wall -Wextra -DSLEEP_MS=300 "$SRC/../../serve/guests/sleeper.c" \
+    -o "$TMP/sleeper.wasm" || { echo "SKIP: all 5 checks: cannot build sleeper.c" >&2; exit 77; }
 
 failures=0
 fail() {
@@ -89,6 +93,19 @@ if [ "$rc" != 0 ] || [ "$(cat "$TMP/echo.out")" != "$want" ]; then
     fail "echo server: exit $rc, stdout: $(cat "$TMP/echo.out"), stderr: $(head -c 300 "$TMP/echo.err")"
 else
     echo "ok: echo server (listeners after the --dir, both connections served)"
+fi
+
+# ---- poll_oneoff sleeps its whole time (the guest measures it) -------------------
+"$WEDGE" run "$TMP/sleeper.wasm" >/dev/null 2>&1       # compiled outside the timing
+t0=$(date +%s%N)
+out=$(timeout 60 "$WEDGE" run "$TMP/sleeper.wasm" 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+slept=$(echo "$out" | sed -n 's/^slept \([0-9]*\) ms$/\1/p')
+if [ "$rc" = 0 ] && [ -n "$slept" ] && [ "$slept" -ge 300 ] && [ "$slept" -lt 3000 ] && [ "$ms" -ge 300 ]; then
+    echo "ok: a 300 ms nanosleep under wedge run (guest: $slept ms, wall: $ms ms)"
+else
+    fail "sleeper: exit $rc, output: $out, wall: $ms ms"
 fi
 
 # ---- bad --tcplisten: one line, exit 1 --------------------------------------------

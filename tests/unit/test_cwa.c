@@ -4,7 +4,8 @@
  * bad pointers and lengths for every call that takes one, the schemes
  * (log, random, null, zero, stdio, file inside the directories, unknown
  * ones), the error codes, argv/env as given, memory-backed stdio, the
- * deadline on runtime_msleep, and the linker names ("cwa", "env").
+ * deadline and the wait_yield hook on runtime_msleep, and the linker names
+ * ("cwa", "env").
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cwa/cwa.h"
+#include "runtime/rt_guest.h"
 #include "util/util.h"
 
 #include "host_fake.h"
@@ -171,6 +173,39 @@ Test(cwa, runtime_time_random)
     ((v1)cw("runtime_msleep"))(inst, 20);
     cr_assert_geq(ut_mono_ns() - t0, 20000000u);
     ((v1)cw("runtime_msleep"))(inst, 0xFFFFFFFFu);  /* negative: no sleep */
+}
+
+static int msleep_yields;
+static void msleep_yield(void) { msleep_yields++; }
+
+/* serve's form: the streams' wait_yield hook is called between the
+ * sleep's slices, the sleep is as long, and the deadline still traps. */
+Test(cwa, runtime_msleep_yields_with_a_hook)
+{
+    host_fake_free(&cwa_host_module);
+    dagger_config streams = {.stdio_fd = {-1, -1, -1}, .log_fd = log_fd, .wait_yield = msleep_yield};
+    make(&streams);
+    uint64_t t0 = ut_mono_ns();
+    ((v1)cw("runtime_msleep"))(inst, 200);
+    uint64_t dt = ut_mono_ns() - t0;
+    cr_assert_geq(dt, 200000000u);
+    /* About 200 slices; a loaded machine oversleeps one by tens of ms. */
+    cr_assert_geq(msleep_yields, 3, "only %d yields in %llu ns", msleep_yields, (unsigned long long)dt);
+
+    host_fake_free(&cwa_host_module);
+    t0 = ut_mono_ns();
+    streams.deadline_ns = t0 + 100000000u;
+    make(&streams);
+    msleep_yields = 0;
+    rt_trap_scope sc;
+    if (RT_TRAP_SCOPE_TRY(&sc))
+        ((v1)cw("runtime_msleep"))(inst, 5000);
+    rt_trap_scope_leave(&sc);
+    dt = ut_mono_ns() - t0;
+    cr_assert_eq(sc.trap, WEDGE_TRAP_TIMEOUT);
+    cr_assert_geq(dt, 100000000u);
+    cr_assert_lt(dt, 2000000000u);
+    cr_assert_geq(msleep_yields, 2);
 }
 
 Test(cwa, schemes_and_their_errors)

@@ -1,6 +1,7 @@
 /*
- * test_util.c — src/util: the one whole-file reader and the one monotonic
- * clock every component uses.
+ * test_util.c — src/util: the one whole-file reader, the one monotonic
+ * clock every component uses, and the sliced wait of poll_oneoff and
+ * runtime_msleep.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -99,4 +100,65 @@ Test(util, monotonic_clock_moves_forward)
     uint64_t b = ut_mono_ns();
     cr_assert_geq(b - a, 2000000u);
     cr_assert_lt(b - a, 2000000000u);
+}
+
+/* ---- ut_wait_until ------------------------------------------------------------------ */
+
+static int yields;
+static int yield_pipe = -1;     /* >= 0: the 5th yield writes a byte here */
+static void count_yield(void)
+{
+    if (++yields == 5 && yield_pipe >= 0)
+        cr_assert_eq(write(yield_pipe, "x", 1), 1);
+}
+
+Test(util, wait_until_sleeps_to_the_time_in_one_wait_without_a_hook)
+{
+    uint64_t t0 = ut_mono_ns();
+    cr_assert_eq(ut_wait_until(NULL, 0, t0 + 20000000u, NULL), 0);
+    uint64_t dt = ut_mono_ns() - t0;
+    cr_assert_geq(dt, 20000000u);
+    cr_assert_lt(dt, 2000000000u);
+    t0 = ut_mono_ns();
+    cr_assert_eq(ut_wait_until(NULL, 0, 0, NULL), 0, "a time in the past: no wait");
+    cr_assert_lt(ut_mono_ns() - t0, 500000000u);
+}
+
+Test(util, wait_until_yields_between_slices_and_still_ends_at_the_time)
+{
+    yields = 0;
+    uint64_t t0 = ut_mono_ns();
+    cr_assert_eq(ut_wait_until(NULL, 0, t0 + 200000000u, count_yield), 0);
+    uint64_t dt = ut_mono_ns() - t0;
+    cr_assert_geq(dt, 200000000u);
+    /* 1 ms slices: about 200 yields; a loaded machine (CI, sanitizers)
+     * oversleeps a slice by tens of ms, so only a few are sure. */
+    cr_assert_geq(yields, 3, "only %d yields in %llu ns", yields, (unsigned long long)dt);
+    cr_assert_leq((uint64_t)yields, dt / 1000000u + 1, "a yield per slice at most (%d)", yields);
+}
+
+Test(util, wait_until_returns_when_a_descriptor_is_ready)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    /* Becomes readable during the 5th yield: the wait ends there, long
+     * before its 5 s. */
+    yields = 0;
+    yield_pipe = p[1];
+    uint64_t t0 = ut_mono_ns();
+    cr_assert_eq(ut_wait_until(&pfd, 1, t0 + 5000000000u, count_yield), 1);
+    cr_assert(pfd.revents & POLLIN);
+    cr_assert_eq(yields, 5);
+    cr_assert_lt(ut_mono_ns() - t0, 2000000000u);
+    /* Without a hook: ready at once, however far the time. */
+    yield_pipe = -1;
+    pfd.revents = 0;
+    cr_assert_eq(ut_wait_until(&pfd, 1, UINT64_MAX, NULL), 1);
+    /* Nothing to read and the time passed: 0. */
+    char c;
+    cr_assert_eq(read(p[0], &c, 1), 1);
+    cr_assert_eq(ut_wait_until(&pfd, 1, ut_mono_ns() + 5000000u, count_yield), 0);
+    close(p[0]);
+    close(p[1]);
 }

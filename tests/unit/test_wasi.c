@@ -1,7 +1,8 @@
 /*
  * test_wasi.c — WASI preview1 host functions called directly on a fake
  * instance: args/environ layout, memory-backed stdio, files in a pre-opened
- * directory, clocks, poll, and bad guest pointers (EFAULT, never a crash).
+ * directory, clocks, poll (also yielding with serve's wait_yield hook), and
+ * bad guest pointers (EFAULT, never a crash).
  * The jail's escape tests are in test_wasi_jail.c.
  */
 #include "wasi_fake.h"
@@ -499,6 +500,85 @@ Test(wasi_host_stdio, writes_to_a_host_fd)
     cr_assert_str_eq(got, "via host");
     cr_assert_eq(close(hfd), 0, "wasi does not close a host stdio fd");
     unlink(path);
+}
+
+/* ---- poll_oneoff with a wait_yield hook (serve) ------------------------------------------ */
+
+static int poll_yields;
+static int poll_pipe = -1;      /* >= 0: the 5th yield writes a byte here */
+static void poll_yield(void)
+{
+    if (++poll_yields == 5 && poll_pipe >= 0)
+        cr_assert_eq(write(poll_pipe, "ab", 2), 2);
+}
+
+Test(wasi_yield, poll_oneoff_yields_while_it_waits_with_the_same_results)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    wasi_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.stdio[0].host_fd = p[0];
+    cfg.stdio[1].host_fd = -1;
+    cfg.stdio[2].host_fd = -1;
+    cfg.wait_yield = poll_yield;
+    fk_setup_cfg(&cfg);
+
+    /* A 200 ms clock: the exact event, after 200 ms, with the hook called
+     * between the slices (about 200; a loaded machine oversleeps a slice
+     * by tens of ms, so only a few are sure). */
+    uint8_t subs[96] = {0};
+    uint64_t ud = 0x1234, timeout = 200000000;
+    memcpy(subs, &ud, 8);
+    memcpy(subs + 24, &timeout, 8);
+    uint32_t in = gput(subs, 48), out = galloc(64), n = galloc(4);
+    uint64_t t0 = ut_mono_ns();
+    cr_assert_eq(wasi_poll_oneoff(fk_inst, in, out, 1, n), E_OK);
+    uint64_t dt = ut_mono_ns() - t0;
+    cr_assert_geq(dt, 200000000u);
+    cr_assert_eq(rd32(n), 1);
+    cr_assert_eq(rd64(out), 0x1234);
+    cr_assert_eq(G(out)[10], 0, "a clock event");
+    cr_assert_geq(poll_yields, 3, "only %d yields in %llu ns", poll_yields, (unsigned long long)dt);
+
+    /* fd_read on the host pipe beside a 5 s clock: the bytes written
+     * during the 5th yield end the wait with the fd event and its count. */
+    timeout = 5000000000ull;
+    memcpy(subs + 24, &timeout, 8);
+    ud = 7;
+    memcpy(subs + 48, &ud, 8);
+    subs[56] = 1;                                     /* fd_read, fd 0 */
+    in = gput(subs, 96);
+    poll_yields = 0;
+    poll_pipe = p[1];
+    t0 = ut_mono_ns();
+    cr_assert_eq(wasi_poll_oneoff(fk_inst, in, out, 2, n), E_OK);
+    poll_pipe = -1;
+    cr_assert_lt(ut_mono_ns() - t0, 2000000000u);
+    cr_assert_eq(poll_yields, 5);
+    cr_assert_eq(rd32(n), 1);
+    cr_assert_eq(rd64(out), 7);
+    cr_assert_eq(G(out)[10], 1, "an fd_read event");
+    cr_assert_eq(rd64(out + 16), 2, "bytes available");
+
+    /* Past the deadline: the timeout trap, however long the clock. */
+    char c[2];
+    cr_assert_eq(read(p[0], c, 2), 2);
+    t0 = ut_mono_ns();
+    wasi_ctx_set_deadline(fk_ctx, t0 + 100000000);
+    poll_yields = 0;
+    rt_trap_scope sc;
+    if (RT_TRAP_SCOPE_TRY(&sc))
+        wasi_poll_oneoff(fk_inst, in, out, 2, n);
+    rt_trap_scope_leave(&sc);
+    dt = ut_mono_ns() - t0;
+    cr_assert_eq(sc.trap, WEDGE_TRAP_TIMEOUT);
+    cr_assert_geq(dt, 100000000u);
+    cr_assert_lt(dt, 2000000000u);
+    cr_assert_geq(poll_yields, 2);
+    fk_teardown();
+    close(p[0]);
+    close(p[1]);
 }
 
 /* ---- WASI through a linker ------------------------------------------------------------ */
