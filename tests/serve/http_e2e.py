@@ -484,7 +484,17 @@ def t_curl(srv):
 def t_sigterm_drains(srv):
     c = Client(srv.port)
     c.send(req_bytes("/slow"))
-    time.sleep(0.1)
+    # SIGTERM only once /slow is in flight (a fixed sleep raced a loaded
+    # machine: the request was not yet read, so nothing was drained).
+    m = Client(srv.admin)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        text = m.request("GET", "/metrics")[2].decode()
+        line = [l for l in text.splitlines() if l.startswith("wedge_requests_in_flight ")]
+        if line and int(line[0].split()[1]) > 0:
+            break
+        time.sleep(0.01)
+    m.close()
     srv.proc.send_signal(signal.SIGTERM)
     st, h, body = c.response()
     assert st == 200 and body == b"slept\n", (st, body)
