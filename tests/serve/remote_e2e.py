@@ -34,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 
-from serve_util import HOST, SAN_MARKERS, Server, describe_status, free_port
+from serve_util import HOST, Server, free_port, stop_and_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRISTINE = b"requests=1 table=pristine bad=0\n"
@@ -199,12 +199,7 @@ def main():
             store.kill()
         silent.close()
         cutter.close()
-        rc = srv.proc.poll()
-        if rc is None:
-            rc = srv.stop(30)
-            check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
-        text = srv.log_text()
-        check(not any(m in text for m in SAN_MARKERS), "no sanitizer report in the server log")
+        _, text = stop_and_check(srv, check)
         if failures:
             print("server log (last 60 lines):\n" + "\n".join(text.splitlines()[-60:]))
     shutil.rmtree(tmp, ignore_errors=True)

@@ -219,6 +219,19 @@ class Server:
         return stop(self.proc, timeout)
 
 
+def stop_and_check(srv, check):
+    """Ends a test's server: one still running gets SIGTERM and must exit
+    0; its log must hold no sanitizer report (never a pass, even when every
+    answer was right).  Returns (exit status, log text)."""
+    rc = srv.proc.poll()
+    if rc is None:
+        rc = srv.stop(30)
+        check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
+    text = srv.log_text()
+    check(not any(m in text for m in SAN_MARKERS), "no sanitizer report in the server log")
+    return rc, text
+
+
 def serve_and_check(cmd, routes, tmp, extra_args, body, hide=None):
     """Serves `routes` (tenant "hostile") with `cmd` + 2 workers + extra_args
     on a fresh loopback port, runs body(proc, port, log_text, check), then
@@ -252,14 +265,10 @@ def serve_and_check(cmd, routes, tmp, extra_args, body, hide=None):
         # failure of its own, with its exit status named: the fetches that
         # then fail only say "connection refused".
         rc = srv.proc.poll() if srv else 0
-        if rc is None:
-            rc = srv.stop(30)
-            check(rc == 0, f"SIGTERM exits 0 (got {describe_status(rc)})")
-        elif srv and srv.state == "listening":
+        if rc is not None and srv and srv.state == "listening":
             check(False, f"server still running at the end (it exited early: {describe_status(rc)})")
-        text = srv.log_text() if srv else ""
-        # Sanitizer reports never pass, even when every answer was right.
-        check(not any(m in text for m in SAN_MARKERS), "no sanitizer report in the server log")
+        if srv:
+            rc, text = stop_and_check(srv, check)
     if failures:
         lines = [ln for ln in text.splitlines() if not (hide and hide(ln))]
         print(f"server exit status: {describe_status(rc)}")
