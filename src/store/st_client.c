@@ -146,6 +146,8 @@ int st_fetch_ranges(st_conn *c, const st_blob_ref *blob, const st_range *want, u
 
 int st_fetch_blob(st_conn *c, const st_blob_ref *blob, uint8_t *dst, char *err)
 {
+    if (c->t->blob && blob->size)
+        return c->t->blob(c->state, blob, dst, err);
     enum { PIECE = 4u << 20 }; /* 15 of them fit one frame */
     uint32_t n = (uint32_t)((blob->size + PIECE - 1) / PIECE);
     if (blob->size > (uint64_t)UINT32_MAX * PIECE) {

@@ -51,6 +51,10 @@ typedef struct st_transport {
     /* *pages malloc'd (NULL and *n 0 when the store has none). */
     int (*wset_get)(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], uint32_t **pages, uint32_t *n,
                     char *err);
+    /* Optional (NULL: st_fetch_blob uses ranges): the whole blob into
+     * dst, streamed into place and hashed once as it arrives, checked
+     * against blob->sha. */
+    int (*blob)(void *state, const st_blob_ref *blob, uint8_t *dst, char *err);
     void (*close)(void *state);
 } st_transport;
 
