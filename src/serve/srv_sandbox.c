@@ -609,6 +609,8 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
     bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
     bool run = st == RT_OK && (!lazy.z || srv_lazy_attach(&lazy, out->inst));
+    srv_log(SRV_LOG_DEBUG, "request %llu: route %s: instantiated in %llu us", (unsigned long long)req->id,
+            route->name, (unsigned long long)((ut_mono_ns() - t0) / 1000));
     if (run)
         st = route->entry ? rt_run_export(out->inst, route->entry, &res)
              : cwa        ? cwa_run_main(out->inst, &res)
