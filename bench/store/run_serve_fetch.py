@@ -134,8 +134,10 @@ def one_run(wedge, route, keyfile, tmp, env, lazy):
         _, _, second = get(srv.port, "/f")
         if lazy:
             wait_for(srv, r"whole snapshot is now in the node cache")
+        at = len(srv.log_text())
         warm = statistics.median(get(srv.port, "/f")[2] for _ in range(10))
         log = srv.log_text()
+        warm_inst = [int(x) for x in re.findall(r"route b/f: instantiated in (\d+) us", log[at:])]
     finally:
         srv.stop()
     inst = re.search(r"request (\d+): route b/f: instantiated in (\d+) us", log)
@@ -146,7 +148,8 @@ def one_run(wedge, route, keyfile, tmp, env, lazy):
         f, b, w, rq = (int(x) for x in lz.groups())
         stats = (f, b + w * 4096, rq)
     return {"load": load_ms, "first": first, "second": second, "warm": warm,
-            "inst": int(inst.group(2)) if inst else None, "stats": stats}
+            "inst": int(inst.group(2)) if inst else None, "stats": stats,
+            "warm_inst": statistics.median(warm_inst) if warm_inst else None}
 
 
 def main():
@@ -204,8 +207,10 @@ def main():
             med = lambda k: statistics.median(x[k] for x in runs)
             insts = [x["inst"] for x in runs if x["inst"] is not None]
             stats = runs[len(runs) // 2]["stats"]
+            winst = [x["warm_inst"] for x in runs if x["warm_inst"] is not None]
             rows.append((name, med("load"), med("first"), med("second"), med("warm"),
-                         statistics.median(insts) if insts else None, stats))
+                         statistics.median(insts) if insts else None, stats,
+                         statistics.median(winst) if winst else None))
             print(f"{name}: done", file=sys.stderr, flush=True)
     finally:
         store.terminate()
@@ -222,14 +227,15 @@ def main():
          f"(1 worker) on loopback; medians of {a.runs} server starts with an empty node cache.  Loopback TCP "
          f"in the same run: {bw:.0f} MiB/s before, {bw2:.0f} MiB/s after.", "",
          "| mode | route load (start → listening) | 1st response (client) | 2nd response | warm response "
-         "(node cache) | 1st instantiate (server) | faults | bytes fetched at 1st request | / bytes touched "
-         "| store requests |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, ld, fi, se, wa, inst, st in rows:
+         "(node cache) | 1st instantiate (server) | warm instantiate (server) | faults | bytes fetched at 1st "
+         "request | / bytes touched | store requests |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, ld, fi, se, wa, inst, st, wi in rows:
         f, b, rq = st if st else ("", "", "")
         ratio = f"{b / touched:.2f}" if st else ""
         L.append(f"| {name} | {ld:.0f} ms | {fi:.2f} ms | {se:.2f} ms | {wa:.2f} ms | "
-                 f"{'' if inst is None else f'{inst} µs'} | {f} | {b} | {ratio} | {rq} |")
+                 f"{'' if inst is None else f'{inst} µs'} | {'' if wi is None else f'{wi:.0f} µs'} | {f} | {b} | "
+                 f"{ratio} | {rq} |")
     L += ["", "Bytes and requests are the lazy handler's at the first request (faults at the route's grain plus "
           "the prefetched working set; store requests count the working-set query, the prefetch batch and "
           "one per fault).  Eager and module pay their fetch in the route load.  Warm responses are local "
