@@ -137,12 +137,14 @@ def one_run(wedge, route, keyfile, tmp, env, lazy):
         at = len(srv.log_text())
         warm = statistics.median(get(srv.port, "/f")[2] for _ in range(10))
         log = srv.log_text()
+        if os.environ.get("BENCH_SHOW_LOG"):
+            print("\n".join(ln for ln in log.splitlines() if "lazy:" in ln), file=sys.stderr)
         warm_inst = [int(x) for x in re.findall(r"route b/f: instantiated in (\d+) us", log[at:])]
     finally:
         srv.stop()
     inst = re.search(r"request (\d+): route b/f: instantiated in (\d+) us", log)
     lz = re.search(r"route b/f: lazy: (\d+) faults, \d+ fetches, (\d+) bytes by faults, (\d+) working-set pages "
-                   r"prefetched, (\d+) store requests", log)
+                   r"prefetched[^,]*, (\d+) store requests", log)
     stats = None
     if lz:
         f, b, w, rq = (int(x) for x in lz.groups())
@@ -157,6 +159,7 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--only", help="run only the modes whose name contains this (implies --no-write)")
     a = ap.parse_args()
     wedge = os.path.join(a.build_dir, "wedge")
     tmp = tempfile.mkdtemp(prefix="wedge-serve-fetch-")
@@ -193,6 +196,8 @@ def main():
     rows = []
     try:
         for name, r, lazy, wset in modes:
+            if a.only and a.only not in name:
+                continue
             runs = []
             for f in os.listdir(d):
                 if f.startswith(".wset-"):
@@ -243,7 +248,7 @@ def main():
           "first lazy request); client times include HTTP on a new connection.", ""]
     text = "\n".join(L) + "\n"
     print(text)
-    if not a.no_write:
+    if not a.no_write and not a.only:
         path = os.path.join(ROOT, "docs", "benchmarks.md")
         old = open(path).read()
         m = re.search(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", old, re.M | re.S)

@@ -361,13 +361,17 @@ static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint64_
     if (!ok)
         snprintf(r->err, sizeof r->err, "out of memory for the working set");
     op_args a = {.offs = offs, .lens = lens, .dsts = dsts, .k = runs};
+    uint64_t t0 = ut_mono_ns();
     if (ok && runs && lazy_op_run(r, OP_MEM, &a) != 0)
         ok = false;
+    r->prefetch_ns[0] = ut_mono_ns() - t0;
+    t0 = ut_mono_ns();
     for (uint32_t k = 0; k < runs && ok; k++)
         if (rt_uffd_install(r->uffd, offs[k], dsts[k], lens[k]) != 0) {
             snprintf(r->err, sizeof r->err, "cannot put the working set in");
             ok = false;
         }
+    r->prefetch_ns[1] = ut_mono_ns() - t0;
     if (ok) {
         r->prefetched = used;
         r->prefetch_bytes = (uint64_t)used * RT_UFFD_PAGE;
@@ -464,9 +468,10 @@ bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_
     } else {
         srv_log(SRV_LOG_INFO,
                 "request %llu: route %s: lazy: %llu faults, %llu fetches, %llu bytes by faults, %u working-set "
-                "pages prefetched, %llu store requests",
+                "pages prefetched (fetched in %llu us, put in in %llu us), %llu store requests",
                 id, z->route->name, (unsigned long long)st.faults, (unsigned long long)st.fetch_calls,
-                (unsigned long long)st.bytes_fetched, r->prefetched, (unsigned long long)r->rounds);
+                (unsigned long long)st.bytes_fetched, r->prefetched, (unsigned long long)r->prefetch_ns[0] / 1000,
+                (unsigned long long)r->prefetch_ns[1] / 1000, (unsigned long long)r->rounds);
     }
     pthread_mutex_lock(&z->mu);
     if (r->conn && !failed && z->nidle < SRV_LAZY_IDLE) {
