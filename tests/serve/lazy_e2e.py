@@ -256,6 +256,9 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store):
     st, b, dt = fetch(url("/cut"))
     check(st == 502 and dt < BOUND, f"/cut with the store dead: 502 within {BOUND} s ({st} in {dt:.1f} s)")
 
+    # /lazyb's background fill (started by its last 200) has ended either way.
+    m = wait_log(srv, r"route lz/lazyb: (the whole snapshot is now in the node cache|filling the node cache failed)", 0)
+    check(m is not None, f"/lazyb: its background fill ended ({m.group(0) if m else 'no log line'})")
     leftovers = [f for f in os.listdir(os.path.join(env["WEDGE_CACHE_DIR"], "store")) if ".tmp" in f]
     check(not leftovers, f"nothing half-fetched left in the node cache ({leftovers})")
     return None
