@@ -144,11 +144,11 @@ def one_run(wedge, route, keyfile, tmp, env, lazy):
         srv.stop()
     inst = re.search(r"request (\d+): route b/f: instantiated in (\d+) us", log)
     lz = re.search(r"route b/f: lazy: (\d+) faults, \d+ fetches, (\d+) bytes by faults, (\d+) working-set pages "
-                   r"prefetched[^,]*, (\d+) store requests", log)
+                   r"prefetched \(fetched in (\d+) us, put in in (\d+) us\), (\d+) store requests", log)
     stats = None
     if lz:
-        f, b, w, rq = (int(x) for x in lz.groups())
-        stats = (f, b + w * 4096, rq)
+        f, b, w, pf, pi, rq = (int(x) for x in lz.groups())
+        stats = (f, b + w * 4096, rq, f"{pf} + {pi} µs" if w else "")
     return {"load": load_ms, "first": first, "second": second, "warm": warm,
             "inst": int(inst.group(2)) if inst else None, "stats": stats,
             "warm_inst": statistics.median(warm_inst) if warm_inst else None}
@@ -232,14 +232,14 @@ def main():
          f"(1 worker) on loopback; medians of {a.runs} server starts with an empty node cache.  Loopback TCP "
          f"in the same run: {bw:.0f} MiB/s before, {bw2:.0f} MiB/s after.", "",
          "| mode | route load (start → listening) | 1st response (client) | 2nd response | warm response "
-         "(node cache) | 1st instantiate (server) | warm instantiate (server) | faults | bytes fetched at 1st "
-         "request | / bytes touched | store requests |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "(node cache) | 1st instantiate (server) | of which working set (fetch + put in) | warm instantiate "
+         "(server) | faults | bytes fetched at 1st request | / bytes touched | store requests |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, ld, fi, se, wa, inst, st, wi in rows:
-        f, b, rq = st if st else ("", "", "")
+        f, b, rq, ws = st if st else ("", "", "", "")
         ratio = f"{b / touched:.2f}" if st else ""
         L.append(f"| {name} | {ld:.0f} ms | {fi:.2f} ms | {se:.2f} ms | {wa:.2f} ms | "
-                 f"{'' if inst is None else f'{inst} µs'} | {'' if wi is None else f'{wi:.0f} µs'} | {f} | {b} | "
+                 f"{'' if inst is None else f'{inst} µs'} | {ws} | {'' if wi is None else f'{wi:.0f} µs'} | {f} | {b} | "
                  f"{ratio} | {rq} |")
     L += ["", "Bytes and requests are the lazy handler's at the first request (faults at the route's grain plus "
           "the prefetched working set; store requests count the working-set query, the prefetch batch and "

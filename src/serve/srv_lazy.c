@@ -432,7 +432,7 @@ bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_
     srv_lazy *z = r->z;
     rt_uffd_stats st;
     memset(&st, 0, sizeof st);
-    bool failed = r->err[0] != 0;
+    bool failed = r->err[0] != 0, attached = r->uffd != NULL;
     if (r->uffd) {
         rt_uffd_get_stats(r->uffd, &st);
         failed = failed || rt_uffd_failed(r->uffd);
@@ -465,7 +465,7 @@ bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_
                 z->route->name, r->err[0] ? r->err : "fault not served", deadline ? 504 : 502);
         out->timed_out = deadline;
         srv_outcome_error(out, deadline ? 504 : 502, deadline ? "store timeout" : "store error");
-    } else {
+    } else if (attached) {
         srv_log(SRV_LOG_INFO,
                 "request %llu: route %s: lazy: %llu faults, %llu fetches, %llu bytes by faults, %u working-set "
                 "pages prefetched (fetched in %llu us, put in in %llu us), %llu store requests",
@@ -481,7 +481,7 @@ bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_
     pthread_mutex_unlock(&z->mu);
     st_close(r->conn);
     r->conn = NULL;
-    if (!failed)
+    if (!failed && attached)
         bg_kick(z);
     return failed;
 }
