@@ -144,7 +144,7 @@ def one_run(wedge, route, keyfile, tmp, env, lazy):
         srv.stop()
     inst = re.search(r"request (\d+): route b/f: instantiated in (\d+) us", log)
     lz = re.search(r"route b/f: lazy: (\d+) faults, \d+ fetches, (\d+) bytes by faults, (\d+) working-set pages "
-                   r"prefetched \(fetched in (\d+) us, put in in (\d+) us\), (\d+) store requests", log)
+                   r"prefetched \(fetched in (\d+) us, memory registered in (\d+) us\), (\d+) store requests", log)
     stats = None
     if lz:
         f, b, w, pf, pi, rq = (int(x) for x in lz.groups())
@@ -232,7 +232,7 @@ def main():
          f"(1 worker) on loopback; medians of {a.runs} server starts with an empty node cache.  Loopback TCP "
          f"in the same run: {bw:.0f} MiB/s before, {bw2:.0f} MiB/s after.", "",
          "| mode | route load (start → listening) | 1st response (client) | 2nd response | warm response "
-         "(node cache) | 1st instantiate (server) | of which working set (fetch + put in) | warm instantiate "
+         "(node cache) | 1st instantiate (server) | of which working set fetch + registering | warm instantiate "
          "(server) | faults | bytes fetched at 1st request | / bytes touched | store requests |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, ld, fi, se, wa, inst, st, wi in rows:

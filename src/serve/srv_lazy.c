@@ -336,16 +336,19 @@ const rt_snapshot *srv_lazy_begin(srv_lazy *z, const rt_snapshot *small, uint64_
     return small;
 }
 
-/* The working set's runs of consecutive pages, fetched in one batch and
- * put in before the first instruction (REAP's record-and-prefetch). */
-static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint64_t mem_size)
+/* The working set's runs of consecutive pages, fetched in one batch
+ * straight into the memory before it is registered for faults (plain
+ * anonymous memory then: no buffer, no copy, no ioctl per page), before
+ * the first instruction (REAP's record-and-prefetch).  The runs go to
+ * *offs / *lens (malloc'd) for rt_uffd_mark_present once registered. */
+static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint8_t *mem, uint64_t mem_size,
+                     uint64_t **offs_out, size_t **lens_out, uint32_t *runs_out)
 {
-    uint8_t *buf = malloc((size_t)n * RT_UFFD_PAGE);
     uint64_t *offs = malloc(n * sizeof *offs);
     size_t *lens = malloc(n * sizeof *lens);
     uint8_t **dsts = malloc(n * sizeof *dsts);
     uint32_t runs = 0, used = 0;
-    bool ok = buf && offs && lens && dsts;
+    bool ok = offs && lens && dsts;
     for (uint32_t i = 0; i < n && ok;) {
         uint32_t j = i + 1;
         while (j < n && pages[j] == pages[j - 1] + 1)
@@ -353,7 +356,8 @@ static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint64_
         if (pages[j - 1] < mem_size / RT_UFFD_PAGE && pages[i] <= pages[j - 1]) { /* else a stale set: skip */
             offs[runs] = (uint64_t)pages[i] * RT_UFFD_PAGE;
             lens[runs] = (size_t)(j - i) * RT_UFFD_PAGE;
-            dsts[runs++] = buf + (size_t)used * RT_UFFD_PAGE;
+            dsts[runs] = mem + offs[runs];
+            runs++;
             used += j - i;
         }
         i = j;
@@ -365,22 +369,18 @@ static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint64_
     if (ok && runs && lazy_op_run(r, OP_MEM, &a) != 0)
         ok = false;
     r->prefetch_ns[0] = ut_mono_ns() - t0;
-    t0 = ut_mono_ns();
-    for (uint32_t k = 0; k < runs && ok; k++)
-        if (rt_uffd_install(r->uffd, offs[k], dsts[k], lens[k]) != 0) {
-            snprintf(r->err, sizeof r->err, "cannot put the working set in");
-            ok = false;
-        }
-    r->prefetch_ns[1] = ut_mono_ns() - t0;
-    if (ok) {
-        r->prefetched = used;
-        r->prefetch_bytes = (uint64_t)used * RT_UFFD_PAGE;
-    }
-    free(buf);
-    free(offs);
-    free(lens);
     free(dsts);
-    return ok;
+    if (!ok) {
+        free(offs);
+        free(lens);
+        return false;
+    }
+    r->prefetched = used;
+    r->prefetch_bytes = (uint64_t)used * RT_UFFD_PAGE;
+    *offs_out = offs;
+    *lens_out = lens;
+    *runs_out = runs;
+    return true;
 }
 
 bool srv_lazy_attach(srv_lazy_req *r, wedge_instance *inst)
@@ -398,12 +398,6 @@ bool srv_lazy_attach(srv_lazy_req *r, wedge_instance *inst)
     }
     bool known = z->wset_known;
     pthread_mutex_unlock(&z->mu);
-    char err[256];
-    r->uffd = rt_uffd_open(mem->base, mem->size, z->grain, 1, fault_fetch, r, err, sizeof err);
-    if (!r->uffd) {
-        snprintf(r->err, sizeof r->err, "%s", err);
-        return false;
-    }
     if (!known) {
         uint32_t *pages = NULL, n = 0;
         op_args a = {.pages = &pages, .np = &n};
@@ -424,7 +418,26 @@ bool srv_lazy_attach(srv_lazy_req *r, wedge_instance *inst)
     const uint32_t *ws = z->wset;
     uint32_t nws = z->nwset;
     pthread_mutex_unlock(&z->mu);
-    return !nws || prefetch(r, ws, nws, mem->size);
+    uint64_t *offs = NULL;
+    size_t *lens = NULL;
+    uint32_t runs = 0;
+    if (nws && !prefetch(r, ws, nws, mem->base, mem->size, &offs, &lens, &runs))
+        return false;
+    char err[256];
+    uint64_t t0 = ut_mono_ns();
+    r->uffd = rt_uffd_open(mem->base, mem->size, z->grain, 1, fault_fetch, r, err, sizeof err);
+    bool ok = r->uffd != NULL;
+    if (!ok)
+        snprintf(r->err, sizeof r->err, "%s", err);
+    for (uint32_t k = 0; k < runs && ok; k++)
+        if (rt_uffd_mark_present(r->uffd, offs[k], lens[k]) != 0) {
+            snprintf(r->err, sizeof r->err, "cannot put the working set in");
+            ok = false;
+        }
+    r->prefetch_ns[1] = ut_mono_ns() - t0;
+    free(offs);
+    free(lens);
+    return ok;
 }
 
 bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_outcome *out)
@@ -468,7 +481,7 @@ bool srv_lazy_finish(srv_lazy_req *r, unsigned long long id, bool deadline, srv_
     } else if (attached) {
         srv_log(SRV_LOG_INFO,
                 "request %llu: route %s: lazy: %llu faults, %llu fetches, %llu bytes by faults, %u working-set "
-                "pages prefetched (fetched in %llu us, put in in %llu us), %llu store requests",
+                "pages prefetched (fetched in %llu us, memory registered in %llu us), %llu store requests",
                 id, z->route->name, (unsigned long long)st.faults, (unsigned long long)st.fetch_calls,
                 (unsigned long long)st.bytes_fetched, r->prefetched, (unsigned long long)r->prefetch_ns[0] / 1000,
                 (unsigned long long)r->prefetch_ns[1] / 1000, (unsigned long long)r->rounds);

@@ -54,7 +54,7 @@ typedef struct srv_lazy_req {
     uint64_t kill_ns, t0;
     uint32_t prefetched;                /* working-set pages put in before the first instruction */
     uint64_t prefetch_bytes, rounds;    /* bytes and store requests of this request */
-    uint64_t prefetch_ns[2];            /* the working set: fetch, then putting it in */
+    uint64_t prefetch_ns[2];            /* the working set's fetch; registering the memory */
     bool timed_out;                     /* a fetch gave up at the request's deadline */
     char err[512];                      /* the first fetch failure */
 } srv_lazy_req;
