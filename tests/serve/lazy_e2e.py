@@ -23,6 +23,8 @@ entry.  Routes:
   /lazyb   wedge://store/B, lazy: the store SIGSTOPped during the request
            (502/504, /local answers), SIGKILLed (502), started again (200
            with no reload)
+  /hostcall a WAT guest whose fd_write (a host call) reads memory the guest
+           never touched: the host's copy faults it in (needs wat2wasm)
 Then /lazy's snapshot reaches the node cache in the background (one log
 line) and /lazy keeps answering with the store dead.
 Exit 77 (skipped) without clang for wasm32-wasi or without userfaultfd
@@ -42,6 +44,20 @@ from remote_e2e import PRISTINE, Store, cutting_proxy, fetch, wait_log
 from serve_util import HOST, Server, free_port, stop_and_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HOSTCALL_MSG = b"host call read untouched memory\n"
+# A host call on memory the guest never touches: init writes the message at
+# 8 MiB; the handler only writes an iovec on page 0 and lets fd_write (the
+# host) read the message, so its page is faulted in by the host's copy.
+HOSTCALL_WAT = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 160)
+  (data $msg "%s")
+  (func (export "init") (memory.init $msg (i32.const 0x800000) (i32.const 0) (i32.const %d)) (data.drop $msg))
+  (func (export "handle")
+    (i32.store (i32.const 0) (i32.const 0x800000))
+    (i32.store (i32.const 4) (i32.const %d))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))""" % (
+    HOSTCALL_MSG.decode().replace("\n", "\\n"), len(HOSTCALL_MSG), len(HOSTCALL_MSG))
 KEY = b"lazy-e2e-pre-shared-key-0123456789\n"
 BOUND = 15      # seconds: a failed request must be answered within this (store timeout 3 s, twice, plus slack)
 
@@ -126,6 +142,18 @@ def main():
         r = subprocess.run([wedge, "snapshot", wasm, "-o", os.path.join(sdir, name + ".snap")],
                            capture_output=True, text=True, env=env)
         check(r.returncode == 0, f"wedge snapshot {name} exits 0 ({r.stderr.strip()[:200]})")
+    hostcall = shutil.which("wat2wasm") is not None
+    if hostcall:
+        with open(os.path.join(tmp, "h.wat"), "w") as f:
+            f.write(HOSTCALL_WAT)
+        r = subprocess.run(["wat2wasm", os.path.join(tmp, "h.wat"), "-o", os.path.join(sdir, "h.wasm")],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"wat2wasm of the host-call guest ({r.stderr.strip()[:200]})")
+        r = subprocess.run([wedge, "snapshot", "--init", "init", os.path.join(sdir, "h.wasm"), "-o",
+                            os.path.join(sdir, "h.snap")], capture_output=True, text=True, env=env)
+        check(r.returncode == 0, f"wedge snapshot h exits 0 ({r.stderr.strip()[:200]})")
+    else:
+        print("skipped 1 check: wat2wasm missing (host call on untouched lazy memory)")
     keyfile = os.path.join(tmp, "key")
     with open(keyfile, "wb") as f:
         f.write(KEY)
@@ -142,7 +170,7 @@ def main():
         {"route": "/cut", "path": f"wedge://{HOST}:{cutter.getsockname()[1]}/b", **lazy},
         {"route": "/stall", "path": f"wedge://{HOST}:{staller.getsockname()[1]}/b", **lazy},
         {"route": "/lazyb", "path": f"wedge://{HOST}:{sport}/b", **lazy},
-    ]
+    ] + ([{"route": "/hostcall", "path": f"wedge://{HOST}:{sport}/h", **lazy}] if hostcall else [])
     srv = Server([wedge, "serve", "--workers", "2", "--log-level", "info", "--no-admission",
                   "--store-key-file", keyfile],
                  lambda port: [{"name": "lz", "port": port, "routes": routes}], tmp, env)
@@ -155,7 +183,7 @@ def main():
                 srv.stop()
                 shutil.rmtree(tmp, ignore_errors=True)
                 sys.exit(77)
-            store = body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store)
+            store = body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store, hostcall)
     finally:
         if store:
             store.kill()
@@ -175,7 +203,7 @@ def lazy_lines(text, route):
     return [ln for ln in text.splitlines() if f"route lz/{route}: lazy:" in ln]
 
 
-def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store):
+def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store, hostcall):
     url = lambda p: f"http://{HOST}:{srv.port}{p}"
     log = srv.log_text()
     loaded = [ln for ln in log.splitlines() if "answers 503" in ln]
@@ -199,6 +227,13 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, store):
     check(m is not None and int(m.group(1)) > 0, f"/lazy: a request's memory came by page faults ({lines[:1]!r:.300})")
     st, b, _ = fetch(url("/region"))
     check((st, b) == (200, PRISTINE), f"/region (region:64): answers from the store's snapshot ({st} {b[:60]!r})")
+    if hostcall:
+        at = len(srv.log_text())
+        st, b, _ = fetch(url("/hostcall"))
+        lines = lazy_lines(srv.log_text()[at:], "hostcall")
+        check((st, b) == (200, HOSTCALL_MSG) and lines and " 0 faults" not in lines[0],
+              f"/hostcall: a host call reads memory the guest never touched, faulted in from the store "
+              f"({st} {b[:60]!r} {lines[:1]!r:.200})")
 
     # 2. The store lost mid-transfer: 502 in bounded time, one line.
     at = len(srv.log_text())
