@@ -17,7 +17,9 @@
  * request's deadline passed) is failed closed by the handler (rt_uffd.h:
  * the memory becomes inaccessible and every waiter is woken, so the guest
  * traps and a host call gets EFAULT): no worker waits on a fault for longer
- * than the store timeout, and nothing computed from a half-fetched memory
+ * than two store timeouts (a kept connection gone stale is replaced once;
+ * each socket operation waits SRV_REMOTE_TIMEOUT_MS plus 100 ms per MiB it
+ * moves), and nothing computed from a half-fetched memory
  * is answered: srv_lazy_finish makes the outcome 502 (store error) or 504
  * (deadline) with one log line.  Store connections are per request
  * (kept idle between requests, retried once on a fresh connection), so a
