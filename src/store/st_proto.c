@@ -80,7 +80,10 @@ const char *st_head_decode(const uint8_t head[ST_HEAD_SIZE], st_kind *kind, uint
     if (memcmp(head, MAGIC, 4) != 0)
         return "not a wedge store frame (bad magic)";
     if (head[4] != ST_PROTO_VERSION)
-        return "unsupported store protocol version";
+        return head[4] < ST_PROTO_VERSION
+                   ? "peer speaks an older store protocol version (this side speaks 2, with MACed frames): "
+                     "upgrade it"
+                   : "peer speaks a newer store protocol version (this side speaks 2): upgrade this side";
     if (head[5] < ST_HELLO || head[5] > ST_BLOB)
         return "unknown frame kind";
     if (head[6] || head[7])
@@ -514,4 +517,38 @@ size_t st_encode(const st_msg *m, uint8_t *buf, size_t cap)
         break;
     }
     return total;
+}
+
+/* ---- what a frame MAC covers ----------------------------------------- */
+
+void st_frame_spans(st_kind kind, const uint8_t *p, size_t len, void (*fn)(void *arg, const uint8_t *p, size_t n),
+                    void *arg)
+{
+    if (kind == ST_BLOB) {
+        /* The bytes after the blob head are checked by the whole-blob hash
+         * (named in the MACed manifest). */
+        fn(arg, p, len < ST_BLOB_HEAD ? len : ST_BLOB_HEAD);
+        return;
+    }
+    if (kind != ST_RANGES || len < 36) {
+        fn(arg, p, len);
+        return;
+    }
+    /* RANGES: the blob hash, the count and each item's offset, length and
+     * SHA-256, not its bytes (the MACed SHA-256 covers them).  A payload
+     * whose items do not fit is covered whole from there on; the decoder
+     * refuses it anyway. */
+    fn(arg, p, 36);
+    size_t at = 36;
+    uint32_t n = get32(p + 32);
+    for (uint32_t i = 0; i < n && len - at >= 48; i++) {
+        uint32_t l = get32(p + at + 8);
+        fn(arg, p + at, 48);
+        at += 48;
+        if (l > len - at)
+            break;
+        at += l;
+    }
+    if (at < len)
+        fn(arg, p + at, len - at);
 }

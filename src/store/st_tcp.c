@@ -52,10 +52,10 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static int send_all(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why)
+static int send_flags(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why, int flags)
 {
     while (n) {
-        ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+        ssize_t k = send(fd, b, n, MSG_NOSIGNAL | flags);
         if (k > 0) {
             b += k;
             n -= (size_t)k;
@@ -74,6 +74,11 @@ static int send_all(int fd, const uint8_t *b, size_t n, int64_t deadline, const 
         return -1;
     }
     return 0;
+}
+
+static int send_all(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why)
+{
+    return send_flags(fd, b, n, deadline, why, 0);
 }
 
 /* 0 done, -1 error (*why), 1 clean end of stream before any byte. */
@@ -107,11 +112,86 @@ static int recv_all(int fd, uint8_t *b, size_t n, int64_t deadline, const char *
     return 0;
 }
 
-/* One frame: kind and a malloc'd payload.  0, -1 (*why), 1 at a clean end. */
-static int read_frame(int fd, int timeout_ms, st_kind *kind, uint8_t **payload, uint32_t *len, const char **why)
+/* One direction pair of a session's frame MACs (store.h, st_frame_tag):
+ * off during the handshake, on after it, broken after a frame failed its
+ * MAC (the session is over: nothing more is read; the store still sends
+ * one MACed ERROR saying why). */
+typedef struct chan {
+    enum { CH_OFF, CH_ON, CH_BROKEN } state;
+    char out_dir, in_dir;
+    uint64_t out_seq, in_seq;
+    uint8_t key[ST_MAC_LEN];
+} chan;
+
+static const char BAD_MAC[] = "a frame failed its MAC (tampered, replayed or out of order): session ended";
+static const char BROKEN[] = "session ended after a frame failed its MAC";
+
+static void chan_start(chan *ch, const st_key *key, const uint8_t nc[ST_NONCE_LEN], const uint8_t ns[ST_NONCE_LEN],
+                       char out_dir)
 {
-    uint8_t head[ST_HEAD_SIZE];
-    int k = recv_all(fd, head, sizeof head, deadline_after(timeout_ms, 0), why);
+    st_session_key(key, nc, ns, ch->key);
+    ch->out_dir = out_dir;
+    ch->in_dir = out_dir == 'C' ? 'S' : 'C';
+    ch->out_seq = ch->in_seq = 0;
+    ch->state = CH_ON;
+}
+
+/* Checks a received frame's tag (head, then the covered payload). */
+static int chan_check(chan *ch, const uint8_t head[ST_HEAD_SIZE], const uint8_t tag[ST_MAC_LEN],
+                      const uint8_t *payload, size_t len, const char **why)
+{
+    uint8_t want[ST_MAC_LEN];
+    st_frame_tag(ch->key, ch->in_dir, ch->in_seq++, head, payload, len, want);
+    if (st_tag_equal(want, tag))
+        return 0;
+    ch->state = CH_BROKEN;
+    *why = BAD_MAC;
+    return -1;
+}
+
+/* Sends a frame whose first n bytes are in f (head, then the payload or,
+ * for ST_BLOB, its blob head), its MAC after the head when the channel is
+ * on; `more`: further bytes of the frame follow (MSG_MORE). */
+static int send_frame(int fd, chan *ch, const uint8_t *f, size_t n, int64_t deadline, int more, const char **why)
+{
+    /* A broken channel still sends (MACed: this direction is intact), so
+     * the store can tell a client why its session ends. */
+    if (ch->state == CH_OFF)
+        return send_flags(fd, f, n, deadline, why, more ? MSG_MORE : 0);
+    uint8_t tag[ST_MAC_LEN];
+    st_frame_tag(ch->key, ch->out_dir, ch->out_seq++, f, f + ST_HEAD_SIZE, n - ST_HEAD_SIZE, tag);
+    if (send_flags(fd, f, ST_HEAD_SIZE, deadline, why, MSG_MORE) != 0 ||
+        send_flags(fd, tag, sizeof tag, deadline, why, MSG_MORE) != 0)
+        return -1;
+    return send_flags(fd, f + ST_HEAD_SIZE, n - ST_HEAD_SIZE, deadline, why, more ? MSG_MORE : 0);
+}
+
+/* A frame head and, on a MACed channel, the tag after it.  0, -1 (*why),
+ * 1 at a clean end before any byte. */
+static int read_head(int fd, chan *ch, int64_t deadline, uint8_t head[ST_HEAD_SIZE], uint8_t tag[ST_MAC_LEN],
+                     const char **why)
+{
+    if (ch->state == CH_BROKEN) {
+        *why = BROKEN;
+        return -1;
+    }
+    int k = recv_all(fd, head, ST_HEAD_SIZE, deadline, why);
+    if (k || ch->state == CH_OFF)
+        return k;
+    if ((k = recv_all(fd, tag, ST_MAC_LEN, deadline, why)) != 0) {
+        *why = "connection closed in the middle of a frame (truncated)";
+        return -1;
+    }
+    return 0;
+}
+
+/* One frame: kind and a malloc'd payload, its MAC checked when the channel
+ * is on.  0, -1 (*why), 1 at a clean end. */
+static int read_frame(int fd, chan *ch, int timeout_ms, st_kind *kind, uint8_t **payload, uint32_t *len,
+                      const char **why)
+{
+    uint8_t head[ST_HEAD_SIZE], tag[ST_MAC_LEN];
+    int k = read_head(fd, ch, deadline_after(timeout_ms, 0), head, tag, why);
     if (k)
         return k;
     if ((*why = st_head_decode(head, kind, len)))
@@ -129,10 +209,15 @@ static int read_frame(int fd, int timeout_ms, st_kind *kind, uint8_t **payload, 
         *payload = NULL;
         return -1;
     }
+    if (ch->state == CH_ON && chan_check(ch, head, tag, *payload, *len, why) != 0) {
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
     return 0;
 }
 
-static int send_msg(int fd, int timeout_ms, const st_msg *m, const char **why)
+static int send_msg(int fd, chan *ch, int timeout_ms, const st_msg *m, const char **why)
 {
     size_t n = st_encoded_size(m);
     uint8_t small[256];
@@ -141,7 +226,7 @@ static int send_msg(int fd, int timeout_ms, const st_msg *m, const char **why)
         *why = n ? "out of memory" : "request cannot be encoded";
         return -1;
     }
-    int r = st_encode(m, b, n) == n ? send_all(fd, b, n, deadline_after(timeout_ms, n), why) : -1;
+    int r = st_encode(m, b, n) == n ? send_frame(fd, ch, b, n, deadline_after(timeout_ms, n), 0, why) : -1;
     if (b != small)
         free(b);
     return r;
@@ -151,6 +236,7 @@ static int send_msg(int fd, int timeout_ms, const st_msg *m, const char **why)
 
 typedef struct tcp_conn {
     int fd;
+    chan ch;
     int timeout_ms;
     char where[128];
 } tcp_conn;
@@ -187,9 +273,9 @@ static int roundtrip(tcp_conn *c, const st_msg *req, st_kind want, uint8_t **pay
     st_kind kind;
     uint32_t len;
     *payload = NULL;
-    if (send_msg(c->fd, c->timeout_ms, req, &why) != 0)
+    if (send_msg(c->fd, &c->ch, c->timeout_ms, req, &why) != 0)
         return fail(err, c, why);
-    int k = read_frame(c->fd, c->timeout_ms, &kind, payload, &len, &why);
+    int k = read_frame(c->fd, &c->ch, c->timeout_ms, &kind, payload, &len, &why);
     if (k)
         return fail(err, c, k == 1 ? "connection closed by the store" : why);
     if ((why = st_decode(kind, *payload, len, reply))) {
@@ -226,11 +312,15 @@ static int handshake(tcp_conn *c, const st_key *key, char *err)
     /* Answer even when the store's proof is wrong, so the store too sees
      * and logs the wrong key. */
     st_auth_mac(key, 'C', reply.u.challenge.nonce, hello.u.hello.nonce, auth.u.auth.mac);
+    uint8_t ns[ST_NONCE_LEN];
+    memcpy(ns, reply.u.challenge.nonce, ST_NONCE_LEN);
     free(p);
     int r = roundtrip(c, &auth, ST_OK, &p, &reply, err);
     free(p);
     if (!store_ok)
         return fail(err, c, "wrong key (the store could not prove it holds our key)");
+    if (r == 0)
+        chan_start(&c->ch, key, hello.u.hello.nonce, ns, 'C');
     return r;
 }
 
@@ -352,7 +442,7 @@ static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *wa
     uint32_t len;
     uint8_t *p = NULL;
     st_msg m;
-    int k = read_frame(c->fd, c->timeout_ms, &kind, &p, &len, &why);
+    int k = read_frame(c->fd, &c->ch, c->timeout_ms, &kind, &p, &len, &why);
     if (k)
         return fail(err, c, k == 1 ? "connection closed by the store" : why);
     if ((why = st_decode(kind, p, len, &m)))
@@ -403,7 +493,7 @@ static int tcp_ranges(void *state, const st_blob_ref *blob, const st_range *want
             req.u.ranges.count = k;
             req.u.ranges.ranges = want + sent;
             const char *why = NULL;
-            if (send_msg(c->fd, c->timeout_ms, &req, &why) != 0)
+            if (send_msg(c->fd, &c->ch, c->timeout_ms, &req, &why) != 0)
                 return fail(err, c, why);
             uint32_t slot = (head + inflight) % PIPE_DEPTH;
             start[slot] = sent;
@@ -430,31 +520,40 @@ static int tcp_ranges(void *state, const st_blob_ref *blob, const st_range *want
 static int blob_reply(tcp_conn *c, const st_blob_ref *blob, uint64_t off, uint32_t len, uint8_t *dst, char *err)
 {
     const char *why = NULL;
-    uint8_t head[ST_HEAD_SIZE + ST_BLOB_HEAD];
+    uint8_t head[ST_HEAD_SIZE + ST_BLOB_HEAD], tag[ST_MAC_LEN];
     st_kind kind;
     uint32_t plen;
-    int k = recv_all(c->fd, head, ST_HEAD_SIZE, deadline_after(c->timeout_ms, 0), &why);
+    int k = read_head(c->fd, &c->ch, deadline_after(c->timeout_ms, 0), head, tag, &why);
     if (k)
         return fail(err, c, k == 1 ? "connection closed by the store" : why);
     if ((why = st_head_decode(head, &kind, &plen)))
         return fail(err, c, why);
-    if (kind == ST_ERROR) {
+    if (kind != ST_BLOB) {
+        /* Read whole so its MAC is checked first: a replayed or forged
+         * frame is reported as such, not as a wrong kind. */
         uint8_t *p = malloc(plen ? plen : 1);
         st_msg m;
         if (!p)
             return fail(err, c, "out of memory");
         if (recv_all(c->fd, p, plen, deadline_after(c->timeout_ms, plen), &why) != 0)
             why = why ? why : "connection lost after a frame head (truncated)";
+        else if (c->ch.state == CH_ON && chan_check(&c->ch, head, tag, p, plen, &why) != 0)
+            ;
+        else if (kind != ST_ERROR)
+            why = "blob reply does not answer the request";
         else if (!(why = st_decode(kind, p, plen, &m)))
             snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)m.u.error.text_len, m.u.error.text);
         free(p);
         return why ? fail(err, c, why) : -1;
     }
-    if (kind != ST_BLOB || plen != ST_BLOB_HEAD + (uint64_t)len)
+    if (plen != ST_BLOB_HEAD + (uint64_t)len)
         return fail(err, c, "blob reply does not answer the request");
     int64_t deadline = deadline_after(c->timeout_ms, len);
     if (recv_all(c->fd, head + ST_HEAD_SIZE, ST_BLOB_HEAD, deadline, &why) != 0)
         return fail(err, c, why ? why : "connection closed in the middle of a frame (truncated)");
+    /* The head is checked before a byte lands in dst. */
+    if (c->ch.state == CH_ON && chan_check(&c->ch, head, tag, head + ST_HEAD_SIZE, ST_BLOB_HEAD, &why) != 0)
+        return fail(err, c, why);
     st_msg m;
     memset(&m, 0, sizeof m);
     m.kind = ST_BLOB_REQ;
@@ -531,7 +630,7 @@ static int tcp_blob(void *state, const st_blob_ref *blob, uint8_t *dst, char *er
             req.u.blob.off = sent;
             req.u.blob.len = (uint32_t)(blob->size - sent < BLOB_PIECE ? blob->size - sent : BLOB_PIECE);
             const char *why = NULL;
-            if (send_msg(c->fd, c->timeout_ms, &req, &why) != 0) {
+            if (send_msg(c->fd, &c->ch, c->timeout_ms, &req, &why) != 0) {
                 rc = fail(err, c, why);
                 break;
             }
@@ -660,6 +759,7 @@ typedef struct server {
 typedef struct session {
     server *s;
     int fd;
+    chan ch;
     char peer[80];
 } session;
 
@@ -668,7 +768,7 @@ static void send_error(session *ss, uint16_t code, const char *text)
     uint8_t b[ST_HEAD_SIZE + 4 + ST_TEXT_MAX];
     const char *why;
     size_t n = st_error_frame(code, text, b, sizeof b);
-    (void)send_all(ss->fd, b, n, deadline_after(ss->s->cfg->timeout_ms, 0), &why);
+    (void)send_frame(ss->fd, &ss->ch, b, n, deadline_after(ss->s->cfg->timeout_ms, 0), 0, &why);
 }
 
 /* Reads one frame of the expected kind (any kind when want is 0) into m;
@@ -678,7 +778,7 @@ static int serve_read(session *ss, int timeout_ms, st_kind want, uint8_t **p, st
     const char *why = NULL;
     st_kind kind;
     uint32_t len;
-    int k = read_frame(ss->fd, timeout_ms, &kind, p, &len, &why);
+    int k = read_frame(ss->fd, &ss->ch, timeout_ms, &kind, p, &len, &why);
     if (k == 1)
         return -1; /* the client hung up between requests: not an error */
     if (k == 0 && !(why = st_decode(kind, *p, len, m)) && want && kind != want)
@@ -721,7 +821,7 @@ static int send_blob(session *ss, const st_msg *req)
     if (st_encode_blob_head(&m, head, sizeof head) != sizeof head)
         return -1;
     int64_t deadline = deadline_after(ss->s->cfg->timeout_ms, m.u.blob.len);
-    if (send_all(ss->fd, head, sizeof head, deadline, &why) != 0 ||
+    if (send_frame(ss->fd, &ss->ch, head, sizeof head, deadline, 1, &why) != 0 ||
         send_all(ss->fd, data, m.u.blob.len, deadline, &why) != 0) {
         st_log("%s: %s", ss->peer, why);
         return -1;
@@ -748,7 +848,7 @@ static void session_run(session *ss)
     uint8_t nc[ST_NONCE_LEN];
     memcpy(nc, m.u.hello.nonce, ST_NONCE_LEN);
     free(p);
-    if (why || send_msg(ss->fd, cfg->timeout_ms, &ch, &why) != 0) {
+    if (why || send_msg(ss->fd, &ss->ch, cfg->timeout_ms, &ch, &why) != 0) {
         st_log("%s: %s", ss->peer, why);
         return;
     }
@@ -762,10 +862,11 @@ static void session_run(session *ss)
         return;
     }
     st_msg okm = {.kind = ST_OK};
-    if (send_msg(ss->fd, cfg->timeout_ms, &okm, &why) != 0) {
+    if (send_msg(ss->fd, &ss->ch, cfg->timeout_ms, &okm, &why) != 0) {
         st_log("%s: %s", ss->peer, why);
         return;
     }
+    chan_start(&ss->ch, cfg->key, nc, ch.u.challenge.nonce, 'S');
     st_push_state ps = {.fd = -1};
     /* Between requests a node may keep its session idle (a lazy instance
      * faults now and then): wait longer for the next head than for bytes
@@ -787,7 +888,7 @@ static void session_run(session *ss)
             st_log("%s: out of memory", ss->peer);
             break;
         }
-        int r = send_all(ss->fd, reply, n, deadline_after(cfg->timeout_ms, n), &why);
+        int r = send_frame(ss->fd, &ss->ch, reply, n, deadline_after(cfg->timeout_ms, n), 0, &why);
         free(reply);
         if (r != 0) {
             st_log("%s: %s", ss->peer, why);

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ST_PROTO_VERSION 1
+#define ST_PROTO_VERSION 2             /* 2: frames after the handshake carry a MAC */
 #define ST_HEAD_SIZE 12
 #define ST_MAX_PAYLOAD (64u << 20)      /* one frame: bounds what a peer makes us buffer */
 #define ST_NAME_MAX 128
@@ -167,6 +167,13 @@ st_range st_ranges_after(const st_range *g);
 /* NULL when every range of a decoded ST_RANGES matches its SHA-256. */
 const char *st_ranges_verify(const st_msg *m);
 
+/* Calls fn on the parts of a payload a frame MAC covers, in order: all of
+ * it, but for ST_BLOB only its first ST_BLOB_HEAD bytes and for ST_RANGES
+ * not the ranges' bytes (each is covered by its SHA-256, which is MACed;
+ * a BLOB's bytes by the whole-blob hash).  Safe on any bytes. */
+void st_frame_spans(st_kind kind, const uint8_t *p, size_t len, void (*fn)(void *arg, const uint8_t *p, size_t n),
+                    void *arg);
+
 /* A store name: 1..ST_NAME_MAX of [A-Za-z0-9._-], not starting with '.'. */
 int st_name_ok(const char *name, size_t len);
 
@@ -190,6 +197,18 @@ void st_auth_mac(const st_key *key, char side, const uint8_t first[ST_NONCE_LEN]
 /* Constant-time check of a peer's mac; 1 when it matches. */
 int st_auth_check(const st_key *key, char side, const uint8_t first[ST_NONCE_LEN],
                   const uint8_t second[ST_NONCE_LEN], const uint8_t mac[ST_MAC_LEN]);
+/* After the handshake every frame carries a MAC right after its head:
+ * HMAC-SHA256 under the session key HMAC(K, "wedge-store-1 K" Nc Ns) of
+ * the direction ('C' client to store, 'S' store to client), a per-direction
+ * sequence number (u64, from 0), the head and st_frame_spans of the
+ * payload.  The sequence number is not sent: a replayed, dropped or
+ * reordered frame fails its MAC. */
+void st_session_key(const st_key *key, const uint8_t nc[ST_NONCE_LEN], const uint8_t ns[ST_NONCE_LEN],
+                    uint8_t skey[ST_MAC_LEN]);
+void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE],
+                  const uint8_t *payload, size_t len, uint8_t tag[ST_MAC_LEN]);
+/* Constant-time compare of two MACs; 1 when equal. */
+int st_tag_equal(const uint8_t a[ST_MAC_LEN], const uint8_t b[ST_MAC_LEN]);
 /* SHA-256 of n bytes (libcrypto). */
 void st_sha256(const void *p, size_t n, uint8_t out[ST_SHA_LEN]);
 /* SHA-256 over pieces: begin (NULL when out of memory), update in order,

@@ -15,6 +15,16 @@
 
 static uint8_t out[1 << 20];
 
+static const uint8_t *span_at, *span_end;
+
+static void span_check(void *arg, const uint8_t *q, size_t k)
+{
+    (void)arg;
+    if (q < span_at || k > (size_t)(span_end - q))
+        abort();
+    span_at = q + k;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < ST_HEAD_SIZE)
@@ -28,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st_msg m;
     const uint8_t *p = data + ST_HEAD_SIZE;
     size_t n = size - ST_HEAD_SIZE;
+    /* The MAC's span walk runs before decoding (on any bytes): every span
+     * it gives lies inside the payload, in order. */
+    span_at = p;
+    span_end = p + n;
+    st_frame_spans(kind, p, n, span_check, NULL);
     if (st_decode(kind, p, n, &m) != NULL)
         return 0;
 

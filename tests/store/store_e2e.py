@@ -33,8 +33,11 @@ def check(cond, what):
         FAILS.append(what)
 
 
+VERSION = 2
+
+
 def frame(kind, payload):
-    return b"WSTP" + bytes([1, kind, 0, 0]) + struct.pack("<I", len(payload)) + payload
+    return b"WSTP" + bytes([VERSION, kind, 0, 0]) + struct.pack("<I", len(payload)) + payload
 
 
 def name(n):
@@ -52,12 +55,20 @@ def recv_exact(s, n):
 
 
 def read_frame(s):
-    h = recv_exact(s, 12)
+    """kind and payload; kind -1 when a MACed frame fails its MAC."""
+    raw = s.sock if isinstance(s, Sess) else s
+    h = recv_exact(raw, 12)
     if h is None:
         return None, None
-    assert h[:4] == b"WSTP" and h[4] == 1, h
+    assert h[:4] == b"WSTP" and h[4] == VERSION, h
+    t = recv_exact(raw, 32) if isinstance(s, Sess) else None
     (n,) = struct.unpack("<I", h[8:])
-    p = recv_exact(s, n)
+    p = recv_exact(raw, n)
+    if isinstance(s, Sess) and not hmac.compare_digest(t, s.tag(s.inn, s.iseq, h, p)):
+        s.iseq += 1
+        return -1, p
+    if isinstance(s, Sess):
+        s.iseq += 1
     return h[5], p
 
 
@@ -65,18 +76,63 @@ def mac(key, side, a, b):
     return hmac.new(key, b"wedge-store-1 " + side + a + b, hashlib.sha256).digest()
 
 
+def covered(kind, p):
+    """The payload bytes a frame MAC covers (st_frame_spans)."""
+    if kind == 15:
+        return p[:44]
+    if kind != 9 or len(p) < 36:
+        return p
+    out, at = p[:36], 36
+    (n,) = struct.unpack("<I", p[32:36])
+    for _ in range(n):
+        if len(p) - at < 48:
+            break
+        (ln,) = struct.unpack("<I", p[at + 8:at + 12])
+        out += p[at:at + 48]
+        at += 48
+        if ln > len(p) - at:
+            break
+        at += ln
+    return out + p[at:]
+
+
+class Sess:
+    """A socket after the handshake: every frame carries its MAC."""
+
+    def __init__(self, sock, key, nc, ns, side):
+        self.sock, self.key = sock, mac(key, b"K", nc, ns)
+        self.out, self.inn = side, (b"S" if side == b"C" else b"C")
+        self.oseq = self.iseq = 0
+
+    def tag(self, d, seq, head, payload):
+        return hmac.new(self.key, d + struct.pack("<Q", seq) + head + covered(head[5], payload),
+                        hashlib.sha256).digest()
+
+    def tagged(self, f):
+        """One whole frame as sent: head, MAC, payload."""
+        t = self.tag(self.out, self.oseq, f[:12], f[12:])
+        self.oseq += 1
+        return f[:12] + t + f[12:]
+
+    def sendall(self, f):
+        self.sock.sendall(self.tagged(f))
+
+    def close(self):
+        self.sock.close()
+
+
 def session(port, key=KEY):
     """A raw client: handshake; returns (socket, store proof ok)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     nc = os.urandom(32)
-    s.sendall(frame(1, struct.pack("<I", 1) + nc))
+    s.sendall(frame(1, struct.pack("<I", VERSION) + nc))
     kind, p = read_frame(s)
     assert kind == 2, kind
     ns, smac = p[:32], p[32:]
     store_ok = hmac.compare_digest(smac, mac(key, b"S", nc, ns))
     s.sendall(frame(3, mac(key, b"C", ns, nc)))
     kind, p = read_frame(s)
-    return s, store_ok, kind, p
+    return (Sess(s, key, nc, ns, b"C") if kind == 4 else s), store_ok, kind, p
 
 
 def manifest(s, n):
@@ -146,7 +202,9 @@ def wedge(*args):
 
 def fake_store(module, behaviour):
     """A store written here that speaks the protocol correctly up to the
-    point `behaviour` breaks it: 'corrupt' flips a bit in range or blob
+    point `behaviour` breaks it ('badmac' flips a bit of the manifest under
+    its MAC, 'replay' answers every later request with the manifest's frame
+    again): 'corrupt' flips a bit in range or blob
     data (the hash still the true one), 'truncate' closes half-way through
     a RANGES or BLOB frame, 'silent' never answers the manifest request.  Returns its port."""
     import threading
@@ -162,13 +220,22 @@ def fake_store(module, behaviour):
             c.sendall(frame(2, ns + mac(KEY, b"S", nc, ns)))
             read_frame(c)
             c.sendall(frame(4, b""))
+            c = Sess(c, KEY, nc, ns, b"S")
             _, p = read_frame(c)  # manifest request
             if behaviour == "silent":
                 time.sleep(30)
                 return
-            c.sendall(frame(7, p + sha + struct.pack("<Q", len(module)) + bytes(1 + 32 + 8 + 8)))
+            man = c.tagged(frame(7, p + sha + struct.pack("<Q", len(module)) + bytes(1 + 32 + 8 + 8)))
+            if behaviour == "badmac":  # one bit of the module size, the MAC left as it was
+                man = bytearray(man)
+                man[-(1 + 32 + 8 + 8) - 1] ^= 0x40
+                man = bytes(man)
+            c.sock.sendall(man)
             while True:  # ranges or blob requests (a node pipelines several)
                 kind, p = read_frame(c)
+                if behaviour == "replay":  # the manifest's frame again, as the answer
+                    c.sock.sendall(man)
+                    continue
                 if kind is None:
                     return
                 if kind == 14:  # BLOB_REQ: bytes with no hash of their own
@@ -176,11 +243,11 @@ def fake_store(module, behaviour):
                     data = module[off:off + ln]
                     if behaviour == "corrupt":
                         data = bytes([data[0] ^ 1]) + data[1:]
-                    f = frame(15, p[:44] + data)
+                    f = c.tagged(frame(15, p[:44] + data))
                     if behaviour == "truncate":
-                        c.sendall(f[:len(f) // 2])
+                        c.sock.sendall(f[:len(f) // 2])
                         return
-                    c.sendall(f)
+                    c.sock.sendall(f)
                     continue
                 (cnt,) = struct.unpack("<I", p[32:36])
                 body = sha + struct.pack("<I", cnt)
@@ -191,11 +258,11 @@ def fake_store(module, behaviour):
                     if behaviour == "corrupt":
                         data = bytes([data[0] ^ 1]) + data[1:]
                     body += struct.pack("<QII", off, ln, 0) + h + data
-                f = frame(9, body)
+                f = c.tagged(frame(9, body))
                 if behaviour == "truncate":
-                    c.sendall(f[:len(f) // 2])
+                    c.sock.sendall(f[:len(f) // 2])
                     return
-                c.sendall(f)
+                c.sock.sendall(f)
         except OSError:
             pass
         finally:
@@ -241,11 +308,15 @@ def cutting_proxy(port):
         up = socket.create_connection(("127.0.0.1", port))
         threading.Thread(target=pump, args=(up, c), daemon=True).start()
         try:
+            n = 0
             while True:
                 h = recv_exact(c, 12)
                 if h is None:
                     break
-                body = recv_exact(c, struct.unpack("<I", h[8:])[0]) or b""
+                if n >= 2:  # after HELLO and AUTH every frame carries a MAC
+                    h += recv_exact(c, 32) or b""
+                n += 1
+                body = recv_exact(c, struct.unpack("<I", h[8:12])[0]) or b""
                 if cut and h[5] == 8:
                     break
                 up.sendall(h + body)
@@ -314,7 +385,8 @@ def run_tests(top, st, keyfile, badkey):
     # store that never answers.  Nothing fetched is run or cached.
     big = add + bytes(8 << 20)  # not a module any more: must never get that far
     for behaviour, word, limit in (("corrupt", "SHA-256", 10), ("truncate", "truncated", 10),
-                                   ("silent", "timed out", 9)):
+                                   ("silent", "timed out", 9), ("badmac", "failed its MAC", 10),
+                                   ("replay", "failed its MAC", 10)):
         port = fake_store(big, behaviour)
         t0 = time.time()
         r = wedge("run", "--store-key-file", keyfile, "--invoke", "add", f"wedge://127.0.0.1:{port}/x", "1", "2")
@@ -544,7 +616,7 @@ def main():
         check(read_frame(s)[0] is None, "the store closes after a wrong key")
         s.close()
         s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        s.sendall(frame(1, struct.pack("<I", 1) + os.urandom(32)))
+        s.sendall(frame(1, struct.pack("<I", VERSION) + os.urandom(32)))
         read_frame(s)
         s.sendall(frame(6, name(b"app")))  # a request instead of AUTH
         kind, p = read_frame(s)
@@ -560,7 +632,7 @@ def main():
 
         before = st.text().count("\n")
         s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01\x00")
+        s.sendall(b"WSTP" + bytes([VERSION, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01\x00")
         s.close()
         time.sleep(0.1)
         check("truncated" in st.text(), "truncated frame logged as truncated")
@@ -572,7 +644,7 @@ def main():
         s.close()
         still_serving("garbage bytes")
         s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 1 << 30))
+        s.sendall(b"WSTP" + bytes([VERSION, 1, 0, 0]) + struct.pack("<I", 1 << 30))
         kind, p = read_frame(s)
         check(kind == 5 and b"larger" in p, "a 1 GiB frame head is refused before any allocation")
         s.close()
@@ -596,13 +668,47 @@ def main():
         check("timed out" in st.text(), "the timeout is logged")
         # Half a frame, then silence.
         s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01")
+        s.sendall(b"WSTP" + bytes([VERSION, 1, 0, 0]) + struct.pack("<I", 36) + b"\x01")
         got = read_frame(s)
         check(got[0] == 5, "half a frame then silence: dropped after the timeout")
         s.close()
         still_serving("a stalled peer")
         lines = st.text().count("\n") - before
         check(lines <= 12, f"each fault is about one log line ({lines} lines for 6 faults + pushes)")
+        # Frame MACs: a flipped bit in a request's payload or in its MAC,
+        # and a replayed request, each end that session with an ERROR
+        # naming the MAC and one log line; the store keeps serving.
+        before = st.text().count("failed its MAC")
+        for what, at in (("payload", -1), ("MAC", 12 + 5)):
+            s, _, _, _ = session(st.port)
+            f = bytearray(s.tagged(frame(6, name(b"app"))))
+            f[at] ^= 1
+            t0 = time.time()
+            s.sock.sendall(bytes(f))
+            kind, p = read_frame(s)
+            dt = time.time() - t0
+            check(kind == 5 and b"failed its MAC" in p and dt < 3,
+                  f"a flipped bit in a request's {what}: ERROR naming the MAC in {dt:.2f} s")
+            check(read_frame(s)[0] is None, f"a flipped bit in a request's {what}: the session ends")
+            s.close()
+        s, _, _, _ = session(st.port)
+        f = s.tagged(frame(6, name(b"app")))
+        s.sock.sendall(f)
+        k1, _ = read_frame(s)
+        s.sock.sendall(f)  # the very same bytes again
+        kind, p = read_frame(s)
+        check(k1 == 7 and kind == 5 and b"failed its MAC" in p, "a replayed request: ERROR naming the MAC")
+        s.close()
+        time.sleep(0.1)
+        n = st.text().count("failed its MAC") - before
+        check(n == 3, f"each bad MAC is one store log line ({n} for 3)")
+        still_serving("frames with bad MACs")
+        # An old (version 1) client gets a one-line error naming the version.
+        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + struct.pack("<I", 1) + os.urandom(32))
+        kind, p = read_frame(s)
+        check(kind == 5 and b"older store protocol version" in p, "a version 1 client: ERROR naming the version")
+        s.close()
         # A pushed blob whose bytes do not match the hash it claims.
         s, _, _, _ = session(st.port)
         data = b"x" * 100

@@ -252,7 +252,7 @@ Test(store_proto, frame_heads_are_checked)
     h[0] = 'X';
     cr_assert_not_null(st_head_decode(h, &k, &len));
     memcpy(h, buf, sizeof h);
-    h[4] = 2;
+    h[4] = 1; /* version 1 (no frame MACs) is refused */
     cr_assert_not_null(st_head_decode(h, &k, &len));
     memcpy(h, buf, sizeof h);
     h[5] = 0;
@@ -332,4 +332,44 @@ Test(store_proto, blob_frames_roundtrip_and_head_matches_encode)
     cr_assert_not_null(st_decode(ST_BLOB_REQ, buf + ST_HEAD_SIZE, ST_BLOB_HEAD, &d));
     buf[ST_HEAD_SIZE + 43] = 0xff;
     cr_assert_not_null(st_decode(ST_BLOB_REQ, buf + ST_HEAD_SIZE, ST_BLOB_HEAD, &d));
+}
+
+/* A frame MAC covers the head, every non-bulk payload byte, the direction
+ * and the sequence number, and not a RANGES item's bytes (their MACed
+ * SHA-256 covers those). */
+Test(store_proto, frame_mac_covers_what_it_says)
+{
+    static uint8_t blob[8192];
+    for (size_t i = 0; i < sizeof blob; i++)
+        blob[i] = (uint8_t)(i * 7);
+    st_range r[2] = {{.off = 0, .len = 4096}, {.off = 4096, .len = 100}};
+    st_msg m = {.kind = ST_RANGES};
+    st_sha256(blob, sizeof blob, m.u.ranges.blob);
+    m.u.ranges.count = 2;
+    m.u.ranges.ranges = r;
+    r[0].data = blob;
+    r[1].data = blob + 4096;
+    size_t n = st_encode(&m, buf, sizeof buf);
+    cr_assert_gt(n, ST_HEAD_SIZE);
+    uint8_t key[ST_MAC_LEN] = {1, 2, 3}, t0[ST_MAC_LEN], t[ST_MAC_LEN];
+    st_frame_tag(key, 'S', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t0);
+    st_frame_tag(key, 'S', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
+    cr_assert(st_tag_equal(t0, t));
+    st_frame_tag(key, 'S', 6, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
+    cr_assert_not(st_tag_equal(t0, t), "the sequence number is covered");
+    st_frame_tag(key, 'C', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
+    cr_assert_not(st_tag_equal(t0, t), "the direction is covered");
+    /* Every byte of the head and of the non-bulk payload is covered; the
+     * ranges' bytes (items at 36 and 36 + 48 + 4096) are not. */
+    size_t item2 = ST_HEAD_SIZE + 36 + 48 + 4096;
+    for (size_t i = 0; i < n; i++) {
+        int bulk = (i >= ST_HEAD_SIZE + 36 + 48 && i < item2) || i >= item2 + 48;
+        buf[i] ^= 0x01;
+        st_frame_tag(key, 'S', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
+        buf[i] ^= 0x01;
+        if (bulk)
+            cr_assert(st_tag_equal(t0, t), "byte %zu is bulk, covered by its SHA-256", i);
+        else
+            cr_assert_not(st_tag_equal(t0, t), "byte %zu is covered", i);
+    }
 }
