@@ -13,7 +13,6 @@
 #include "abi/wedge_abi.h"
 #include "cli.h"
 #include "compile/compile.h"
-#include "runtime/rt_remote.h"
 #include "runtime/rt_uffd.h"
 #include "store/st_transport.h"
 
@@ -73,6 +72,12 @@ static int lazy_fetch_spans(cli_lazy *z, const uint64_t *offs, const size_t *len
     return r;
 }
 
+/* st_lazy_prefetch's fetch: the working set, before the first instruction. */
+static int wset_fetch(void *arg, const uint64_t *offs, const size_t *lens, uint8_t *const *dsts, uint32_t k)
+{
+    return lazy_fetch_spans(arg, offs, lens, dsts, k);
+}
+
 /* The fault handler's callback: one grain of memory.  On its thread. */
 static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
 {
@@ -84,37 +89,11 @@ static int lazy_fetch(void *arg, uint64_t off, uint8_t *dst, size_t len)
 static int lazy_prepare(st_conn *c, const st_url *u, const st_key *key, const st_manifest *m, const char *dir,
                         const cli_remote_opts *r, char *snap, size_t snap_cap)
 {
-    char err[ST_ERR_LEN], hex[2 * ST_SHA_LEN + 1];
-    uint64_t mem_section = m->extents[0].file_off - 32; /* section head + first extent head */
-    if (m->extents[0].file_off < 32 + 64 || mem_section > (64u << 20)) {
-        cli_error("%s: snapshot layout not usable lazily", r->url);
+    char err[ST_ERR_LEN];
+    if (st_lazy_small_state(c, m, dir, snap, snap_cap, err) != 0) {
+        cli_error("%s: %s", r->url, err);
         return -1;
     }
-    uint8_t *prefix = malloc(mem_section), *small = malloc(mem_section + 16);
-    st_range rg = {0, (uint32_t)mem_section, NULL};
-    int rc = -1;
-    if (!prefix || !small)
-        cli_error("out of memory");
-    else if (st_fetch_ranges(c, &m->snap, &rg, 1, &prefix, err) != 0)
-        cli_error("%s", err);
-    else if (!rt_snapshot_small_state(prefix, mem_section, m->mem_pages, small))
-        cli_error("%s: snapshot layout not usable lazily", r->url);
-    else {
-        st_sha_hex(m->snap.sha, hex);
-        int n = snprintf(snap, snap_cap, "%s/%s.small.snap", dir, hex);
-        FILE *f = n > 0 && (size_t)n < snap_cap ? fopen(snap, "wb") : NULL;
-        int ok = f && fwrite(small, 1, mem_section + 16, f) == mem_section + 16;
-        if (f && fclose(f) != 0)
-            ok = 0;
-        if (!ok)
-            cli_error("%s: cannot write to the store cache", snap);
-        else
-            rc = 0;
-    }
-    free(prefix);
-    free(small);
-    if (rc)
-        return rc;
     memset(&lazy, 0, sizeof lazy);
     lazy.u = *u;
     lazy.key = *key;
@@ -150,52 +129,30 @@ int cli_remote_attach(wedge_memory *mem)
     }
     if (mem->size == 0)
         return 0;
-    lazy.uffd = rt_uffd_open(mem->base, mem->size, lazy.grain, 1, lazy_fetch, &lazy, err, sizeof err);
-    if (!lazy.uffd) {
-        cli_error("%s: %s", lazy.name, err);
-        return -1;
-    }
-    /* A working set recorded by an earlier start: fetch it in one batch
-     * and put it in before the first instruction (REAP). */
+    /* A working set recorded by an earlier start: fetched in one batch
+     * straight into the memory before it is registered (REAP). */
     uint32_t *pages = NULL, n = 0;
     if (st_wset_get(lazy.conn, lazy.name, lazy.snap.sha, &pages, &n, err) != 0) {
         cli_error("%s", err);
         return -1;
     }
     lazy.had_wset = n > 0;
-    /* Runs of consecutive pages (first-touch order kept between runs), all
-     * fetched in one batch, then put in. */
-    uint8_t *buf = n ? malloc((size_t)n * RT_UFFD_PAGE) : NULL;
-    uint64_t *offs = n ? malloc(n * sizeof *offs) : NULL;
-    size_t *lens = n ? malloc(n * sizeof *lens) : NULL;
-    uint8_t **dsts = n ? malloc(n * sizeof *dsts) : NULL;
-    uint32_t runs = 0;
-    int rc = n && (!buf || !offs || !lens || !dsts) ? -1 : 0;
-    for (uint32_t i = 0, used = 0; i < n && rc == 0;) {
-        uint32_t j = i + 1;
-        while (j < n && pages[j] == pages[j - 1] + 1)
-            j++;
-        if (pages[j - 1] < mem->size / RT_UFFD_PAGE && pages[i] <= pages[j - 1]) { /* else a stale set: skip */
-            offs[runs] = (uint64_t)pages[i] * RT_UFFD_PAGE;
-            lens[runs] = (size_t)(j - i) * RT_UFFD_PAGE;
-            dsts[runs++] = buf + (size_t)used * RT_UFFD_PAGE;
-            used += j - i;
-        }
-        i = j;
-    }
-    if (rc == 0 && runs && lazy_fetch_spans(&lazy, offs, lens, dsts, runs) != 0)
-        rc = -1;
-    for (uint32_t r = 0; r < runs && rc == 0; r++)
-        if (rt_uffd_install(lazy.uffd, offs[r], dsts[r], lens[r]) != 0)
-            rc = -1;
-    free(offs);
-    free(lens);
-    free(dsts);
-    free(buf);
+    st_lazy_runs runs;
+    int rc = st_lazy_prefetch(pages, n, mem->base, mem->size, wset_fetch, &lazy, &runs, err);
     free(pages);
-    if (rc)
-        cli_error("%s: prefetching the working set failed: %s", lazy.name, lazy.err[0] ? lazy.err : "out of memory");
-    return rc;
+    if (rc != 0) {
+        cli_error("%s: prefetching the working set failed: %s", lazy.name, lazy.err[0] ? lazy.err : err);
+        return -1;
+    }
+    lazy.uffd = rt_uffd_open(mem->base, mem->size, lazy.grain, 1, lazy_fetch, &lazy, err, sizeof err);
+    if (!lazy.uffd)
+        cli_error("%s: %s", lazy.name, err);
+    else if (st_lazy_mark_present(lazy.uffd, &runs) != 0) {
+        cli_error("%s: cannot put the working set in", lazy.name);
+        rc = -1;
+    }
+    st_lazy_runs_free(&runs);
+    return lazy.uffd ? rc : -1;
 }
 
 int cli_remote_finish(void)

@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/rt_remote.h"
 #include "runtime/rt_uffd.h"
 #include "srv_log.h"
 #include "srv_remote.h"
@@ -61,48 +60,6 @@ struct srv_lazy {
 
 /* ---- at load ---------------------------------------------------------------- */
 
-/* The snapshot minus its memory, as DIR/HEX.small.snap (temporary name,
- * renamed when whole). */
-static bool write_small(st_conn *c, const st_manifest *m, const char *dir, char *out, size_t cap, char *err)
-{
-    uint64_t mem_section = m->extents[0].file_off - 32; /* section head + first extent head */
-    if (m->extents[0].file_off < 32 + 64 || mem_section > (64u << 20)) {
-        snprintf(err, ST_ERR_LEN, "snapshot layout not usable lazily");
-        return false;
-    }
-    char hex[2 * ST_SHA_LEN + 1], tmp[4300];
-    st_sha_hex(m->snap.sha, hex);
-    int n = snprintf(out, cap, "%s/%s.small.snap", dir, hex);
-    if (n < 0 || (size_t)n >= cap) {
-        snprintf(err, ST_ERR_LEN, "store cache path too long");
-        return false;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld-%lx", out, (long)getpid(), (unsigned long)pthread_self());
-    uint8_t *prefix = malloc(mem_section), *small = malloc(mem_section + 16);
-    st_range rg = {0, (uint32_t)mem_section, NULL};
-    bool ok = false;
-    if (!prefix || !small)
-        snprintf(err, ST_ERR_LEN, "out of memory");
-    else if (st_fetch_ranges(c, &m->snap, &rg, 1, &prefix, err) != 0)
-        ;
-    else if (!rt_snapshot_small_state(prefix, mem_section, m->mem_pages, small))
-        snprintf(err, ST_ERR_LEN, "snapshot layout not usable lazily");
-    else {
-        FILE *f = fopen(tmp, "wb");
-        ok = f && fwrite(small, 1, mem_section + 16, f) == mem_section + 16;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok || rename(tmp, out) != 0) {
-            ok = false;
-            unlink(tmp);
-            snprintf(err, ST_ERR_LEN, "%s: cannot write the store cache", dir);
-        }
-    }
-    free(prefix);
-    free(small);
-    return ok;
-}
-
 bool srv_lazy_open(const srv_route *route, const char *dir, char *module, size_t cap, char *small, size_t small_cap,
                    srv_lazy **out, char *why, size_t why_cap)
 {
@@ -131,7 +88,7 @@ bool srv_lazy_open(const srv_route *route, const char *dir, char *module, size_t
         snprintf(small, small_cap, "%s/%s.snap", dir, hex);
         bool whole = stat(small, &stt) == 0 && S_ISREG(stt.st_mode) && (uint64_t)stt.st_size == m.snap.size;
         if (!whole && m.n_extents) {
-            ok = write_small(c, &m, dir, small, small_cap, err);
+            ok = st_lazy_small_state(c, &m, dir, small, small_cap, err) == 0;
             if (ok) {
                 z->route = route;
                 snprintf(z->dir, sizeof z->dir, "%s", dir);
@@ -336,51 +293,11 @@ const rt_snapshot *srv_lazy_begin(srv_lazy *z, const rt_snapshot *small, uint64_
     return small;
 }
 
-/* The working set's runs of consecutive pages, fetched in one batch
- * straight into the memory before it is registered for faults (plain
- * anonymous memory then: no buffer, no copy, no ioctl per page), before
- * the first instruction (REAP's record-and-prefetch).  The runs go to
- * *offs / *lens (malloc'd) for rt_uffd_mark_present once registered. */
-static bool prefetch(srv_lazy_req *r, const uint32_t *pages, uint32_t n, uint8_t *mem, uint64_t mem_size,
-                     uint64_t **offs_out, size_t **lens_out, uint32_t *runs_out)
+/* st_lazy_prefetch's fetch: on the request's connection, with its retry. */
+static int wset_fetch(void *arg, const uint64_t *offs, const size_t *lens, uint8_t *const *dsts, uint32_t k)
 {
-    uint64_t *offs = malloc(n * sizeof *offs);
-    size_t *lens = malloc(n * sizeof *lens);
-    uint8_t **dsts = malloc(n * sizeof *dsts);
-    uint32_t runs = 0, used = 0;
-    bool ok = offs && lens && dsts;
-    for (uint32_t i = 0; i < n && ok;) {
-        uint32_t j = i + 1;
-        while (j < n && pages[j] == pages[j - 1] + 1)
-            j++;
-        if (pages[j - 1] < mem_size / RT_UFFD_PAGE && pages[i] <= pages[j - 1]) { /* else a stale set: skip */
-            offs[runs] = (uint64_t)pages[i] * RT_UFFD_PAGE;
-            lens[runs] = (size_t)(j - i) * RT_UFFD_PAGE;
-            dsts[runs] = mem + offs[runs];
-            runs++;
-            used += j - i;
-        }
-        i = j;
-    }
-    if (!ok)
-        snprintf(r->err, sizeof r->err, "out of memory for the working set");
-    op_args a = {.offs = offs, .lens = lens, .dsts = dsts, .k = runs};
-    uint64_t t0 = ut_mono_ns();
-    if (ok && runs && lazy_op_run(r, OP_MEM, &a) != 0)
-        ok = false;
-    r->prefetch_ns[0] = ut_mono_ns() - t0;
-    free(dsts);
-    if (!ok) {
-        free(offs);
-        free(lens);
-        return false;
-    }
-    r->prefetched = used;
-    r->prefetch_bytes = (uint64_t)used * RT_UFFD_PAGE;
-    *offs_out = offs;
-    *lens_out = lens;
-    *runs_out = runs;
-    return true;
+    op_args a = {.offs = offs, .lens = lens, .dsts = dsts, .k = k};
+    return lazy_op_run(arg, OP_MEM, &a);
 }
 
 bool srv_lazy_attach(srv_lazy_req *r, wedge_instance *inst)
@@ -418,25 +335,30 @@ bool srv_lazy_attach(srv_lazy_req *r, wedge_instance *inst)
     const uint32_t *ws = z->wset;
     uint32_t nws = z->nwset;
     pthread_mutex_unlock(&z->mu);
-    uint64_t *offs = NULL;
-    size_t *lens = NULL;
-    uint32_t runs = 0;
-    if (nws && !prefetch(r, ws, nws, mem->base, mem->size, &offs, &lens, &runs))
-        return false;
-    char err[256];
+    /* The working set straight into the memory before it is registered
+     * for faults (REAP's record-and-prefetch, st_lazy_prefetch). */
+    st_lazy_runs runs;
+    char err[ST_ERR_LEN];
     uint64_t t0 = ut_mono_ns();
+    if (st_lazy_prefetch(ws, nws, mem->base, mem->size, wset_fetch, r, &runs, err) != 0) {
+        if (!r->err[0])
+            snprintf(r->err, sizeof r->err, "%s", err);
+        return false;
+    }
+    r->prefetch_ns[0] = ut_mono_ns() - t0;
+    r->prefetched = runs.pages;
+    r->prefetch_bytes = (uint64_t)runs.pages * ST_WSET_PAGE;
+    t0 = ut_mono_ns();
     r->uffd = rt_uffd_open(mem->base, mem->size, z->grain, 1, fault_fetch, r, err, sizeof err);
     bool ok = r->uffd != NULL;
     if (!ok)
         snprintf(r->err, sizeof r->err, "%s", err);
-    for (uint32_t k = 0; k < runs && ok; k++)
-        if (rt_uffd_mark_present(r->uffd, offs[k], lens[k]) != 0) {
-            snprintf(r->err, sizeof r->err, "cannot put the working set in");
-            ok = false;
-        }
+    else if (st_lazy_mark_present(r->uffd, &runs) != 0) {
+        snprintf(r->err, sizeof r->err, "cannot put the working set in");
+        ok = false;
+    }
     r->prefetch_ns[1] = ut_mono_ns() - t0;
-    free(offs);
-    free(lens);
+    st_lazy_runs_free(&runs);
     return ok;
 }
 

@@ -18,6 +18,7 @@
 #ifndef WEDGE_ST_TRANSPORT_H
 #define WEDGE_ST_TRANSPORT_H
 
+#include "runtime/rt_uffd.h"
 #include "store.h"
 
 #define ST_ERR_LEN 512
@@ -105,6 +106,37 @@ __attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name
 __attribute__((warn_unused_result)) int st_fetch_mem(st_conn *c, const st_blob_ref *snap, const st_extent *ext,
                                                      uint32_t n_ext, const uint64_t *offs, const size_t *lens,
                                                      uint8_t *const *dsts, uint32_t k, char *err);
+
+/* ---- a node's lazy start (st_lazy.c) ------------------------------------ */
+/* The snapshot minus its memory (rt_snapshot_small_state: a memory that
+ * reads as zero) as the node cache file DIR/HEX.small.snap, fetched with
+ * one ranges request, written to a temporary name and renamed.  Path into
+ * out.  0, or -1 (err). */
+__attribute__((warn_unused_result)) int st_lazy_small_state(st_conn *c, const st_manifest *m, const char *dir,
+                                                            char *out, size_t cap, char *err);
+
+#define ST_WSET_PAGE 4096u              /* a working set counts 4 KiB pages */
+
+/* Fetches memory spans into dsts (a caller's st_fetch_mem, with its own
+ * retries and error report); 0, or -1. */
+typedef int (*st_lazy_fetch_fn)(void *arg, const uint64_t *offs, const size_t *lens, uint8_t *const *dsts,
+                                uint32_t k);
+/* The spans a working set was put in (malloc'd; st_lazy_runs_free). */
+typedef struct st_lazy_runs {
+    uint64_t *offs;
+    size_t *lens;
+    uint32_t runs, pages;
+} st_lazy_runs;
+/* A working set (pages, first-touch order) fetched in one batch straight
+ * into mem (mem_size bytes; pages outside it, from a stale set, are
+ * skipped), as runs of consecutive pages, before mem is registered for
+ * faults; then st_lazy_mark_present tells the fault handler.  0, or -1
+ * (err; the fetch's own error is the caller's). */
+__attribute__((warn_unused_result)) int st_lazy_prefetch(const uint32_t *pages, uint32_t n, uint8_t *mem,
+                                                         uint64_t mem_size, st_lazy_fetch_fn fetch, void *arg,
+                                                         st_lazy_runs *out, char *err);
+__attribute__((warn_unused_result)) int st_lazy_mark_present(rt_uffd *u, const st_lazy_runs *r);
+void st_lazy_runs_free(st_lazy_runs *r);
 
 /* ---- the node-side cache (st_cache.c) ----------------------------------- */
 /* The blob as the file DIR/HEX.EXT (HEX its SHA-256), fetched and checked
