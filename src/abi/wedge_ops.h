@@ -81,6 +81,17 @@ WOP_INLINE void wop_chk(uint64_t size, uint32_t addr, uint64_t end_off)
         wop_trap(WEDGE_TRAP_MEMORY_OOB);
 }
 
+/* Loop versioning (src/compile/cg_loop.c): do the accesses at a + k*s,
+ * k = 0..n-1 (n >= 1), each ending end_off bytes past, all lie inside a
+ * memory of `size` bytes?  a + k*s is affine, so its ends bound it; the
+ * caller keeps |a| < 2^52 and |s*n| < 2^53, so nothing here overflows. */
+WOP_INLINE int wop_span_ok(int64_t a, int64_t s, int64_t n, uint64_t end_off, uint64_t size)
+{
+    int64_t z = a + (n - 1) * s;
+    int64_t lo = a < z ? a : z, hi = a < z ? z : a;
+    return lo >= 0 && (uint64_t)hi + end_off <= size;
+}
+
 /* memory.fill / memory.copy: the whole range is checked before any byte
  * is written (Wasm 2.0 bulk-memory semantics). */
 WOP_INLINE void wop_memory_fill(wedge_memory *mem, uint32_t d, uint32_t v, uint32_t n)

@@ -85,6 +85,29 @@ cg_av cg_av_num(const cg_keep_ctx *k, uint32_t epoch, uint32_t op, uint8_t out_t
 uint32_t cg_av_address_load(const cg_av *v, uint32_t epoch);  /* load made necessary, or 0 */
 bool cg_op_is_pure(uint32_t op);   /* no effect that ends a stretch */
 
+/* Loop versioning (cg_loop.c): an affine form c + sum(coef_i * local_i at
+ * loop entry) + k * ks over the iteration number k, exact in int64. */
+enum { CG_AFF_TERMS = 4, CG_LOOP_MAX_ACC = 32 };
+typedef struct cg_aff {
+    uint32_t n;
+    uint32_t loc[CG_AFF_TERMS];
+    int64_t coef[CG_AFF_TERMS];
+    int64_t c, ks;
+} cg_aff;
+/* A loop that can have a fast copy: the address of each memory access in
+ * body order (before its offset), offset + bytes accessed, and d(k): the
+ * loop goes on while d(k) != 0 mod 2^32. */
+typedef struct cg_loop_plan {
+    uint32_t nacc;
+    cg_aff acc[CG_LOOP_MAX_ACC];
+    uint64_t end_off[CG_LOOP_MAX_ACC];
+    cg_aff exit_d;
+} cg_loop_plan;
+/* code/len: the loop's body, from the instruction after `loop` to the end
+ * of the function body.  False if the loop has not the shape (cg_loop.c). */
+bool cg_loop_plan_make(const wasm_module *m, const wasm_functype *ft, const wasm_func *fn, const uint8_t *base,
+                       const uint8_t *code, uint32_t len, cg_loop_plan *plan);
+
 /* SHA-256 */
 typedef struct cg_sha256 {
     uint32_t h[8];
