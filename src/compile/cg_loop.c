@@ -33,9 +33,10 @@
  * by a constant.  Those are ring operations modulo 2^32, so the Wasm value
  * is v(k) mod 2^32 whatever the intermediate wraps; and v(k) is affine in
  * k, so if v(0) and v(N-1) lie in [0, 2^32) every v(k) between does and
- * equals the Wasm value exactly.  An induction variable is a local set
- * once in the body to itself plus a constant step; a local set otherwise
- * is unknown until set in the iteration.  The loop continues while the
+ * equals the Wasm value exactly.  An induction variable is a local whose
+ * value at the end of the body is its value at the start plus a constant
+ * step (it may be set several times on the way); a local set otherwise is
+ * unknown until set in the iteration.  The loop continues while the
  * br_if condition is non-zero; it must be `a != b` or a value `a`, with
  * d(k) = a - b (or a) affine and ks != 0, so the trip count is the first
  * k with d(k) = 0 mod 2^32, plus one (the body runs at least once).
@@ -60,7 +61,7 @@ enum { STACK_MAX = 64 };
 typedef struct walk {
     const wasm_module *m;
     uint32_t nlocals;
-    uint8_t *nset;              /* per local: sets in the body (saturates) */
+    uint8_t *nset;              /* per local: set in the body at all */
     int64_t *step;              /* per local: induction step, 0 = not one */
     uint8_t *seen;              /* per local: set already in this iteration */
     lv *cur;                    /* per local: its value once set */
@@ -196,13 +197,23 @@ static lv read_local(walk *w, const wasm_functype *ft, const wasm_func *fn, uint
     return unknown();
 }
 
-static void set_local(walk *w, uint32_t l, lv v, bool find)
+static void set_local(walk *w, uint32_t l, lv v)
 {
-    if (find && w->nset[l] == 1 && v.kind == LV_AFFINE && v.a.n == 1 && v.a.loc[0] == l && v.a.coef[0] == 1 &&
-        v.a.ks == 0 && v.a.c != 0 && v.a.c >= -KS_MAX && v.a.c <= KS_MAX)
-        w->step[l] = v.a.c;
     w->seen[l] = 1;
     w->cur[l] = v;
+}
+
+/* After the find pass: a local whose value at the end of the body is its
+ * value at the start plus a constant is an induction variable (however
+ * often it is set on the way). */
+static void find_steps(walk *w)
+{
+    for (uint32_t l = 0; l < w->nlocals; l++) {
+        const lv *v = &w->cur[l];
+        if (w->seen[l] && v->kind == LV_AFFINE && v->a.n == 1 && v->a.loc[0] == l && v->a.coef[0] == 1 &&
+            v->a.ks == 0 && v->a.c != 0 && v->a.c >= -KS_MAX && v->a.c <= KS_MAX)
+            w->step[l] = v->a.c;
+    }
 }
 
 /* One pass over the body.  count: only count the sets (v is unused);
@@ -273,7 +284,7 @@ static bool walk_body(walk *w, const wasm_functype *ft, const wasm_func *fn, con
                 if (w->nset[l] < 2)
                     w->nset[l]++;
             } else {
-                set_local(w, l, v, pass == FIND);
+                set_local(w, l, v);
             }
             if (op == OP_local_tee)
                 push(w, v);
@@ -359,6 +370,8 @@ static bool walk_body(walk *w, const wasm_functype *ft, const wasm_func *fn, con
             push(w, r);
     }
     wasm_reader_fini(&rd);
+    if (w->ok && pass == FIND)
+        find_steps(w);
     if (!w->ok || pass != FILL)
         return w->ok;
     if (cond.kind != LV_AFFINE && cond.kind != LV_NE)

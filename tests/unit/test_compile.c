@@ -938,12 +938,14 @@ static const char loop_wat[] =
     "      (local.set $x (i32.add (local.get $x) (i32.const 4)))\n"
     "      (local.set $y (i32.add (local.get $y) (i32.const 4)))\n"
     "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))))\n"
-    /* f1 the sum of the words at base + 4*i, i from i to end (exclusive), i32 wraps */
+    /* f1 the sum of the words at base + 4*i, i from i to end (exclusive), i32 wraps;
+     * i is set twice per iteration (+3, -2) */
     "  (func (export \"sum\") (param $base i32) (param $i i32) (param $end i32) (result i32) (local $s i32)\n"
     "    (loop $l\n"
     "      (local.set $s (i32.add (local.get $s)\n"
     "        (i32.load offset=4 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))))\n"
-    "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $end))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 3)))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.sub (local.get $i) (i32.const 2))) (local.get $end))))\n"
     "    (local.get $s))\n"
     /* f2 a[n-1] = n-1, ..., a[0] = 0, counting down, br_if on the counter itself */
     "  (func (export \"fill_down\") (param $a i32) (param $n i32)\n"
@@ -959,11 +961,11 @@ static const char loop_wat[] =
     "  (func $g (param $p i32) (param $n i32)\n"
     "    (loop $l (i32.store (local.get $p) (i32.const 1)) (call $g (i32.const 0) (i32.const 0))\n"
     "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
-    /* f5 no: the address local is set twice, so it is no induction variable */
+    /* f5 no: the address local doubles, so it is no induction variable */
     "  (func (param $p i32) (param $n i32)\n"
     "    (loop $l (i32.store (local.get $p) (i32.const 1))\n"
     "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
-    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (local.set $p (i32.mul (local.get $p) (i32.const 2)))\n"
     "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
     /* f6 no: a branch out of the middle */
     "  (func (param $p i32) (param $n i32)\n"
