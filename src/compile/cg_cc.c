@@ -46,16 +46,11 @@ void cg_options_default(cg_options *o)
  * proved unrelated, so after the trap that earlier store was missing from
  * memory (tests/diff/findings/guard-store-before-trapping-load.wasm).  The
  * x86 cores this runs on reorder in hardware anyway; measured cost within
- * noise on the bench kernels.
- * -fvect-cost-model=dynamic: gcc's -O2 default ("very-cheap") vectorises
- * only loops that need no runtime check, and every loop over Wasm memory
- * needs an overlap check (all arrays are in one memory); with it the fast
- * copies of cg_loop.c vectorise (saxpy 5x, gemm 3x faster; clang ignores
- * the flag with a warning and vectorises on its own cost model). */
+ * noise on the bench kernels. */
 static const char *const cg_cflags[] = {
     "-fPIC", "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing", "-fwrapv", "-fno-math-errno",
     "-fstack-clash-protection", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-fno-schedule-insns2",
-    "-fvect-cost-model=dynamic", "-std=gnu11", NULL,
+    "-std=gnu11", NULL,
 };
 
 /* $WEDGE_CC split on spaces (e.g. "ccache gcc"), else "cc". */

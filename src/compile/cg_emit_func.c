@@ -310,8 +310,10 @@ static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, ch
         uint32_t j = f->fast_acc++;
         if (j >= f->fast->nacc)
             j = 0;              /* cannot happen (cg_loop.c counted the same accesses); caught after the copy */
-        snprintf(out, cap, "mb + (uint64_t)(wv%u_a%u + wv%u_k * %lld) + %uu", f->fast_id, j, f->fast_id,
-                 (long long)f->fast->acc[j].ks, off);
+        const cg_loop_plan *p = f->fast;
+        uint32_t g = p->group[j];
+        snprintf(out, cap, "mb + (uint64_t)(wv%u_g%u + wv%u_k * %lld) + %lluu", f->fast_id, g, f->fast_id,
+                 (long long)p->acc[j].ks, (unsigned long long)(p->acc[j].c - p->base[g].c) + off);
         return;
     }
     if (f->software)
@@ -960,15 +962,15 @@ static bool emit_fast_copy(cg_fn *f, uint32_t fidx, wasm_reader *rd, const uint8
     emit_aff(b, d);
     cg_printf(b, ";\n    const int64_t wv%u_n = wv%u_m %% %lldu == 0 ? (int64_t)(wv%u_m / %lldu) + 1 : 0;\n", v, v,
               step, v, step);
-    for (uint32_t j = 0; j < plan->nacc; j++) {
-        cg_printf(b, "    const int64_t wv%u_a%u = ", v, j);
-        emit_aff(b, &plan->acc[j]);
+    for (uint32_t g = 0; g < plan->ngroups; g++) {
+        cg_printf(b, "    const int64_t wv%u_g%u = ", v, g);
+        emit_aff(b, &plan->base[g]);
         cg_puts(b, ";\n");
     }
     cg_printf(b, "    if (wv%u_n > 0", v);
-    for (uint32_t j = 0; j < plan->nacc; j++)
-        cg_printf(b, "\n        && wop_span_ok(wv%u_a%u, %lld, wv%u_n, %lluu, mem->size)", v, j,
-                  (long long)plan->acc[j].ks, v, (unsigned long long)plan->end_off[j]);
+    for (uint32_t g = 0; g < plan->ngroups; g++)
+        cg_printf(b, "\n        && wop_span_ok(wv%u_g%u, %lld, wv%u_n, %lluu, mem->size)", v, g,
+                  (long long)plan->base[g].ks, v, (unsigned long long)plan->span[g]);
     cg_printf(b, ") {\n    int64_t wv%u_k = 0;\n", v);
 
     /* The loop again, from its `loop` to its `end`, in fast mode. */

@@ -102,6 +102,14 @@ typedef struct cg_loop_plan {
     cg_aff acc[CG_LOOP_MAX_ACC];
     uint64_t end_off[CG_LOOP_MAX_ACC];
     cg_aff exit_d;
+    /* Accesses that differ only in their constant share a group, checked
+     * once: base[g] is the form with the lowest constant, span[g] the bytes
+     * from there to the furthest end (constant + end_off); group[j] is
+     * access j's. */
+    uint32_t ngroups;
+    uint8_t group[CG_LOOP_MAX_ACC];
+    cg_aff base[CG_LOOP_MAX_ACC];
+    uint64_t span[CG_LOOP_MAX_ACC];
 } cg_loop_plan;
 /* code/len: the loop's body, from the instruction after `loop` to the end
  * of the function body.  False if the loop has not the shape (cg_loop.c). */

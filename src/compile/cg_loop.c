@@ -216,6 +216,47 @@ static void find_steps(walk *w)
     }
 }
 
+/* a and b have the same locals, coefficients and step. */
+static bool same_linear(const cg_aff *a, const cg_aff *b)
+{
+    if (a->n != b->n || a->ks != b->ks)
+        return false;
+    for (uint32_t i = 0; i < a->n; i++) {
+        uint32_t j = 0;
+        while (j < b->n && (b->loc[j] != a->loc[i] || b->coef[j] != a->coef[i]))
+            j++;
+        if (j == b->n)
+            return false;
+    }
+    return true;
+}
+
+/* One range check per group of accesses with the same linear part: if the
+ * lowest start and the furthest end of the group stay in bounds for every
+ * k, so does each access between them. */
+static void make_groups(cg_loop_plan *plan)
+{
+    plan->ngroups = 0;
+    for (uint32_t j = 0; j < plan->nacc; j++) {
+        const cg_aff *a = &plan->acc[j];
+        uint32_t g = 0;
+        while (g < plan->ngroups && !same_linear(&plan->base[g], a))
+            g++;
+        if (g == plan->ngroups) {
+            plan->base[g] = *a;
+            plan->span[g] = plan->end_off[j];
+            plan->ngroups++;
+        } else if (a->c < plan->base[g].c) {
+            plan->span[g] += (uint64_t)(plan->base[g].c - a->c);
+            plan->base[g].c = a->c;
+        }
+        uint64_t end = (uint64_t)(a->c - plan->base[g].c) + plan->end_off[j];
+        if (end > plan->span[g])
+            plan->span[g] = end;
+        plan->group[j] = (uint8_t)g;
+    }
+}
+
 /* One pass over the body.  count: only count the sets (v is unused);
  * find: find the steps; else fill the plan.  False if the loop does not
  * have the shape. */
@@ -379,6 +420,7 @@ static bool walk_body(walk *w, const wasm_functype *ft, const wasm_func *fn, con
     if (cond.a.ks == 0)
         return false;
     plan->exit_d = cond.a;
+    make_groups(plan);
     return true;
 }
 

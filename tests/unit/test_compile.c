@@ -1003,6 +1003,9 @@ Test(compile, loop_plans_follow_affine_addresses)
         cr_expect(plan.acc[j].n == 1 && plan.acc[j].loc[0] == want_loc[j] && plan.acc[j].coef[0] == 1 &&
                   plan.acc[j].c == 0 && plan.acc[j].ks == 4 && plan.end_off[j] == 4, "access %u", j);
     }
+    /* y's load and store share one range check */
+    cr_expect(plan.ngroups == 2 && plan.group[0] == 0 && plan.group[1] == 1 && plan.group[2] == 1 &&
+              plan.span[1] == 4);
     /* goes on while (i + 1 + k) - n != 0 */
     cr_expect(plan.exit_d.ks == 1 && plan.exit_d.c == 1 && plan.exit_d.n == 2);
     cr_assert(loop_plan_of(m, 1, &plan));
