@@ -955,13 +955,34 @@ static bool emit_fast_copy(cg_fn *f, uint32_t fidx, wasm_reader *rd, const uint8
     cg_buf *b = f->b;
     const cg_aff *d = &plan->exit_d;
     long long step = d->ks > 0 ? (long long)d->ks : -(long long)d->ks;
-    /* Trip count: the first k >= 0 with d(0) + k*ks = 0 mod 2^32, plus 1;
-     * 0 (no fast copy) when ks does not divide the distance. */
-    cg_printf(b, "  { /* loop with a fast copy (cg_loop.c) */\n    const uint32_t wv%u_m = %s(uint32_t)", v,
-              d->ks > 0 ? "0u - " : "");
-    emit_aff(b, d);
-    cg_printf(b, ";\n    const int64_t wv%u_n = wv%u_m %% %lldu == 0 ? (int64_t)(wv%u_m / %lldu) + 1 : 0;\n", v, v,
-              step, v, step);
+    cg_printf(b, "  { /* loop with a fast copy (cg_loop.c) */\n");
+    if (plan->exit_kind == CG_EXIT_NE) {
+        /* Trip count: the first k >= 0 with d(0) + k*ks = 0 mod 2^32, plus
+         * 1; 0 (no fast copy) when ks does not divide the distance. */
+        cg_printf(b, "    const uint32_t wv%u_m = %s(uint32_t)", v, d->ks > 0 ? "0u - " : "");
+        emit_aff(b, d);
+        cg_printf(b, ";\n    const int64_t wv%u_n = wv%u_m %% %lldu == 0 ? (int64_t)(wv%u_m / %lldu) + 1 : 0;\n", v,
+                  v, step, v, step);
+    } else {
+        /* x(k) = x + k*ks compared with y as Wasm values (uint32 or int32):
+         * the loop stops at the first k where x(k) has reached y, unless
+         * x(k) left the 32-bit range before (then it would wrap: 0). */
+        bool sgn = plan->exit_kind == CG_EXIT_LT_S || plan->exit_kind == CG_EXIT_GT_S;
+        bool up = plan->exit_kind == CG_EXIT_LT_S || plan->exit_kind == CG_EXIT_LT_U;
+        const char *cast = sgn ? "(int64_t)(int32_t)(uint32_t)" : "(int64_t)(uint32_t)";
+        cg_printf(b, "    const int64_t wv%u_x = %s", v, cast);
+        emit_aff(b, d);
+        cg_printf(b, ";\n    const int64_t wv%u_y = %s", v, cast);
+        emit_aff(b, &plan->exit_y);
+        if (up)
+            cg_printf(b, ";\n    int64_t wv%u_n = wv%u_x >= wv%u_y ? 1 : (wv%u_y - wv%u_x + %lld) / %lld + 1;\n"
+                      "    if (wv%u_x + (wv%u_n - 1) * %lld > %s)\n      wv%u_n = 0;\n",
+                      v, v, v, v, v, step - 1, step, v, v, step, sgn ? "INT32_MAX" : "(int64_t)UINT32_MAX", v);
+        else
+            cg_printf(b, ";\n    int64_t wv%u_n = wv%u_x <= wv%u_y ? 1 : (wv%u_x - wv%u_y + %lld) / %lld + 1;\n"
+                      "    if (wv%u_x - (wv%u_n - 1) * %lld < %s)\n      wv%u_n = 0;\n",
+                      v, v, v, v, v, step - 1, step, v, v, step, sgn ? "INT32_MIN" : "0", v);
+    }
     for (uint32_t g = 0; g < plan->ngroups; g++) {
         cg_printf(b, "    const int64_t wv%u_g%u = ", v, g);
         emit_aff(b, &plan->base[g]);

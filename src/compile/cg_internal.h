@@ -94,14 +94,19 @@ typedef struct cg_aff {
     int64_t coef[CG_AFF_TERMS];
     int64_t c, ks;
 } cg_aff;
+/* How a fast-copy loop decides to go on (its final br_if condition):
+ * NE: while d(k) != 0 mod 2^32; LT/GT: while x(k) < y (x increasing) or
+ * x(k) > y (x decreasing), unsigned or signed, y invariant. */
+enum { CG_EXIT_NE, CG_EXIT_LT_U, CG_EXIT_LT_S, CG_EXIT_GT_U, CG_EXIT_GT_S };
 /* A loop that can have a fast copy: the address of each memory access in
- * body order (before its offset), offset + bytes accessed, and d(k): the
- * loop goes on while d(k) != 0 mod 2^32. */
+ * body order (before its offset), offset + bytes accessed, and its exit. */
 typedef struct cg_loop_plan {
     uint32_t nacc;
     cg_aff acc[CG_LOOP_MAX_ACC];
     uint64_t end_off[CG_LOOP_MAX_ACC];
-    cg_aff exit_d;
+    uint32_t exit_kind;
+    cg_aff exit_d;              /* NE: d; LT/GT: x */
+    cg_aff exit_y;              /* LT/GT: y (ks = 0) */
     /* Accesses that differ only in their constant share a group, checked
      * once: base[g] is the form with the lowest constant, span[g] the bytes
      * from there to the furthest end (constant + end_off); group[j] is

@@ -39,7 +39,10 @@
  * unknown until set in the iteration.  The loop continues while the
  * br_if condition is non-zero; it must be `a != b` or a value `a`, with
  * d(k) = a - b (or a) affine and ks != 0, so the trip count is the first
- * k with d(k) = 0 mod 2^32, plus one (the body runs at least once).
+ * k with d(k) = 0 mod 2^32, plus one (the body runs at least once); or
+ * x < y / x > y (signed or unsigned, either side written first) with x
+ * moving towards y and y invariant, where the count is taken in exact
+ * arithmetic and the check also proves x never wraps on the way.
  *
  * Limits keep every sum of the check in int64: at most 4 locals per form,
  * |coef| <= 2^16, |ks| <= 2^20, |c| <= 2^34; a form past them is unknown.
@@ -49,11 +52,13 @@
 
 #include "cg_internal.h"
 
-enum { LV_UNKNOWN, LV_AFFINE, LV_NE };
+enum { LV_UNKNOWN, LV_AFFINE, LV_NE, LV_CMP };
 
 typedef struct lv {
     uint8_t kind;
-    cg_aff a;                   /* LV_NE: the difference of the operands */
+    cg_aff a;                   /* LV_NE: the difference of the operands; LV_CMP: the left one */
+    cg_aff b;                   /* LV_CMP: the right operand */
+    uint32_t cmp;               /* LV_CMP: CG_EXIT_LT_U ... (a cmp b) */
 } lv;
 
 enum { STACK_MAX = 64 };
@@ -404,6 +409,15 @@ static bool walk_body(walk *w, const wasm_functype *ft, const wasm_func *fn, con
             if (r.kind == LV_AFFINE)
                 r.kind = LV_NE;
             break;
+        case 0x48: case 0x49: case 0x4A: case 0x4B:                    /* i32.lt_s lt_u gt_s gt_u */
+            if (x.kind == LV_AFFINE && y.kind == LV_AFFINE) {
+                static const uint32_t kinds[4] = { CG_EXIT_LT_S, CG_EXIT_LT_U, CG_EXIT_GT_S, CG_EXIT_GT_U };
+                r.kind = LV_CMP;
+                r.a = x.a;
+                r.b = y.a;
+                r.cmp = kinds[op - 0x48];
+            }
+            break;
         default:
             break;
         }
@@ -415,10 +429,29 @@ static bool walk_body(walk *w, const wasm_functype *ft, const wasm_func *fn, con
         find_steps(w);
     if (!w->ok || pass != FILL)
         return w->ok;
+    if (cond.kind == LV_CMP) {
+        /* x cmp y with x moving and y invariant (swapped if written y cmp x) */
+        static const uint32_t flip[5] = { 0, CG_EXIT_GT_U, CG_EXIT_GT_S, CG_EXIT_LT_U, CG_EXIT_LT_S };
+        if (cond.a.ks == 0 && cond.b.ks != 0) {
+            cg_aff t = cond.a;
+            cond.a = cond.b;
+            cond.b = t;
+            cond.cmp = flip[cond.cmp];
+        }
+        bool up = cond.cmp == CG_EXIT_LT_U || cond.cmp == CG_EXIT_LT_S;
+        if (cond.b.ks != 0 || (up ? cond.a.ks <= 0 : cond.a.ks >= 0))
+            return false;   /* would only stop by wrapping around */
+        plan->exit_kind = cond.cmp;
+        plan->exit_d = cond.a;
+        plan->exit_y = cond.b;
+        make_groups(plan);
+        return true;
+    }
     if (cond.kind != LV_AFFINE && cond.kind != LV_NE)
         return false;
     if (cond.a.ks == 0)
         return false;
+    plan->exit_kind = CG_EXIT_NE;
     plan->exit_d = cond.a;
     make_groups(plan);
     return true;

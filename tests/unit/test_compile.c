@@ -973,6 +973,26 @@ static const char loop_wat[] =
     "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))\n"
     "  (func (export \"get\") (param i32) (result i32) (i32.load (local.get 0)))\n"
     "  (func (export \"set\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))\n"
+    /* f9 the sum of the words at base + 4*i while i+1 < n (signed) */
+    "  (func (export \"sum_lts\") (param $base i32) (param $i i32) (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s)\n"
+    "        (i32.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))))\n"
+    "      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (local.get $s))\n"
+    /* f10 p -= 4, store p at p, while lo < p (unsigned; the moving side written second) */
+    "  (func (export \"fill_gtu\") (param $p i32) (param $lo i32)\n"
+    "    (loop $l\n"
+    "      (local.set $p (i32.sub (local.get $p) (i32.const 4)))\n"
+    "      (i32.store (local.get $p) (local.get $p))\n"
+    "      (br_if $l (i32.lt_u (local.get $lo) (local.get $p)))))\n"
+    /* f11 store i at p, p += 4, while (i += 2^20) < n (unsigned): i wraps past 2^32 when n > 2^32 - 2^20 */
+    "  (func (export \"count_ltu\") (param $p i32) (param $i i32) (param $n i32) (result i32)\n"
+    "    (loop $l\n"
+    "      (i32.store (local.get $p) (local.get $i))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 0x100000))) (local.get $n))))\n"
+    "    (local.get $p))\n"
     ")\n";
 
 /* The plan of the loop that function fi starts with. */
@@ -1015,6 +1035,10 @@ Test(compile, loop_plans_follow_affine_addresses)
     cr_expect(plan.nacc == 1 && plan.acc[0].ks == -4 && plan.acc[0].c == -4 && plan.exit_d.ks == -1);
     for (uint32_t fi = 3; fi <= 6; fi++)
         cr_expect(!loop_plan_of(m, fi, &plan), "f%u has no fast copy", fi);
+    cr_assert(loop_plan_of(m, 9, &plan));
+    cr_expect(plan.exit_kind == CG_EXIT_LT_S && plan.exit_d.ks == 1 && plan.exit_y.ks == 0);
+    cr_assert(loop_plan_of(m, 10, &plan));
+    cr_expect(plan.exit_kind == CG_EXIT_GT_U && plan.exit_d.ks == -4 && plan.exit_d.c == -4);
     wasm_module_free(m);
     free(w);
 
@@ -1028,7 +1052,7 @@ Test(compile, loop_plans_follow_affine_addresses)
     int copies = 0;
     for (const char *q = c; (q = strstr(q, "loop with a fast copy")); q++)
         copies++;
-    cr_expect_eq(copies, 3);
+    cr_expect_eq(copies, 6);
     cr_expect_eq(keeps_in(c, 0), 2, "axpy: only the original's two loads keep their barrier");
     free(c);
     check_warnings("loopw", loop_wat, WEDGE_BOUNDS_GUARD, 1);
@@ -1095,6 +1119,39 @@ static void loop_checks(int bounds)
     loop_call(&t, "fill_down", 1024, 0, 0, WEDGE_TRAP_MEMORY_OOB, NULL);
     cr_expect_eq(call_i32(&t, "get", 1020, 0), 0xFFFFFFFFu);
     cr_expect_eq(call_i32(&t, "get", 0, 0), 0xFFFFFFFFu - 255);
+
+    /* i < n, signed: i from -2 reads base - 8 .. base + 16 (wrapping
+     * addresses, so the original runs); from 0, the fast copy. */
+    want = 0;
+    for (uint32_t a = 56; a <= 80; a += 4)
+        want += call_i32(&t, "get", a, 0);
+    loop_call(&t, "sum_lts", 64, 0xFFFFFFFEu, 5, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, want, "sum_lts from -2: %u, want %u", s, want);
+    want -= call_i32(&t, "get", 56, 0) + call_i32(&t, "get", 60, 0);
+    loop_call(&t, "sum_lts", 64, 0, 5, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, want, "sum_lts from 0: %u, want %u", s, want);
+    /* i + 1 >= n at once: one iteration */
+    loop_call(&t, "sum_lts", 64, 7, 3, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, call_i32(&t, "get", 64 + 28, 0));
+    /* the last iteration's load leaves memory: trap after the others */
+    loop_call(&t, "sum_lts", 65536 - 12, 0, 4, WEDGE_TRAP_MEMORY_OOB, NULL);
+    /* lo < p, p falling by 4: stores at 1036 .. 1024 */
+    loop_call(&t, "fill_gtu", 1040, 1024, 0, WEDGE_TRAP_NONE, NULL);
+    for (uint32_t a = 1024; a <= 1036; a += 4)
+        cr_expect_eq(call_i32(&t, "get", a, 0), a);
+    /* lo >= p after the first step: one store, at 12 */
+    call_i32(&t, "set", 8, 77);
+    loop_call(&t, "fill_gtu", 16, 1020, 0, WEDGE_TRAP_NONE, NULL);
+    cr_expect_eq(call_i32(&t, "get", 12, 0), 12);
+    cr_expect_eq(call_i32(&t, "get", 8, 0), 77);
+    /* i < n counting by 2^20: to n = 2^32 - 2^21 in 4094 steps, the fast
+     * copy; to n = 2^32 - 1, i wraps to 0 before reaching n, so the loop
+     * goes on until p leaves memory (a copy stopping at the wrap would
+     * return 1024 + 4 * 4096 instead). */
+    loop_call(&t, "count_ltu", 1024, 0, 0xFFE00000u, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, 1024 + 4 * 4094);
+    cr_expect_eq(call_i32(&t, "get", 1024 + 4 * 4093, 0), 0xFFD00000u);
+    loop_call(&t, "count_ltu", 1024, 0, 0xFFFFFFFFu, WEDGE_TRAP_MEMORY_OOB, NULL);
     unload(&t);
 }
 
