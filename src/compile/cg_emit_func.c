@@ -14,6 +14,11 @@
  * only counts nesting inside it until the `else`/`end` that makes code
  * reachable again.  The module is validated, so the stack types tracked
  * here are always consistent.
+ *
+ * A loop of the shape cg_loop.c recognises is emitted twice: first a check
+ * and a fast copy (64-bit affine addresses, no barriers, no bounds checks,
+ * exit by trip count), then the exact original, which runs when the check
+ * fails; both continue after the loop (label Lv<n>).
  */
 #include <stdio.h>
 #include <stdlib.h>
