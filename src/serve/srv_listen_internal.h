@@ -122,10 +122,17 @@ struct srv_listener {
     _Atomic uint64_t accepted, requests, by_class[6];
     void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
     void *metrics_ud;
+    bool (*run_fn)(void *ud);   /* the listener thread's own sandboxes (srv_listener_set_runner), or NULL */
+    void *run_ud;
+    bool local_done;            /* srv_complete on this thread queued without the eventfd */
     srv_reload_fn reload_fn;    /* SIGHUP, or NULL */
     void *reload_ud;
     atomic_bool reload_requested;
 };
+
+/* The listener whose loop runs on this thread, NULL elsewhere
+ * (srv_listen.c sets it in srv_listener_run). */
+extern __thread srv_listener *srv_listen_tls_self;
 
 /* The response when memory runs out (srv_listen_conn.c). */
 extern const uint8_t srv_listen_oom_response[];
@@ -182,7 +189,10 @@ void srv_conn_accept(srv_listener *l, lport *lp);
 
 /* srv_listen_complete.c */
 void srv_listen_done_free(done *d);
+/* After the eventfd woke the loop: reads it, then takes the queue. */
 void srv_listen_take_completions(srv_listener *l);
+/* Takes (answers) every queued completion; the eventfd is left alone. */
+void srv_listen_take_queue(srv_listener *l);
 
 /* srv_listen_sweep.c */
 void srv_listen_sweep(srv_listener *l, uint64_t now);

@@ -243,11 +243,17 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     return s;
 }
 
+static bool run_here(void *ud) { return srv_workers_run_here(ud); }
+
 void srv_sched_attach(srv_sched *s, srv_listener *l)
 {
     pthread_mutex_lock(&s->mu);
     s->l = l;
     pthread_mutex_unlock(&s->mu);
+    /* This thread (the listener's) becomes worker 0: a request that it
+     * reads it also runs and answers, with no hand-off to another thread. */
+    srv_workers_adopt(s, srv_listener_poll_fd(l));
+    srv_listener_set_runner(l, run_here, s);
 }
 
 void srv_sched_free(srv_sched *s)

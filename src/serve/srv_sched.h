@@ -9,13 +9,18 @@
  * Threads:
  *  - the listener thread calls srv_sched_dispatch (never blocks: admission,
  *    one allocation, a locked push onto the global queue) and
- *    srv_sched_metrics (for GET /metrics);
- *  - `settings->workers` worker threads run sandboxes and call
- *    srv_complete() once per request.
+ *    srv_sched_metrics (for GET /metrics); it is also worker 0: between
+ *    its rounds of events its loop runs the queued sandboxes itself
+ *    (srv_sched_attach sets that up), so with one worker a request never
+ *    leaves the listener's thread;
+ *  - `settings->workers` - 1 more worker threads take queued sandboxes too;
+ *    every worker calls srv_complete() once per request it ran.
  *
  * Ownership and order: srv_sched_new borrows cfg (it must outlive the
- * scheduler) and loads every route's module; srv_sched_attach gives it the
- * listener before the listener runs; srv_sched_free, after
+ * scheduler) and loads every route's module; srv_sched_attach, on the
+ * thread that will run the listener, before it runs, gives the scheduler
+ * the listener and makes that thread worker 0; srv_sched_free (same
+ * thread), after
  * srv_listener_run returns and before srv_listener_free, answers what is
  * still queued and joins the workers.
  */

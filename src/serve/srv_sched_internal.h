@@ -18,6 +18,7 @@
 #define WEDGE_SRV_SCHED_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -63,6 +64,7 @@ typedef struct srv_job {
     srv_job_state state;
     bool started;               /* has a context: pinned to its worker */
     bool cancelled;             /* stopped or skipped because its client left (worker thread only) */
+    bool io_parked;             /* worker 0 without preemption: out only for a listener round */
     rt_stack *stack;
     void *sp;                   /* saved stack pointer while switched out */
     rt_thread_state ts;         /* runtime thread state while switched out */
@@ -97,6 +99,9 @@ typedef struct srv_worker {
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
+    bool here;                          /* worker 0: runs on the listener's thread, between its events */
+    int io_fd;                          /* worker 0: the listener's epoll descriptor (its tick polls it), else -1 */
+    volatile sig_atomic_t io_yield;     /* the tick stopped the job only for the listener loop (worker 0) */
 } srv_worker;
 
 struct srv_sched {
@@ -125,7 +130,13 @@ void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
 /* srv_worker.c */
+/* Worker 0 has no thread of its own: srv_workers_adopt (on the listener's
+ * thread, before its loop) makes that thread worker 0, and the loop runs
+ * it through srv_workers_run_here; srv_workers_start starts threads for
+ * workers 1..n-1 only. */
 SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
+void srv_workers_adopt(struct srv_sched *s, int io_fd);
+bool srv_workers_run_here(struct srv_sched *s);
 void srv_workers_join(struct srv_sched *s);
 
 /* After queueing a job with `key` and finding no idle worker: interrupt

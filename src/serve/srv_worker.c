@@ -49,6 +49,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,16 @@ static void preempt_yield(void)
     }
 }
 
+/* Worker 0 only: socket events wait for its listener loop, which runs
+ * only while no sandbox does (poll: async-signal-safe, no wait). */
+static bool io_waiting(const srv_worker *w)
+{
+    if (w->io_fd < 0)
+        return false;
+    struct pollfd p = { .fd = w->io_fd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0;
+}
+
 void srv_sched_wait_yield(void)
 {
     srv_worker *w = tls_worker;
@@ -188,7 +199,7 @@ void srv_sched_wait_yield(void)
     uint64_t waiting = atomic_load(&w->s->global_min), local = atomic_load(&w->local_min);
     if (local < waiting)
         waiting = local;
-    if (waiting == SRV_KEY_NONE)
+    if (waiting == SRV_KEY_NONE && !io_waiting(w))
         return;
     /* Demoted while it waits, so the worker runs the others first (its
      * own key would bring it straight back, to poll again), and keyed by
@@ -243,17 +254,24 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
         g[REG_RIP] = (greg_t)(uintptr_t)srv_timeout_trap;
         goto out;
     }
-    if (!w->s->settings.preemption)
+    if (w->s->settings.preemption) {
+        uint64_t key = j->key;
+        if (now > j->deadline_ns)
+            key |= SRV_KEY_OVERDUE;
+        uint64_t waiting = atomic_load_explicit(&w->s->global_min, memory_order_relaxed);
+        uint64_t local = atomic_load_explicit(&w->local_min, memory_order_relaxed);
+        if (local < waiting)
+            waiting = local;
+        if (waiting < key)
+            goto preempt;
+    }
+    /* Worker 0 also gives way to its listener loop when sockets wait
+     * (with or without preemption): new requests, closed connections and
+     * /metrics are only seen there. */
+    if (!io_waiting(w))
         goto out;
-    uint64_t key = j->key;
-    if (now > j->deadline_ns)
-        key |= SRV_KEY_OVERDUE;
-    uint64_t waiting = atomic_load_explicit(&w->s->global_min, memory_order_relaxed);
-    uint64_t local = atomic_load_explicit(&w->local_min, memory_order_relaxed);
-    if (local < waiting)
-        waiting = local;
-    if (waiting >= key)
-        goto out;
+    w->io_yield = 1;
+preempt:;
     uintptr_t nsp = sp - RT_CTX_PREEMPT_RED_ZONE - 8;
     *(uint64_t *)nsp = pc;
     g[REG_RSP] = (greg_t)nsp;
@@ -336,8 +354,11 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         if (s->quit)
             return NULL;
         /* Nothing to run: no ticks while asleep.  Wake up now and then
-         * to look for work to steal. */
+         * to look for work to steal.  Worker 0 sleeps in its listener's
+         * epoll_wait instead. */
         timer_arm(w, false);
+        if (w->here)
+            return NULL;
         s->nidle++;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -385,6 +406,9 @@ again:
         j->sp = rt_ctx_make(j->stack, sandbox_main, j);
         j->ts = (rt_thread_state){ .stack = j->stack };
         j->started = true;
+    } else if (j->io_parked) {
+        j->io_parked = false;
+        atomic_fetch_sub(&s->n_running, 1);     /* counted as running while parked: added again below */
     } else {
         atomic_fetch_sub(&s->n_preempted, 1);
     }
@@ -411,16 +435,28 @@ again:
         stack_put(w, st);
         return;
     }
-    /* Preempted: back into this worker's queue, demoted if overdue. */
-    atomic_fetch_add(&s->n_preemptions, 1);
-    atomic_fetch_add(&s->n_preempted, 1);
-    if (ut_mono_ns() > j->deadline_ns)
-        j->key |= SRV_KEY_OVERDUE;
+    /* Preempted: back into this worker's queue, demoted if overdue.
+     * Without preemption, a job that only gave worker 0's thread to the
+     * listener loop for a round goes first again (key 0: no other job may
+     * take its place) and still counts as running.  With preemption it is
+     * preempted like any other: after the round, EDF decides. */
+    bool parked = w->io_yield && !s->settings.preemption;
+    w->io_yield = 0;
+    if (parked) {
+        j->io_parked = true;
+        j->key = 0;
+        atomic_fetch_add(&s->n_running, 1);
+    } else {
+        atomic_fetch_add(&s->n_preemptions, 1);
+        atomic_fetch_add(&s->n_preempted, 1);
+        if (ut_mono_ns() > j->deadline_ns)
+            j->key |= SRV_KEY_OVERDUE;
+    }
     pthread_mutex_lock(&s->mu);
     if (!srv_heap_push(&w->local, j)) {
         /* No memory for the queue slot: keep running it rather than lose it. */
         pthread_mutex_unlock(&s->mu);
-        goto again;     /* which counts it out of n_preempted again */
+        goto again;     /* which counts it out of n_preempted (or running) again */
     }
     srv_job_publish_mins(s, w);
     pthread_mutex_unlock(&s->mu);
@@ -478,8 +514,8 @@ void srv_workers_kick(srv_sched *s, uint64_t key)
     for (unsigned i = 0; i < s->nstarted; i++) {
         srv_worker *w = &s->w[i];
         uint64_t k = atomic_load(&w->running_key);
-        if (k == SRV_KEY_NONE)
-            continue;
+        if (k == SRV_KEY_NONE || w->here)
+            continue;       /* worker 0 is this (the dispatching) thread: not running now */
         /* Only the key: the job itself may be freed at any moment. */
         if (!(k & SRV_KEY_OVERDUE) && s->settings.scheduler == SRV_SCHED_EDF && k < now)
             k |= SRV_KEY_OVERDUE;
@@ -514,10 +550,13 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
     for (unsigned i = 0; i < s->nw; i++) {
         s->w[i].s = s;
         s->w[i].idx = i;
+        s->w[i].io_fd = -1;
         atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
         atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
     }
-    for (unsigned i = 0; i < s->nw; i++) {
+    /* Worker 0 is the listener's thread (srv_workers_adopt). */
+    s->nstarted = 1;
+    for (unsigned i = 1; i < s->nw; i++) {
         if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
             return srv_fail(err, "serve: cannot start worker thread %u", i);
         s->nstarted++;
@@ -525,9 +564,63 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
     return true;
 }
 
+/* Worker 0's thread-side set-up: what worker_main does for the others. */
+void srv_workers_adopt(srv_sched *s, int io_fd)
+{
+    srv_worker *w = &s->w[0];
+    tls_worker = w;
+    w->here = true;
+    w->io_fd = io_fd;
+    rt_result res;
+    if (!rt_thread_init(&res))
+        srv_log(SRV_LOG_ERROR, "worker 0: %s", res.msg);
+    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
+    if (!w->timer_ok)
+        srv_log(SRV_LOG_WARN, "worker 0: no timer (%s): no preemption or timeouts of running code",
+                strerror(errno));
+}
+
+bool srv_workers_run_here(srv_sched *s)
+{
+    srv_worker *w = &s->w[0];
+    pthread_mutex_lock(&s->mu);
+    srv_job *j = pick(s, w);
+    pthread_mutex_unlock(&s->mu);
+    if (!j)
+        return false;
+    run(s, w, j);
+    return atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
+           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE;
+}
+
+/* Worker 0 finishes its own jobs (started ones cannot move) and helps
+ * with what is queued, on this (the listener's) thread, then lets go of
+ * it. */
+static void worker0_finish(srv_sched *s)
+{
+    srv_worker *w = &s->w[0];
+    if (!w->here)
+        return;
+    while (srv_workers_run_here(s) || atomic_load(&w->local_min) != SRV_KEY_NONE)
+        ;
+    if (w->timer_ok)
+        rt_tick_timer_delete(&w->timer);
+    w->timer_ok = false;
+    while (w->npool) {
+        rt_stack *st = w->pool[--w->npool];
+        rt_stack_destroy(st);
+        free(st);
+    }
+    w->here = false;
+    w->io_fd = -1;
+    tls_worker = NULL;
+}
+
 void srv_workers_join(srv_sched *s)
 {
-    for (unsigned i = 0; i < s->nstarted; i++)
+    if (s->nw)
+        worker0_finish(s);
+    for (unsigned i = 1; i < s->nstarted; i++)
         pthread_join(s->w[i].thread, NULL);
     for (unsigned i = 0; i < s->nw; i++)
         srv_heap_free(&s->w[i].local);
