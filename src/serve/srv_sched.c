@@ -116,6 +116,7 @@ void srv_sched_metrics(void *ud, FILE *f)
         .preemptions = atomic_load(&s->n_preemptions),
         .steals = atomic_load(&s->n_steals),
         .cancelled = atomic_load(&s->n_cancelled),
+        .handed_off = atomic_load(&s->n_handed_off),
     };
     srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
 }

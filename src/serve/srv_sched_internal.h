@@ -120,6 +120,7 @@ struct srv_sched {
     unsigned nw, nstarted;
     unsigned nidle;                     /* workers waiting for work (mu) */
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals, n_cancelled;
+    _Atomic uint64_t n_handed_off;      /* jobs started on a worker thread (not worker 0): answered across threads */
 };
 
 /* srv_job.c */

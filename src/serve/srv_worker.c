@@ -44,8 +44,17 @@
  *     when the worker switches back later, restores them and returns to
  *     the interrupted instruction.
  *
+ * WORKER 0 has no thread of its own: it is the listener's thread, whose
+ * event loop calls srv_workers_run_here between rounds of events (one job
+ * to its end or until it is stopped), so a request that thread reads is
+ * run and answered there.  Its sockets wait while a sandbox runs, so its
+ * tick also stops the sandbox (the same redirection) when the listener's
+ * epoll descriptor is readable, even without preemption (then the job is
+ * resumed first, after the round: io_yield / io_parked).  When it has
+ * nothing to run it sleeps in the listener's epoll_wait, not on s->cv.
+ *
  * The handler itself reads only atomics and this thread's TLS, and calls
- * only clock_gettime, which are async-signal-safe.
+ * only clock_gettime and poll (a zero timeout), which are async-signal-safe.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,8 +76,6 @@
 /* The handler redirects only with at least this much sandbox stack left
  * (the preemption entry saves ~650 bytes, then runs C code). */
 #define SRV_PREEMPT_STACK_MIN ((uintptr_t)32 << 10)
-/* How much of a pooled stack below its kept top is checked for use. */
-#define SRV_STACK_PROBE ((size_t)64 << 10)
 
 /* Initial-exec TLS: on_tick (a signal handler) reads tls_worker, and must
  * not end up in __tls_get_addr (it may allocate). */
@@ -89,18 +96,19 @@ static rt_stack *stack_get(srv_worker *w)
     return st;
 }
 
-/* True if any page of [lo, lo + len) is resident (was touched since it was
- * last dropped).  Only for a short range: mincore over a whole 8 MiB
- * stack costs more than the madvise it would save. */
-static bool pages_touched(uint8_t *lo, size_t len)
+/* True if the page at p (page-aligned) holds a non-zero byte: a sandbox
+ * wrote into it since it was last dropped.  A read, not mincore: the
+ * system call was a visible share of a short request, reading a page
+ * that was never touched again maps the shared zero page once, and later
+ * reads of it cost no fault.  Not instrumented: the page may still carry
+ * the ASan marks of the last sandbox's frames. */
+__attribute__((no_sanitize_address)) static bool page_written(const uint8_t *p)
 {
-    unsigned char vec[SRV_STACK_PROBE >> 12];
-    if (len > SRV_STACK_PROBE || mincore(lo, len, vec) != 0)
-        return true;
-    for (size_t i = 0; i < (len + 4095) >> 12; i++)
-        if (vec[i] & 1)
-            return true;
-    return false;
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    uint64_t any = 0;
+    for (size_t i = 0; i < 4096 / sizeof *w; i++)
+        any |= w[i];
+    return any != 0;
 }
 
 static void stack_put(srv_worker *w, rt_stack *st)
@@ -108,16 +116,17 @@ static void stack_put(srv_worker *w, rt_stack *st)
     if (w->npool < SRV_STACK_POOL) {
         /* Give back what a deep guest touched, keeping the top pages every
          * sandbox uses anyway, so a pooled stack never pins megabytes. */
-        /* A stack is used top down and every frame larger than a page
-         * touches each of its pages (generated code is compiled with
-         * -fstack-clash-protection), so a sandbox that went deeper than
-         * the kept top touched the pages just below it: madvise (which
-         * flushes TLBs on every core even when it frees nothing) only
-         * then.  A host frame that skipped the probed window could leave
-         * pages resident: memory, not data any guest can read. */
+        /* A stack is used top down: a sandbox that went deeper than the
+         * kept top wrote into the page just below it (a call pushes its
+         * return address; frames are contiguous), which reads as zero
+         * after it was dropped: madvise (which flushes TLBs on every core
+         * even when it frees nothing) only then.  A frame that only
+         * probed that page (-fstack-clash-protection's `or $0`) and wrote
+         * deeper could leave pages resident until a later deep sandbox:
+         * memory, not data any guest can read. */
         size_t keep = (size_t)64 << 10;
         size_t len = (size_t)(st->hi - st->lo);
-        if (len > keep + SRV_STACK_PROBE && pages_touched(st->hi - keep - SRV_STACK_PROBE, SRV_STACK_PROBE))
+        if (len > keep + 4096 && page_written(st->hi - keep - 4096))
             (void)madvise(st->lo, len - keep, MADV_DONTNEED);
         w->pool[w->npool++] = st;
         return;
@@ -406,6 +415,8 @@ again:
         j->sp = rt_ctx_make(j->stack, sandbox_main, j);
         j->ts = (rt_thread_state){ .stack = j->stack };
         j->started = true;
+        if (!w->here)
+            atomic_fetch_add_explicit(&s->n_handed_off, 1, memory_order_relaxed);
     } else if (j->io_parked) {
         j->io_parked = false;
         atomic_fetch_sub(&s->n_running, 1);     /* counted as running while parked: added again below */
