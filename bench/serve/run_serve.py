@@ -150,7 +150,7 @@ error_log {d}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
-  open_file_cache max=16 valid=60s;
+  open_file_cache max=16 inactive=60s;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
   server {{
