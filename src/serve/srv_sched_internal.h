@@ -38,6 +38,7 @@
 #define SRV_STACK_POOL 32                       /* kept per worker */
 #define SRV_MEMPOOL_KEEP 32                     /* linear memories kept per worker and route */
 #define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
+#define SRV_OVERDUE_AGE_NS 100000000u           /* an overdue job waiting this long runs a quantum (100 ms) */
 
 /* One configuration and its loaded functions.  SIGHUP makes a new
  * generation current; the old one is retired and freed (by the listener
@@ -60,6 +61,7 @@ typedef struct srv_job {
     uint64_t key;               /* EDF: absolute deadline; FIFO: arrival (plus SRV_KEY_OVERDUE) */
     uint64_t seq;               /* tie-break: dispatch order */
     uint64_t deadline_ns, kill_ns;
+    uint64_t parked_ns;         /* when it was last preempted (aging of overdue jobs) */
     double share;               /* admission share to release */
     srv_job_state state;
     bool started;               /* has a context: pinned to its worker */

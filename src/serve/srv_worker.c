@@ -308,11 +308,17 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         /* A preempted job whose timeout has passed goes first: it only
          * needs resuming to end (preempt_yield traps it), and its client
          * must not wait behind a stream of other work for its 504. */
+        /* An overdue job left waiting SRV_OVERDUE_AGE_NS gets a turn too
+         * (one quantum, then it waits again): without this it could
+         * starve behind a steady stream of jobs that can still make their
+         * deadlines until its timeout — which the old hand-off only
+         * avoided by the gaps it left in the workers' time. */
         uint64_t now = ut_mono_ns();
         for (size_t i = 0; i < w->local.n; i++) {
             srv_job *c = w->local.v[i];
             if (c->started && c->key != 0 &&
-                (now >= c->kill_ns || atomic_load_explicit(&c->req->cancelled, memory_order_relaxed))) {
+                (now >= c->kill_ns || atomic_load_explicit(&c->req->cancelled, memory_order_relaxed) ||
+                 ((c->key & SRV_KEY_OVERDUE) && now - c->parked_ns >= SRV_OVERDUE_AGE_NS))) {
                 srv_heap_remove(&w->local, i);
                 c->key = 0;
                 (void)srv_heap_push(&w->local, c);      /* cannot fail: it just left */
@@ -460,7 +466,8 @@ again:
     } else {
         atomic_fetch_add(&s->n_preemptions, 1);
         atomic_fetch_add(&s->n_preempted, 1);
-        if (ut_mono_ns() > j->deadline_ns)
+        j->parked_ns = ut_mono_ns();
+        if (j->parked_ns > j->deadline_ns)
             j->key |= SRV_KEY_OVERDUE;
     }
     pthread_mutex_lock(&s->mu);
