@@ -311,6 +311,7 @@ def part_sandbox(build, wedge, tmp, examples):
     run(["cc", "-O2", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "src"),
          os.path.join(ROOT, "bench", "serve", "bench_sandbox.c"), "-rdynamic",
          "-Wl,--whole-archive", os.path.join(build, "libwedge_rt.a"), os.path.join(build, "libwedge_wasi.a"),
+         os.path.join(build, "libwedge_util.a"),
          "-Wl,--no-whole-archive", "-ldl", "-lpthread", "-lm", "-o", exe])
     noop_wasm, noop_so, hello_so = (os.path.join(tmp, x) for x in ("noop.wasm", "noop.so", "hello.so"))
     run(["clang", "--target=wasm32-wasi", "-O2", "-nostartfiles", "-Wl,--no-entry",
