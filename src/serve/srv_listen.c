@@ -313,6 +313,7 @@ void srv_listener_free(srv_listener *l)
     free(l->gens);
     free(l->free_slots);
     srv_peers_free(l);
+    srv_spare_free(l);
     free(l);
 }
 
