@@ -47,7 +47,8 @@
  * WORKER 0 has no thread of its own: it is the listener's thread, whose
  * event loop calls srv_workers_run_here between rounds of events (one job
  * to its end or until it is stopped), so a request that thread reads is
- * run and answered there.  Its sockets wait while a sandbox runs, so its
+ * run and answered there — unless a worker thread is idle, which then
+ * takes it.  Its sockets wait while a sandbox runs, so its
  * tick also stops the sandbox (the same redirection) when the listener's
  * epoll descriptor is readable, even without preemption (then the job is
  * resumed first, after the round: io_yield / io_parked).  When it has
@@ -602,6 +603,15 @@ bool srv_workers_run_here(srv_sched *s)
 {
     srv_worker *w = &s->w[0];
     pthread_mutex_lock(&s->mu);
+    /* While a worker thread sits idle (and was signalled by the dispatch),
+     * a new job is its to run: worker 0 keeps its loop free for sockets,
+     * which it cannot serve while a sandbox of its own is in host code.
+     * Its own preempted jobs it always resumes (they cannot move). */
+    if (s->nidle && !w->local.n) {
+        pthread_mutex_unlock(&s->mu);
+        timer_arm(w, false);
+        return false;
+    }
     srv_job *j = pick(s, w);
     pthread_mutex_unlock(&s->mu);
     if (!j)
