@@ -251,10 +251,12 @@ void srv_sched_attach(srv_sched *s, srv_listener *l)
     pthread_mutex_lock(&s->mu);
     s->l = l;
     pthread_mutex_unlock(&s->mu);
-    /* This thread (the listener's) becomes worker 0: a request that it
-     * reads it also runs and answers, with no hand-off to another thread. */
-    srv_workers_adopt(s, srv_listener_poll_fd(l));
-    srv_listener_set_runner(l, run_here, s);
+    /* With one worker this thread (the listener's) is that worker: a
+     * request that it reads it also runs and answers, with no hand-off. */
+    if (s->first_thread) {
+        srv_workers_adopt(s, srv_listener_poll_fd(l));
+        srv_listener_set_runner(l, run_here, s);
+    }
 }
 
 void srv_sched_free(srv_sched *s)

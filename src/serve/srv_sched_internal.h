@@ -120,6 +120,7 @@ struct srv_sched {
     uint64_t seq;
     srv_worker *w;
     unsigned nw, nstarted;
+    unsigned first_thread;              /* 1: worker 0 is the listener's thread (--workers 1), else 0 */
     unsigned nidle;                     /* workers waiting for work (mu) */
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals, n_cancelled;
     _Atomic uint64_t n_handed_off;      /* jobs started on a worker thread (not worker 0): answered across threads */
@@ -133,10 +134,10 @@ void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
 /* srv_worker.c */
-/* Worker 0 has no thread of its own: srv_workers_adopt (on the listener's
- * thread, before its loop) makes that thread worker 0, and the loop runs
- * it through srv_workers_run_here; srv_workers_start starts threads for
- * workers 1..n-1 only. */
+/* With one worker, it has no thread of its own: srv_workers_start starts
+ * none, srv_workers_adopt (on the listener's thread, before its loop)
+ * makes that thread worker 0, and the loop runs it through
+ * srv_workers_run_here.  With more, every worker is a thread. */
 SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
 void srv_workers_adopt(struct srv_sched *s, int io_fd);
 bool srv_workers_run_here(struct srv_sched *s);

@@ -44,11 +44,14 @@
  *     when the worker switches back later, restores them and returns to
  *     the interrupted instruction.
  *
- * WORKER 0 has no thread of its own: it is the listener's thread, whose
- * event loop calls srv_workers_run_here between rounds of events (one job
- * to its end or until it is stopped), so a request that thread reads is
- * run and answered there — unless a worker thread is idle, which then
- * takes it.  Its sockets wait while a sandbox runs, so its
+ * ONE WORKER (--workers 1) has no thread of its own: it is the listener's
+ * thread, whose event loop calls srv_workers_run_here between rounds of
+ * events (one job to its end or until it is stopped), so a request that
+ * thread reads is run and answered there.  (With more workers all of them
+ * are threads: a listener that also ran sandboxes could not serve any
+ * socket while one of them sat in a long host call, and the other
+ * workers would wait for it; per-worker loops, not done yet, would bound
+ * such a stall to the worker's own connections.)  Its sockets wait while a sandbox runs, so its
  * tick also stops the sandbox (the same redirection) when the listener's
  * epoll descriptor is readable, even without preemption (then the job is
  * resumed first, after the round: io_yield / io_parked).  When it has
@@ -573,9 +576,9 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
         atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
         atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
     }
-    /* Worker 0 is the listener's thread (srv_workers_adopt). */
-    s->nstarted = 1;
-    for (unsigned i = 1; i < s->nw; i++) {
+    /* With one worker, it is the listener's thread (srv_workers_adopt). */
+    s->nstarted = s->first_thread = s->nw == 1 ? 1 : 0;
+    for (unsigned i = s->first_thread; i < s->nw; i++) {
         if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
             return srv_fail(err, "serve: cannot start worker thread %u", i);
         s->nstarted++;
@@ -603,15 +606,6 @@ bool srv_workers_run_here(srv_sched *s)
 {
     srv_worker *w = &s->w[0];
     pthread_mutex_lock(&s->mu);
-    /* While a worker thread sits idle (and was signalled by the dispatch),
-     * a new job is its to run: worker 0 keeps its loop free for sockets,
-     * which it cannot serve while a sandbox of its own is in host code.
-     * Its own preempted jobs it always resumes (they cannot move). */
-    if (s->nidle && !w->local.n) {
-        pthread_mutex_unlock(&s->mu);
-        timer_arm(w, false);
-        return false;
-    }
     srv_job *j = pick(s, w);
     pthread_mutex_unlock(&s->mu);
     if (!j)
@@ -648,7 +642,7 @@ void srv_workers_join(srv_sched *s)
 {
     if (s->nw)
         worker0_finish(s);
-    for (unsigned i = 1; i < s->nstarted; i++)
+    for (unsigned i = s->first_thread; i < s->nstarted; i++)
         pthread_join(s->w[i].thread, NULL);
     for (unsigned i = 0; i < s->nw; i++)
         srv_heap_free(&s->w[i].local);
