@@ -58,9 +58,13 @@ static bool has_loop(const wasm_func *fn)
     return loop;
 }
 
-/* Estimated cc cost of one function: linear plus a quadratic term. */
-static uint64_t func_cost(uint32_t len, bool cold)
+/* Estimated cc cost of one function: linear plus a quadratic term.
+ * Without tiers, just its size: the split wedge always made, so a small
+ * module's parts (and what cc may inline) stay as they were. */
+static uint64_t func_cost(uint32_t len, bool tiers, bool cold)
 {
+    if (!tiers)
+        return (uint64_t)len + 16u;
     uint64_t c = (uint64_t)len + 16u + (uint64_t)len * len / CG_COST_KNEE;
     return cold ? c / 2 : c;
 }
@@ -141,7 +145,7 @@ bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p, cg_
             cold = mode == COLD_ALL || fn->code_len > CG_COLD_HUGE ||
                    (fn->code_len > CG_COLD_STRAIGHT && !has_loop(fn));
         tier[d] = cold ? CG_TIER_COLD : CG_TIER_OPT;
-        cost[d] = func_cost(fn->code_len, cold);
+        cost[d] = func_cost(fn->code_len, tiers, cold);
         tcost[tier[d]] += cost[d];
         tcount[tier[d]]++;
     }
@@ -154,7 +158,8 @@ bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p, cg_
     if (e && *e) {
         want = strtol(e, NULL, 10);
     } else {
-        want = (long)((tcost[0] + tcost[1] + CG_PART_COST - 1) / CG_PART_COST);
+        uint64_t c = tiers ? tcost[0] + tcost[1] : code;
+        want = (long)((c + CG_PART_COST - 1) / CG_PART_COST);
         if (want > 4L * jobs)
             want = 4L * jobs;
     }
