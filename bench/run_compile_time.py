@@ -166,7 +166,7 @@ def main():
     ap.add_argument("--reps", type=int, default=1, help="compiles per module and variant (default 1)")
     ap.add_argument("--run-reps", type=int, default=5, help="runs of each SQLite build (default 5)")
     ap.add_argument("--rows", type=int, default=100000, help="rows the SQLite main inserts (default 100000)")
-    ap.add_argument("--gen-funcs", type=int, default=800, help="functions of the generated module")
+    ap.add_argument("--gen-funcs", type=int, default=300, help="functions of the generated module")
     ap.add_argument("--modules", default="sqlite,sqlite-min,generated")
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
     ap.add_argument("--no-write", action="store_true")
