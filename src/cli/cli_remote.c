@@ -61,63 +61,15 @@ typedef struct cli_lazy {
 } cli_lazy;
 static cli_lazy lazy;
 
-/* The ranges of the .snap blob that hold memory [off, off+len), at most
- * 4 MiB each (one extent may span a whole region), with where each goes in
- * dst (dst = the memory at off).  Counts only when rs is NULL. */
-static uint32_t lazy_ranges(const cli_lazy *z, uint64_t off, size_t len, uint8_t *dst, st_range *rs, uint8_t **ds)
-{
-    enum { PIECE = 4u << 20 };
-    uint32_t lo = 0, hi = z->next;
-    while (lo < hi) { /* first extent ending after off */
-        uint32_t mid = (lo + hi) / 2;
-        if (z->ext[mid].mem_off + z->ext[mid].len <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uint32_t n = 0;
-    for (uint32_t k = lo; k < z->next && z->ext[k].mem_off < off + len; k++) {
-        const st_extent *x = &z->ext[k];
-        uint64_t a = x->mem_off > off ? x->mem_off : off;
-        uint64_t b = x->mem_off + x->len < off + len ? x->mem_off + x->len : off + len;
-        for (; a < b; a += PIECE, n++) {
-            if (!rs)
-                continue;
-            uint64_t e = b - a < PIECE ? b : a + PIECE;
-            rs[n] = (st_range){x->file_off + (a - x->mem_off), (uint32_t)(e - a), NULL};
-            ds[n] = dst + (a - off);
-        }
-    }
-    return n;
-}
-
 /* Fetches spans [offs[i], offs[i]+lens[i]) of memory into dsts[i] (zero
- * where no extent lies) in one pipelined batch. */
+ * where no extent lies) in one pipelined batch; the first failure is kept
+ * for the report. */
 static int lazy_fetch_spans(cli_lazy *z, const uint64_t *offs, const size_t *lens, uint8_t *const *dsts, uint32_t k)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < k; i++) {
-        memset(dsts[i], 0, lens[i]);
-        n += lazy_ranges(z, offs[i], lens[i], NULL, NULL, NULL);
-    }
-    if (!n)
-        return 0;
-    st_range *rs = malloc(n * sizeof *rs);
-    uint8_t **ds = malloc(n * sizeof *ds);
-    int r = -1;
-    if (rs && ds) {
-        uint32_t at = 0;
-        for (uint32_t i = 0; i < k; i++)
-            at += lazy_ranges(z, offs[i], lens[i], dsts[i], rs + at, ds + at);
-        char err[ST_ERR_LEN];
-        r = st_fetch_ranges(z->conn, &z->snap, rs, n, ds, err);
-        if (r != 0 && !z->err[0])
-            snprintf(z->err, sizeof z->err, "%s", err);
-    } else if (!z->err[0]) {
-        snprintf(z->err, sizeof z->err, "out of memory");
-    }
-    free(rs);
-    free(ds);
+    char err[ST_ERR_LEN];
+    int r = st_fetch_mem(z->conn, &z->snap, z->ext, z->next, offs, lens, dsts, k, err);
+    if (r != 0 && !z->err[0])
+        snprintf(z->err, sizeof z->err, "%s", err);
     return r;
 }
 

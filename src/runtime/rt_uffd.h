@@ -62,6 +62,12 @@ __attribute__((warn_unused_result)) rt_uffd *rt_uffd_open(void *base, size_t len
  * prefetched working set before the first instruction.  0, or -1. */
 __attribute__((warn_unused_result)) int rt_uffd_install(rt_uffd *u, uint64_t off, const uint8_t *data, size_t len);
 
+/* Marks [off, off+len) (page multiples) as present without copying: pages
+ * the caller filled itself before rt_uffd_open (e.g. a working set fetched
+ * straight into the memory), which faults must neither fill again nor
+ * record.  0, or -1 for a range outside. */
+__attribute__((warn_unused_result)) int rt_uffd_mark_present(rt_uffd *u, uint64_t off, size_t len);
+
 /* 1 when a fetch failed and the range was closed off. */
 int rt_uffd_failed(const rt_uffd *u);
 void rt_uffd_get_stats(const rt_uffd *u, rt_uffd_stats *out);

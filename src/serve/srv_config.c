@@ -405,9 +405,12 @@ static bool get_remote(ctx *x, const cJSON *obj, const char *kp, srv_route *r)
         join_key(k, kp, "granularity");
         return key_fail(x, k, "must be \"page\", \"region:KIB\", \"instance\" or \"module\"");
     }
-    if (r->remote && (r->snapshot || r->init)) {
+    /* "module" fetches the .wasm only: its init (if any) runs here. */
+    bool module_only = r->granularity && !strcmp(r->granularity, "module");
+    if (r->remote && (r->snapshot || (r->init && !module_only))) {
         join_key(k, kp, r->snapshot ? "snapshot" : "init");
-        return key_fail(x, k, "a store route's snapshot comes from the store");
+        return key_fail(x, k, "a store route's snapshot comes from the store (\"init\" only with \"granularity\": "
+                              "\"module\")");
     }
     return true;
 }

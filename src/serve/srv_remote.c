@@ -1,15 +1,19 @@
 /*
  * srv_remote.c — fetching a store route's state when it loads (see
- * srv_remote.h).  Fetch "lazy" (memory by page fault per instance) is not
- * served here yet: such a route is fetched eagerly, with one log line.
+ * srv_remote.h).  Fetch "lazy" gets only the small state here; its memory
+ * comes by page faults per request (srv_lazy.c).
  */
 #include "srv_remote.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "compile/compile.h"
+#include "runtime/rt_uffd.h"
+#include "srv_lazy.h"
 #include "srv_log.h"
 #include "store/st_transport.h"
 
@@ -56,19 +60,35 @@ static bool ref_read(const char *ref, char *module, size_t cap, char *snap, size
     return access(module, R_OK) == 0 && (!snap[0] || access(snap, R_OK) == 0);
 }
 
-bool srv_remote_fetch(const srv_route *route, char *module, size_t cap, char *snap, size_t snap_cap, char *why,
-                      size_t why_cap)
+void srv_remote_remember(const srv_route *route, const char *module, const char *snap)
+{
+    cg_err cerr;
+    char dir[4096], ref[4200];
+    if (!cg_cache_root(dir, sizeof dir - 8, &cerr))
+        return;
+    strcat(dir, "/store");
+    ref_path(dir, route->path, false, ref, sizeof ref);
+    ref_write(ref, module, snap);
+}
+
+bool srv_remote_fetch(const srv_route *route, char *module, size_t cap, char *snap, size_t snap_cap,
+                      srv_lazy **lazy, char *why, size_t why_cap)
 {
     char err[ST_ERR_LEN];
     st_url u;
     st_key key;
+    *lazy = NULL;
     if (st_node_open(route->path, route->store_key_file, &u, &key, err) != 0) {
         snprintf(why, why_cap, "%s", err);
         return false;
     }
-    if (route->fetch && !strcmp(route->fetch, "lazy"))
-        srv_log(SRV_LOG_WARN, "route %s: lazy fetch is not available under serve yet; fetching eagerly",
-                route->name);
+    bool module_only = route->granularity && !strcmp(route->granularity, "module");
+    bool want_lazy = route->fetch && !strcmp(route->fetch, "lazy") && !module_only;
+    char uwhy[256];
+    if (want_lazy && !rt_uffd_probe(uwhy, sizeof uwhy)) {
+        srv_log(SRV_LOG_WARN, "route %s: %s; fetching eagerly", route->name, uwhy);
+        want_lazy = false;
+    }
     cg_err cerr;
     char dir[4096], ref[4200];
     if (!cg_cache_root(dir, sizeof dir - 8, &cerr)) {
@@ -76,9 +96,19 @@ bool srv_remote_fetch(const srv_route *route, char *module, size_t cap, char *sn
         return false;
     }
     strcat(dir, "/store");
-    bool module_only = route->granularity && !strcmp(route->granularity, "module");
     ref_path(dir, route->path, module_only, ref, sizeof ref);
-    if (st_node_fetch(&u, &key, dir, module_only, SRV_REMOTE_TIMEOUT_MS, module, cap, snap, snap_cap, err) == 0) {
+    if (want_lazy) {
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            snprintf(why, why_cap, "%s: cannot create the store cache", dir);
+            return false;
+        }
+        if (srv_lazy_open(route, dir, module, cap, snap, snap_cap, lazy, err, sizeof err)) {
+            if (!*lazy) /* the whole snapshot was here already */
+                ref_write(ref, module, snap);
+            return true;
+        }
+    } else if (st_node_fetch(&u, &key, dir, module_only, SRV_REMOTE_TIMEOUT_MS, module, cap, snap, snap_cap, err) ==
+               0) {
         ref_write(ref, module, snap);
         return true;
     }

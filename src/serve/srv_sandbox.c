@@ -25,6 +25,7 @@
 #include "cwa/cwa.h"
 #include "dagger/dagger.h"
 #include "runtime/rt_mempool.h"
+#include "srv_lazy.h"
 #include "srv_log.h"
 #include "srv_remote.h"
 #include "srv_sched.h"
@@ -124,8 +125,8 @@ static void load_one(srv_fn *fn)
     const char *snap_file = fn->route->snapshot;
     char fetched[2][4200];
     if (fn->route->remote) {
-        if (!srv_remote_fetch(fn->route, fetched[0], sizeof fetched[0], fetched[1], sizeof fetched[1], fn->broken,
-                              sizeof fn->broken))
+        if (!srv_remote_fetch(fn->route, fetched[0], sizeof fetched[0], fetched[1], sizeof fetched[1], &fn->lazy,
+                              fn->broken, sizeof fn->broken))
             return;
         path = fetched[0];
         snap_file = fetched[1][0] ? fetched[1] : NULL;
@@ -186,11 +187,14 @@ static void load_one(srv_fn *fn)
     }
     if (snapshot && !load_snapshot(fn, snap_file, hash))
         goto unload;
+    srv_lazy_bind(fn->lazy, fn->mod, hash);    /* lazy: snap is the small state */
     if (!rt_module_text_range(fn->mod, &fn->text_lo, &fn->text_hi))
         fn->text_lo = fn->text_hi = 0;     /* never preempted, still killed at its timeout by poll */
     fn->kind = SRV_FN_WASM;
     return;
 unload:
+    srv_lazy_free(fn->lazy);
+    fn->lazy = NULL;
     rt_snapshot_free(fn->snap);
     fn->snap = NULL;
     rt_linker_free(fn->linker);
@@ -243,6 +247,7 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 void srv_fnset_free(srv_fnset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
+        srv_lazy_free(set->fns[i].lazy);
         rt_snapshot_free(set->fns[i].snap);
         rt_linker_free(set->fns[i].linker);
         if (set->fns[i].mod)
@@ -594,12 +599,19 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     rt_limits lim = { .max_memory_pages = route->max_memory_mb ? route->max_memory_mb * WEDGE_WASM_PAGES_PER_MIB : 0 };
     rt_result res;
     memset(&res, 0, sizeof res);
-    rt_status st = fn->snap
-        ? rt_snapshot_instantiate(fn->snap, &lim, fn->linker, host_cfg, pool, &out->inst, &res)
+    /* A lazy store route (srv_lazy.h): until the node has the whole
+     * snapshot, the small state in a new memory filled by page faults. */
+    srv_lazy_req lazy = {0};
+    const rt_snapshot *snap = fn->lazy ? srv_lazy_begin(fn->lazy, fn->snap, kill_ns, &lazy) : fn->snap;
+    rt_status st = snap
+        ? rt_snapshot_instantiate(snap, &lim, fn->linker, host_cfg, lazy.z ? NULL : pool, &out->inst, &res)
         : rt_instantiate_pooled(fn->mod, &lim, fn->linker, host_cfg, pool, &out->inst, &res);
     bool cwa = st == RT_OK && cwa_instance_is_guest(out->inst);
     bool dagger = st == RT_OK && !cwa && dagger_instance_is_guest(out->inst);
-    if (st == RT_OK)
+    bool run = st == RT_OK && (!lazy.z || srv_lazy_attach(&lazy, out->inst));
+    srv_log(SRV_LOG_DEBUG, "request %llu: route %s: instantiated in %llu us", (unsigned long long)req->id,
+            route->name, (unsigned long long)((ut_mono_ns() - t0) / 1000));
+    if (run)
         st = route->entry ? rt_run_export(out->inst, route->entry, &res)
              : cwa        ? cwa_run_main(out->inst, &res)
              : dagger     ? dagger_run_main(out->inst, &res)
@@ -617,6 +629,10 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
 
     if (st == RT_ERR_EXIT && res.exit_code == 0)
         st = RT_OK;
+    /* 502/504 when a lazy fetch failed: nothing from a half-fetched memory. */
+    if (lazy.z && srv_lazy_finish(&lazy, (unsigned long long)req->id,
+                                  st == RT_ERR_TRAP && res.trap == WEDGE_TRAP_TIMEOUT, out))
+        return;
     switch (st) {
     case RT_OK: {
         size_t len = 0;

@@ -67,6 +67,7 @@ typedef struct srv_fn {
     srv_route_metrics *metrics;         /* shared by every generation with this route name (srv_sched.c) */
     struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
     rt_snapshot *snap;                  /* requests start from it (route "snapshot" / "init"), or NULL */
+    struct srv_lazy *lazy;              /* a lazy store route (snap is then its small state), owned */
 } srv_fn;
 
 typedef struct srv_fnset {

@@ -4,10 +4,13 @@
  * depend on it (splitting ranges into frame-sized batches, fetching and
  * checking a whole blob).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "st_internal.h"
+#include "util/util.h"
 
 struct st_conn {
     const st_transport *t;
@@ -76,6 +79,23 @@ st_conn *st_connect(const st_url *u, const st_key *key, int timeout_ms, char *er
     return c;
 }
 
+st_conn *st_connect_retry(const st_url *u, const st_key *key, int timeout_ms, int attempts, char *err)
+{
+    int wait_ms = 100;
+    if (timeout_ms <= 0)
+        timeout_ms = ST_TIMEOUT_MS_DEFAULT;
+    for (int k = 1;; k++) {
+        uint64_t t0 = ut_mono_ns();
+        st_conn *c = st_connect(u, key, timeout_ms, err);
+        if (c || k >= attempts || ut_mono_ns() - t0 > (uint64_t)timeout_ms * 500000u)
+            return c;
+        struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        wait_ms = wait_ms * 2 > 2000 ? 2000 : wait_ms * 2;
+    }
+}
+
 void st_close(st_conn *c)
 {
     if (c) {
@@ -126,6 +146,8 @@ int st_fetch_ranges(st_conn *c, const st_blob_ref *blob, const st_range *want, u
 
 int st_fetch_blob(st_conn *c, const st_blob_ref *blob, uint8_t *dst, char *err)
 {
+    if (c->t->blob && blob->size)
+        return c->t->blob(c->state, blob, dst, err);
     enum { PIECE = 4u << 20 }; /* 15 of them fit one frame */
     uint32_t n = (uint32_t)((blob->size + PIECE - 1) / PIECE);
     if (blob->size > (uint64_t)UINT32_MAX * PIECE) {

@@ -38,6 +38,10 @@ void st_repo_close(st_repo *r);
  * lines. */
 uint8_t *st_repo_answer(st_repo *r, const st_msg *req, st_push_state *ps, const char *peer, size_t *len);
 void st_push_abort(st_push_state *ps);
+/* ST_BLOB_REQ: where its bytes are (mapped, valid until st_repo_close), so
+ * the reply is sent from the mapping without a copy; NULL, or why not
+ * (ST_E_NOTFOUND for an unknown blob, else ST_E_RANGE). */
+const char *st_repo_blob_view(st_repo *r, const st_msg *req, const uint8_t **data);
 
 /* An encoded ERROR frame in buf (ST_HEAD_SIZE + 4 + ST_TEXT_MAX bytes). */
 size_t st_error_frame(uint16_t code, const char *text, uint8_t *buf, size_t cap);

@@ -29,7 +29,7 @@ int st_node_open(const char *url, const char *key_file, st_url *u, st_key *key, 
 int st_node_fetch(const st_url *u, const st_key *key, const char *dir, int module_only, int timeout_ms,
                   char *module, size_t cap, char *snap, size_t snap_cap, char *err)
 {
-    st_conn *c = st_connect(u, key, timeout_ms, err);
+    st_conn *c = st_connect_retry(u, key, timeout_ms, ST_CONNECT_ATTEMPTS, err);
     if (!c)
         return -1;
     st_manifest m;

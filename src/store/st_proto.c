@@ -81,7 +81,7 @@ const char *st_head_decode(const uint8_t head[ST_HEAD_SIZE], st_kind *kind, uint
         return "not a wedge store frame (bad magic)";
     if (head[4] != ST_PROTO_VERSION)
         return "unsupported store protocol version";
-    if (head[5] < ST_HELLO || head[5] > ST_PUSH)
+    if (head[5] < ST_HELLO || head[5] > ST_BLOB)
         return "unknown frame kind";
     if (head[6] || head[7])
         return "reserved frame bits set";
@@ -256,6 +256,17 @@ const char *st_decode(st_kind kind, const uint8_t *buf, size_t len, st_msg *m)
     case ST_PUSH:
         e = dec_push(&r, m);
         break;
+    case ST_BLOB_REQ:
+    case ST_BLOB:
+        TAKE(&r, ST_BLOB_HEAD, p, "blob range");
+        memcpy(m->u.blob.sha, p, ST_SHA_LEN);
+        m->u.blob.off = get64(p + 32);
+        m->u.blob.len = get32(p + 40);
+        if (m->u.blob.len == 0 || m->u.blob.len > ST_BLOB_MAX || m->u.blob.off > UINT64_MAX - m->u.blob.len)
+            return "empty, wrapping or oversized blob range";
+        if (kind == ST_BLOB)
+            TAKE(&r, m->u.blob.len, m->u.blob.data, "blob bytes");
+        break;
     default:
         return "unknown frame kind";
     }
@@ -356,6 +367,11 @@ static uint64_t payload_size(const st_msg *m)
         if (!st_name_ok(m->u.push.name, m->u.push.name_len))
             return UINT64_MAX;
         return 2 + m->u.push.name_len + 53 + (uint64_t)m->u.push.len;
+    case ST_BLOB_REQ:
+    case ST_BLOB:
+        if (m->u.blob.len == 0 || m->u.blob.len > ST_BLOB_MAX)
+            return UINT64_MAX;
+        return ST_BLOB_HEAD + (m->kind == ST_BLOB ? (uint64_t)m->u.blob.len : 0);
     }
     return UINT64_MAX;
 }
@@ -364,6 +380,22 @@ size_t st_encoded_size(const st_msg *m)
 {
     uint64_t n = payload_size(m);
     return n > ST_MAX_PAYLOAD ? 0 : (size_t)n + ST_HEAD_SIZE;
+}
+
+size_t st_encode_blob_head(const st_msg *m, uint8_t *buf, size_t cap)
+{
+    size_t total = st_encoded_size(m);
+    if (m->kind != ST_BLOB || total == 0 || cap < ST_HEAD_SIZE + ST_BLOB_HEAD)
+        return 0;
+    memcpy(buf, MAGIC, 4);
+    buf[4] = ST_PROTO_VERSION;
+    buf[5] = ST_BLOB;
+    buf[6] = buf[7] = 0;
+    put32(buf + 8, (uint32_t)(total - ST_HEAD_SIZE));
+    memcpy(buf + ST_HEAD_SIZE, m->u.blob.sha, 32);
+    put64(buf + ST_HEAD_SIZE + 32, m->u.blob.off);
+    put32(buf + ST_HEAD_SIZE + 40, m->u.blob.len);
+    return ST_HEAD_SIZE + ST_BLOB_HEAD;
 }
 
 static uint8_t *put_name(uint8_t *p, const char *name, uint32_t len)
@@ -471,6 +503,14 @@ size_t st_encode(const st_msg *m, uint8_t *buf, size_t cap)
         put32(p + 49, m->u.push.len);
         if (m->u.push.len)
             memcpy(p + 53, m->u.push.data, m->u.push.len);
+        break;
+    case ST_BLOB_REQ:
+    case ST_BLOB:
+        memcpy(p, m->u.blob.sha, 32);
+        put64(p + 32, m->u.blob.off);
+        put32(p + 40, m->u.blob.len);
+        if (m->kind == ST_BLOB)
+            memcpy(p + ST_BLOB_HEAD, m->u.blob.data, m->u.blob.len);
         break;
     }
     return total;

@@ -235,6 +235,19 @@ static uint8_t *answer_ranges(st_repo *r, const st_msg *req, size_t *len)
     return b;
 }
 
+const char *st_repo_blob_view(st_repo *r, const st_msg *req, const uint8_t **data)
+{
+    pthread_mutex_lock(&r->mu);
+    file_ent *f = blob_find(r, req->u.blob.sha);
+    pthread_mutex_unlock(&r->mu);
+    if (!f)
+        return "no blob with that hash (ask for the manifest again)";
+    if (req->u.blob.off > (uint64_t)f->size || req->u.blob.len > (uint64_t)f->size - req->u.blob.off)
+        return "range outside the blob";
+    *data = f->map + req->u.blob.off;
+    return NULL;
+}
+
 static void wset_path(const st_repo *r, const char *name, uint32_t nl, const uint8_t snap[ST_SHA_LEN], char *out,
                       size_t cap)
 {

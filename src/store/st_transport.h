@@ -22,6 +22,7 @@
 
 #define ST_ERR_LEN 512
 #define ST_TIMEOUT_MS_DEFAULT 5000
+#define ST_CONNECT_ATTEMPTS 3           /* st_connect_retry for a fetch: ~0.3 s of back-off in all */
 
 typedef struct st_manifest {
     char name[ST_NAME_MAX + 1];
@@ -50,6 +51,10 @@ typedef struct st_transport {
     /* *pages malloc'd (NULL and *n 0 when the store has none). */
     int (*wset_get)(void *state, const char *name, const uint8_t snap[ST_SHA_LEN], uint32_t **pages, uint32_t *n,
                     char *err);
+    /* Optional (NULL: st_fetch_blob uses ranges): the whole blob into
+     * dst, streamed into place and hashed once as it arrives, checked
+     * against blob->sha. */
+    int (*blob)(void *state, const st_blob_ref *blob, uint8_t *dst, char *err);
     void (*close)(void *state);
 } st_transport;
 
@@ -70,6 +75,14 @@ __attribute__((warn_unused_result)) int st_url_parse(const char *s, int need_nam
 
 __attribute__((warn_unused_result)) st_conn *st_connect(const st_url *u, const st_key *key, int timeout_ms,
                                                         char *err);
+/* st_connect, tried up to `attempts` times: a failure that came back
+ * fast (refused, reset: a store restarting) is tried again after a
+ * back-off of 100 ms, then 200, 400, ... (at most 2 s); one that already
+ * waited half the timeout (a stalled store) is not, so the whole call
+ * stays within about one timeout plus the back-offs.  err: the last
+ * failure. */
+__attribute__((warn_unused_result)) st_conn *st_connect_retry(const st_url *u, const st_key *key, int timeout_ms,
+                                                              int attempts, char *err);
 void st_close(st_conn *c);
 __attribute__((warn_unused_result)) int st_manifest_get(st_conn *c, const char *name, st_manifest *out, char *err);
 void st_manifest_free(st_manifest *m);
@@ -84,6 +97,14 @@ __attribute__((warn_unused_result)) int st_wset_put(st_conn *c, const char *name
                                                     const uint32_t *pages, uint32_t n, char *err);
 __attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name, const uint8_t snap[ST_SHA_LEN],
                                                     uint32_t **pages, uint32_t *n, char *err);
+
+/* Memory spans [offs[i], offs[i]+lens[i]) of the snapshot blob `snap`
+ * whose memory extents are ext[0..n_ext) (a manifest's, sorted) into
+ * dsts[i], zero where no extent lies, all in one pipelined batch
+ * (st_mem.c).  Each range is checked against its SHA-256. */
+__attribute__((warn_unused_result)) int st_fetch_mem(st_conn *c, const st_blob_ref *snap, const st_extent *ext,
+                                                     uint32_t n_ext, const uint64_t *offs, const size_t *lens,
+                                                     uint8_t *const *dsts, uint32_t k, char *err);
 
 /* ---- the node-side cache (st_cache.c) ----------------------------------- */
 /* The blob as the file DIR/HEX.EXT (HEX its SHA-256), fetched and checked
@@ -106,7 +127,8 @@ __attribute__((warn_unused_result)) int st_node_open(const char *url, const char
  * gets "" when there is none), as files in the cache DIR, each checked
  * against its SHA-256 (st_cache_blob: a half-fetched blob is never found).
  * Blobs already cached cost only the manifest request.  Every socket
- * operation times out after timeout_ms. */
+ * operation times out after timeout_ms; the connection is retried as
+ * st_connect_retry (ST_CONNECT_ATTEMPTS). */
 __attribute__((warn_unused_result)) int st_node_fetch(const st_url *u, const st_key *key, const char *dir,
                                                       int module_only, int timeout_ms, char *module, size_t cap,
                                                       char *snap, size_t snap_cap, char *err);

@@ -35,6 +35,8 @@
 #define ST_MAC_LEN 32
 #define ST_KEY_MIN 16                   /* bytes of pre-shared key, at least */
 #define ST_KEY_MAX 1024
+#define ST_BLOB_HEAD 44                 /* ST_BLOB payload before its bytes: hash, offset, length */
+#define ST_BLOB_MAX (ST_MAX_PAYLOAD - ST_BLOB_HEAD)
 
 typedef enum st_kind {
     ST_HELLO = 1,       /* client: version, client nonce */
@@ -50,6 +52,8 @@ typedef enum st_kind {
     ST_WSET_REQ = 11,   /* client: ask for it */
     ST_WSET = 12,       /* store: the pages, in first-touch order */
     ST_PUSH = 13,       /* client: a piece of a module or snapshot to publish */
+    ST_BLOB_REQ = 14,   /* client: one byte range of a blob it checks whole (eager fetch) */
+    ST_BLOB = 15,       /* store: those bytes, with no hash of their own */
 } st_kind;
 
 typedef enum st_code {
@@ -122,6 +126,12 @@ typedef struct st_msg {
             uint32_t len;
             const uint8_t *data;
         } push;
+        struct {
+            uint8_t sha[ST_SHA_LEN];    /* of the whole blob */
+            uint64_t off;
+            uint32_t len;               /* 1..ST_BLOB_MAX */
+            const uint8_t *data;        /* ST_BLOB only */
+        } blob;                         /* ST_BLOB_REQ and ST_BLOB */
     } u;
 } st_msg;
 
@@ -140,6 +150,10 @@ size_t st_encoded_size(const st_msg *m);
 /* Writes the frame of m into buf (cap bytes); returns its length, 0 as
  * st_encoded_size.  ST_RANGES computes each range's SHA-256. */
 __attribute__((warn_unused_result)) size_t st_encode(const st_msg *m, uint8_t *buf, size_t cap);
+
+/* An ST_BLOB frame but its bytes (ST_HEAD_SIZE + ST_BLOB_HEAD bytes, or 0
+ * as st_encode): a sender writes them, then the bytes from where they lie. */
+__attribute__((warn_unused_result)) size_t st_encode_blob_head(const st_msg *m, uint8_t *buf, size_t cap);
 
 /* Items of decoded messages; i below the count st_decode checked. */
 st_extent st_manifest_extent(const st_msg *m, uint32_t i);
@@ -178,6 +192,12 @@ int st_auth_check(const st_key *key, char side, const uint8_t first[ST_NONCE_LEN
                   const uint8_t second[ST_NONCE_LEN], const uint8_t mac[ST_MAC_LEN]);
 /* SHA-256 of n bytes (libcrypto). */
 void st_sha256(const void *p, size_t n, uint8_t out[ST_SHA_LEN]);
+/* SHA-256 over pieces: begin (NULL when out of memory), update in order,
+ * end (writes the hash and frees the context). */
+typedef struct st_sha_ctx st_sha_ctx;
+st_sha_ctx *st_sha_begin(void);
+void st_sha_update(st_sha_ctx *c, const void *p, size_t n);
+void st_sha_end(st_sha_ctx *c, uint8_t out[ST_SHA_LEN]);
 /* Lower-case hex of a hash into out (65 bytes). */
 void st_sha_hex(const uint8_t sha[ST_SHA_LEN], char out[2 * ST_SHA_LEN + 1]);
 

@@ -10,7 +10,6 @@ holds an 8 MiB table), published as DIR/counter.wasm + DIR/counter.snap.
 One server, the key from --store-key-file, routes:
   /local   the same module and snapshot from local files (must keep answering)
   /remote  wedge://127.0.0.1:P/counter, "fetch": "eager"
-  /lazy    the same with "fetch": "lazy" (under serve: eager, one log line)
   /stall   a store that accepts and never answers: 503 within bounded time
   /cut     through a proxy that cuts each session after 1 MiB of the store's
            bytes (the snapshot is ~8 MiB): 503, nothing half-fetched kept
@@ -18,7 +17,8 @@ Sequence: the store down at start -> /remote 503 with one log line, /local
 200; the store started, SIGHUP -> /remote 200 from the snapshot (cached on
 the node); the store killed -> /remote keeps answering, and a reload starts
 it from the node's cached copy with one log line (/stall, never fetched,
-stays 503 and does not hold the reload back); the store back, SIGHUP -> 200.  Exit 77 (skipped) without clang for wasm32-wasi.  About 15 s.
+stays 503 and does not hold the reload back); the store back, SIGHUP -> 200.
+Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 15 s.
 """
 import hashlib
 import os
@@ -181,7 +181,6 @@ def main():
         # Before /remote: its fetch is the first of the snapshot, cut off.
         {"route": "/cut", "path": f"wedge://{HOST}:{cutter.getsockname()[1]}/counter", **base},
         {"route": "/remote", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "eager", **base},
-        {"route": "/lazy", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "lazy", **base},
         {"route": "/stall", "path": f"wedge://{HOST}:{silent.getsockname()[1]}/counter", **base},
     ]
     t0 = time.monotonic()
@@ -232,10 +231,9 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     m = wait_log(srv, r"reload(ed| refused)[^\n]*", at)
     check(m is not None and m.group(0).startswith("reloaded"),
           f"SIGHUP with the store back: reloaded ({m.group(0) if m else 'no log line'})")
-    for p in ("/remote", "/lazy"):
-        answers = [fetch(url(p))[:2] for _ in range(6)]
-        check(all(a == (200, PRISTINE) for a in answers), f"{p}: every request starts from the store's snapshot "
-              f"({answers[0]!r})")
+    answers = [fetch(url("/remote"))[:2] for _ in range(6)]
+    check(all(a == (200, PRISTINE) for a in answers), f"/remote: every request starts from the store's snapshot "
+          f"({answers[0]!r})")
     cut = [ln for ln in srv.log_text()[at:].splitlines() if "rem/cut" in ln]
     check(len(cut) == 1 and "answers 503" in cut[0],
           f"the store lost mid-transfer: one log line, 503 ({cut!r:.300})")
@@ -243,8 +241,6 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     check(st == 503 and dt < 2, f"/cut: 503 at once ({st} in {dt:.2f} s)")
     leftovers = [f for f in os.listdir(os.path.join(env["WEDGE_CACHE_DIR"], "store")) if ".tmp" in f]
     check(not leftovers, f"nothing half-fetched left in the node cache ({leftovers})")
-    lazy_lines = [ln for ln in srv.log_text()[at:].splitlines() if "lazy fetch is not available" in ln]
-    check(len(lazy_lines) == 1, f"/lazy under serve: one line saying it fetches eagerly ({len(lazy_lines)})")
     snap_sha = hashlib.sha256(open(os.path.join(sdir, "counter.snap"), "rb").read()).hexdigest()
     cached = os.path.join(env["WEDGE_CACHE_DIR"], "store", snap_sha + ".snap")
     check(os.path.exists(cached), "the fetched snapshot is in the node cache, by its SHA-256")

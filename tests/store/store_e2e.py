@@ -146,9 +146,9 @@ def wedge(*args):
 
 def fake_store(module, behaviour):
     """A store written here that speaks the protocol correctly up to the
-    point `behaviour` breaks it: 'corrupt' flips a bit in range data (the
-    hash still the true one), 'truncate' closes half-way through a RANGES
-    frame, 'silent' never answers the manifest request.  Returns its port."""
+    point `behaviour` breaks it: 'corrupt' flips a bit in range or blob
+    data (the hash still the true one), 'truncate' closes half-way through
+    a RANGES or BLOB frame, 'silent' never answers the manifest request.  Returns its port."""
     import threading
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
@@ -167,10 +167,21 @@ def fake_store(module, behaviour):
                 time.sleep(30)
                 return
             c.sendall(frame(7, p + sha + struct.pack("<Q", len(module)) + bytes(1 + 32 + 8 + 8)))
-            while True:  # ranges requests (a node pipelines several)
+            while True:  # ranges or blob requests (a node pipelines several)
                 kind, p = read_frame(c)
                 if kind is None:
                     return
+                if kind == 14:  # BLOB_REQ: bytes with no hash of their own
+                    off, ln = struct.unpack("<QI", p[32:44])
+                    data = module[off:off + ln]
+                    if behaviour == "corrupt":
+                        data = bytes([data[0] ^ 1]) + data[1:]
+                    f = frame(15, p[:44] + data)
+                    if behaviour == "truncate":
+                        c.sendall(f[:len(f) // 2])
+                        return
+                    c.sendall(f)
+                    continue
                 (cnt,) = struct.unpack("<I", p[32:36])
                 body = sha + struct.pack("<I", cnt)
                 for k in range(cnt):
@@ -478,6 +489,16 @@ def main():
               "ranges of a content-addressed blob, each with its SHA-256")
         kind, p = ranges(s, m["snap_sha"], [(299000, 2000)])
         check(kind == 5 and struct.unpack("<H", p[:2])[0] == 5, "a range past the blob's end: ERROR RANGE")
+        s.sendall(frame(14, m["snap_sha"] + struct.pack("<QI", 1000, 5000)))
+        kind, p = read_frame(s)
+        check(kind == 15 and p[:44] == m["snap_sha"] + struct.pack("<QI", 1000, 5000) and p[44:] == snap[1000:6000],
+              "a blob range (BLOB_REQ): the bytes, sent from the store's mapping")
+        s.sendall(frame(14, m["snap_sha"] + struct.pack("<QI", 299000, 2000)))
+        kind, p = read_frame(s)
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 5, "a blob range past the blob's end: ERROR RANGE")
+        s.sendall(frame(14, bytes(32) + struct.pack("<QI", 0, 10)))
+        kind, p = read_frame(s)
+        check(kind == 5 and struct.unpack("<H", p[:2])[0] == 4, "a blob range of an unknown blob: ERROR NOTFOUND")
         kind, p = manifest(s, b"nope")
         check(kind == 5 and struct.unpack("<H", p[:2])[0] == 4, "unknown name: ERROR NOTFOUND")
         # Working sets: none, then recorded, then read back in order.

@@ -139,3 +139,30 @@ Test(uffd, a_failed_fetch_closes_the_range)
     munmap(mem, PAGES * RT_UFFD_PAGE);
     fail_from = PAGES;
 }
+
+Test(uffd, pages_written_before_open_and_marked_present_keep_their_bytes)
+{
+    mem = mmap(NULL, PAGES * RT_UFFD_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(mem, MAP_FAILED);
+    /* A prefetch straight into the memory: pages 5 and 6, before registering. */
+    memset(mem + 5 * RT_UFFD_PAGE, 0xAB, 2 * RT_UFFD_PAGE);
+    char err[256];
+    rt_uffd *u = rt_uffd_open(mem, PAGES * RT_UFFD_PAGE, 0, 1, fetch, NULL, err, sizeof err);
+    if (!u) {
+        fprintf(stderr, "SKIP 1 test: %s\n", err);
+        cr_skip_test("%s", err);
+    }
+    cr_assert_eq(rt_uffd_mark_present(u, 5 * RT_UFFD_PAGE, 2 * RT_UFFD_PAGE), 0);
+    cr_assert_neq(rt_uffd_mark_present(u, (PAGES - 1) * RT_UFFD_PAGE, 2 * RT_UFFD_PAGE), 0, "a range past the end");
+    /* The whole range as the grain: one fault fills every page but the marked ones. */
+    cr_assert_eq(mem[0], 1);
+    cr_assert_eq(mem[5 * RT_UFFD_PAGE + 7], 0xAB);
+    cr_assert_eq(mem[6 * RT_UFFD_PAGE], 0xAB);
+    cr_assert_eq(mem[7 * RT_UFFD_PAGE], 8);
+    rt_uffd_stats st;
+    rt_uffd_get_stats(u, &st);
+    cr_assert_eq(st.faults, 1);
+    cr_assert_eq(st.pages_installed, PAGES - 2);
+    rt_uffd_close(u);
+    munmap(mem, PAGES * RT_UFFD_PAGE);
+}

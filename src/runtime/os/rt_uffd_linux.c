@@ -245,6 +245,17 @@ int rt_uffd_install(rt_uffd *u, uint64_t off, const uint8_t *data, size_t len)
     return r;
 }
 
+int rt_uffd_mark_present(rt_uffd *u, uint64_t off, size_t len)
+{
+    if ((off | len) % RT_UFFD_PAGE || off > u->len || len > u->len - off)
+        return -1;
+    pthread_mutex_lock(&u->mu);
+    for (size_t p = off / RT_UFFD_PAGE, e = (off + len) / RT_UFFD_PAGE; p < e; p++)
+        u->present[p] |= 1;
+    pthread_mutex_unlock(&u->mu);
+    return 0;
+}
+
 int rt_uffd_failed(const rt_uffd *u) { return u->failed; }
 
 void rt_uffd_get_stats(const rt_uffd *u, rt_uffd_stats *out)
