@@ -51,6 +51,28 @@ typedef struct cg_mod {
     bool multi_part;        /* functions need hidden (non-static) linkage */
 } cg_mod;
 
+/* cg_plan.c: the C parts of a module and the tier each is compiled at
+ * (why and how: the comment at the top of cg_plan.c). */
+enum { CG_TIER_OPT = 0, CG_TIER_COLD = 1 };
+#define CG_MAX_PARTS 64
+typedef struct cg_plan {
+    int nparts;
+    uint16_t *part_of;      /* [defined function] its part */
+    uint8_t *part_tier;     /* [part] CG_TIER_* */
+    uint64_t *part_cost;    /* [part] estimated cc cost */
+    int *order;             /* parts, most expensive first */
+    uint32_t ncold;         /* functions in the cold tier */
+} cg_plan;
+__attribute__((warn_unused_result)) bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p,
+                                                      cg_err *err);
+void cg_plan_free(cg_plan *p);
+
+/* cg_emit_c with each defined function's part given (part_of, indexed
+ * from the first defined function; NULL: contiguous by code size). */
+__attribute__((warn_unused_result)) bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts,
+                                                       const uint16_t *part_of, const char *const *paths,
+                                                       cg_err *err);
+
 /* Emit the body of defined function `fidx` (index in the function space). */
 __attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err);
 
@@ -140,7 +162,8 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 #define CG_SUBPATH_MAX (CG_PATH_MAX + 104)
 
 /* The layers of the compiler's files, each calling only downwards:
- *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_emit*.c, cg_spawn.c (cc children)
+ *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_plan.c (parts, tiers), cg_emit*.c,
+ *   cg_spawn.c (cc children)
  *   and all of them -> cg_support.c -> cg_version.c -> cg_sha256.c. */
 
 /* cg_support.c: support files (headers + libsledge.a) in a versioned
