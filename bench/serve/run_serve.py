@@ -3,10 +3,16 @@
 
   bench/serve/run_serve.py [--build-dir build] [--workers N] [--no-write]
 
-(a) requests/s, p50/p99 latency of the hello function with wrk (keep-alive)
-    beside nginx returning a static 'hello' (worker_processes = wedge's
-    workers), on the same machine in the same run, and the ratio;
+(a) requests/s, p50/p99/p99.9 latency and server CPU time per request of
+    the hello function with wrk (keep-alive) beside nginx returning a
+    static 'hello' (worker_processes = wedge's workers, default 1), on the
+    same machine in the same run, and the ratios; servers pinned to CPU 0
+    and load generators to CPU 1 with taskset (when there are 2+ CPUs);
+    `--baseline-build DIR` adds a second wedge (e.g. main's build) to the
+    same alternating rounds;
 (b) the same with `hey -disable-keepalive` (a new connection per request);
+(b') a 4 KiB POST with wrk keep-alive: wedge's /echo returns the body,
+    nginx answers a 4 KiB static body (nginx has no stock echo);
 (c) sandbox instantiation + trivial call, median microseconds
     (bench_sandbox.c, built here with cc against the build's archives),
     pooled and not pooled, and for hello's whole _start;
@@ -60,6 +66,36 @@ def run(cmd, **kw):
     return r.stdout
 
 
+SERVER_CPU, CLIENT_CPU = ("0", "1") if (os.cpu_count() or 1) >= 2 else (None, None)
+
+
+def pin(cpu):
+    """The taskset prefix for a command (none on a single CPU)."""
+    return ["taskset", "-c", cpu] if cpu else []
+
+
+def cpu_ticks(pid):
+    """User + system CPU time of a process and its direct children (nginx's
+    workers), in clock ticks, from /proc/PID/stat."""
+    def one(p):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])       # utime, stime (fields 14, 15)
+        except OSError:
+            return 0
+    kids = []
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        pass
+    return one(pid) + sum(one(k) for k in kids)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
 def stop(proc):
     if proc:
         serve_util.stop(proc, 15)
@@ -69,13 +105,13 @@ def stop(proc):
 
 
 class Wedge:
-    def __init__(self, wedge, tmp, routes, workers, extra=(), name="serve"):
+    def __init__(self, wedge, tmp, routes, workers, extra=(), name="serve", cpu=None):
         env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
         # Log level info (the default), not error: the start waits for the
         # server's own "listening on" lines.  hello and cpu write no stderr
         # and exit 0, so nothing is logged per request but the rare
         # request killed at its timeout in the overload runs.
-        self.srv = serve_util.Server([wedge, "serve", "--workers", str(workers), *extra],
+        self.srv = serve_util.Server([*pin(cpu), wedge, "serve", "--workers", str(workers), *extra],
                                      lambda port: [{"name": "bench", "port": port, "routes": routes}],
                                      tmp, env, admin=True, timeout=300, name=name)
         self.proc, self.port, self.admin = self.srv.proc, self.srv.port, self.srv.admin
@@ -97,11 +133,15 @@ class Wedge:
 
 
 class Nginx:
-    def __init__(self, tmp, workers):
+    def __init__(self, tmp, workers, cpu=None):
         self.port = free_port()
         d = os.path.join(tmp, "nginx")
         os.makedirs(d, exist_ok=True)
         conf = os.path.join(d, "nginx.conf")
+        with open(os.path.join(d, "echo"), "w") as f:
+            f.write("x" * 4096)
+        for x in (tmp, d):          # nginx's workers may run as another user (root starts them as nobody)
+            os.chmod(x, 0o755)
         with open(conf, "w") as f:
             f.write(f"""worker_processes {workers};
 daemon off;
@@ -110,15 +150,18 @@ error_log {d}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
+  open_file_cache max=16 inactive=60s;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
   server {{
     listen {HOST}:{self.port};
     location / {{ default_type text/plain; return 200 'hello\\n'; }}
+    # POST to a static file is 405; error_page turns it into the file (4 KiB)
+    location = /echo {{ root {d}; default_type application/octet-stream; error_page 405 =200 $uri; }}
   }}
 }}
 """)
-        self.proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", conf, "-p", d,
+        self.proc = subprocess.Popen([*pin(cpu), shutil.which("nginx") or "/usr/sbin/nginx", "-c", conf, "-p", d,
                                       "-e", os.path.join(d, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc, "nginx")
@@ -134,29 +177,48 @@ def to_ms(v, unit):
     return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def wrk(url, seconds, conns):
-    out = run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", url], timeout=seconds + 30)
+WRK_LUA = """
+%s
+done = function(summary, latency, requests)
+  for _, p in ipairs({50, 99, 99.9}) do
+    io.write(string.format("PCT %%g %%d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def wrk(url, seconds, conns, tmp, body=None):
+    """wrk -t1 pinned to the client CPU; latency percentiles (µs) from a
+    done() script, since --latency stops at p99."""
+    script = os.path.join(tmp, "wrk-post.lua" if body else "wrk-get.lua")
+    with open(script, "w") as f:
+        f.write(WRK_LUA % (f'wrk.method = "POST"\nwrk.body = string.rep("x", {body})' if body else ""))
+    out = run([*pin(CLIENT_CPU), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "-s", script, url],
+              timeout=seconds + 30)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = {}
-    for p in ("50", "99"):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        lat[p] = to_ms(m.group(1), m.group(2))
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    lat = {p: int(v) / 1e3 for p, v in re.findall(r"^PCT ([\d.]+) (\d+)$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errs = re.search(r"Socket errors:.*", out)
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "bad": int(non2xx.group(1)) if non2xx else 0,
-            "errors": errs.group(0) if errs else ""}
+    return {"rps": rps, "n": n, "p50": lat["50"], "p99": lat["99"], "p999": lat["99.9"],
+            "bad": int(non2xx.group(1)) if non2xx else 0, "errors": errs.group(0) if errs else ""}
 
 
-def hey(url, n, conns):
-    out = run(["hey", "-n", str(n), "-c", str(conns), "-disable-keepalive", url], timeout=120)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = {}
-    for p in ("50", "99"):
-        m = re.search(rf"{p}% in ([\d.]+) secs", out)
-        lat[p] = float(m.group(1)) * 1e3
-    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
-    bad = sum(int(v) for k, v in codes.items() if k != "200")
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "bad": bad, "errors": ""}
+def hey(url, n, conns, tmp):
+    """hey -disable-keepalive pinned to the client CPU; percentiles from its
+    per-request CSV (its summary stops at p99)."""
+    out = run([*pin(CLIENT_CPU), "hey", "-n", str(n), "-c", str(conns), "-disable-keepalive", "-o", "csv", url],
+              timeout=120)
+    rows = [line.split(",") for line in out.splitlines()[1:] if line.count(",") >= 7]
+    lats = sorted(float(r[0]) * 1e3 for r in rows)
+    codes = [r[6] for r in rows]
+    offsets = sorted(float(r[7]) + float(r[0]) for r in rows)
+    span = offsets[-1] if offsets else 1.0
+
+    def pct(q):
+        return lats[min(len(lats) - 1, int(len(lats) * q / 100.0))] if lats else 0.0
+    return {"rps": len(rows) / span, "n": len(rows), "p50": pct(50), "p99": pct(99), "p999": pct(99.9),
+            "bad": sum(1 for c in codes if c != "200"), "errors": ""}
 
 
 async def one_request(port, path, timeout):
@@ -193,33 +255,54 @@ async def _seq(port, path, n):
 # ---- the parts --------------------------------------------------------------------------------
 
 
-def part_http(wedge, tmp, examples, workers, secs):
-    routes = [{"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 100000}]
-    srv = Wedge(wedge, tmp, routes, workers, name="hello")
-    ngx = Nginx(tmp, workers)
-    res = {}
+LOADS = (("wrk", "wrk -t1 -c32, keep-alive, GET"),
+         ("hey", "hey -c16 -n3000 -disable-keepalive, GET"),
+         ("echo", "wrk -t1 -c32, keep-alive, POST 4 KiB"))
+
+
+def part_http(wedge, tmp, examples, workers, secs, baseline=None):
+    """Each load in alternating rounds over the servers (wedge, [baseline
+    wedge,] nginx); per server the median round by requests/s, with the
+    server's CPU time per request measured around that round."""
+    routes = [{"route": "/hello", "path": os.path.join(examples, "hello.wasm"), "relative-deadline-us": 100000},
+              {"route": "/echo", "path": os.path.join(examples, "echo.wasm"), "relative-deadline-us": 100000}]
+    servers = [("wedge", Wedge(wedge, tmp, routes, workers, name="hello", cpu=SERVER_CPU))]
+    if baseline:
+        bex = os.path.join(os.path.dirname(baseline), "examples", "http")
+        broutes = [dict(r, path=os.path.join(bex, os.path.basename(r["path"]))) for r in routes]
+        servers.append(("baseline", Wedge(baseline, tmp, broutes, workers, name="baseline", cpu=SERVER_CPU)))
+    servers.append(("nginx", Nginx(tmp, workers, cpu=SERVER_CPU)))
+    res = {"servers": [k for k, _ in servers]}
     try:
-        rss0 = rss_kib(srv.proc.pid)
-        wu, nu = f"http://{HOST}:{srv.port}/hello", f"http://{HOST}:{ngx.port}/"
-        wrk(wu, 1, 32)
-        wrk(nu, 1, 32)
-        # Alternate rounds and keep each server's median round (by
-        # requests/s), so drift of the shared machine hits both alike.
+        rss0 = rss_kib(servers[0][1].proc.pid)
+        urls = {}
+        for k, srv in servers:
+            base = f"http://{HOST}:{srv.port}"
+            urls[k] = {"wrk": base + ("/" if k == "nginx" else "/hello"), "hey": base + ("/" if k == "nginx" else "/hello"),
+                       "echo": base + "/echo"}
+            wrk(urls[k]["wrk"], 1, 32, tmp)
+
         def median_round(runs):
             return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
-        for kind, fn in (("wrk", lambda u: wrk(u, secs, 32)), ("hey", lambda u: hey(u, 3000, 16))):
-            ws, ns = [], []
+        gens = {"wrk": lambda u: wrk(u, secs, 32, tmp), "hey": lambda u: hey(u, 3000, 16, tmp),
+                "echo": lambda u: wrk(u, secs, 32, tmp, body=4096)}
+        for kind, _ in LOADS:
+            runs = {k: [] for k, _ in servers}
             for _ in range(ROUNDS):
-                ws.append(fn(wu))
-                ns.append(fn(nu))
-            res[kind + "_wedge"], res[kind + "_nginx"] = median_round(ws), median_round(ns)
-            res[kind + "_ratios"] = sorted(w["rps"] / n["rps"] for w, n in zip(ws, ns))
+                for k, srv in servers:
+                    c0 = cpu_ticks(srv.proc.pid)
+                    r = gens[kind](urls[k][kind])
+                    r["cpu_us"] = (cpu_ticks(srv.proc.pid) - c0) / TICK * 1e6 / max(1, r["n"])
+                    runs[k].append(r)
+            for k, _ in servers:
+                res[kind + "_" + k] = median_round(runs[k])
+            res[kind + "_ratios"] = sorted(w["rps"] / n["rps"] for w, n in zip(runs["wedge"], runs["nginx"]))
         res["rss_idle_kib"] = rss0
-        res["rss_after_kib"] = rss_kib(srv.proc.pid)
+        res["rss_after_kib"] = rss_kib(servers[0][1].proc.pid)
     finally:
-        srv.close()
-        ngx.close()
+        for _, srv in servers:
+            srv.close()
     return res
 
 
@@ -228,6 +311,7 @@ def part_sandbox(build, wedge, tmp, examples):
     run(["cc", "-O2", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "src"),
          os.path.join(ROOT, "bench", "serve", "bench_sandbox.c"), "-rdynamic",
          "-Wl,--whole-archive", os.path.join(build, "libwedge_rt.a"), os.path.join(build, "libwedge_wasi.a"),
+         os.path.join(build, "libwedge_util.a"),
          "-Wl,--no-whole-archive", "-ldl", "-lpthread", "-lm", "-o", exe])
     noop_wasm, noop_so, hello_so = (os.path.join(tmp, x) for x in ("noop.wasm", "noop.so", "hello.so"))
     run(["clang", "--target=wasm32-wasi", "-O2", "-nostartfiles", "-Wl,--no-entry",
@@ -337,17 +421,27 @@ def section(http, sb, ov, workers, cmdline):
              "client on the same machine). Throughput here is bounded by the machine, so compare "
              "the two servers in the same run, not across runs.")
     L.append("")
-    L.append("| load | server | requests/s | p50 ms | p99 ms | non-200 | wedge / nginx |")
-    L.append("|---|---|---:|---:|---:|---:|---:|")
-    for kind, label in (("wrk", "wrk -t1 -c32, keep-alive"), ("hey", "hey -c16 -n3000 -disable-keepalive")):
-        w, n = http[kind + "_wedge"], http[kind + "_nginx"]
-        L.append(f"| {label} | wedge `/hello` (Wasm sandbox) | {w['rps']:.0f} | {w['p50']:.2f} | {w['p99']:.2f} | "
-                 f"{w['bad']} | {w['rps'] / n['rps']:.2f} |")
-        L.append(f"| {label} | nginx static `hello` | {n['rps']:.0f} | {n['p50']:.2f} | {n['p99']:.2f} | {n['bad']} | |")
+    names = {"wedge": "wedge (this build)", "baseline": "wedge (baseline build)", "nginx": "nginx"}
+    L.append("| load | server | requests/s | p50 ms | p99 ms | p99.9 ms | CPU µs/request | non-200 "
+             "| req/s ÷ nginx | p99 ÷ nginx | CPU ÷ nginx |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for kind, label in LOADS:
+        n = http[kind + "_nginx"]
+        for k in http["servers"]:
+            w = http[kind + "_" + k]
+            ratios = ("| | | " if k == "nginx" else
+                      f"| {w['rps'] / n['rps']:.2f} | {w['p99'] / n['p99']:.2f} | {w['cpu_us'] / n['cpu_us']:.2f} ")
+            L.append(f"| {label} | {names[k]} | {w['rps']:.0f} | {w['p50']:.2f} | {w['p99']:.2f} | {w['p999']:.2f} | "
+                     f"{w['cpu_us']:.1f} | {w['bad']} {ratios}|")
     L.append("")
-    L.append(f"Each row is the median of {ROUNDS} alternating rounds (wedge, nginx, wedge, ...); the ratio of "
-             "each round pair, lowest to highest: wrk " + ", ".join(f"{r:.2f}" for r in http["wrk_ratios"]) +
-             "; hey " + ", ".join(f"{r:.2f}" for r in http["hey_ratios"]) + ".")
+    L.append(f"Each row is the median of {ROUNDS} alternating rounds (servers in turn) by requests/s; "
+             "the wedge ÷ nginx requests/s ratio of each round, lowest to highest: " +
+             "; ".join(f"{kind} " + ", ".join(f"{r:.2f}" for r in http[kind + "_ratios"]) for kind, _ in LOADS) +
+             ". Servers pinned to CPU 0, load generators to CPU 1 (`taskset`); CPU µs/request = the server "
+             "process's (and nginx's workers') utime+stime from /proc/PID/stat around the round ÷ requests "
+             "(10 ms ticks). nginx's 4 KiB row returns a static 4 KiB body to the 4 KiB POST (no stock echo). "
+             f"Targets (issue 13): req/s ≥ 0.9 of nginx, p99 ≤ 1.5×, CPU ≤ 1.2× nginx + the instantiate "
+             f"time (hello pooled, below: {sb['hello_pool'][0]:.2f} µs).")
     L.append("")
     L.append("Sandbox instantiation + call, in process (`bench_sandbox`, 20000 rounds after 200 warm-up: "
              "WASI context with in-memory stdio, instantiate, call, free — what every request does):")
@@ -403,7 +497,9 @@ def write_section(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=1, help="workers of wedge and nginx (default 1)")
+    ap.add_argument("--baseline-build", help="another build dir whose wedge joins the HTTP rounds")
+    ap.add_argument("--only-http", action="store_true", help="run parts (a)-(b') only and print them (no write)")
     ap.add_argument("--seconds", type=int, default=4, help="wrk duration per round and server")
     ap.add_argument("--only-overload", action="store_true", help="run part (d) only and print it (no write)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -411,7 +507,7 @@ def main():
     build = os.path.abspath(a.build_dir)
     wedge = os.path.join(build, "wedge")
     examples = os.path.join(build, "examples", "http")
-    for tool in ("wrk", "hey", "nginx", "cc", "clang"):
+    for tool in ("wrk", "hey", "nginx", "cc", "clang", "taskset"):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             sys.exit(f"run_serve: {tool} not found")
     if not os.path.exists(os.path.join(examples, "hello.wasm")):
@@ -422,11 +518,16 @@ def main():
         if a.only_overload:
             print(json.dumps(part_overload(wedge, tmp, examples, 6), indent=1))
             return
+        baseline = os.path.join(os.path.abspath(a.baseline_build), "wedge") if a.baseline_build else None
+        if a.only_http:
+            print(json.dumps(part_http(wedge, tmp, examples, a.workers, a.seconds, baseline), indent=1))
+            return
         sb = part_sandbox(build, wedge, tmp, examples)
-        http = part_http(wedge, tmp, examples, a.workers, a.seconds)
+        http = part_http(wedge, tmp, examples, a.workers, a.seconds, baseline)
         ov = part_overload(wedge, tmp, examples, 6)
         cmdline = "bench/serve/run_serve.py" + ("" if a.build_dir == os.path.join(ROOT, "build")
-                                                 else f" --build-dir {os.path.relpath(build, ROOT)}")
+                                                 else f" --build-dir {os.path.relpath(build, ROOT)}") + \
+            (f" --baseline-build {os.path.relpath(os.path.abspath(a.baseline_build), ROOT)}" if a.baseline_build else "")
         text = section(http, sb, ov, a.workers, cmdline)
         print(text)
         print(f"(took {time.monotonic() - t0:.0f} s)")

@@ -25,7 +25,12 @@ static void cache_key(const cg_options *o, const void *data, size_t len, char he
 {
     const char *ver = cg_compiler_version();
     char opts[64];
-    snprintf(opts, sizeof opts, "O%d;bounds%d", o->opt_level, o->bounds);
+    /* $WEDGE_COLD (cg_plan.c) changes the code, so it is part of the key
+     * when it forces a tier; the default adds nothing. */
+    const char *cold = getenv("WEDGE_COLD");
+    bool forced = cold && (strcmp(cold, "none") == 0 || strcmp(cold, "mixed") == 0 || strcmp(cold, "all") == 0);
+    snprintf(opts, sizeof opts, "O%d;bounds%d%s%s", o->opt_level, o->bounds, forced ? ";cold=" : "",
+             forced ? cold : "");
     cg_sha256 s;
     uint8_t h[32];
     cg_sha256_init(&s);

@@ -22,8 +22,6 @@
 #include "cg_internal.h"
 #include "util/util.h"
 
-#define CG_MAX_PARTS 64
-#define CG_PART_BYTES (24u * 1024u)   /* Wasm code bytes per part, roughly */
 #define CG_MAX_ARGS 96
 /* Implementation limit on one function's body.  cc's time and memory grow
  * faster than linearly with a function's size (measured at -O2: 100 KB of
@@ -125,16 +123,17 @@ static void job_report(const cg_job *j, const char *prefix, const cg_cc_limits *
         cg_fail(err, "%s: C compiler failed (exit %d): %s", prefix, WEXITSTATUS(j->status), out);
 }
 
-/* Run jobs, at most `par` at a time.  Progress on stderr after ~2 s. */
-static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet, uint64_t t0_ns, bool *announced,
-                     const cg_cc_limits *lim, cg_err *err)
+/* Run jobs, at most `par` at a time, starting them in the given order
+ * (NULL: index order).  Progress on stderr after ~2 s. */
+static bool run_jobs(cg_job *jobs, const int *order, int n, int par, const char *what, bool quiet, uint64_t t0_ns,
+                     bool *announced, const cg_cc_limits *lim, cg_err *err)
 {
     int next = 0, running = 0, done = 0;
     bool ok = true;
     unsigned sleep_us = 1000;
     while (done < n) {
         while (ok && running < par && next < n) {
-            if (!job_start(&jobs[next], lim, err)) {
+            if (!job_start(&jobs[order ? order[next] : next], lim, err)) {
                 ok = false;
                 break;
             }
@@ -145,7 +144,7 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
             break;
         bool progressed = false;
         for (int i = 0; i < next; i++) {
-            cg_job *j = &jobs[i];
+            cg_job *j = &jobs[order ? order[i] : i];
             if (!j->started || j->finished)
                 continue;
             pid_t r = wait4(j->pid, &j->status, WNOHANG, &j->ru);
@@ -179,28 +178,6 @@ static bool run_jobs(cg_job *jobs, int n, int par, const char *what, bool quiet,
         }
     }
     return ok;
-}
-
-static int choose_parts(const wasm_module *m, int jobs)
-{
-    const char *e = getenv("WEDGE_PARTS");
-    uint32_t ndef = m->nfuncs - m->nimported_funcs;
-    long want;
-    if (e && *e) {
-        want = strtol(e, NULL, 10);
-    } else {
-        uint64_t total = 0;
-        for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)
-            total += m->funcs[fi].code_len;
-        want = (long)((total + CG_PART_BYTES - 1) / CG_PART_BYTES);
-        if (want > 4L * jobs)
-            want = 4L * jobs;
-    }
-    if (want > (long)ndef)
-        want = (long)ndef;
-    if (want > CG_MAX_PARTS)
-        want = CG_MAX_PARTS;
-    return want < 1 ? 1 : (int)want;
 }
 
 static void remove_tree(const char *dir, int nparts)
@@ -267,13 +244,19 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
     int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs < 1)
         jobs = 1;
-    int nparts = choose_parts(m, jobs);
+    cg_plan plan;
+    if (!cg_plan_make(m, jobs, o->opt_level, &plan, err)) {
+        wasm_module_free(m);
+        return false;
+    }
+    int nparts = plan.nparts;
 
     const char *tmpd = getenv("TMPDIR");
     char dir[CG_PATH_MAX];
     snprintf(dir, sizeof dir, "%s/wedge-cc-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp");
     if (mkdtemp(dir) == NULL) {
         wasm_module_free(m);
+        cg_plan_free(&plan);
         return cg_fail(err, "%s: cannot create temporary folder: %s", dir, strerror(errno));
     }
 
@@ -289,12 +272,16 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
         pathv[i] = pp[2 * i];
     }
     if (ok)
-        ok = cg_emit_c(m, o, nparts, pathv, err);
+        ok = cg_emit_parts(m, o, nparts, plan.part_of, pathv, err);
     wasm_module_free(m);
     if (ok && o->emit_c)
         ok = copy_file(pathv[0], o->emit_c, err);
 
     char ccstore[1024], optflag[16], incflag[CG_SUBPATH_MAX];
+    /* The cold tier (cg_plan.c): -Og, with the same flags for Wasm
+     * semantics.  On SQLite's C -Og costs 0.45x of -O2's CPU time and
+     * -O1 0.6x; -O0 (0.35x) makes code several times slower. */
+    static const char coldflag[] = "-Og";
     const char *ccw[16];
     int ncc = cc_words(ccstore, sizeof ccstore, ccw, 16);
     snprintf(optflag, sizeof optflag, "-O%d", o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level);
@@ -308,7 +295,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
             int a = 0;
             for (int k = 0; k < ncc; k++)
                 j->argv[a++] = ccw[k];
-            j->argv[a++] = optflag;
+            j->argv[a++] = plan.part_tier[i] == CG_TIER_COLD ? coldflag : optflag;
             for (int k = 0; cg_cflags[k]; k++)
                 j->argv[a++] = cg_cflags[k];
             j->argv[a++] = incflag;
@@ -319,7 +306,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
             j->argv[a] = NULL;
             snprintf(j->errpath, sizeof j->errpath, "%s/p%d.log", dir, i);
         }
-        ok = run_jobs(cj, nparts, jobs, src_name, o->quiet, t0, &announced, &lim, err);
+        ok = run_jobs(cj, plan.order, nparts, jobs, src_name, o->quiet, t0, &announced, &lim, err);
     }
     if (ok) {
         /* Link: cc -shared -o out p*.o libsledge.a -lm */
@@ -355,7 +342,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
             } else {
                 memcpy(j->argv, argv, (size_t)(a + 1) * sizeof *argv);
                 snprintf(j->errpath, sizeof j->errpath, "%s/link.log", dir);
-                ok = run_jobs(j, 1, 1, src_name, true, t0, &announced, &lim, err);
+                ok = run_jobs(j, NULL, 1, 1, src_name, true, t0, &announced, &lim, err);
             }
             free(argv);
         }
@@ -367,6 +354,7 @@ bool cg_compile(const uint8_t *wasm, size_t len, const char *src_name, const cha
         fputc('\n', stderr);    /* the caller's error starts a line of its own */
     }
     remove_tree(dir, nparts);
+    cg_plan_free(&plan);
     free(cj);
     free(pp);
     return ok;

@@ -324,6 +324,14 @@ static bool write_file(const char *path, const cg_buf *b, cg_err *err)
 
 bool cg_emit_c(const wasm_module *m, const cg_options *o, int nparts, const char *const *paths, cg_err *err)
 {
+    return cg_emit_parts(m, o, nparts, NULL, paths, err);
+}
+
+/* Functions of part p in index order.  Without a plan: a contiguous split
+ * by code size, so parts cost cc about the same. */
+bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts, const uint16_t *part_of,
+                   const char *const *paths, cg_err *err)
+{
     if (nparts < 1)
         return cg_fail(err, "cg_emit_c: nparts must be >= 1");
     for (uint32_t t = 0; t < m->ntypes; t++)
@@ -331,7 +339,6 @@ bool cg_emit_c(const wasm_module *m, const cg_options *o, int nparts, const char
             return cg_fail(err, "type %u: too many results (%u)", t, m->types[t].nresults);
     cg_mod cm = { .m = m, .o = o, .multi_part = nparts > 1 };
 
-    /* Contiguous split by code size, so parts cost cc about the same. */
     uint64_t total = 0;
     for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)
         total += m->funcs[fi].code_len + 16;
@@ -340,14 +347,22 @@ bool cg_emit_c(const wasm_module *m, const cg_options *o, int nparts, const char
     for (int p = 0; p < nparts; p++) {
         cg_buf b = { 0 };
         emit_prelude(&b, &cm, p);
-        uint64_t goal = total * (uint64_t)(p + 1) / (uint64_t)nparts;
-        while (fi < m->nfuncs && (p == nparts - 1 || done < goal)) {
-            if (!cg_emit_func(&cm, fi, &b, err)) {
-                cg_buf_free(&b);
-                return false;
+        if (part_of) {
+            for (uint32_t g = m->nimported_funcs; g < m->nfuncs; g++)
+                if (part_of[g - m->nimported_funcs] == p && !cg_emit_func(&cm, g, &b, err)) {
+                    cg_buf_free(&b);
+                    return false;
+                }
+        } else {
+            uint64_t goal = total * (uint64_t)(p + 1) / (uint64_t)nparts;
+            while (fi < m->nfuncs && (p == nparts - 1 || done < goal)) {
+                if (!cg_emit_func(&cm, fi, &b, err)) {
+                    cg_buf_free(&b);
+                    return false;
+                }
+                done += m->funcs[fi].code_len + 16;
+                fi++;
             }
-            done += m->funcs[fi].code_len + 16;
-            fi++;
         }
         if (p == 0)
             emit_descriptor(&b, &cm);

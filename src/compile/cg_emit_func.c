@@ -14,6 +14,11 @@
  * only counts nesting inside it until the `else`/`end` that makes code
  * reachable again.  The module is validated, so the stack types tracked
  * here are always consistent.
+ *
+ * A loop of the shape cg_loop.c recognises is emitted twice: first a check
+ * and a fast copy (64-bit affine addresses, no barriers, no bounds checks,
+ * exit by trip count), then the exact original, which runs when the check
+ * fails; both continue after the loop (label Lv<n>).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +34,7 @@ typedef struct cg_frame {
     bool has_else;
     bool dead;                   /* the code being emitted is unreachable */
     uint32_t label;
+    uint32_t vlabel;             /* a versioned loop: its fast copy jumps to Lv<vlabel - 1> */
     uint32_t height;             /* stack height below the params */
     uint32_t nparams, nresults;
     const uint8_t *params, *results;
@@ -67,6 +73,13 @@ typedef struct cg_fn {
     cg_av *keep_addr;           /* [id - 1]: the address of load id */
     uint32_t nkeeps, cap_keeps;
     uint32_t stretch_first;     /* id of the first load of the current stretch */
+    /* Emitting the fast copy of a versioned loop (cg_loop.c): its plan,
+     * its number (the names wv<n>_*) and the next access's index. */
+    const cg_loop_plan *fast;
+    uint32_t fast_id;
+    uint32_t fast_acc;
+    uint32_t nversions;
+    uint32_t pending_vlabel;     /* for the next loop frame: it has a fast copy */
 } cg_fn;
 
 static const char cg_slot_chars[6] = { 'i', 'I', 'f', 'F', 'r', 'v' };
@@ -296,6 +309,18 @@ static const cg_memop cg_stores[9] = {
 /* Effective address expression; in software mode preceded by the check. */
 static void emit_ptr(cg_fn *f, const char *addr, uint32_t off, uint32_t size, char *out, size_t cap)
 {
+    if (f->fast) {
+        /* The fast copy: the address checked at loop entry, as an exact
+         * 64-bit affine function of the iteration; no bounds check. */
+        uint32_t j = f->fast_acc++;
+        if (j >= f->fast->nacc)
+            j = 0;              /* cannot happen (cg_loop.c counted the same accesses); caught after the copy */
+        const cg_loop_plan *p = f->fast;
+        uint32_t g = p->group[j];
+        snprintf(out, cap, "mb + (uint64_t)(wv%u_g%u + wv%u_k * %lld) + %lluu", f->fast_id, g, f->fast_id,
+                 (long long)p->acc[j].ks, (unsigned long long)(p->acc[j].c - p->base[g].c) + off);
+        return;
+    }
     if (f->software)
         cg_printf(f->b, "  wop_chk(msz, %s, %lluull);\n", addr, (unsigned long long)off + size);
     if (off)
@@ -405,7 +430,7 @@ static void emit_simd(cg_fn *f, const wasm_insn *in, const wasm_opinfo *oi)
     }
     /* Loads: in guard mode the value is kept, so an out-of-bounds access
      * always happens (see WOP_KEEP). */
-    if (f->guard && oi->out)
+    if (f->guard && oi->out && !f->fast)
         cg_printf(b, "  WOP_KEEP_V128(%s);\n", r);
 }
 
@@ -449,6 +474,10 @@ static bool emit_end(cg_fn *f)
     }
     if (fr->used) {
         cg_printf(f->b, "Lx%u:;\n", fr->label);
+        reach = true;
+    }
+    if (fr->vlabel) {
+        cg_printf(f->b, "Lv%u:;\n", fr->vlabel - 1);
         reach = true;
     }
     f->nts = fr->height;
@@ -503,8 +532,11 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
             return true;
         fr->kind = in->op == OP_block ? FR_BLOCK : FR_LOOP;
         block_sig(f, fr, in);
-        if (fr->kind == FR_LOOP)
+        if (fr->kind == FR_LOOP) {
             cg_printf(b, "Ll%u: __attribute__((unused));\n", fr->label);
+            fr->vlabel = f->pending_vlabel;
+            f->pending_vlabel = 0;
+        }
         return true;
     }
     case OP_if: {
@@ -542,7 +574,10 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     case OP_br_if: {
         cg_slot(f, cg_depth(f, 0), WASM_I32, s1);
         cg_pop(f, 1);
-        cg_printf(b, "  if (%s) {\n", s1);
+        if (f->fast)    /* the final br_if 0 of a fast copy: k < N was proved equivalent */
+            cg_printf(b, "  if (++wv%u_k < wv%u_n) {\n", f->fast_id, f->fast_id);
+        else
+            cg_printf(b, "  if (%s) {\n", s1);
         emit_br(f, in->u.idx);
         cg_puts(b, "  }\n");
         return true;
@@ -737,7 +772,7 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         cg_pop(f, 1);
         cg_push(f, mo->type);
         cg_printf(b, "  %s = %s%s%s;\n", cg_slot(f, d, mo->type, s2), mo->pre, tmp, mo->post);
-        if (f->guard) {
+        if (f->guard && !f->fast) {
             size_t kpos = b->len;
             cg_printf(b, "  %s(%s);\n", cg_keep(mo->type), s2);
             if (f->nkeeps == f->cap_keeps) {
@@ -758,9 +793,10 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
             if (!f->oom)
                 f->av[d] = cg_av_load(f->epoch, f->nkeeps, in->op);
         }
-        /* Touching the last byte faults whenever any byte is out of range. */
+        /* Touching the last byte faults whenever any byte is out of range
+         * (in a fast copy no access can be: a dropped load may go). */
         f->load_start = start;
-        f->load_end = b->len;
+        f->load_end = f->fast ? 0 : b->len;
         f->load_depth = d;
         snprintf(f->load_touch, sizeof f->load_touch, "%s + %u", tmp, mo->size - 1u);
         return true;
@@ -847,6 +883,146 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
     return cg_fail(err, "instruction 0x%x at offset %u is not supported", in->op, in->offset);
 }
 
+/* One instruction: locals here, everything else in emit_insn. */
+static bool emit_step(cg_fn *f, uint32_t fidx, wasm_reader *rd, const wasm_insn *in, cg_err *err, bool *done)
+{
+    const wasm_func *fn = &f->m->funcs[fidx];
+    const wasm_functype *ft = f->ft;
+    uint32_t nlocals = ft->nparams + fn->nlocals;
+    if (in->op == OP_local_get || in->op == OP_local_set || in->op == OP_local_tee) {
+        if (cg_top_frame(f)->dead)
+            return true;
+        uint32_t li = in->u.idx;
+        if (li >= nlocals)
+            return cg_fail(err, "function %u: local %u out of range", fidx, li);
+        uint8_t t = li < ft->nparams ? ft->params[li] : fn->locals[li - ft->nparams];
+        char s[16];
+        if (in->op == OP_local_get) {
+            cg_push(f, t);
+            cg_printf(f->b, "  %s = l%u;\n", cg_slot(f, cg_depth(f, 0), t, s), li);
+            if (!f->oom && f->lav)
+                f->av[cg_depth(f, 0)] = f->lav[li];
+        } else {
+            cg_printf(f->b, "  l%u = %s;\n", li, cg_slot(f, cg_depth(f, 0), t, s));
+            if (f->lav)
+                f->lav[li] = f->av[cg_depth(f, 0)];
+            if (in->op == OP_local_set)
+                cg_pop(f, 1);
+        }
+        return true;
+    }
+    bool ok = emit_insn(f, rd, in, err, done);
+    if (!cg_op_is_pure(in->op)) {
+        f->epoch++;             /* a new straight-line stretch (cg_keep.c) */
+        f->stretch_first = f->nkeeps + 1;
+    }
+    return ok;
+}
+
+/* An affine form of cg_loop.c at k = 0, as an exact int64 C expression. */
+static void emit_aff(cg_buf *b, const cg_aff *a)
+{
+    cg_printf(b, "((int64_t)%lld", (long long)a->c);
+    for (uint32_t i = 0; i < a->n; i++)
+        cg_printf(b, " + (int64_t)%lld * (int64_t)l%u", (long long)a->coef[i], a->loc[i]);
+    cg_puts(b, ")");
+}
+
+/* At a reachable `loop` (at: its first byte): if cg_loop.c finds the loop
+ * has the shape, emit the entry check and the fast copy, which ends with
+ * a jump past the original (Lv<n>, placed by emit_end); the caller then
+ * emits the original loop as usual.  Guard and software bounds only: with
+ * no bounds checks there is nothing to gain and nothing to keep exact. */
+static bool emit_fast_copy(cg_fn *f, uint32_t fidx, wasm_reader *rd, const uint8_t *at, cg_err *err)
+{
+    const wasm_func *fn = &f->m->funcs[fidx];
+    if (!f->has_mem || f->fast || f->oom || !(f->guard || f->software))
+        return true;
+    /* The loop instruction again, for its block type. */
+    wasm_reader lr;
+    wasm_insn in;
+    wasm_err werr;
+    wasm_reader_init(&lr, rd->base, at, (uint32_t)(rd->end - at));
+    bool empty = wasm_reader_next(&lr, &in, &werr) && in.u.block.kind == WASM_BT_EMPTY;
+    wasm_reader_fini(&lr);
+    if (!empty)
+        return true;
+    cg_loop_plan *plan = malloc(sizeof *plan);
+    if (plan == NULL) {
+        f->oom = true;
+        return true;
+    }
+    if (!cg_loop_plan_make(f->m, f->ft, fn, rd->base, rd->p, (uint32_t)(rd->end - rd->p), plan)) {
+        free(plan);
+        return true;
+    }
+    uint32_t v = f->nversions++;
+    cg_buf *b = f->b;
+    const cg_aff *d = &plan->exit_d;
+    long long step = d->ks > 0 ? (long long)d->ks : -(long long)d->ks;
+    cg_printf(b, "  { /* loop with a fast copy (cg_loop.c) */\n");
+    if (plan->exit_kind == CG_EXIT_NE) {
+        /* Trip count: the first k >= 0 with d(0) + k*ks = 0 mod 2^32, plus
+         * 1; 0 (no fast copy) when ks does not divide the distance. */
+        cg_printf(b, "    const uint32_t wv%u_m = %s(uint32_t)", v, d->ks > 0 ? "0u - " : "");
+        emit_aff(b, d);
+        cg_printf(b, ";\n    const int64_t wv%u_n = wv%u_m %% %lldu == 0 ? (int64_t)(wv%u_m / %lldu) + 1 : 0;\n", v,
+                  v, step, v, step);
+    } else {
+        /* x(k) = x + k*ks compared with y as Wasm values (uint32 or int32):
+         * the loop stops at the first k where x(k) has reached y, unless
+         * x(k) left the 32-bit range before (then it would wrap: 0). */
+        bool sgn = plan->exit_kind == CG_EXIT_LT_S || plan->exit_kind == CG_EXIT_GT_S;
+        bool up = plan->exit_kind == CG_EXIT_LT_S || plan->exit_kind == CG_EXIT_LT_U;
+        const char *cast = sgn ? "(int64_t)(int32_t)(uint32_t)" : "(int64_t)(uint32_t)";
+        cg_printf(b, "    const int64_t wv%u_x = %s", v, cast);
+        emit_aff(b, d);
+        cg_printf(b, ";\n    const int64_t wv%u_y = %s", v, cast);
+        emit_aff(b, &plan->exit_y);
+        if (up)
+            cg_printf(b, ";\n    int64_t wv%u_n = wv%u_x >= wv%u_y ? 1 : (wv%u_y - wv%u_x + %lld) / %lld + 1;\n"
+                      "    if (wv%u_x + (wv%u_n - 1) * %lld > %s)\n      wv%u_n = 0;\n",
+                      v, v, v, v, v, step - 1, step, v, v, step, sgn ? "INT32_MAX" : "(int64_t)UINT32_MAX", v);
+        else
+            cg_printf(b, ";\n    int64_t wv%u_n = wv%u_x <= wv%u_y ? 1 : (wv%u_x - wv%u_y + %lld) / %lld + 1;\n"
+                      "    if (wv%u_x - (wv%u_n - 1) * %lld < %s)\n      wv%u_n = 0;\n",
+                      v, v, v, v, v, step - 1, step, v, v, step, sgn ? "INT32_MIN" : "0", v);
+    }
+    for (uint32_t g = 0; g < plan->ngroups; g++) {
+        cg_printf(b, "    const int64_t wv%u_g%u = ", v, g);
+        emit_aff(b, &plan->base[g]);
+        cg_puts(b, ";\n");
+    }
+    cg_printf(b, "    if (wv%u_n > 0", v);
+    for (uint32_t g = 0; g < plan->ngroups; g++)
+        cg_printf(b, "\n        && wop_span_ok(wv%u_g%u, %lld, wv%u_n, %lluu, mem->size)", v, g,
+                  (long long)plan->base[g].ks, v, (unsigned long long)plan->span[g]);
+    cg_printf(b, ") {\n    int64_t wv%u_k = 0;\n", v);
+
+    /* The loop again, from its `loop` to its `end`, in fast mode. */
+    f->fast = plan;
+    f->fast_id = v;
+    f->fast_acc = 0;
+    wasm_reader_init(&lr, rd->base, at, (uint32_t)(rd->end - at));
+    uint32_t nfs0 = f->nfs;
+    bool ok = true, done = false;
+    do {
+        if (wasm_reader_done(&lr) || !wasm_reader_next(&lr, &in, &werr)) {
+            ok = cg_fail(err, "function %u: loop copy: %s", fidx, wasm_reader_done(&lr) ? "no end" : werr.msg);
+            break;
+        }
+        ok = emit_step(f, fidx, &lr, &in, err, &done);
+    } while (ok && !f->oom && f->nfs > nfs0);
+    wasm_reader_fini(&lr);
+    if (ok && !f->oom && f->fast_acc != plan->nacc)
+        ok = cg_fail(err, "function %u: loop copy has %u accesses, its plan %u", fidx, f->fast_acc, plan->nacc);
+    f->fast = NULL;
+    free(plan);
+    cg_printf(b, "    goto Lv%u;\n  } }\n", v);
+    f->pending_vlabel = v + 1;
+    return ok;
+}
+
 bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
 {
     const wasm_module *m = cm->m;
@@ -886,6 +1062,7 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
     while (ok && !done && !f.oom) {
         wasm_insn in;
         wasm_err werr;
+        const uint8_t *at = rd.p;
         if (wasm_reader_done(&rd)) {
             ok = cg_fail(err, "function %u: body ends without `end`", fidx);
             break;
@@ -894,35 +1071,10 @@ bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err)
             ok = cg_fail(err, "function %u: %s", fidx, werr.msg);
             break;
         }
-        if (in.op == OP_local_get || in.op == OP_local_set || in.op == OP_local_tee) {
-            if (cg_top_frame(&f)->dead)
-                continue;
-            uint32_t li = in.u.idx;
-            if (li >= nlocals) {
-                ok = cg_fail(err, "function %u: local %u out of range", fidx, li);
-                break;
-            }
-            uint8_t t = li < ft->nparams ? ft->params[li] : fn->locals[li - ft->nparams];
-            char s[16];
-            if (in.op == OP_local_get) {
-                cg_push(&f, t);
-                cg_printf(&body, "  %s = l%u;\n", cg_slot(&f, cg_depth(&f, 0), t, s), li);
-                if (!f.oom && f.lav)
-                    f.av[cg_depth(&f, 0)] = f.lav[li];
-            } else {
-                cg_printf(&body, "  l%u = %s;\n", li, cg_slot(&f, cg_depth(&f, 0), t, s));
-                if (f.lav)
-                    f.lav[li] = f.av[cg_depth(&f, 0)];
-                if (in.op == OP_local_set)
-                    cg_pop(&f, 1);
-            }
-            continue;
-        }
-        ok = emit_insn(&f, &rd, &in, err, &done);
-        if (!cg_op_is_pure(in.op)) {
-            f.epoch++;          /* a new straight-line stretch (cg_keep.c) */
-            f.stretch_first = f.nkeeps + 1;
-        }
+        if (in.op == OP_loop && !cg_top_frame(&f)->dead)
+            ok = emit_fast_copy(&f, fidx, &rd, at, err);
+        if (ok)
+            ok = emit_step(&f, fidx, &rd, &in, err, &done);
     }
     wasm_reader_fini(&rd);
     if (ok && f.oom)

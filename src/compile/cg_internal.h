@@ -51,6 +51,28 @@ typedef struct cg_mod {
     bool multi_part;        /* functions need hidden (non-static) linkage */
 } cg_mod;
 
+/* cg_plan.c: the C parts of a module and the tier each is compiled at
+ * (why and how: the comment at the top of cg_plan.c). */
+enum { CG_TIER_OPT = 0, CG_TIER_COLD = 1 };
+#define CG_MAX_PARTS 64
+typedef struct cg_plan {
+    int nparts;
+    uint16_t *part_of;      /* [defined function] its part */
+    uint8_t *part_tier;     /* [part] CG_TIER_* */
+    uint64_t *part_cost;    /* [part] estimated cc cost */
+    int *order;             /* parts, most expensive first */
+    uint32_t ncold;         /* functions in the cold tier */
+} cg_plan;
+__attribute__((warn_unused_result)) bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p,
+                                                      cg_err *err);
+void cg_plan_free(cg_plan *p);
+
+/* cg_emit_c with each defined function's part given (part_of, indexed
+ * from the first defined function; NULL: contiguous by code size). */
+__attribute__((warn_unused_result)) bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts,
+                                                       const uint16_t *part_of, const char *const *paths,
+                                                       cg_err *err);
+
 /* Emit the body of defined function `fidx` (index in the function space). */
 __attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t fidx, cg_buf *out, cg_err *err);
 
@@ -85,6 +107,42 @@ cg_av cg_av_num(const cg_keep_ctx *k, uint32_t epoch, uint32_t op, uint8_t out_t
 uint32_t cg_av_address_load(const cg_av *v, uint32_t epoch);  /* load made necessary, or 0 */
 bool cg_op_is_pure(uint32_t op);   /* no effect that ends a stretch */
 
+/* Loop versioning (cg_loop.c): an affine form c + sum(coef_i * local_i at
+ * loop entry) + k * ks over the iteration number k, exact in int64. */
+enum { CG_AFF_TERMS = 4, CG_LOOP_MAX_ACC = 32 };
+typedef struct cg_aff {
+    uint32_t n;
+    uint32_t loc[CG_AFF_TERMS];
+    int64_t coef[CG_AFF_TERMS];
+    int64_t c, ks;
+} cg_aff;
+/* How a fast-copy loop decides to go on (its final br_if condition):
+ * NE: while d(k) != 0 mod 2^32; LT/GT: while x(k) < y (x increasing) or
+ * x(k) > y (x decreasing), unsigned or signed, y invariant. */
+enum { CG_EXIT_NE, CG_EXIT_LT_U, CG_EXIT_LT_S, CG_EXIT_GT_U, CG_EXIT_GT_S };
+/* A loop that can have a fast copy: the address of each memory access in
+ * body order (before its offset), offset + bytes accessed, and its exit. */
+typedef struct cg_loop_plan {
+    uint32_t nacc;
+    cg_aff acc[CG_LOOP_MAX_ACC];
+    uint64_t end_off[CG_LOOP_MAX_ACC];
+    uint32_t exit_kind;
+    cg_aff exit_d;              /* NE: d; LT/GT: x */
+    cg_aff exit_y;              /* LT/GT: y (ks = 0) */
+    /* Accesses that differ only in their constant share a group, checked
+     * once: base[g] is the form with the lowest constant, span[g] the bytes
+     * from there to the furthest end (constant + end_off); group[j] is
+     * access j's. */
+    uint32_t ngroups;
+    uint8_t group[CG_LOOP_MAX_ACC];
+    cg_aff base[CG_LOOP_MAX_ACC];
+    uint64_t span[CG_LOOP_MAX_ACC];
+} cg_loop_plan;
+/* code/len: the loop's body, from the instruction after `loop` to the end
+ * of the function body.  False if the loop has not the shape (cg_loop.c). */
+bool cg_loop_plan_make(const wasm_module *m, const wasm_functype *ft, const wasm_func *fn, const uint8_t *base,
+                       const uint8_t *code, uint32_t len, cg_loop_plan *plan);
+
 /* SHA-256 */
 typedef struct cg_sha256 {
     uint32_t h[8];
@@ -104,7 +162,8 @@ void cg_hex(const uint8_t *in, size_t n, char *out);
 #define CG_SUBPATH_MAX (CG_PATH_MAX + 104)
 
 /* The layers of the compiler's files, each calling only downwards:
- *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_emit*.c, cg_spawn.c (cc children)
+ *   cg_cache.c (objects, file index) -> cg_cc.c (driver) -> cg_plan.c (parts, tiers), cg_emit*.c,
+ *   cg_spawn.c (cc children)
  *   and all of them -> cg_support.c -> cg_version.c -> cg_sha256.c. */
 
 /* cg_support.c: support files (headers + libsledge.a) in a versioned

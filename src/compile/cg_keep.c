@@ -31,6 +31,10 @@
  *
  * What does not qualify keeps its barrier, so a mistake here can only be
  * a missing barrier where the rule above says one is not needed.
+ *
+ * The fast copy of a loop (cg_loop.c) has no barrier at all: a check at
+ * loop entry has proved every one of its accesses in bounds, so none can
+ * trap and cc may delete or move any of them.
  */
 #include "cg_internal.h"
 

@@ -15,7 +15,8 @@
  * memory is zero and unmapped everywhere after its first reset, the pages
  * resident now (mincore) are exactly the pages touched since — unless the
  * system has swap, where a touched page may be out of memory: then every
- * reset drops all pages (madvise), which is always correct.  A few of
+ * reset drops all pages (madvise), which is always correct (whether there
+ * is swap is looked up at most once a second: swap_configured).  A few of
  * them are cleared with memset and stay resident (the next guest touches
  * the same stack/data/heap pages again and takes no fault); when many
  * were touched, madvise drops them instead, so an idle pooled memory
@@ -26,10 +27,12 @@
  * gives back.
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt_internal.h"
@@ -121,6 +124,26 @@ wedge_memory *rt_mempool_take(rt_mempool *p, uint32_t min_pages, uint32_t max_pa
     return NULL;
 }
 
+/* Whether the system has any swap.  sysinfo walks every block device
+ * (nr_blockdev_pages): per release it was ~1% of a short request, so the
+ * answer is kept for a second (CLOCK_MONOTONIC_COARSE, no system call).  A
+ * swapon is thus seen within 1 s; a page would have to go out to the new
+ * swap between the guest touching it and this reset, within that second,
+ * to be missed.  Any thread; a race only repeats the sysinfo. */
+static bool swap_configured(void)
+{
+    static _Atomic int64_t checked_s = -1;
+    static _Atomic bool swap;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    if (ts.tv_sec != atomic_load_explicit(&checked_s, memory_order_acquire)) {
+        struct sysinfo si;
+        atomic_store_explicit(&swap, sysinfo(&si) != 0 || si.totalswap != 0, memory_order_relaxed);
+        atomic_store_explicit(&checked_s, ts.tv_sec, memory_order_release);
+    }
+    return atomic_load_explicit(&swap, memory_order_relaxed);
+}
+
 /* Zeroes [lo, hi) of plain (not image) memory touching only resident
  * pages; false if the OS refused. */
 static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
@@ -130,11 +153,9 @@ static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
     uint64_t len = hi - lo;
     uint8_t *base = m->map + lo;
     /* A touched page that went to swap is not resident, yet holds the last
-     * guest's data: with any swap configured (checked each time: swapon
-     * may come later), only dropping every page is safe. */
-    struct sysinfo si;
-    bool swap = sysinfo(&si) != 0 || si.totalswap != 0;
-    if (swap || len > RT_MEMPOOL_VEC_BYTES || mincore(base, len, p->vec) != 0) {
+     * guest's data: with any swap configured, only dropping every page is
+     * safe. */
+    if (swap_configured() || len > RT_MEMPOOL_VEC_BYTES || mincore(base, len, p->vec) != 0) {
         p->dropped++;
         return rt_os_zero(base, len);
     }

@@ -172,10 +172,22 @@ fail:
     return NULL;
 }
 
+__thread srv_listener *srv_listen_tls_self;
+
+void srv_listener_set_runner(srv_listener *l, bool (*fn)(void *ud), void *ud)
+{
+    l->run_fn = fn;
+    l->run_ud = ud;
+}
+
+int srv_listener_poll_fd(const srv_listener *l) { return l->ep; }
+
 bool srv_listener_run(srv_listener *l, srv_err *err)
 {
     struct epoll_event evs[MAX_EVENTS];
     uint64_t last_sweep = srv_listen_now_ms();
+    bool work = false;          /* the runner has more ready for this thread: do not sleep */
+    srv_listen_tls_self = l;
     for (;;) {
         if (atomic_load(&l->stop_requested))
             srv_listen_begin_shutdown(l);
@@ -183,13 +195,14 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
             srv_listen_reload(l);
         if (l->draining && (l->nconns == 0 || srv_listen_now_ms() >= l->drain_deadline_ms))
             break;
-        int timeout = l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
+        int timeout = work || l->local_done ? 0 : l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
         if (timeout < 0 && l->access)
             fflush(l->access);      /* about to sleep with no timer: do not sit on log lines */
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            srv_listen_tls_self = NULL;
             return srv_fail(err, "serve: epoll_wait: %s", strerror(errno));
         }
         for (int i = 0; i < n; i++) {
@@ -224,6 +237,19 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
             }
             }
         }
+        /* Answers made by this round's events (429, 503, static routes)
+         * go out before a sandbox takes the thread; then one job of this
+         * thread's own (a quantum at most once sockets wait: its tick
+         * polls this epoll), and its answer at once. */
+        /* (An answer taken may let a pipelined request go on and be
+         * answered at once: hence the loops.) */
+        while (l->local_done)
+            srv_listen_take_queue(l);
+        if (l->run_fn) {
+            work = l->run_fn(l->run_ud);
+            while (l->local_done)
+                srv_listen_take_queue(l);
+        }
         uint64_t now = srv_listen_now_ms();
         if (now - last_sweep >= SWEEP_MS) {
             last_sweep = now;
@@ -234,6 +260,7 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
                 srv_listen_accept_pause(l, false);
         }
     }
+    srv_listen_tls_self = NULL;
     if (l->access)
         fflush(l->access);
     if (l->in_flight)
@@ -286,6 +313,7 @@ void srv_listener_free(srv_listener *l)
     free(l->gens);
     free(l->free_slots);
     srv_peers_free(l);
+    srv_spare_free(l);
     free(l);
 }
 

@@ -43,6 +43,12 @@ void srv_complete(srv_listener *l, const srv_request *req, int status, const cha
         l->q_head = d;
     l->q_tail = d;
     pthread_mutex_unlock(&l->mu);
+    /* Made on the listener's own thread (its runner or its dispatch): the
+     * loop takes the queue right after, no eventfd needed. */
+    if (srv_listen_tls_self == l) {
+        l->local_done = true;
+        return;
+    }
     /* Only the completion that finds the queue empty wakes the listener:
      * a non-empty queue has not been taken yet, and whoever made it
      * non-empty writes (or has written) the eventfd, after which the
@@ -68,6 +74,12 @@ void srv_listen_take_completions(srv_listener *l)
     uint64_t v;
     ssize_t r = read(l->wake_fd, &v, sizeof v);
     (void)r;
+    srv_listen_take_queue(l);
+}
+
+void srv_listen_take_queue(srv_listener *l)
+{
+    l->local_done = false;
     pthread_mutex_lock(&l->mu);
     done *d = l->q_head;
     l->q_head = l->q_tail = NULL;

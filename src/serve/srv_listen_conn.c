@@ -59,8 +59,8 @@ void srv_conn_free(srv_listener *l, conn *c)
         srv_peer_release(l, c->addr);
     l->nconns--;
     http_conn_free(c->http);
-    free(c->in);
-    free(c->out);
+    srv_spare_put(l, false, c->in, c->in_cap);
+    srv_spare_put(l, true, c->out, c->out_cap);
     free(c);
 }
 
@@ -111,10 +111,11 @@ bool srv_conn_queue(srv_listener *l, conn *c, const uint8_t *p, size_t n)
                 return false;
             }
             size_t need = c->out_len + n;
-            size_t cap = c->out_cap ? c->out_cap : 4096;
+            size_t cap = c->out_cap ? c->out_cap : SPARE_OUT_CAP;
             while (cap < need)
                 cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-            uint8_t *o = realloc(c->out, cap);
+            /* A first buffer of the usual size comes from the spares. */
+            uint8_t *o = !c->out && cap == SPARE_OUT_CAP ? srv_spare_take(l, true, &cap) : realloc(c->out, cap);
             if (!o) {
                 srv_conn_close_now(l, c);
                 return false;

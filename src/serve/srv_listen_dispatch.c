@@ -130,9 +130,9 @@ void srv_conn_settle(srv_listener *l, conn *c)
         /* Nothing buffered: give the buffers back (READ_CHUNK + a response
          * each), so that an idle keep-alive connection costs about 1 KiB
          * instead of 20 and thousands of them stay cheap.  The next
-         * request allocates them again, which costs nothing next to it. */
-        free(c->in);
-        free(c->out);
+         * request takes them again, from the listener's few spares. */
+        srv_spare_put(l, false, c->in, c->in_cap);
+        srv_spare_put(l, true, c->out, c->out_cap);
         c->in = c->out = NULL;
         c->in_cap = c->out_cap = c->out_len = c->out_off = 0;
     }
@@ -154,6 +154,14 @@ void srv_conn_readable(srv_listener *l, conn *c)
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
             srv_conn_close_now(l, c);
         return;
+    }
+    if (!c->in) {
+        c->in = srv_spare_take(l, false, &c->in_cap);
+        if (!c->in) {
+            c->in_cap = 0;
+            srv_conn_close_now(l, c);
+            return;
+        }
     }
     if (c->in_cap - c->in_len < READ_CHUNK) {
         size_t cap = c->in_len + READ_CHUNK;

@@ -14,6 +14,7 @@
  *   srv_listen_peers.c     open connections per client address (--max-connections-per-address)
  *   srv_listen_accept.c    accepting, and the back-off when descriptors run out
  *   srv_listen_complete.c  the completion queue
+ *   srv_listen_spare.c     a few connection buffers kept for the next request
  *   srv_listen_sweep.c     timeouts, memory trim, the start of a graceful shutdown
  *   srv_listen_reload.c    SIGHUP between events
  *   srv_listen.c           setup, the event loop, stop, free
@@ -31,6 +32,8 @@
 
 enum {
     READ_CHUNK = 16 * 1024,     /* bytes read per wake-up and connection */
+    SPARE_OUT_CAP = 4096,       /* a connection's first output buffer */
+    SPARE_MAX = 16,             /* spare buffers of each size kept (srv_listen_spare.c) */
     IN_MAX = 64 * 1024,         /* unparsed (pipelined) bytes kept per connection */
     OUT_HIGH = 1024 * 1024,     /* stop parsing more requests while this much output waits */
     ACCEPT_BATCH = 64,
@@ -122,10 +125,19 @@ struct srv_listener {
     _Atomic uint64_t accepted, requests, by_class[6];
     void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
     void *metrics_ud;
+    bool (*run_fn)(void *ud);   /* the listener thread's own sandboxes (srv_listener_set_runner), or NULL */
+    void *run_ud;
+    bool local_done;            /* srv_complete on this thread queued without the eventfd */
+    uint8_t *spare_in[SPARE_MAX], *spare_out[SPARE_MAX];   /* srv_listen_spare.c */
+    unsigned nspare_in, nspare_out;
     srv_reload_fn reload_fn;    /* SIGHUP, or NULL */
     void *reload_ud;
     atomic_bool reload_requested;
 };
+
+/* The listener whose loop runs on this thread, NULL elsewhere
+ * (srv_listen.c sets it in srv_listener_run). */
+extern __thread srv_listener *srv_listen_tls_self;
 
 /* The response when memory runs out (srv_listen_conn.c). */
 extern const uint8_t srv_listen_oom_response[];
@@ -180,9 +192,19 @@ void srv_peer_release(srv_listener *l, const uint8_t addr[16]);
 void srv_listen_accept_pause(srv_listener *l, bool pause);
 void srv_conn_accept(srv_listener *l, lport *lp);
 
+/* srv_listen_spare.c: a buffer of READ_CHUNK (out: SPARE_OUT_CAP) bytes,
+ * its size in *cap (NULL when memory is short); giving one back keeps it
+ * if it has that size and room is left, else frees it (p may be NULL). */
+uint8_t *srv_spare_take(srv_listener *l, bool out, size_t *cap);
+void srv_spare_put(srv_listener *l, bool out, uint8_t *p, size_t cap);
+void srv_spare_free(srv_listener *l);
+
 /* srv_listen_complete.c */
 void srv_listen_done_free(done *d);
+/* After the eventfd woke the loop: reads it, then takes the queue. */
 void srv_listen_take_completions(srv_listener *l);
+/* Takes (answers) every queued completion; the eventfd is left alone. */
+void srv_listen_take_queue(srv_listener *l);
 
 /* srv_listen_sweep.c */
 void srv_listen_sweep(srv_listener *l, uint64_t now);

@@ -190,7 +190,11 @@ int srv_main(int argc, char **argv)
                     .store_key_file = s.store_key_file };
     srv_listener_set_reload(l, reload_config, &rl);
 
-    struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term, old_pipe, old_hup;
+    /* SA_ONSTACK: this thread is worker 0 too (srv_sched_attach), so a
+     * signal may arrive while a sandbox's stack is in use, perhaps near
+     * its guard; the handlers run on the alternate signal stack. */
+    struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_ONSTACK | SA_RESTART }, old_int,
+                     old_term, old_pipe, old_hup;
     sigemptyset(&sa.sa_mask);
     atomic_store(&signals_seen, 0);
     running = l;
@@ -199,7 +203,7 @@ int srv_main(int argc, char **argv)
     struct sigaction ign = { .sa_handler = SIG_IGN };
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old_pipe);
-    struct sigaction hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART };
+    struct sigaction hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART | SA_ONSTACK };
     sigemptyset(&hup.sa_mask);
     sigaction(SIGHUP, &hup, &old_hup);
 

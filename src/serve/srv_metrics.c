@@ -123,9 +123,10 @@ void srv_metrics_render(FILE *f, const struct srv_fnset *set, struct srv_admit *
             "# TYPE wedge_sandboxes_completed_total counter\nwedge_sandboxes_completed_total %llu\n"
             "# TYPE wedge_preemptions_total counter\nwedge_preemptions_total %llu\n"
             "# TYPE wedge_steals_total counter\nwedge_steals_total %llu\n"
-            "# TYPE wedge_cancelled_total counter\nwedge_cancelled_total %llu\n",
+            "# TYPE wedge_cancelled_total counter\nwedge_cancelled_total %llu\n"
+            "# TYPE wedge_sandboxes_handed_off_total counter\nwedge_sandboxes_handed_off_total %llu\n",
             srv_admit_load(admit), (unsigned long long)g->queued, (unsigned long long)g->running,
             (unsigned long long)g->preempted, (unsigned long long)g->completed,
             (unsigned long long)g->preemptions, (unsigned long long)g->steals,
-            (unsigned long long)g->cancelled);
+            (unsigned long long)g->cancelled, (unsigned long long)g->handed_off);
 }

@@ -51,6 +51,7 @@ void srv_metrics_observe(srv_route_metrics *m, int status, uint64_t latency_us, 
 typedef struct srv_sched_gauges {
     uint64_t queued, running, preempted, completed;
     uint64_t preemptions, steals;
+    uint64_t handed_off;        /* jobs run on a worker thread, not on the listener's (worker 0) */
     uint64_t cancelled;         /* requests stopped or skipped because their client left */
 } srv_sched_gauges;
 

@@ -116,6 +116,7 @@ void srv_sched_metrics(void *ud, FILE *f)
         .preemptions = atomic_load(&s->n_preemptions),
         .steals = atomic_load(&s->n_steals),
         .cancelled = atomic_load(&s->n_cancelled),
+        .handed_off = atomic_load(&s->n_handed_off),
     };
     srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
 }
@@ -243,11 +244,19 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     return s;
 }
 
+static bool run_here(void *ud) { return srv_workers_run_here(ud); }
+
 void srv_sched_attach(srv_sched *s, srv_listener *l)
 {
     pthread_mutex_lock(&s->mu);
     s->l = l;
     pthread_mutex_unlock(&s->mu);
+    /* With one worker this thread (the listener's) is that worker: a
+     * request that it reads it also runs and answers, with no hand-off. */
+    if (s->first_thread) {
+        srv_workers_adopt(s, srv_listener_poll_fd(l));
+        srv_listener_set_runner(l, run_here, s);
+    }
 }
 
 void srv_sched_free(srv_sched *s)

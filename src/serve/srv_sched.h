@@ -9,13 +9,18 @@
  * Threads:
  *  - the listener thread calls srv_sched_dispatch (never blocks: admission,
  *    one allocation, a locked push onto the global queue) and
- *    srv_sched_metrics (for GET /metrics);
- *  - `settings->workers` worker threads run sandboxes and call
- *    srv_complete() once per request.
+ *    srv_sched_metrics (for GET /metrics); with `settings->workers` == 1
+ *    it is also the worker: between its rounds of events its loop runs
+ *    the queued sandboxes itself (srv_sched_attach sets that up), so a
+ *    request never leaves the listener's thread;
+ *  - with more, `settings->workers` worker threads run the sandboxes;
+ *    every worker calls srv_complete() once per request it ran.
  *
  * Ownership and order: srv_sched_new borrows cfg (it must outlive the
- * scheduler) and loads every route's module; srv_sched_attach gives it the
- * listener before the listener runs; srv_sched_free, after
+ * scheduler) and loads every route's module; srv_sched_attach, on the
+ * thread that will run the listener, before it runs, gives the scheduler
+ * the listener (and with one worker makes that thread the worker);
+ * srv_sched_free (same thread), after
  * srv_listener_run returns and before srv_listener_free, answers what is
  * still queued and joins the workers.
  */

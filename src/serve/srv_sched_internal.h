@@ -18,6 +18,7 @@
 #define WEDGE_SRV_SCHED_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -37,6 +38,7 @@
 #define SRV_STACK_POOL 32                       /* kept per worker */
 #define SRV_MEMPOOL_KEEP 32                     /* linear memories kept per worker and route */
 #define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
+#define SRV_OVERDUE_AGE_NS 100000000u           /* an overdue job waiting this long runs a quantum (100 ms) */
 
 /* One configuration and its loaded functions.  SIGHUP makes a new
  * generation current; the old one is retired and freed (by the listener
@@ -59,10 +61,12 @@ typedef struct srv_job {
     uint64_t key;               /* EDF: absolute deadline; FIFO: arrival (plus SRV_KEY_OVERDUE) */
     uint64_t seq;               /* tie-break: dispatch order */
     uint64_t deadline_ns, kill_ns;
+    uint64_t parked_ns;         /* when it was last preempted (aging of overdue jobs) */
     double share;               /* admission share to release */
     srv_job_state state;
     bool started;               /* has a context: pinned to its worker */
     bool cancelled;             /* stopped or skipped because its client left (worker thread only) */
+    bool io_parked;             /* worker 0 without preemption: out only for a listener round */
     rt_stack *stack;
     void *sp;                   /* saved stack pointer while switched out */
     rt_thread_state ts;         /* runtime thread state while switched out */
@@ -97,6 +101,9 @@ typedef struct srv_worker {
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
+    bool here;                          /* worker 0: runs on the listener's thread, between its events */
+    int io_fd;                          /* worker 0: the listener's epoll descriptor (its tick polls it), else -1 */
+    volatile sig_atomic_t io_yield;     /* the tick stopped the job only for the listener loop (worker 0) */
 } srv_worker;
 
 struct srv_sched {
@@ -113,8 +120,10 @@ struct srv_sched {
     uint64_t seq;
     srv_worker *w;
     unsigned nw, nstarted;
+    unsigned first_thread;              /* 1: worker 0 is the listener's thread (--workers 1), else 0 */
     unsigned nidle;                     /* workers waiting for work (mu) */
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals, n_cancelled;
+    _Atomic uint64_t n_handed_off;      /* jobs started on a worker thread (not worker 0): answered across threads */
 };
 
 /* srv_job.c */
@@ -125,7 +134,13 @@ void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
 /* srv_worker.c */
+/* With one worker, it has no thread of its own: srv_workers_start starts
+ * none, srv_workers_adopt (on the listener's thread, before its loop)
+ * makes that thread worker 0, and the loop runs it through
+ * srv_workers_run_here.  With more, every worker is a thread. */
 SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
+void srv_workers_adopt(struct srv_sched *s, int io_fd);
+bool srv_workers_run_here(struct srv_sched *s);
 void srv_workers_join(struct srv_sched *s);
 
 /* After queueing a job with `key` and finding no idle worker: interrupt

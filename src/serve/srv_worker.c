@@ -44,11 +44,25 @@
  *     when the worker switches back later, restores them and returns to
  *     the interrupted instruction.
  *
+ * ONE WORKER (--workers 1) has no thread of its own: it is the listener's
+ * thread, whose event loop calls srv_workers_run_here between rounds of
+ * events (one job to its end or until it is stopped), so a request that
+ * thread reads is run and answered there.  (With more workers all of them
+ * are threads: a listener that also ran sandboxes could not serve any
+ * socket while one of them sat in a long host call, and the other
+ * workers would wait for it; per-worker loops, not done yet, would bound
+ * such a stall to the worker's own connections.)  Its sockets wait while a sandbox runs, so its
+ * tick also stops the sandbox (the same redirection) when the listener's
+ * epoll descriptor is readable, even without preemption (then the job is
+ * resumed first, after the round: io_yield / io_parked).  When it has
+ * nothing to run it sleeps in the listener's epoll_wait, not on s->cv.
+ *
  * The handler itself reads only atomics and this thread's TLS, and calls
- * only clock_gettime, which are async-signal-safe.
+ * only clock_gettime and poll (a zero timeout), which are async-signal-safe.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +80,6 @@
 /* The handler redirects only with at least this much sandbox stack left
  * (the preemption entry saves ~650 bytes, then runs C code). */
 #define SRV_PREEMPT_STACK_MIN ((uintptr_t)32 << 10)
-/* How much of a pooled stack below its kept top is checked for use. */
-#define SRV_STACK_PROBE ((size_t)64 << 10)
 
 /* Initial-exec TLS: on_tick (a signal handler) reads tls_worker, and must
  * not end up in __tls_get_addr (it may allocate). */
@@ -88,18 +100,19 @@ static rt_stack *stack_get(srv_worker *w)
     return st;
 }
 
-/* True if any page of [lo, lo + len) is resident (was touched since it was
- * last dropped).  Only for a short range: mincore over a whole 8 MiB
- * stack costs more than the madvise it would save. */
-static bool pages_touched(uint8_t *lo, size_t len)
+/* True if the page at p (page-aligned) holds a non-zero byte: a sandbox
+ * wrote into it since it was last dropped.  A read, not mincore: the
+ * system call was a visible share of a short request, reading a page
+ * that was never touched again maps the shared zero page once, and later
+ * reads of it cost no fault.  Not instrumented: the page may still carry
+ * the ASan marks of the last sandbox's frames. */
+__attribute__((no_sanitize_address)) static bool page_written(const uint8_t *p)
 {
-    unsigned char vec[SRV_STACK_PROBE >> 12];
-    if (len > SRV_STACK_PROBE || mincore(lo, len, vec) != 0)
-        return true;
-    for (size_t i = 0; i < (len + 4095) >> 12; i++)
-        if (vec[i] & 1)
-            return true;
-    return false;
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    uint64_t any = 0;
+    for (size_t i = 0; i < 4096 / sizeof *w; i++)
+        any |= w[i];
+    return any != 0;
 }
 
 static void stack_put(srv_worker *w, rt_stack *st)
@@ -107,16 +120,17 @@ static void stack_put(srv_worker *w, rt_stack *st)
     if (w->npool < SRV_STACK_POOL) {
         /* Give back what a deep guest touched, keeping the top pages every
          * sandbox uses anyway, so a pooled stack never pins megabytes. */
-        /* A stack is used top down and every frame larger than a page
-         * touches each of its pages (generated code is compiled with
-         * -fstack-clash-protection), so a sandbox that went deeper than
-         * the kept top touched the pages just below it: madvise (which
-         * flushes TLBs on every core even when it frees nothing) only
-         * then.  A host frame that skipped the probed window could leave
-         * pages resident: memory, not data any guest can read. */
+        /* A stack is used top down: a sandbox that went deeper than the
+         * kept top wrote into the page just below it (a call pushes its
+         * return address; frames are contiguous), which reads as zero
+         * after it was dropped: madvise (which flushes TLBs on every core
+         * even when it frees nothing) only then.  A frame that only
+         * probed that page (-fstack-clash-protection's `or $0`) and wrote
+         * deeper could leave pages resident until a later deep sandbox:
+         * memory, not data any guest can read. */
         size_t keep = (size_t)64 << 10;
         size_t len = (size_t)(st->hi - st->lo);
-        if (len > keep + SRV_STACK_PROBE && pages_touched(st->hi - keep - SRV_STACK_PROBE, SRV_STACK_PROBE))
+        if (len > keep + 4096 && page_written(st->hi - keep - 4096))
             (void)madvise(st->lo, len - keep, MADV_DONTNEED);
         w->pool[w->npool++] = st;
         return;
@@ -179,6 +193,16 @@ static void preempt_yield(void)
     }
 }
 
+/* Worker 0 only: socket events wait for its listener loop, which runs
+ * only while no sandbox does (poll: async-signal-safe, no wait). */
+static bool io_waiting(const srv_worker *w)
+{
+    if (w->io_fd < 0)
+        return false;
+    struct pollfd p = { .fd = w->io_fd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0;
+}
+
 void srv_sched_wait_yield(void)
 {
     srv_worker *w = tls_worker;
@@ -188,7 +212,7 @@ void srv_sched_wait_yield(void)
     uint64_t waiting = atomic_load(&w->s->global_min), local = atomic_load(&w->local_min);
     if (local < waiting)
         waiting = local;
-    if (waiting == SRV_KEY_NONE)
+    if (waiting == SRV_KEY_NONE && !io_waiting(w))
         return;
     /* Demoted while it waits, so the worker runs the others first (its
      * own key would bring it straight back, to poll again), and keyed by
@@ -243,17 +267,24 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
         g[REG_RIP] = (greg_t)(uintptr_t)srv_timeout_trap;
         goto out;
     }
-    if (!w->s->settings.preemption)
+    if (w->s->settings.preemption) {
+        uint64_t key = j->key;
+        if (now > j->deadline_ns)
+            key |= SRV_KEY_OVERDUE;
+        uint64_t waiting = atomic_load_explicit(&w->s->global_min, memory_order_relaxed);
+        uint64_t local = atomic_load_explicit(&w->local_min, memory_order_relaxed);
+        if (local < waiting)
+            waiting = local;
+        if (waiting < key)
+            goto preempt;
+    }
+    /* Worker 0 also gives way to its listener loop when sockets wait
+     * (with or without preemption): new requests, closed connections and
+     * /metrics are only seen there. */
+    if (!io_waiting(w))
         goto out;
-    uint64_t key = j->key;
-    if (now > j->deadline_ns)
-        key |= SRV_KEY_OVERDUE;
-    uint64_t waiting = atomic_load_explicit(&w->s->global_min, memory_order_relaxed);
-    uint64_t local = atomic_load_explicit(&w->local_min, memory_order_relaxed);
-    if (local < waiting)
-        waiting = local;
-    if (waiting >= key)
-        goto out;
+    w->io_yield = 1;
+preempt:;
     uintptr_t nsp = sp - RT_CTX_PREEMPT_RED_ZONE - 8;
     *(uint64_t *)nsp = pc;
     g[REG_RSP] = (greg_t)nsp;
@@ -281,11 +312,17 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         /* A preempted job whose timeout has passed goes first: it only
          * needs resuming to end (preempt_yield traps it), and its client
          * must not wait behind a stream of other work for its 504. */
+        /* An overdue job left waiting SRV_OVERDUE_AGE_NS gets a turn too
+         * (one quantum, then it waits again): without this it could
+         * starve behind a steady stream of jobs that can still make their
+         * deadlines until its timeout — which the old hand-off only
+         * avoided by the gaps it left in the workers' time. */
         uint64_t now = ut_mono_ns();
         for (size_t i = 0; i < w->local.n; i++) {
             srv_job *c = w->local.v[i];
             if (c->started && c->key != 0 &&
-                (now >= c->kill_ns || atomic_load_explicit(&c->req->cancelled, memory_order_relaxed))) {
+                (now >= c->kill_ns || atomic_load_explicit(&c->req->cancelled, memory_order_relaxed) ||
+                 ((c->key & SRV_KEY_OVERDUE) && now - c->parked_ns >= SRV_OVERDUE_AGE_NS))) {
                 srv_heap_remove(&w->local, i);
                 c->key = 0;
                 (void)srv_heap_push(&w->local, c);      /* cannot fail: it just left */
@@ -336,8 +373,11 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
         if (s->quit)
             return NULL;
         /* Nothing to run: no ticks while asleep.  Wake up now and then
-         * to look for work to steal. */
+         * to look for work to steal.  Worker 0 sleeps in its listener's
+         * epoll_wait instead. */
         timer_arm(w, false);
+        if (w->here)
+            return NULL;
         s->nidle++;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -385,6 +425,11 @@ again:
         j->sp = rt_ctx_make(j->stack, sandbox_main, j);
         j->ts = (rt_thread_state){ .stack = j->stack };
         j->started = true;
+        if (!w->here)
+            atomic_fetch_add_explicit(&s->n_handed_off, 1, memory_order_relaxed);
+    } else if (j->io_parked) {
+        j->io_parked = false;
+        atomic_fetch_sub(&s->n_running, 1);     /* counted as running while parked: added again below */
     } else {
         atomic_fetch_sub(&s->n_preempted, 1);
     }
@@ -411,16 +456,29 @@ again:
         stack_put(w, st);
         return;
     }
-    /* Preempted: back into this worker's queue, demoted if overdue. */
-    atomic_fetch_add(&s->n_preemptions, 1);
-    atomic_fetch_add(&s->n_preempted, 1);
-    if (ut_mono_ns() > j->deadline_ns)
-        j->key |= SRV_KEY_OVERDUE;
+    /* Preempted: back into this worker's queue, demoted if overdue.
+     * Without preemption, a job that only gave worker 0's thread to the
+     * listener loop for a round goes first again (key 0: no other job may
+     * take its place) and still counts as running.  With preemption it is
+     * preempted like any other: after the round, EDF decides. */
+    bool parked = w->io_yield && !s->settings.preemption;
+    w->io_yield = 0;
+    if (parked) {
+        j->io_parked = true;
+        j->key = 0;
+        atomic_fetch_add(&s->n_running, 1);
+    } else {
+        atomic_fetch_add(&s->n_preemptions, 1);
+        atomic_fetch_add(&s->n_preempted, 1);
+        j->parked_ns = ut_mono_ns();
+        if (j->parked_ns > j->deadline_ns)
+            j->key |= SRV_KEY_OVERDUE;
+    }
     pthread_mutex_lock(&s->mu);
     if (!srv_heap_push(&w->local, j)) {
         /* No memory for the queue slot: keep running it rather than lose it. */
         pthread_mutex_unlock(&s->mu);
-        goto again;     /* which counts it out of n_preempted again */
+        goto again;     /* which counts it out of n_preempted (or running) again */
     }
     srv_job_publish_mins(s, w);
     pthread_mutex_unlock(&s->mu);
@@ -478,8 +536,8 @@ void srv_workers_kick(srv_sched *s, uint64_t key)
     for (unsigned i = 0; i < s->nstarted; i++) {
         srv_worker *w = &s->w[i];
         uint64_t k = atomic_load(&w->running_key);
-        if (k == SRV_KEY_NONE)
-            continue;
+        if (k == SRV_KEY_NONE || w->here)
+            continue;       /* worker 0 is this (the dispatching) thread: not running now */
         /* Only the key: the job itself may be freed at any moment. */
         if (!(k & SRV_KEY_OVERDUE) && s->settings.scheduler == SRV_SCHED_EDF && k < now)
             k |= SRV_KEY_OVERDUE;
@@ -514,10 +572,13 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
     for (unsigned i = 0; i < s->nw; i++) {
         s->w[i].s = s;
         s->w[i].idx = i;
+        s->w[i].io_fd = -1;
         atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
         atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
     }
-    for (unsigned i = 0; i < s->nw; i++) {
+    /* With one worker, it is the listener's thread (srv_workers_adopt). */
+    s->nstarted = s->first_thread = s->nw == 1 ? 1 : 0;
+    for (unsigned i = s->first_thread; i < s->nw; i++) {
         if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
             return srv_fail(err, "serve: cannot start worker thread %u", i);
         s->nstarted++;
@@ -525,9 +586,63 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
     return true;
 }
 
+/* Worker 0's thread-side set-up: what worker_main does for the others. */
+void srv_workers_adopt(srv_sched *s, int io_fd)
+{
+    srv_worker *w = &s->w[0];
+    tls_worker = w;
+    w->here = true;
+    w->io_fd = io_fd;
+    rt_result res;
+    if (!rt_thread_init(&res))
+        srv_log(SRV_LOG_ERROR, "worker 0: %s", res.msg);
+    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
+    if (!w->timer_ok)
+        srv_log(SRV_LOG_WARN, "worker 0: no timer (%s): no preemption or timeouts of running code",
+                strerror(errno));
+}
+
+bool srv_workers_run_here(srv_sched *s)
+{
+    srv_worker *w = &s->w[0];
+    pthread_mutex_lock(&s->mu);
+    srv_job *j = pick(s, w);
+    pthread_mutex_unlock(&s->mu);
+    if (!j)
+        return false;
+    run(s, w, j);
+    return atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
+           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE;
+}
+
+/* Worker 0 finishes its own jobs (started ones cannot move) and helps
+ * with what is queued, on this (the listener's) thread, then lets go of
+ * it. */
+static void worker0_finish(srv_sched *s)
+{
+    srv_worker *w = &s->w[0];
+    if (!w->here)
+        return;
+    while (srv_workers_run_here(s) || atomic_load(&w->local_min) != SRV_KEY_NONE)
+        ;
+    if (w->timer_ok)
+        rt_tick_timer_delete(&w->timer);
+    w->timer_ok = false;
+    while (w->npool) {
+        rt_stack *st = w->pool[--w->npool];
+        rt_stack_destroy(st);
+        free(st);
+    }
+    w->here = false;
+    w->io_fd = -1;
+    tls_worker = NULL;
+}
+
 void srv_workers_join(srv_sched *s)
 {
-    for (unsigned i = 0; i < s->nstarted; i++)
+    if (s->nw)
+        worker0_finish(s);
+    for (unsigned i = s->first_thread; i < s->nstarted; i++)
         pthread_join(s->w[i].thread, NULL);
     for (unsigned i = 0; i < s->nw; i++)
         srv_heap_free(&s->w[i].local);

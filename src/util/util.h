@@ -1,6 +1,7 @@
 /*
  * util.h — the few jobs every component of wedge needs and none owns:
- * reading a whole file, the monotonic clock, and waiting until a time
+ * reading a whole file, the monotonic clock, decimal digits without
+ * printf, and waiting until a time
  * without holding the thread (a host that runs other work meanwhile).  The lowest layer: it
  * depends on libc only, and every other component (wasm, compile,
  * runtime, wasi, serve, cli, the tests) may use it.
@@ -24,6 +25,11 @@
  * than `max` bytes (SIZE_MAX: no limit); ENOMEM; EIO (or the read's errno)
  * on a read error. */
 __attribute__((warn_unused_result)) uint8_t *ut_read_file(const char *path, size_t max, size_t *len);
+
+/* Writes v in decimal at p (at most UT_U64_DIGITS bytes, no NUL) and
+ * returns the byte after the last digit. */
+#define UT_U64_DIGITS 20
+char *ut_put_u64(char *p, uint64_t v);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t ut_mono_ns(void);

@@ -128,6 +128,13 @@ def main():
         h.close()
         check(data.startswith(b"HTTP/1.1 200") and b"Hello" in data, "a half-closed client still gets 200")
         check(metric(metrics_text(srv.admin), "wedge_cancelled_total") == 3, "and is not counted as cancelled")
+
+        # 4. One worker is the listener's own thread: every request above
+        # ran there, none crossed to another thread.
+        text = metrics_text(srv.admin)
+        done, handed = metric(text, "wedge_sandboxes_completed_total"), metric(text, "wedge_sandboxes_handed_off_total")
+        check(done is not None and done >= 5 and handed == 0,
+              f"--workers 1: {done} sandboxes ran on the listener's thread, {handed} handed off (want 0)")
     finally:
         rc = srv.stop()
         check(rc == 0, f"SIGTERM exits 0 ({rc})")

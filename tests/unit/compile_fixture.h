@@ -39,7 +39,7 @@ static void cf_teardown(void)
 }
 
 /* The whole file, NUL-terminated; the test fails if it cannot be read. */
-static uint8_t *cf_read_all(const char *path, size_t *len)
+static inline uint8_t *cf_read_all(const char *path, size_t *len)
 {
     uint8_t *buf = ut_read_file(path, SIZE_MAX, len);
     cr_assert_not_null(buf, "cannot read %s: %s", path, strerror(errno));

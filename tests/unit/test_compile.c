@@ -922,3 +922,238 @@ Test(compile, load_barriers_only_where_a_load_could_vanish)
         cr_expect_eq(keeps_in(c, i), want[i], "f%u: %d barriers, want %d", i, keeps_in(c, i), want[i]);
     free(c);
 }
+
+/* ---- loops with a fast copy (cg_loop.c) ------------------------------------------ */
+
+/* Every loop here is a body ending in `br_if 0`.  Functions 0-2 have the
+ * shape (a fast copy); 3-6 do not.  "three": each call runs one of three
+ * calls to f0..f2 under its own arguments. */
+static const char loop_wat[] =
+    "(module (memory 1)\n"
+    /* f0 y[k] = 3*x[k] + y[k], pointer induction variables, counter != n */
+    "  (func (export \"axpy\") (param $x i32) (param $y i32) (param $n i32) (local $i i32)\n"
+    "    (loop $l\n"
+    "      (i32.store (local.get $y)\n"
+    "        (i32.add (i32.mul (i32.load (local.get $x)) (i32.const 3)) (i32.load (local.get $y))))\n"
+    "      (local.set $x (i32.add (local.get $x) (i32.const 4)))\n"
+    "      (local.set $y (i32.add (local.get $y) (i32.const 4)))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))))\n"
+    /* f1 the sum of the words at base + 4*i, i from i to end (exclusive), i32 wraps;
+     * i is set twice per iteration (+3, -2) */
+    "  (func (export \"sum\") (param $base i32) (param $i i32) (param $end i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s)\n"
+    "        (i32.load offset=4 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 3)))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.sub (local.get $i) (i32.const 2))) (local.get $end))))\n"
+    "    (local.get $s))\n"
+    /* f2 a[n-1] = n-1, ..., a[0] = 0, counting down, br_if on the counter itself */
+    "  (func (export \"fill_down\") (param $a i32) (param $n i32)\n"
+    "    (loop $l\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (i32.store (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))) (local.get $n))\n"
+    "      (br_if $l (local.get $n))))\n"
+    /* f3 no: an address loaded from memory */
+    "  (func (param $p i32) (param $n i32)\n"
+    "    (loop $l (i32.store (i32.load (local.get $p)) (i32.const 1))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
+    /* f4 no: a call in the body */
+    "  (func $g (param $p i32) (param $n i32)\n"
+    "    (loop $l (i32.store (local.get $p) (i32.const 1)) (call $g (i32.const 0) (i32.const 0))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
+    /* f5 no: the address local doubles, so it is no induction variable */
+    "  (func (param $p i32) (param $n i32)\n"
+    "    (loop $l (i32.store (local.get $p) (i32.const 1))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (local.set $p (i32.mul (local.get $p) (i32.const 2)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
+    /* f6 no: a branch out of the middle */
+    "  (func (param $p i32) (param $n i32)\n"
+    "    (block $b (loop $l (br_if $b (i32.load (local.get $p)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))\n"
+    "  (func (export \"get\") (param i32) (result i32) (i32.load (local.get 0)))\n"
+    "  (func (export \"set\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))\n"
+    /* f9 the sum of the words at base + 4*i while i+1 < n (signed) */
+    "  (func (export \"sum_lts\") (param $base i32) (param $i i32) (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s)\n"
+    "        (i32.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))))\n"
+    "      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (local.get $s))\n"
+    /* f10 p -= 4, store p at p, while lo < p (unsigned; the moving side written second) */
+    "  (func (export \"fill_gtu\") (param $p i32) (param $lo i32)\n"
+    "    (loop $l\n"
+    "      (local.set $p (i32.sub (local.get $p) (i32.const 4)))\n"
+    "      (i32.store (local.get $p) (local.get $p))\n"
+    "      (br_if $l (i32.lt_u (local.get $lo) (local.get $p)))))\n"
+    /* f11 store i at p, p += 4, while (i += 2^20) < n (unsigned): i wraps past 2^32 when n > 2^32 - 2^20 */
+    "  (func (export \"count_ltu\") (param $p i32) (param $i i32) (param $n i32) (result i32)\n"
+    "    (loop $l\n"
+    "      (i32.store (local.get $p) (local.get $i))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 0x100000))) (local.get $n))))\n"
+    "    (local.get $p))\n"
+    ")\n";
+
+/* The plan of the loop that function fi starts with. */
+static bool loop_plan_of(const wasm_module *m, uint32_t fi, cg_loop_plan *plan)
+{
+    const wasm_func *fn = &m->funcs[fi];
+    const uint8_t *p = fn->code;
+    while (*p != 0x03)          /* f6 starts with a block */
+        p += 2;
+    p += 2;                     /* loop, empty block type */
+    return cg_loop_plan_make(m, &m->types[fn->type], fn, fn->code - fn->code_offset, p,
+                             (uint32_t)(fn->code + fn->code_len - p), plan);
+}
+
+Test(compile, loop_plans_follow_affine_addresses)
+{
+    size_t len;
+    uint8_t *w = wat("loopplan", loop_wat, &len);
+    wasm_err werr;
+    wasm_module *m = wasm_decode(w, len, &werr);
+    cr_assert_not_null(m, "%s", werr.msg);
+    cg_loop_plan plan;
+    cr_assert(loop_plan_of(m, 0, &plan));
+    cr_expect_eq(plan.nacc, 3);
+    /* load x, load y, store y: each local 0 or 1 at entry, 4 bytes further per iteration */
+    static const uint32_t want_loc[3] = { 0, 1, 1 };
+    for (uint32_t j = 0; j < 3; j++) {
+        cr_expect(plan.acc[j].n == 1 && plan.acc[j].loc[0] == want_loc[j] && plan.acc[j].coef[0] == 1 &&
+                  plan.acc[j].c == 0 && plan.acc[j].ks == 4 && plan.end_off[j] == 4, "access %u", j);
+    }
+    /* y's load and store share one range check */
+    cr_expect(plan.ngroups == 2 && plan.group[0] == 0 && plan.group[1] == 1 && plan.group[2] == 1 &&
+              plan.span[1] == 4);
+    /* goes on while (i + 1 + k) - n != 0 */
+    cr_expect(plan.exit_d.ks == 1 && plan.exit_d.c == 1 && plan.exit_d.n == 2);
+    cr_assert(loop_plan_of(m, 1, &plan));
+    cr_expect(plan.nacc == 1 && plan.acc[0].n == 2 && plan.acc[0].ks == 4 && plan.end_off[0] == 8);
+    cr_assert(loop_plan_of(m, 2, &plan));
+    /* a + 4*(n - 1 - k): decreasing; goes on while n - 1 - k != 0 */
+    cr_expect(plan.nacc == 1 && plan.acc[0].ks == -4 && plan.acc[0].c == -4 && plan.exit_d.ks == -1);
+    for (uint32_t fi = 3; fi <= 6; fi++)
+        cr_expect(!loop_plan_of(m, fi, &plan), "f%u has no fast copy", fi);
+    cr_assert(loop_plan_of(m, 9, &plan));
+    cr_expect(plan.exit_kind == CG_EXIT_LT_S && plan.exit_d.ks == 1 && plan.exit_y.ks == 0);
+    cr_assert(loop_plan_of(m, 10, &plan));
+    cr_expect(plan.exit_kind == CG_EXIT_GT_U && plan.exit_d.ks == -4 && plan.exit_d.c == -4);
+    wasm_module_free(m);
+    free(w);
+
+    /* The emitted C has the copies, and a fast copy has no barrier. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/loop.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("loop", loop_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    int copies = 0;
+    for (const char *q = c; (q = strstr(q, "loop with a fast copy")); q++)
+        copies++;
+    cr_expect_eq(copies, 6);
+    cr_expect_eq(keeps_in(c, 0), 2, "axpy: only the original's two loads keep their barrier");
+    free(c);
+    check_warnings("loopw", loop_wat, WEDGE_BOUNDS_GUARD, 1);
+    check_warnings("loopw", loop_wat, WEDGE_BOUNDS_SOFTWARE, 1);
+}
+
+static void loop_call(tc_inst *t, const char *fn, uint32_t a, uint32_t b, uint32_t c, wedge_trap_kind want,
+                      uint32_t *result)
+{
+    wedge_value args[3] = { { .i32 = a }, { .i32 = b }, { .i32 = c } }, r[4];
+    rt_result res;
+    rt_status st = call(t, fn, args, r, &res);
+    if (want == WEDGE_TRAP_NONE) {
+        cr_assert(st == RT_OK, "%s(%u, %u, %u): %s", fn, a, b, c, res.msg);
+        if (result)
+            *result = r[0].i32;
+    } else {
+        cr_assert(st == RT_ERR_TRAP && res.trap == want, "%s(%u, %u, %u): status %d trap %d, want trap %d", fn,
+                  a, b, c, (int)st, (int)res.trap, (int)want);
+    }
+}
+
+static void loop_checks(int bounds)
+{
+    tc_inst t = load("loop", loop_wat, bounds);
+    for (uint32_t k = 0; k < 16; k++) {
+        call_i32(&t, "set", 4 * k, k + 1);             /* x: 1..16 at 0 */
+        call_i32(&t, "set", 256 + 4 * k, 100 * k);     /* y at 256 */
+    }
+    /* In bounds: the fast copy, same results. */
+    loop_call(&t, "axpy", 0, 256, 16, WEDGE_TRAP_NONE, NULL);
+    for (uint32_t k = 0; k < 16; k++)
+        cr_expect_eq(call_i32(&t, "get", 256 + 4 * k, 0), 100 * k + 3 * (k + 1), "y[%u]", k);
+    uint32_t s = 0;
+    loop_call(&t, "sum", 0, 0, 16, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, 16 * 17 / 2 - 1, "words 1..16: x[1..15] = 2..16, then a 0");
+
+    /* x runs off the end of memory in iteration 5: y[0..4] are stored,
+     * then the load traps, and y[5..7] keep their values. */
+    for (uint32_t k = 0; k < 8; k++)
+        call_i32(&t, "set", 512 + 4 * k, 7);
+    call_i32(&t, "set", 65536 - 20, 0);
+    loop_call(&t, "axpy", 65536 - 20, 512, 8, WEDGE_TRAP_MEMORY_OOB, NULL);
+    for (uint32_t k = 0; k < 8; k++)
+        cr_expect_eq(call_i32(&t, "get", 512 + 4 * k, 0), k < 5 ? 7 + 3 * call_i32(&t, "get", 65536 - 20 + 4 * k, 0) : 7,
+                     "y[%u] after the trap", k);
+
+    /* The address wraps around 2^32 into memory (base + 4*i = 2^32 - 16 +
+     * 16...): valid Wasm, reads words 1..8; a 64-bit address would fault. */
+    loop_call(&t, "sum", 0xFFFFFFF0u, 4, 12, WEDGE_TRAP_NONE, &s);
+    uint32_t want = 0;
+    for (uint32_t k = 1; k <= 8; k++)
+        want += call_i32(&t, "get", 4 * k, 0);
+    cr_expect_eq(s, want, "wrapped sum %u, want %u", s, want);
+    /* end == i: the counter runs through 2^32 and the loads leave memory. */
+    loop_call(&t, "sum", 0, 5, 5, WEDGE_TRAP_MEMORY_OOB, NULL);
+
+    /* Counting down: in bounds, then n = 0, which wraps to 2^32 - 1, whose
+     * address a + 4*n wraps below a: 1020, 1016 ... 0 are stored, then
+     * 2^32 - 4 traps. */
+    loop_call(&t, "fill_down", 2048, 10, 0, WEDGE_TRAP_NONE, NULL);
+    for (uint32_t k = 0; k < 10; k++)
+        cr_expect_eq(call_i32(&t, "get", 2048 + 4 * k, 0), k);
+    loop_call(&t, "fill_down", 1024, 0, 0, WEDGE_TRAP_MEMORY_OOB, NULL);
+    cr_expect_eq(call_i32(&t, "get", 1020, 0), 0xFFFFFFFFu);
+    cr_expect_eq(call_i32(&t, "get", 0, 0), 0xFFFFFFFFu - 255);
+
+    /* i < n, signed: i from -2 reads base - 8 .. base + 16 (wrapping
+     * addresses, so the original runs); from 0, the fast copy. */
+    want = 0;
+    for (uint32_t a = 56; a <= 80; a += 4)
+        want += call_i32(&t, "get", a, 0);
+    loop_call(&t, "sum_lts", 64, 0xFFFFFFFEu, 5, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, want, "sum_lts from -2: %u, want %u", s, want);
+    want -= call_i32(&t, "get", 56, 0) + call_i32(&t, "get", 60, 0);
+    loop_call(&t, "sum_lts", 64, 0, 5, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, want, "sum_lts from 0: %u, want %u", s, want);
+    /* i + 1 >= n at once: one iteration */
+    loop_call(&t, "sum_lts", 64, 7, 3, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, call_i32(&t, "get", 64 + 28, 0));
+    /* the last iteration's load leaves memory: trap after the others */
+    loop_call(&t, "sum_lts", 65536 - 12, 0, 4, WEDGE_TRAP_MEMORY_OOB, NULL);
+    /* lo < p, p falling by 4: stores at 1036 .. 1024 */
+    loop_call(&t, "fill_gtu", 1040, 1024, 0, WEDGE_TRAP_NONE, NULL);
+    for (uint32_t a = 1024; a <= 1036; a += 4)
+        cr_expect_eq(call_i32(&t, "get", a, 0), a);
+    /* lo >= p after the first step: one store, at 12 */
+    call_i32(&t, "set", 8, 77);
+    loop_call(&t, "fill_gtu", 16, 1020, 0, WEDGE_TRAP_NONE, NULL);
+    cr_expect_eq(call_i32(&t, "get", 12, 0), 12);
+    cr_expect_eq(call_i32(&t, "get", 8, 0), 77);
+    /* i < n counting by 2^20: to n = 2^32 - 2^21 in 4094 steps, the fast
+     * copy; to n = 2^32 - 1, i wraps to 0 before reaching n, so the loop
+     * goes on until p leaves memory (a copy stopping at the wrap would
+     * return 1024 + 4 * 4096 instead). */
+    loop_call(&t, "count_ltu", 1024, 0, 0xFFE00000u, WEDGE_TRAP_NONE, &s);
+    cr_expect_eq(s, 1024 + 4 * 4094);
+    cr_expect_eq(call_i32(&t, "get", 1024 + 4 * 4093, 0), 0xFFD00000u);
+    loop_call(&t, "count_ltu", 1024, 0, 0xFFFFFFFFu, WEDGE_TRAP_MEMORY_OOB, NULL);
+    unload(&t);
+}
+
+Test(compile, loop_fast_copy_guard) { loop_checks(WEDGE_BOUNDS_GUARD); }
+Test(compile, loop_fast_copy_software) { loop_checks(WEDGE_BOUNDS_SOFTWARE); }

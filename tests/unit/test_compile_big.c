@@ -90,7 +90,10 @@ static void gen_program(const char *path)
 
 TestSuite(compile_big, .init = cf_setup, .fini = cf_teardown, .timeout = 900);
 
-Test(compile_big, clang_wasi_program_in_parallel_parts)
+/* Build the program natively and for wasm32-wasi, compile the module with
+ * WEDGE_PARTS=parts and WEDGE_COLD=cold (src/compile/cg_plan.c), run it:
+ * the output must be the native one. */
+static void check_program(const char *parts, const char *cold)
 {
     char src[400], wasm[400], native[400], nout[400], so[400], cmd[2000];
     snprintf(src, sizeof src, "%s/big.c", cf_dir);
@@ -111,10 +114,12 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     cg_options_default(&o);
     o.jobs = 2;
     o.quiet = true;
-    setenv("WEDGE_PARTS", "4", 1);
+    setenv("WEDGE_PARTS", parts, 1);
+    setenv("WEDGE_COLD", cold, 1);
     cg_err err;
     bool ok = cg_compile(w, len, "big.wasm", so, &o, &err);
     unsetenv("WEDGE_PARTS");
+    unsetenv("WEDGE_COLD");
     free(w);
     cr_assert(ok, "compile: %s", err.msg);
 
@@ -156,4 +161,18 @@ Test(compile_big, clang_wasi_program_in_parallel_parts)
     rt_instance_free(inst);
     rt_module_unload(mod);
     free(expect);
+}
+
+Test(compile_big, clang_wasi_program_in_parallel_parts)
+{
+    check_program("4", "none");
+}
+
+/* The cold tier: the same C flags for Wasm semantics at -O1, parts of both
+ * tiers in one .so (mixed: the per-function rules whatever the size), and
+ * every function cold. */
+Test(compile_big, cold_tier_gives_the_native_output)
+{
+    check_program("3", "mixed");
+    check_program("3", "all");
 }

@@ -162,3 +162,20 @@ Test(util, wait_until_returns_when_a_descriptor_is_ready)
     close(p[0]);
     close(p[1]);
 }
+
+Test(util, put_u64_writes_the_decimal_digits_and_returns_the_end)
+{
+    static const struct { uint64_t v; const char *s; } cases[] = {
+        { 0, "0" }, { 7, "7" }, { 10, "10" }, { 404, "404" }, { 4096, "4096" },
+        { 1000000007u, "1000000007" }, { UINT64_MAX, "18446744073709551615" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[UT_U64_DIGITS + 1];
+        memset(buf, '#', sizeof buf);
+        char *end = ut_put_u64(buf, cases[i].v);
+        cr_assert_eq((size_t)(end - buf), strlen(cases[i].s), "length for %s", cases[i].s);
+        cr_assert(!memcmp(buf, cases[i].s, strlen(cases[i].s)), "digits for %s", cases[i].s);
+        if (end < buf + sizeof buf)
+            cr_assert_eq(*end, '#', "nothing written past the digits of %s", cases[i].s);
+    }
+}
