@@ -50,7 +50,10 @@ static void cache_key(const cg_options *o, const void *data, size_t len, char he
  * ctime, so a changed file misses and is hashed again.  File times have a
  * coarse clock tick, though: a file written twice within one tick, at the
  * same size, would keep its key.  So, like git's "racily clean" rule, a
- * file changed in the last RACY_SECONDS is never entered. */
+ * file changed in the last RACY_SECONDS before its bytes were read is
+ * never entered.  The time that counts is the read, not the end of the
+ * compile: a compile slower than RACY_SECONDS must not make a racy file
+ * look settled. */
 enum { RACY_SECONDS = 2 };
 
 static bool file_key_path(const struct stat *st, const cg_options *o, char *out, size_t cap, const char *root)
@@ -82,14 +85,11 @@ bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_p
     return k > 0 && (size_t)k < so_path_cap && access(so_path, R_OK) == 0;
 }
 
-void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path)
+void cg_cache_remember_file(const struct stat *st, int64_t read_ns, const cg_options *o, const char *so_path)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     int64_t m_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     int64_t c_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-    if (now_ns - (m_ns > c_ns ? m_ns : c_ns) <= (int64_t)RACY_SECONDS * 1000000000)
+    if (read_ns - (m_ns > c_ns ? m_ns : c_ns) <= (int64_t)RACY_SECONDS * 1000000000)
         return;
     char root[CG_PATH_MAX], key[CG_SUBPATH_MAX], dir[CG_SUBPATH_MAX], tmp[CG_SUBPATH_MAX + 100];
     cg_err err;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cg_internal.h"
@@ -39,10 +40,19 @@ bool cg_module_file_so(const char *path, const cg_options *o, char *so, size_t c
         uint8_t *wasm = ut_read_file(path, SIZE_MAX, &len);
         if (wasm == NULL)
             return cg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+        struct timespec read_at;
+        clock_gettime(CLOCK_REALTIME, &read_at);
+        /* The index entry names the identity seen before the read; enter it
+         * only if the file still has it, so the bytes are that file's. */
+        struct stat after;
+        bool same = stat(path, &after) == 0 && after.st_ino == st.st_ino && after.st_dev == st.st_dev &&
+                    after.st_size == st.st_size && (size_t)st.st_size == len &&
+                    after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+                    after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec;
         bool ok = cg_compile_cached(wasm, len, path, o, so, cap, err);
         free(wasm);
-        if (ok)
-            cg_cache_remember_file(&st, o, so);
+        if (ok && same)
+            cg_cache_remember_file(&st, (int64_t)read_at.tv_sec * 1000000000 + read_at.tv_nsec, o, so);
         return ok;
     }
     if (n == 4 && memcmp(magic, "\177ELF", 4) == 0) {

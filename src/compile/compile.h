@@ -61,11 +61,12 @@ bool cg_compile_cached(const uint8_t *wasm, size_t len, const char *src_name, co
 /* The cache's file index (see cg_cache.c): the object a module file
  * (identified by its fstat) compiled to, without reading or hashing it.
  * lookup: true and so_path filled on a hit.  remember: best effort, after
- * cg_compile_cached gave so_path for that file's bytes; files changed in
- * the last seconds are not entered. */
+ * cg_compile_cached gave so_path for the bytes read at read_ns
+ * (CLOCK_REALTIME) from the file `st` describes; a file changed in the
+ * last seconds before it was read is not entered. */
 struct stat;
 bool cg_cache_lookup_file(const struct stat *st, const cg_options *o, char *so_path, size_t so_path_cap);
-void cg_cache_remember_file(const struct stat *st, const cg_options *o, const char *so_path);
+void cg_cache_remember_file(const struct stat *st, int64_t read_ns, const cg_options *o, const char *so_path);
 
 /* SHA-256 of a module file's bytes: what binds a snapshot to its module
  * (runtime.h, rt_snapshot_*).  The _file form reads `path` (run and serve
