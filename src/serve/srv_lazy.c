@@ -28,6 +28,7 @@
 #include "runtime/rt_uffd.h"
 #include "srv_log.h"
 #include "srv_remote.h"
+#include "srv_retry.h"
 #include "srv_sandbox.h"
 #include "store/st_transport.h"
 #include "util/util.h"
@@ -52,10 +53,7 @@ struct srv_lazy {
     unsigned nidle;
     bool wset_known;                    /* asked the store (or recorded one) */
     uint32_t *wset, nwset;
-    bool bg_started, bg_busy;
-    pthread_t bg;
-    uint64_t bg_next_ns;                /* earliest next try after a failed fill */
-    uint64_t bg_wait_ns;
+    srv_retry bg;                       /* the fill of the node cache (its own lock) */
 };
 
 /* ---- at load ---------------------------------------------------------------- */
@@ -104,7 +102,7 @@ bool srv_lazy_open(const srv_route *route, const char *dir, char *module, size_t
                            : !strncmp(g, "region:", 7) ? (size_t)atol(g + 7) * 1024
                                                         : RT_UFFD_PAGE;
                 z->full = NULL;
-                z->bg_wait_ns = 500000000ull;
+                srv_retry_init(&z->bg);
                 pthread_mutex_init(&z->mu, NULL);
                 z->idle[z->nidle++] = c;    /* the first request's connection */
                 c = NULL;
@@ -136,11 +134,7 @@ void srv_lazy_free(srv_lazy *z)
 {
     if (!z)
         return;
-    pthread_mutex_lock(&z->mu);
-    bool join = z->bg_started;
-    pthread_mutex_unlock(&z->mu);
-    if (join)
-        pthread_join(z->bg, NULL);
+    srv_retry_join(&z->bg);
     rt_snapshot_free(atomic_load(&z->full));
     for (unsigned i = 0; i < z->nidle; i++)
         st_close(z->idle[i]);
@@ -175,13 +169,7 @@ static void *bg_fill(void *arg)
         srv_log(SRV_LOG_WARN, "route %s: filling the node cache failed (%s); requests stay lazy", z->route->name,
                 err);
     }
-    pthread_mutex_lock(&z->mu);
-    z->bg_busy = false;
-    if (!s) {
-        z->bg_next_ns = ut_mono_ns() + z->bg_wait_ns;
-        z->bg_wait_ns = z->bg_wait_ns * 2 > 30000000000ull ? 30000000000ull : z->bg_wait_ns * 2;
-    }
-    pthread_mutex_unlock(&z->mu);
+    srv_retry_done(&z->bg, s != NULL);
     return NULL;
 }
 
@@ -190,13 +178,7 @@ static void bg_kick(srv_lazy *z)
 {
     if (atomic_load(&z->full) || !z->mod)
         return;
-    pthread_mutex_lock(&z->mu);
-    if (!z->bg_busy && ut_mono_ns() >= z->bg_next_ns) {
-        if (z->bg_started)
-            pthread_join(z->bg, NULL);  /* finished: bg_busy is false */
-        z->bg_started = z->bg_busy = pthread_create(&z->bg, NULL, bg_fill, z) == 0;
-    }
-    pthread_mutex_unlock(&z->mu);
+    srv_retry_kick(&z->bg, bg_fill, z);
 }
 
 /* ---- per request ------------------------------------------------------------ */

@@ -30,7 +30,8 @@
  * srv_lazy_begin and srv_lazy_finish, which releases everything it holds.
  * Errors: srv_lazy_open: false + one line in why; per request, the
  * outcome's status.
- * Threads: srv_lazy_open/_bind/_free where routes load; begin/attach/
+ * Threads: srv_lazy_open/_bind/_free where routes load (the listener, or
+ * a store route's retry thread, srv_refetch.h); begin/attach/
  * finish on any worker, concurrently (one mutex guards the shared state).
  */
 #ifndef WEDGE_SRV_LAZY_H

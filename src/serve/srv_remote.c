@@ -6,6 +6,7 @@
 #include "srv_remote.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -36,7 +37,8 @@ static void ref_path(const char *dir, const char *url, bool module_only, char *o
 static void ref_write(const char *ref, const char *module, const char *snap)
 {
     char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", ref, (long)getpid());
+    /* Per thread: a route's retry (srv_refetch.h) may fetch while a reload does. */
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld-%lx", ref, (long)getpid(), (unsigned long)pthread_self());
     FILE *f = fopen(tmp, "w");
     if (!f)
         return;

@@ -7,12 +7,13 @@
  * request by page faults (srv_lazy.h).  A connection refused or reset is
  * retried with back-off (st_connect_retry).  When the store cannot be
  * reached, a route this node fetched before starts from its cached copy
- * (one log line); one never fetched answers 503 until a reload (SIGHUP)
- * finds the store back.
+ * (one log line); one never fetched answers 503 until the store is back:
+ * requests to it then retry in the background (srv_refetch.h).
  *
  * Ownership: paths are written into the caller's buffers.
  * Errors: false with the reason in why (one line, no allocation).
- * Threads: called where routes load (start-up, reload), one at a time.
+ * Threads: called where routes load (start-up, reload) and from a route's
+ * retry thread (srv_refetch.h), possibly at the same time.
  */
 #ifndef WEDGE_SRV_REMOTE_H
 #define WEDGE_SRV_REMOTE_H

@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "runtime/rt_mempool.h"
 #include "srv_lazy.h"
 #include "srv_log.h"
+#include "srv_refetch.h"
 #include "srv_remote.h"
 #include "srv_sched.h"
 #include "srv_static.h"
@@ -111,26 +113,10 @@ static bool load_snapshot(srv_fn *fn, const char *snap_file, const uint8_t hash[
     return true;
 }
 
-/* Loads route's module into fn, or marks it broken with the reason. */
-static void load_one(srv_fn *fn)
+/* Loads the module file at path (and snap_file) into fn, or leaves it
+ * broken with the reason. */
+static void load_local(srv_fn *fn, const char *path, const char *snap_file)
 {
-    const char *path = fn->route->path;
-    if (srv_static_is(fn->route)) {
-        srv_static_load(fn);
-        return;
-    }
-    fn->kind = SRV_FN_BROKEN;
-    /* A store route: its module and snapshot fetched into the node cache
-     * now; requests then restore from local files. */
-    const char *snap_file = fn->route->snapshot;
-    char fetched[2][4200];
-    if (fn->route->remote) {
-        if (!srv_remote_fetch(fn->route, fetched[0], sizeof fetched[0], fetched[1], sizeof fetched[1], &fn->lazy,
-                              fn->broken, sizeof fn->broken))
-            return;
-        path = fetched[0];
-        snap_file = fetched[1][0] ? fetched[1] : NULL;
-    }
     /* A snapshot is bound to the module file's bytes. */
     uint8_t hash[RT_SNAPSHOT_HASH_BYTES];
     bool snapshot = snap_file || fn->route->init;
@@ -203,6 +189,52 @@ unload:
     fn->mod = NULL;
 }
 
+/* The compile cache and module loading are used by one route load at a
+ * time, whichever thread loads (the listener, a store route's retry); a
+ * store fetch is outside it, so a stalled store holds back no other load. */
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void srv_fn_load(srv_fn *fn)
+{
+    const char *path = fn->route->path;
+    if (srv_static_is(fn->route)) {
+        srv_static_load(fn);
+        return;
+    }
+    fn->kind = SRV_FN_BROKEN;
+    /* A store route: its module and snapshot fetched into the node cache
+     * now; requests then restore from local files. */
+    const char *snap_file = fn->route->snapshot;
+    char fetched[2][4200];
+    if (fn->route->remote) {
+        if (!srv_remote_fetch(fn->route, fetched[0], sizeof fetched[0], fetched[1], sizeof fetched[1], &fn->lazy,
+                              fn->broken, sizeof fn->broken)) {
+            fn->store_down = true;      /* retried off the request path (srv_refetch.h) */
+            return;
+        }
+        path = fetched[0];
+        snap_file = fetched[1][0] ? fetched[1] : NULL;
+    }
+    pthread_mutex_lock(&load_mu);
+    load_local(fn, path, snap_file);
+    pthread_mutex_unlock(&load_mu);
+}
+
+void srv_fn_unload(srv_fn *fn)
+{
+    srv_lazy_free(fn->lazy);
+    rt_snapshot_free(fn->snap);
+    rt_linker_free(fn->linker);
+    if (fn->mod)
+        rt_module_unload(fn->mod);
+    free(fn->static_body);
+    fn->lazy = NULL;
+    fn->snap = NULL;
+    fn->linker = NULL;
+    fn->mod = NULL;
+    fn->static_body = NULL;
+}
+
 bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 {
     size_t n = 0;
@@ -232,7 +264,7 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
             fn->deny_ports = set->deny_ports;
             fn->ndeny_ports = set->ndeny_ports;
             srv_admit_route_init(&fn->admit, fn->route);
-            load_one(fn);
+            srv_fn_load(fn);
             if (fn->kind == SRV_FN_BROKEN)
                 srv_log(SRV_LOG_ERROR, "route %s: %s (answers 503)", fn->route->name, fn->broken);
             else if (fn->kind == SRV_FN_WASM)
@@ -247,12 +279,8 @@ bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err)
 void srv_fnset_free(srv_fnset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
-        srv_lazy_free(set->fns[i].lazy);
-        rt_snapshot_free(set->fns[i].snap);
-        rt_linker_free(set->fns[i].linker);
-        if (set->fns[i].mod)
-            rt_module_unload(set->fns[i].mod);
-        free(set->fns[i].static_body);
+        srv_refetch_free(set->fns[i].refetch);     /* waits for a retry in flight */
+        srv_fn_unload(&set->fns[i]);
     }
     free(set->fns);
     free(set->deny_ports);

@@ -23,7 +23,7 @@
  * Errors: false + srv_err for start-up; per request, the outcome's status.
  *
  * Threads: srv_fnset_load/_free on the listener thread (or before it
- * runs); srv_sandbox_exec and srv_outcome_release on a worker.
+ * runs); srv_fn_load/_unload also on a store route's retry thread; srv_sandbox_exec and srv_outcome_release on a worker.
  */
 #ifndef WEDGE_SRV_SANDBOX_H
 #define WEDGE_SRV_SANDBOX_H
@@ -68,6 +68,8 @@ typedef struct srv_fn {
     struct rt_mempool **pools;          /* [workers] linear memories, each used by its worker only */
     rt_snapshot *snap;                  /* requests start from it (route "snapshot" / "init"), or NULL */
     struct srv_lazy *lazy;              /* a lazy store route (snap is then its small state), owned */
+    bool store_down;                    /* SRV_FN_BROKEN because its store could not be reached */
+    struct srv_refetch *refetch;        /* its retry while store_down (srv_refetch.h), owned */
 } srv_fn;
 
 typedef struct srv_fnset {
@@ -87,6 +89,13 @@ typedef struct srv_fnset {
  * answers 503; false only when memory runs out. */
 SRV_WARN_UNUSED bool srv_fnset_load(srv_fnset *set, const srv_config *cfg, srv_err *err);
 void srv_fnset_free(srv_fnset *set);
+/* One route into fn (route, deny_ports set; the rest zero): loaded, or
+ * SRV_FN_BROKEN with the reason (store_down when its store could not be
+ * reached).  Any thread: the listener's, or a store route's retry
+ * (srv_refetch.h); the compile and module load are one at a time. */
+void srv_fn_load(srv_fn *fn);
+/* Releases what srv_fn_load put in fn (not metrics, pools, refetch). */
+void srv_fn_unload(srv_fn *fn);
 srv_fn *srv_fnset_find(const srv_fnset *set, const srv_route *route);
 
 /* What a request produced. */

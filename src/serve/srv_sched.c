@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "srv_log.h"
+#include "srv_refetch.h"
 #include "srv_static.h"
 #include "util/util.h"
 
@@ -37,6 +38,10 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
         answer_now(s, NULL, req, 500, "{\"error\":\"no function for this route\"}\n", NULL, 0);
         return;
     }
+    /* A store route that was 503 since its store was down: swapped in if a
+     * background attempt loaded it, else one is kicked (srv_refetch.h). */
+    if (fn->kind == SRV_FN_BROKEN && fn->store_down)
+        (void)srv_refetch_poll(fn);
     if (fn->kind == SRV_FN_STATIC) {
         uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
         int status = srv_static_answer(s->l, fn, req);

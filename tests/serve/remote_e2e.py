@@ -14,8 +14,9 @@ One server, the key from --store-key-file, routes:
   /cut     through a proxy that cuts each session after 1 MiB of the store's
            bytes (the snapshot is ~8 MiB): 503, nothing half-fetched kept
 Sequence: the store down at start -> /remote 503 with one log line, /local
-200; the store started, SIGHUP -> /remote 200 from the snapshot (cached on
-the node); the store killed -> /remote keeps answering, and a reload starts
+200; the store started -> /remote 200 by itself, no SIGHUP (requests kick a
+background fetch with back-off, srv_refetch.h), /local 200 throughout;
+SIGHUP -> /remote 200 from the snapshot (cached on the node); the store killed -> /remote keeps answering, and a reload starts
 it from the node's cached copy with one log line (/stall, never fetched,
 stays 503 and does not hold the reload back); the store back, SIGHUP -> 200.
 Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 15 s.
@@ -224,8 +225,36 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     st, b, _ = fetch(url("/stall"))
     check(st == 503, f"/stall: 503 ({st})")
 
-    # 2. The store comes up; SIGHUP loads the route from it.
+    # 2. The store comes up: /remote comes back by itself (requests kick a
+    # background fetch, no SIGHUP), answering 503 at once meanwhile, and
+    # /local keeps answering throughout.
     store = Store(wedge, sdir, keyfile, sport, os.path.join(tmp, "store.log"), env)
+    at = len(srv.log_text())
+    t0, polls, slow, local_bad, st = time.monotonic(), 0, [], [], None
+    while time.monotonic() - t0 < 60:
+        st, b, dt = fetch(url("/remote"))
+        polls += 1
+        if st == 200:
+            break
+        if st != 503 or dt > 2:
+            slow.append((st, round(dt, 2)))
+        lst, lb, _ = fetch(url("/local"))
+        if (lst, lb) != (200, PRISTINE):
+            local_bad.append(lst)
+        time.sleep(0.1)
+    took = time.monotonic() - t0
+    check(st == 200 and b == PRISTINE, f"/remote back without SIGHUP once the store is up ({st} {b[:60]!r} "
+          f"after {took:.1f} s, {polls} requests)")
+    check(not slow, f"/remote while it comes back: 503 at once, never a waiting worker ({slow[:5]})")
+    check(not local_bad, f"/local answered throughout ({local_bad[:5]})")
+    back = [ln for ln in srv.log_text()[at:].splitlines() if "rem/remote" in ln and "the store is back" in ln]
+    check(len(back) == 1, f"/remote: one line saying it is back ({back!r:.300})")
+    print(f"/remote came back {took:.2f} s after the store started ({polls} requests)")
+    # ... and SIGHUP loads the other routes from it.  /remote just put the
+    # snapshot in the node cache; removed, /cut must fetch it through its
+    # cutting proxy (the loaded /remote keeps its own copy, and refetches).
+    snap_sha = hashlib.sha256(open(os.path.join(sdir, "counter.snap"), "rb").read()).hexdigest()
+    os.unlink(os.path.join(env["WEDGE_CACHE_DIR"], "store", snap_sha + ".snap"))
     at = len(srv.log_text())
     srv.proc.send_signal(signal.SIGHUP)
     m = wait_log(srv, r"reload(ed| refused)[^\n]*", at)
@@ -241,7 +270,6 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     check(st == 503 and dt < 2, f"/cut: 503 at once ({st} in {dt:.2f} s)")
     leftovers = [f for f in os.listdir(os.path.join(env["WEDGE_CACHE_DIR"], "store")) if ".tmp" in f]
     check(not leftovers, f"nothing half-fetched left in the node cache ({leftovers})")
-    snap_sha = hashlib.sha256(open(os.path.join(sdir, "counter.snap"), "rb").read()).hexdigest()
     cached = os.path.join(env["WEDGE_CACHE_DIR"], "store", snap_sha + ".snap")
     check(os.path.exists(cached), "the fetched snapshot is in the node cache, by its SHA-256")
     st, b, _ = fetch(url("/stall"))
