@@ -66,6 +66,7 @@ WAT = f"""(module
       (local.set $a (i32.add (local.get $a) (i32.const {STRIDE * 4096})))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $l (local.get $n)))
+    (i32.store (i32.const 32) (local.get $s))
     (i32.store (i32.const 16) (i32.const 0x0a6b6f))
     (i32.store (i32.const 0) (i32.const 16))
     (i32.store (i32.const 4) (i32.const 3))
