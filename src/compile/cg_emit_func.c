@@ -648,7 +648,8 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         emit_call(f, &m->types[ti], tmp, "inst");
         f->nts = nts;
         cg_puts(b, "  } else {\n");
-        emit_call(f, &m->types[ti], tmp, "fr_->inst");
+        snprintf(tmp, sizeof tmp, "((ft%u)wop_funcref_fn(fr_))", ti);
+        emit_call(f, &m->types[ti], tmp, "wop_funcref_inst(fr_)");
         cg_puts(b, "  } }\n");
         after_call(f);
         return true;
