@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEDGE_ABI_VERSION 2u   /* 2: v128 in wedge_value and constant expressions */
+#define WEDGE_ABI_VERSION 3u   /* 2: v128 in wedge_value and constant expressions;
+                                  3: short signatures have fixed type ids (wedge_type_id_fixed) */
 
 #if defined(__GNUC__)
 #define WEDGE_NORETURN __attribute__((noreturn))

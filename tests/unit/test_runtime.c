@@ -278,7 +278,7 @@ Test(rt_module, refuses_other_abi_version)
     D.abi_version = 7;
     rt_result res;
     cr_assert_null(rt_module_wrap(&D, "old.so", &res));
-    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 2; recompile it");
+    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 3; recompile it");
 }
 
 Test(rt_module, refuses_corrupt_descriptors)
