@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEDGE_ABI_VERSION 2u   /* 2: v128 in wedge_value and constant expressions */
+#define WEDGE_ABI_VERSION 3u   /* 2: v128 in wedge_value and constant expressions;
+                                  3: short signatures have fixed type ids (wedge_type_id_fixed) */
 
 #if defined(__GNUC__)
 #define WEDGE_NORETURN __attribute__((noreturn))
@@ -275,6 +276,28 @@ static inline const wedge_desc_import *wedge_desc_import_nth(const wedge_module_
         if (d->imports[i].kind == kind && n-- == 0)
             return &d->imports[i];
     return NULL;
+}
+
+/* The canonical type id of a short signature ("iI:f", at most 9
+ * characters: 8 value types), computed from the signature alone, so the
+ * compiler can emit it as a constant and call_indirect compares the callee's
+ * id with an immediate instead of loading wg_type_ids[t].  The runtime's
+ * interning (rt_type_intern) returns this id for such signatures and
+ * counts the others from 1 below 0x80000000, so the two ranges never meet.
+ * Each character is a base-9 digit 1..8 (no zero digit, so the value
+ * determines the string); 9^9 < 2^31.  0 = longer or malformed. */
+static inline uint32_t wedge_type_id_fixed(const char *sig)
+{
+    static const char digits[] = "iIfFvre:";
+    uint32_t v = 0, scale = 1;
+    for (uint32_t n = 0; sig[n]; n++) {
+        const char *d = __builtin_strchr(digits, sig[n]);
+        if (n == 9 || !d || !*d)
+            return 0;
+        v += (uint32_t)(d - digits + 1) * scale;
+        scale *= 9;
+    }
+    return v ? 0x80000000u | v : 0;
 }
 
 /* ---- what the runtime exports to modules --------------------------------

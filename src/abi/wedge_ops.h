@@ -396,6 +396,20 @@ WOP_INLINE wedge_funcref *wop_call_indirect(wedge_table *t, uint32_t i, uint32_t
     return f;
 }
 
+/* The callee's instance and code on call_indirect's rare path (a callee
+ * from another instance).  Separate (relaxed atomic) loads that the compiler
+ * does not merge with the likely path's, so there the instance compare reads
+ * memory directly and the call goes through memory (`call *8(%rax)`): no
+ * load into a register hoisted above the branch for both paths. */
+WOP_INLINE wedge_instance *wop_funcref_inst(const wedge_funcref *f)
+{
+    return __atomic_load_n(&f->inst, __ATOMIC_RELAXED);
+}
+WOP_INLINE void (*wop_funcref_fn(const wedge_funcref *f))(void)
+{
+    return __atomic_load_n(&f->fn, __ATOMIC_RELAXED);
+}
+
 WOP_INLINE void *wop_table_get(wedge_table *t, uint32_t i)
 {
     if (WOP_UNLIKELY(i >= t->size))

@@ -123,6 +123,24 @@ char cg_sigchar(uint8_t t)
     }
 }
 
+/* The type's canonical id when it is fixed by the signature alone
+ * (wedge_type_id_fixed), else 0: the runtime's id is then read from
+ * wg_type_ids at run time. */
+uint32_t cg_type_id_fixed(const wasm_functype *ft)
+{
+    char sig[11];
+    if (ft->nparams + ft->nresults > 8)
+        return 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        sig[n++] = cg_sigchar(ft->params[i]);
+    sig[n++] = ':';
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        sig[n++] = cg_sigchar(ft->results[i]);
+    sig[n] = 0;
+    return wedge_type_id_fixed(sig);
+}
+
 /* Structs are named by their result types, so two function types with the
  * same results share one struct and every part/module agrees on layout. */
 void cg_retstruct_name(const wasm_functype *ft, char *buf, size_t cap)

@@ -629,7 +629,14 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         } else {
             snprintf(tmp, sizeof tmp, "inst->tables[%u]", tn);
         }
-        cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(%s, %s, wg_type_ids[%u]);\n", tmp, s1, ti);
+        /* A short signature's id is a constant (one compare with an
+         * immediate); a long one's is known only once the runtime loads
+         * the module. */
+        uint32_t fixed = cg_type_id_fixed(&m->types[ti]);
+        if (fixed)
+            cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(%s, %s, 0x%xu);\n", tmp, s1, fixed);
+        else
+            cg_printf(b, "  { wedge_funcref *fr_ = wop_call_indirect(%s, %s, wg_type_ids[%u]);\n", tmp, s1, ti);
         snprintf(tmp, sizeof tmp, "((ft%u)fr_->fn)", ti);
         /* Two call sites: when the callee belongs to this instance (the
          * usual case) it gets `inst` from a register, so its memory-base
@@ -641,7 +648,8 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         emit_call(f, &m->types[ti], tmp, "inst");
         f->nts = nts;
         cg_puts(b, "  } else {\n");
-        emit_call(f, &m->types[ti], tmp, "fr_->inst");
+        snprintf(tmp, sizeof tmp, "((ft%u)wop_funcref_fn(fr_))", ti);
+        emit_call(f, &m->types[ti], tmp, "wop_funcref_inst(fr_)");
         cg_puts(b, "  } }\n");
         after_call(f);
         return true;

@@ -38,6 +38,7 @@ __attribute__((format(printf, 2, 3))) bool cg_fail(cg_err *err, const char *fmt,
  * member of a wedge_value that holds it ("i32" ... "v128", "ref"). */
 const char *cg_ctype(uint8_t t);
 char cg_sigchar(uint8_t t);
+uint32_t cg_type_id_fixed(const wasm_functype *ft);
 const char *cg_value_field(uint8_t t);
 /* Name of the C struct holding several results, e.g. "wr_iI" (into buf). */
 void cg_retstruct_name(const wasm_functype *ft, char *buf, size_t cap);

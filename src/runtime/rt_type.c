@@ -2,10 +2,13 @@
  * rt_type.c — canonical function-type ids and host function references.
  *
  * Every signature string ("iI:f") gets one process-wide id, so
- * call_indirect and import checks compare integers across modules.  Ids
- * start at 1: a zeroed funcref (type_id 0) matches no type.  The table only
- * grows (modules may be unloaded, but an id must never be reused for a
- * different signature while a funcref could still carry it).
+ * call_indirect and import checks compare integers across modules.  A short
+ * signature's id is computed from the signature itself
+ * (wedge_type_id_fixed, bit 31 set), so generated code may carry it as a
+ * constant; a longer one is counted from 1 below 0x80000000.  No id is 0:
+ * a zeroed funcref (type_id 0) matches no type.  The table only grows
+ * (modules may be unloaded, but an id must never be reused for a different
+ * signature while a funcref could still carry it).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -40,7 +43,8 @@ typedef struct rt_type_slot {
 
 static pthread_mutex_t rt_type_lock = PTHREAD_MUTEX_INITIALIZER;
 static rt_type_slot *rt_type_slots;
-static uint32_t rt_type_cap, rt_type_count;
+static uint32_t rt_type_cap, rt_type_count;   /* slots in use */
+static uint32_t rt_type_counted;               /* last id counted (long signatures) */
 
 static uint64_t rt_type_hash(const char *s)
 {
@@ -83,16 +87,20 @@ uint32_t rt_type_intern(const char *sig)
         goto out;
     rt_type_slot *s = rt_type_find(rt_type_slots, rt_type_cap, sig);
     if (!s->sig) {
+        uint32_t fixed = wedge_type_id_fixed(sig);
+        if (!fixed && rt_type_counted + 1 >= 0x80000000u)
+            goto out;                      /* ids of long signatures exhausted */
         char *copy = strdup(sig);
         if (!copy)
             goto out;
         s->sig = copy;
-        s->id = ++rt_type_count;
+        s->id = fixed ? fixed : ++rt_type_counted;
+        rt_type_count++;
     }
     id = s->id;
 out:
     pthread_mutex_unlock(&rt_type_lock);
-    return id;   /* 0 only when out of memory or malformed */
+    return id;   /* 0 only when out of memory, malformed or out of ids */
 }
 
 /* The signature string of an id (a linear scan: for error messages only).

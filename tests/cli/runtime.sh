@@ -272,7 +272,7 @@ cat >"$TMP/badabi.c" <<'C'
 const wedge_module_desc wedge_module_descriptor = {.abi_version = 99};
 C
 if cc -shared -fPIC -I"$SRC/src" "$TMP/badabi.c" -o "$TMP/badabi.so" 2>"$TMP/cc.err"; then
-    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 2; recompile it" -- run "$TMP/badabi.so"
+    check "bad ABI version" 1 "" "badabi.so: module ABI version 99, this wedge supports 3; recompile it" -- run "$TMP/badabi.so"
 else
     fail "cc badabi.c: $(cat "$TMP/cc.err")"
 fi

@@ -659,6 +659,47 @@ Test(compile, generated_c_has_no_warnings)
     check_warnings("desc", desc_wat, WEDGE_BOUNDS_GUARD, 1);
 }
 
+/* call_indirect of a short type compares with a constant id, of a long
+ * type (over 8 value types) with the id the runtime writes at load: both
+ * must find their callee and trap on the other kind. */
+static const char *longsig_wat =
+    "(module\n"
+    "  (type $ii (func (param i32) (result i32)))\n"
+    "  (type $l (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))\n"
+    "  (table 2 funcref)\n"
+    "  (func $sum9 (type $l) local.get 0 local.get 8 i32.add)\n"
+    "  (func $inc (type $ii) local.get 0 i32.const 1 i32.add)\n"
+    "  (elem (i32.const 0) func $sum9 $inc)\n"
+    "  (func (export \"cl\") (param i32 i32) (result i32)\n"
+    "    i32.const 1 i32.const 2 i32.const 3 i32.const 4 i32.const 5 i32.const 6 i32.const 7 i32.const 8\n"
+    "    local.get 1 local.get 0 call_indirect (type $l))\n"
+    "  (func (export \"cs\") (param i32 i32) (result i32) local.get 1 local.get 0 call_indirect (type $ii))\n"
+    ")\n";
+
+Test(compile, call_indirect_type_ids_short_constant_long_loaded)
+{
+    tc_inst t = load("longsig", longsig_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "cl", 0, 40), 41);
+    cr_expect_eq(call_i32(&t, "cs", 1, 41), 42);
+    wedge_value a[2] = { { .i32 = 1 }, { .i32 = 0 } };
+    cr_expect_eq(trap_of(&t, "cl", a), WEDGE_TRAP_INDIRECT_TYPE);
+    a[0].i32 = 0;
+    cr_expect_eq(trap_of(&t, "cs", a), WEDGE_TRAP_INDIRECT_TYPE);
+    unload(&t);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/longsig.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("longsig", longsig_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    char want[80];
+    snprintf(want, sizeof want, ", 0x%xu);", wedge_type_id_fixed("i:i"));
+    cr_expect_not_null(strstr(c, want), "no constant type id %s in the generated C", want);
+    cr_expect_not_null(strstr(c, ", wg_type_ids[1]);"), "the long type's id is not loaded");
+    free(c);
+}
+
 /* ---- errors and the cache ------------------------------------------------------- */
 
 Test(compile, rejects_invalid_module_with_message)

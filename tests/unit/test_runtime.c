@@ -91,6 +91,49 @@ Test(rt_type, concurrent_interning_agrees)
     }
 }
 
+/* Short signatures get the id the compiler emits as a constant
+ * (wedge_type_id_fixed); longer ones a counted id below bit 31.  Every
+ * signature of up to 5 characters is enumerated: their ids must differ. */
+Test(rt_type, short_signatures_get_fixed_distinct_ids)
+{
+    static const char chars[] = "iIfFvre:";
+    static uint32_t ids[8 * 8 * 8 * 8 * 8 + 8 * 8 * 8 * 8 + 8 * 8 * 8 + 8 * 8 + 8];
+    uint32_t n = 0;
+    for (int len = 1; len <= 5; len++) {
+        uint32_t total = 1;
+        for (int k = 0; k < len; k++)
+            total *= 8;
+        for (uint32_t x = 0; x < total; x++) {
+            char sig[6];
+            uint32_t y = x;
+            int colons = 0;
+            for (int k = 0; k < len; k++, y /= 8) {
+                sig[k] = chars[y % 8];
+                colons += sig[k] == ':';
+            }
+            sig[len] = 0;
+            if (colons != 1)
+                continue;
+            uint32_t id = rt_type_intern(sig);
+            cr_assert_eq(id, wedge_type_id_fixed(sig), "%s", sig);
+            cr_assert(id & 0x80000000u, "%s: id %#x is not a fixed one", sig, id);
+            ids[n++] = id;
+        }
+    }
+    cr_assert_gt(n, 1000u);
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = i + 1; j < n; j++)
+            cr_assert_neq(ids[i], ids[j], "two signatures share id %#x", ids[i]);
+    /* 9 characters is the longest fixed signature. */
+    cr_assert_eq(rt_type_intern("iiiiFFFF:"), wedge_type_id_fixed("iiiiFFFF:"));
+    cr_assert_neq(wedge_type_id_fixed("iiiiFFFF:"), 0u);
+    uint32_t lng = rt_type_intern("iiiiFFFF:i");
+    cr_assert_eq(wedge_type_id_fixed("iiiiFFFF:i"), 0u);
+    cr_assert_neq(lng, 0u);
+    cr_assert_eq(lng & 0x80000000u, 0u);
+    cr_assert_eq(rt_type_intern("iiiiFFFF:i"), lng);
+}
+
 /* ---- memories ------------------------------------------------------------------ */
 
 Test(rt_memory, grow_respects_declared_max)
@@ -235,7 +278,7 @@ Test(rt_module, refuses_other_abi_version)
     D.abi_version = 7;
     rt_result res;
     cr_assert_null(rt_module_wrap(&D, "old.so", &res));
-    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 2; recompile it");
+    cr_assert_str_eq(res.msg, "old.so: module ABI version 7, this wedge supports 3; recompile it");
 }
 
 Test(rt_module, refuses_corrupt_descriptors)
