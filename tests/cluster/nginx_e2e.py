@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "serve"))
 from remote_e2e import PRISTINE, Store, fetch  # noqa: E402
-from serve_util import HOST, Server, free_port, metric, metrics_text, stop_and_check  # noqa: E402
+from serve_util import HOST, Server, build_snap_counter, checker, free_port, metric, metrics_text, stop_and_check  # noqa: E402
 
 KEY = b"nginx-e2e-pre-shared-key-0123456789\n"
 
@@ -49,18 +49,8 @@ def main():
     sdir = os.path.join(tmp, "store")
     os.mkdir(sdir)
     wasm = os.path.join(sdir, "counter.wasm")
-    r = subprocess.run([clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-                        os.path.join(HERE, "..", "serve", "guests", "snap_counter.c"), "-o", wasm],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"skipped 1 test: cannot build a wasm32-wasi reactor\n{r.stderr}")
-        sys.exit(77)
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
+    build_snap_counter(clang, wasm)
+    check, failures = checker()
 
     r = subprocess.run([wedge, "snapshot", wasm, "-o", os.path.join(sdir, "counter.snap")], capture_output=True,
                        text=True, env=env)

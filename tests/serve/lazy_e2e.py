@@ -41,7 +41,7 @@ import threading
 import time
 
 from remote_e2e import PRISTINE, Store, cutting_proxy, fetch, wait_log
-from serve_util import HOST, Server, free_port, stop_and_check
+from serve_util import HOST, Server, build_snap_counter, checker, free_port, stop_and_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOSTCALL_MSG = b"host call read untouched memory\n"
@@ -124,17 +124,8 @@ def main():
     sdir = os.path.join(tmp, "store")
     os.mkdir(sdir)
     plain = os.path.join(tmp, "counter.wasm")
-    r = subprocess.run([clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-                        os.path.join(HERE, "guests", "snap_counter.c"), "-o", plain], capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"skipped 1 test: cannot build a wasm32-wasi reactor\n{r.stderr}")
-        sys.exit(77)
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
+    build_snap_counter(clang, plain)
+    check, failures = checker()
 
     for name in ("a", "b"):
         wasm = os.path.join(sdir, name + ".wasm")

@@ -35,7 +35,7 @@ import time
 import urllib.error
 import urllib.request
 
-from serve_util import HOST, Server, free_port, stop_and_check
+from serve_util import HOST, Server, build_snap_counter, checker, free_port, stop_and_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRISTINE = b"requests=1 table=pristine bad=0\n"
@@ -156,17 +156,8 @@ def main():
     os.mkdir(sdir)
     wasm = os.path.join(sdir, "counter.wasm")
     snap = os.path.join(sdir, "counter.snap")
-    r = subprocess.run([clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-                        os.path.join(HERE, "guests", "snap_counter.c"), "-o", wasm], capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"skipped 1 test: cannot build a wasm32-wasi reactor\n{r.stderr}")
-        sys.exit(77)
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
+    build_snap_counter(clang, wasm)
+    check, failures = checker()
 
     r = subprocess.run([wedge, "snapshot", wasm, "-o", snap], capture_output=True, text=True, env=env)
     check(r.returncode == 0, f"wedge snapshot exits 0 ({r.stderr.strip()[:200]})")

@@ -25,12 +25,18 @@ again on fresh ports, at most TRIES times in all.
   http_get(port, path)   (status, body) of one GET on a new connection
   metrics_text(admin), metric(text, name)
                          GET /metrics, and one series' value in it
+  checker()              (check, failures): check(cond, what) prints ok/FAIL
+                         and keeps each failure
+  build_snap_counter(clang, out)
+                         the snapshot guest as a wasm32-wasi reactor, or
+                         exit 77 (skipped) when clang cannot build one
 """
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import traceback
 
@@ -38,6 +44,30 @@ HOST = "127.0.0.1"
 TRIES = 3                   # starts on fresh ports when a port was taken
 SAN_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 LOG_TAIL = 200              # server log lines serve_and_check prints on failure
+SNAP_COUNTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guests", "snap_counter.c")
+
+
+def checker():
+    """A check-style test's two parts: check(cond, what) prints "ok" or
+    "FAIL" and the text, and appends each failed one to failures."""
+    failures = []
+
+    def check(cond, what):
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            failures.append(what)
+    return check, failures
+
+
+def build_snap_counter(clang, out):
+    """Builds guests/snap_counter.c (the snapshot tests' reactor) at out;
+    a clang that cannot build wasm32-wasi reactors ends the test with exit
+    77 and the reason."""
+    r = subprocess.run([clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2", SNAP_COUNTER, "-o", out],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"skipped 1 test: cannot build a wasm32-wasi reactor\n{r.stderr}")
+        sys.exit(77)
 
 
 def free_port():
@@ -241,13 +271,8 @@ def serve_and_check(cmd, routes, tmp, extra_args, body, hide=None):
     (without the lines `hide` matches).  Returns the failed checks."""
     env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
     srv = None
-    failures = []
+    check, failures = checker()
     text = ""
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
 
     try:
         srv = Server(cmd + ["--workers", "2", "--log-level", "info"] + list(extra_args),

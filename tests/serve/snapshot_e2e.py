@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 
-from serve_util import HOST, Server, stop_and_check
+from serve_util import HOST, Server, build_snap_counter, checker, stop_and_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRISTINE = b"requests=1 table=pristine bad=0\n"
@@ -53,17 +53,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="wedge-snapshot-e2e-")
     env = dict(os.environ, WEDGE_CACHE_DIR=os.path.join(tmp, "cache"))
     wasm = os.path.join(tmp, "counter.wasm")
-    r = subprocess.run([clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-                        os.path.join(HERE, "guests", "snap_counter.c"), "-o", wasm], capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"skipped: cannot build a wasm32-wasi reactor\n{r.stderr}")
-        sys.exit(77)
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what, flush=True)
-        if not cond:
-            failures.append(what)
+    build_snap_counter(clang, wasm)
+    check, failures = checker()
 
     def run(*args):
         p = subprocess.run([wedge, *args], capture_output=True, text=True, env=env)
