@@ -62,45 +62,6 @@ KEY = b"lazy-e2e-pre-shared-key-0123456789\n"
 BOUND = 15      # seconds: a failed request must be answered within this (store timeout 3 s, twice, plus slack)
 
 
-def stalling_proxy(port, after):
-    """Forwards to the store at `port`, then stops forwarding the store's
-    bytes (holding both sockets open) once `after` bytes went through."""
-    import socket
-    ls = socket.socket()
-    ls.bind((HOST, 0))
-    ls.listen(16)
-    held = []
-
-    def pump(a, b, limit):
-        sent = 0
-        try:
-            while limit is None or sent < limit:
-                d = a.recv(65536 if limit is None else min(65536, limit - sent))
-                if not d:
-                    return
-                b.sendall(d)
-                sent += len(d)
-        except OSError:
-            return
-        held.extend((a, b))
-
-    def loop():
-        while True:
-            try:
-                c, _ = ls.accept()
-            except OSError:
-                return
-            try:
-                u = socket.create_connection((HOST, port), timeout=5)
-            except OSError:
-                c.close()
-                continue
-            threading.Thread(target=pump, args=(c, u, None), daemon=True).start()
-            threading.Thread(target=pump, args=(u, c, after), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-    return ls
-
-
 def with_custom_section(src, dst, tag):
     """dst = src plus a custom section: another module, another SHA-256."""
     name = b"wedge-test"
@@ -151,7 +112,7 @@ def main():
     sport = free_port()
     store = Store(wedge, sdir, keyfile, sport, os.path.join(tmp, "store.log"), env)
     cutter = cutting_proxy(sport, 1 << 20)
-    staller = stalling_proxy(sport, 1 << 20)
+    staller = cutting_proxy(sport, 1 << 20, hold=True)
     base = {"relative-deadline-us": 2000000, "timeout-us": 20000000, "entry": "handle"}
     lazy = {"fetch": "lazy", **base}
     routes = [

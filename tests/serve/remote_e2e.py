@@ -91,12 +91,15 @@ def silent_store():
     return ls
 
 
-def cutting_proxy(port, cut):
-    """Forwards connections to the store at `port`, closing each once the
-    store has sent `cut` bytes through it: a store lost mid-transfer."""
+def cutting_proxy(port, cut, hold=False):
+    """Forwards connections to the store at `port` until the store has sent
+    `cut` bytes through one; then closes both sides (a store lost
+    mid-transfer) or, with hold, keeps both open and forwards nothing more
+    (a store that stalls)."""
     ls = socket.socket()
     ls.bind((HOST, 0))
     ls.listen(16)
+    held = []
 
     def pump(a, b, limit):
         sent = 0
@@ -109,6 +112,9 @@ def cutting_proxy(port, cut):
                 sent += len(d)
         except OSError:
             pass
+        if hold and limit is not None and sent >= limit:
+            held.extend((a, b))
+            return
         for s in (a, b):
             try:
                 s.shutdown(socket.SHUT_RDWR)
