@@ -484,11 +484,26 @@ again:
     pthread_mutex_unlock(&s->mu);
 }
 
+/* What the thread that runs worker w's sandboxes sets up first: its TLS
+ * (the tick handler finds w there), the runtime's per-thread state and
+ * the tick timer.  A worker thread and worker 0 on the listener's thread
+ * alike. */
+static void worker_thread_init(srv_worker *w)
+{
+    tls_worker = w;
+    rt_result res;
+    if (!rt_thread_init(&res))
+        srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
+    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
+    if (!w->timer_ok)
+        srv_log(SRV_LOG_WARN, "worker %u: no timer (%s): no preemption or timeouts of running code", w->idx,
+                strerror(errno));
+}
+
 static void *worker_main(void *arg)
 {
     srv_worker *w = arg;
     srv_sched *s = w->s;
-    tls_worker = w;
     /* Lifecycle signals go to the listener's thread: here their handlers
      * could run on a sandbox's stack, perhaps right at its guard. */
     sigset_t lifecycle;
@@ -497,13 +512,7 @@ static void *worker_main(void *arg)
     sigaddset(&lifecycle, SIGTERM);
     sigaddset(&lifecycle, SIGINT);
     pthread_sigmask(SIG_BLOCK, &lifecycle, NULL);
-    rt_result res;
-    if (!rt_thread_init(&res))
-        srv_log(SRV_LOG_ERROR, "worker %u: %s", w->idx, res.msg);
-    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
-    if (!w->timer_ok)
-        srv_log(SRV_LOG_WARN, "worker %u: no timer (%s): no preemption or timeouts of running code", w->idx,
-                strerror(errno));
+    worker_thread_init(w);
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -590,16 +599,9 @@ bool srv_workers_start(srv_sched *s, srv_err *err)
 void srv_workers_adopt(srv_sched *s, int io_fd)
 {
     srv_worker *w = &s->w[0];
-    tls_worker = w;
     w->here = true;
     w->io_fd = io_fd;
-    rt_result res;
-    if (!rt_thread_init(&res))
-        srv_log(SRV_LOG_ERROR, "worker 0: %s", res.msg);
-    w->timer_ok = rt_tick_timer_create(&w->timer, SRV_TICK_SIGNAL);
-    if (!w->timer_ok)
-        srv_log(SRV_LOG_WARN, "worker 0: no timer (%s): no preemption or timeouts of running code",
-                strerror(errno));
+    worker_thread_init(w);
 }
 
 bool srv_workers_run_here(srv_sched *s)
