@@ -31,6 +31,8 @@ void srv_access_write(FILE *f, const srv_access_entry *e)
     gmtime_r(&tv.tv_sec, &tm);
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* One line at a time: every event loop writes to this FILE. */
+    flockfile(f);
     fprintf(f, "{\"id\":%llu,\"time\":\"%s.%03ldZ\",\"port\":%u,\"route\":", (unsigned long long)e->id, when,
             (long)(tv.tv_usec / 1000), e->port);
     if (e->route)
@@ -47,4 +49,5 @@ void srv_access_write(FILE *f, const srv_access_entry *e)
     }
     fprintf(f, ",\"status\":%d,\"bytes\":%zu,\"latency_us\":%llu}\n", e->status, e->bytes,
             (unsigned long long)e->latency_us);
+    funlockfile(f);
 }

@@ -50,7 +50,7 @@ void srv_job_finish(srv_sched *s, srv_job *j)
      * estimator something. */
     srv_admit_done(&s->admit, &fn->admit, j->share, exec_us, j->started && !j->cancelled);
     /* A HEAD request gets the headers only; the listener drops the body. */
-    srv_complete(s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
+    srv_complete(j->l ? j->l : s->l, req, status, o->content_type ? o->content_type : "text/plain", o->headers, o->nheaders,
                  o->body, o->body_len);
     uint64_t now = ut_mono_ns();
     srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,

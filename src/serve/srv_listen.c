@@ -1,8 +1,9 @@
 /*
- * srv_listen.c — the listener thread: setup (binding the ports), the event
+ * srv_listen.c — a listener loop: setup (binding the ports), the event
  * loop (epoll over the listening sockets, the client connections and one
  * eventfd that other threads write to when they complete a request or ask
- * us to stop), stop and free.  The rest of the listener is in the
+ * us to stop), stop and free.  Every loop runs this; the other loops of
+ * --workers N are made in srv_listen_loops.c.  The rest of the listener is in the
  * srv_listen_*.c files named in srv_listen_internal.h.
  *
  * Level-triggered epoll, on purpose: a connection with a request in flight
@@ -110,6 +111,14 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     l->ud = ud;
     l->ep = l->wake_fd = -1;
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->peers_mu, NULL);
+    pthread_mutex_init(&l->ports_mu, NULL);
+    l->primary = l;
+    l->nloops = 1;
+    l->id_step = 1;
+    l->listen_ev = EPOLLIN;
+    atomic_store(&l->cfg_pub, cfg);
+    atomic_store(&l->evict_rank, EVICT_NONE);
     l->nslots = settings->max_connections;
     size_t nl = cfg->nports + (settings->admin_port ? 1 : 0);
     l->lports_cap = nl + 4;
@@ -159,7 +168,7 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
         lp->number = lp->port ? lp->port->port : settings->admin_port;
         if (!srv_listen_bind(l, lp, err))
             goto fail;
-        e = (struct epoll_event){ .events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
+        e = (struct epoll_event){ .events = l->listen_ev, .data.u64 = TAG(TAG_LISTEN, i) };
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, lp->fd, &e) != 0) {
             srv_fail(err, "serve: epoll_ctl: %s", strerror(errno));
             goto fail;
@@ -193,12 +202,24 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
             srv_listen_begin_shutdown(l);
         if (atomic_exchange(&l->reload_requested, false))
             srv_listen_reload(l);
+        if (l->primary != l && atomic_load(&l->primary->cfg_pub) != l->cfg)
+            srv_listen_loop_sync(l);
         if (l->draining && (l->nconns == 0 || srv_listen_now_ms() >= l->drain_deadline_ms))
             break;
         int timeout = work || l->local_done ? 0 : l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
         if (timeout < 0 && l->access)
             fflush(l->access);      /* about to sleep with no timer: do not sit on log lines */
+        /* With more loops an idle one looks for work to steal now and
+         * then (a loop that queues more than it can run wakes a sleeping
+         * one, srv_listener_wake_idle; this covers the race with falling
+         * asleep). */
+        if (l->primary->nloops > 1 && (timeout < 0 || timeout > IDLE_STEAL_MS))
+            timeout = IDLE_STEAL_MS;
+        if (timeout)
+            atomic_store(&l->asleep, true);
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
+        if (timeout)
+            atomic_store(&l->asleep, false);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -251,6 +272,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
                 srv_listen_take_queue(l);
         }
         uint64_t now = srv_listen_now_ms();
+        if (atomic_load_explicit(&l->evict_wanted, memory_order_relaxed))
+            srv_listen_evict_publish(l, now);
         if (now - last_sweep >= SWEEP_MS) {
             last_sweep = now;
             srv_listen_sweep(l, now);
@@ -270,16 +293,23 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
 
 void srv_listener_stop(srv_listener *l)
 {
-    atomic_store(&l->stop_requested, true);
-    uint64_t one = 1;
-    ssize_t w = write(l->wake_fd, &one, sizeof one);
-    (void)w;
+    /* Every loop (loops is fixed before any loop runs). */
+    for (unsigned i = 0; i < l->nloops; i++) {
+        srv_listener *o = l->loops ? l->loops[i] : l;
+        atomic_store(&o->stop_requested, true);
+        uint64_t one = 1;
+        ssize_t w = write(o->wake_fd, &one, sizeof one);
+        (void)w;
+    }
 }
 
 void srv_listener_free(srv_listener *l)
 {
     if (!l)
         return;
+    for (unsigned i = 1; l->loops && i < l->nloops; i++)
+        srv_listener_free(l->loops[i]);
+    free(l->loops);
     for (uint32_t i = 0; l->slots && i < l->nslots; i++)
         if (l->slots[i]) {
             conn *c = l->slots[i];
@@ -303,11 +333,15 @@ void srv_listener_free(srv_listener *l)
         close(l->ep);
     if (l->wake_fd >= 0)
         close(l->wake_fd);
-    if (l->access && l->access != stderr)
+    if (l->primary != l)
+        ;       /* loop 0's access log */
+    else if (l->access && l->access != stderr)
         fclose(l->access);
     else if (l->access)
         fflush(l->access);
     pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->peers_mu);
+    pthread_mutex_destroy(&l->ports_mu);
     free(l->lports);
     free(l->slots);
     free(l->gens);
@@ -329,12 +363,14 @@ bool srv_listen_lports_grow(srv_listener *l)
     if (l->nlports + l->npending < l->lports_cap)
         return true;
     size_t cap = l->lports_cap * 2;
+    pthread_mutex_lock(&l->ports_mu);      /* other loops may be copying lports */
     lport **p = realloc(l->lports, cap * sizeof *p);
-    if (!p)
-        return false;
-    l->lports = p;
-    l->lports_cap = cap;
-    return true;
+    if (p) {
+        l->lports = p;
+        l->lports_cap = cap;
+    }
+    pthread_mutex_unlock(&l->ports_mu);
+    return p != NULL;
 }
 
 void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud)
@@ -346,10 +382,14 @@ void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), vo
 void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->accepted = l->accepted;
-    out->requests = l->requests;
-    for (int i = 0; i < 6; i++)
-        out->responses_by_class[i] = l->by_class[i];
-    out->open_connections = l->nconns;
-    out->in_flight = l->in_flight;
+    for (unsigned k = 0; k < l->nloops; k++) {
+        const srv_listener *o = l->loops ? l->loops[k] : l;
+        out->accepted += o->accepted;
+        out->requests += o->requests;
+        for (int i = 0; i < 6; i++)
+            out->responses_by_class[i] += o->by_class[i];
+        /* Another loop's plain counters: approximate, as documented. */
+        out->open_connections += __atomic_load_n(&o->nconns, __ATOMIC_RELAXED);
+        out->in_flight += __atomic_load_n(&o->in_flight, __ATOMIC_RELAXED);
+    }
 }

@@ -1,7 +1,9 @@
 /*
- * srv_listen.h — the listener: one thread with one epoll instance that owns
- * every listening and client socket, parses HTTP/1.1 (http_conn.h), routes
- * by longest path prefix per port, and writes responses.  Requests leave it
+ * srv_listen.h — the listener: event loops (one, or one per worker with
+ * srv_listener_add_loops), each a thread with one epoll instance that
+ * accepts on the shared listening sockets and owns its client sockets,
+ * parses HTTP/1.1 (http_conn.h), routes by longest path prefix per port,
+ * and writes responses.  Requests leave it
  * through a dispatch callback and come back through srv_complete(), which
  * any thread may call: this is where the scheduler and its workers plug in.
  *
@@ -106,6 +108,33 @@ void srv_listener_set_runner(srv_listener *l, bool (*fn)(void *ud), void *ud);
 /* The loop's epoll descriptor: readable (poll) when some socket event
  * waits for the loop.  Valid until srv_listener_free; only to poll. */
 int srv_listener_poll_fd(const srv_listener *l);
+
+/* More event loops (--workers N): makes l (loop 0) one of n loops, the
+ * other n - 1 new listeners, each to be run by srv_listener_run on a
+ * thread of its own.  Every loop accepts on the same listening sockets
+ * (loop 0's, dup'd, in each loop's epoll with EPOLLEXCLUSIVE: a new
+ * client wakes one loop waiting in epoll_wait, not a busy one), reads,
+ * parses, dispatches and answers its own connections; a request is
+ * answered on the loop that read it (srv_complete from another thread
+ * goes through that loop's completion queue).  Loop 0 alone serves the
+ * admin port (its /metrics counts every loop), keeps the access log
+ * (one line per fprintf-locked write), the per-address table (locked,
+ * at accept only) and the count of open connections of every loop
+ * (--max-connections is global; each loop evicts among its own).
+ * srv_listener_stop and srv_listener_request_reload on loop 0 reach every
+ * loop: SIGHUP is done by loop 0, every other loop then takes the new
+ * configuration (and ports) between its events.  Call before any loop
+ * runs; false + err when memory or descriptors run out (then l is one
+ * loop still).  srv_listener_free(l) frees every loop (after they return). */
+SRV_WARN_UNUSED bool srv_listener_add_loops(srv_listener *l, unsigned n, srv_err *err);
+/* Loop i of l (0: l itself). */
+srv_listener *srv_listener_loop(srv_listener *l, unsigned i);
+/* Wakes loop l if it is asleep in epoll_wait (true then): another loop
+ * has work it could take.  Any thread. */
+bool srv_listener_wake_idle(srv_listener *l);
+/* fn(ud) on loop l's thread after it took a new configuration (SIGHUP),
+ * before it routes anything with it.  Set before srv_listener_run. */
+void srv_listener_set_sync(srv_listener *l, void (*fn)(void *ud), void *ud);
 
 /* Configuration reload (SIGHUP).  srv_listener_request_reload is
  * async-signal-safe; the listener thread then takes every completion

@@ -29,8 +29,11 @@ void srv_listen_accept_pause(srv_listener *l, bool pause)
     for (size_t i = 0; i < l->nlports; i++) {
         if (l->lports[i]->fd < 0)
             continue;
-        struct epoll_event e = { .events = pause ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
-        if (epoll_ctl(l->ep, EPOLL_CTL_MOD, l->lports[i]->fd, &e) != 0) {
+        /* Out of the epoll set and back (not EPOLL_CTL_MOD: an
+         * EPOLLEXCLUSIVE registration cannot be modified). */
+        struct epoll_event e = { .events = l->listen_ev, .data.u64 = TAG(TAG_LISTEN, i) };
+        int rc = epoll_ctl(l->ep, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, l->lports[i]->fd, &e);
+        if (rc != 0 && errno != (pause ? ENOENT : EEXIST)) {
             failed++;
             why = errno;
         }
@@ -80,10 +83,19 @@ void srv_conn_accept(srv_listener *l, lport *lp)
             close(fd);
             continue;
         }
-        bool counted = l->peers != NULL;
-        if (!l->nfree)
-            srv_listen_make_room(l);
-        if (!l->nfree) {
+        bool counted = l->primary->peers != NULL;
+        /* --max-connections counts every loop's connections; each loop
+         * makes room among its own. */
+        bool room = l->nfree && srv_listen_room_take(l);
+        if (!room) {
+            bool made = srv_listen_make_room(l);
+            room = l->nfree && srv_listen_room_take(l);
+            if (!room && made && l->nfree) {
+                atomic_fetch_add_explicit(&l->primary->conns_total, 1, memory_order_relaxed);
+                room = true;
+            }
+        }
+        if (!room) {
             srv_log(SRV_LOG_WARN, "connection limit (%u) reached; refusing one", l->nslots);
             if (counted)
                 srv_peer_release(l, addr);
@@ -94,6 +106,7 @@ void srv_conn_accept(srv_listener *l, lport *lp)
         http_conn *h = c ? http_conn_new(&l->s.limits) : NULL;
         if (!h) {
             free(c);
+            srv_listen_room_give(l);
             if (counted)
                 srv_peer_release(l, addr);
             close(fd);
@@ -108,6 +121,7 @@ void srv_conn_accept(srv_listener *l, lport *lp)
         struct epoll_event e = { .events = EPOLLIN, .data.u64 = TAG(TAG_CONN, slot) };
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
             l->free_slots[l->nfree++] = slot;
+            srv_listen_room_give(l);
             if (counted)
                 srv_peer_release(l, addr);
             http_conn_free(h);

@@ -15,6 +15,22 @@ bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
 {
     if (r->path_len != 8 || memcmp(r->path, "/metrics", 8))
         return srv_conn_respond(l, c, r, 404, "text/plain", "not found\n", 10);
+    /* Every loop's counters (another loop's plain ones read relaxed:
+     * approximate while it runs, as Prometheus expects anyway). */
+    unsigned long long acc = 0, ev = 0, evs = 0, ref = 0, req = 0, cls[6] = { 0 };
+    size_t nconns = 0, in_flight = 0;
+    for (unsigned k = 0; k < l->nloops; k++) {
+        const srv_listener *o = srv_listener_loop(l, k);
+        acc += atomic_load_explicit(&o->accepted, memory_order_relaxed);
+        ev += __atomic_load_n(&o->evicted, __ATOMIC_RELAXED);
+        evs += __atomic_load_n(&o->evicted_slow, __ATOMIC_RELAXED);
+        ref += __atomic_load_n(&o->refused_per_address, __ATOMIC_RELAXED);
+        req += atomic_load_explicit(&o->requests, memory_order_relaxed);
+        for (int i = 2; i < 6; i++)
+            cls[i] += atomic_load_explicit(&o->by_class[i], memory_order_relaxed);
+        nconns += __atomic_load_n(&o->nconns, __ATOMIC_RELAXED);
+        in_flight += __atomic_load_n(&o->in_flight, __ATOMIC_RELAXED);
+    }
     char body[1536];
     int n = snprintf(body, sizeof body,
                      "# TYPE wedge_connections_accepted_total counter\n"
@@ -35,13 +51,7 @@ bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r)
                      "wedge_open_connections %zu\n"
                      "# TYPE wedge_requests_in_flight gauge\n"
                      "wedge_requests_in_flight %zu\n",
-                     (unsigned long long)l->accepted,
-                     (unsigned long long)l->evicted, (unsigned long long)l->evicted_slow,
-                     (unsigned long long)l->refused_per_address,
-                     (unsigned long long)l->requests,
-                     (unsigned long long)l->by_class[2], (unsigned long long)l->by_class[3],
-                     (unsigned long long)l->by_class[4], (unsigned long long)l->by_class[5],
-                     l->nconns, l->in_flight);
+                     acc, ev, evs, ref, req, cls[2], cls[3], cls[4], cls[5], nconns, in_flight);
     size_t len = srv_fmt_len(n, sizeof body);
     /* The scheduler's series go after the listener's; without memory for
      * them the listener's own still answer. */

@@ -58,6 +58,7 @@ void srv_conn_free(srv_listener *l, conn *c)
     if (c->peer_counted)
         srv_peer_release(l, c->addr);
     l->nconns--;
+    srv_listen_room_give(l);
     http_conn_free(c->http);
     srv_spare_put(l, false, c->in, c->in_cap);
     srv_spare_put(l, true, c->out, c->out_cap);
@@ -135,7 +136,7 @@ void srv_listen_access_log(srv_listener *l, conn *c, const http_request *hr, con
     if (!l->access)
         return;
     srv_access_entry e = {
-        .id = id ? id : ++l->next_id,     /* answered here (404, 400, ...): a fresh id */
+        .id = id ? id : (l->next_id += l->id_step),     /* answered here (404, 400, ...): a fresh id */
         .port = c->lp->number, .route = route ? route->name : NULL, .status = status, .bytes = bytes,
         .method = hr ? hr->method : NULL, .target = hr ? hr->target : NULL,
         .target_len = hr ? hr->target_len : 0,

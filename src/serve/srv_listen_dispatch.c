@@ -87,7 +87,7 @@ bool srv_conn_process(srv_listener *l, conn *c)
         c->in_flight = true;
         l->in_flight++;
         c->req = (srv_request){
-            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = ut_mono_ns(), .id = ++l->next_id,
+            .http = hr, .route = route, .port = c->lp->port, .arrival_ns = ut_mono_ns(), .id = (l->next_id += l->id_step),
             .token = ((uint64_t)c->gen << 32) | c->slot,
         };
         l->dispatch(l->ud, &c->req);

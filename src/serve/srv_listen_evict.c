@@ -6,6 +6,7 @@
 #include "srv_listen_internal.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "srv_log.h"
 
@@ -42,9 +43,8 @@ void srv_listen_log_evictions(srv_listener *l, uint64_t now)
  * requests in flight or being answered (their timeouts bound them), and
  * connections accepted less than SRV_SLOW_REQUEST_MS ago that have sent
  * nothing yet.  A scan of every slot, but only when the limit is hit. */
-void srv_listen_make_room(srv_listener *l)
+static conn *pick_victim(srv_listener *l, uint64_t now, uint64_t *rank)
 {
-    uint64_t now = srv_listen_now_ms();
     conn *idle = NULL, *slow = NULL;
     for (uint32_t i = 0; i < l->nslots; i++) {
         conn *c = l->slots[i];
@@ -66,8 +66,15 @@ void srv_listen_make_room(srv_listener *l)
             idle = c;
     }
     conn *victim = idle ? idle : slow;
-    if (!victim)
-        return;
+    /* Comparable across loops: draining idle, then idle, then slow; older first. */
+    *rank = !victim ? EVICT_NONE
+            : victim == idle ? ((uint64_t)(idle->state == C_DRAIN ? 0 : 1) << 56) | idle->last_ms
+                             : ((uint64_t)2 << 56) | slow->msg_start_ms;
+    return victim;
+}
+
+static void evict(srv_listener *l, conn *victim, conn *slow, uint64_t now)
+{
     if (victim == slow) {
         /* Best effort, without blocking: the reason, before the close. */
         static const char busy[] = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
@@ -81,4 +88,57 @@ void srv_listen_make_room(srv_listener *l)
     }
     srv_listen_log_evictions(l, now);
     srv_conn_close_now(l, victim);
+}
+
+/* Closes the connection picked on this loop, or, when another loop
+ * published an older candidate (srv_listen_evict_publish), asks that
+ * loop to close its own.  True when room was made either way: the new
+ * client takes it now (with a close asked of another loop, a moment over
+ * the limit until that loop has run; the count of every loop may lag a
+ * close here that another loop's count still holds). */
+bool srv_listen_make_room(srv_listener *l)
+{
+    uint64_t now = srv_listen_now_ms(), rank;
+    conn *victim = pick_victim(l, now, &rank);
+    srv_listener *p = l->primary, *other = NULL;
+    for (unsigned i = 0; i < p->nloops; i++) {
+        srv_listener *o = srv_listener_loop(p, i);
+        uint64_t r = o == l ? EVICT_NONE : atomic_load_explicit(&o->evict_rank, memory_order_relaxed);
+        if (r < rank) {
+            rank = r;
+            other = o;
+        }
+    }
+    if (other) {
+        /* Its rank stays until it republishes after closing: a crowd of
+         * new clients here asks it for several (its oldest ones). */
+        atomic_fetch_add(&other->evict_wanted, 1);
+        uint64_t one = 1;
+        ssize_t w = write(other->wake_fd, &one, sizeof one);
+        (void)w;
+        return true;
+    }
+    if (!victim)
+        return false;
+    evict(l, victim, rank >> 56 == 2 ? victim : NULL, now);
+    return true;
+}
+
+void srv_listen_evict_publish(srv_listener *l, uint64_t now)
+{
+    if (l->primary->nloops < 2)
+        return;
+    /* Closes asked for by other loops first. */
+    for (unsigned n = atomic_exchange(&l->evict_wanted, 0); n; n--) {
+        uint64_t rank;
+        conn *victim = pick_victim(l, now, &rank);
+        if (!victim)
+            break;
+        evict(l, victim, rank >> 56 == 2 ? victim : NULL, now);
+    }
+    /* A scan of every slot, as the sweep's own (with connections only). */
+    uint64_t rank = EVICT_NONE;
+    if (l->nconns)
+        (void)pick_victim(l, now, &rank);
+    atomic_store_explicit(&l->evict_rank, rank, memory_order_relaxed);
 }

@@ -17,6 +17,7 @@
  *   srv_listen_spare.c     a few connection buffers kept for the next request
  *   srv_listen_sweep.c     timeouts, memory trim, the start of a graceful shutdown
  *   srv_listen_reload.c    SIGHUP between events
+ *   srv_listen_loops.c     more loops (--workers N): sockets shared with loop 0, stop, wake, sync
  *   srv_listen.c           setup, the event loop, stop, free
  */
 #ifndef WEDGE_SRV_LISTEN_INTERNAL_H
@@ -42,6 +43,7 @@ enum {
     SWEEP_MS = 100,             /* how often timeouts are checked */
     BLANK_MAX = 16,             /* blank-line bytes between requests before the request clock starts */
     TRIM_DROP = 256,            /* connections closed since the peak before memory is handed back */
+    IDLE_STEAL_MS = 20,         /* with more loops: an idle loop's longest sleep (it looks for work to steal) */
 };
 
 /* What an epoll event's u64 names: kind in the top byte, index below. */
@@ -133,6 +135,25 @@ struct srv_listener {
     srv_reload_fn reload_fn;    /* SIGHUP, or NULL */
     void *reload_ud;
     atomic_bool reload_requested;
+    /* Loops (srv_listen_loops.c).  Loop 0 (`primary`, made by
+     * srv_listener_new) binds the listening sockets and owns the admin
+     * port, the access log, the per-address table and the global count
+     * of connections; every other loop has its own epoll, connections,
+     * completion queue and dups of loop 0's tenant sockets. */
+    struct srv_listener *primary;      /* loop 0 (itself there) */
+    struct srv_listener **loops;       /* loop 0: every loop, [0] = loop 0; NULL with one */
+    unsigned nloops, idx;
+    uint64_t id_step;                  /* request ids: idx, idx + n, ... (unique across loops) */
+    uint32_t listen_ev;                /* EPOLLIN, | EPOLLEXCLUSIVE with more loops: one wakes per client */
+    _Atomic size_t conns_total;        /* loop 0: connections open on every loop (--max-connections) */
+    pthread_mutex_t peers_mu;          /* loop 0: guards the per-address table */
+    pthread_mutex_t ports_mu;          /* loop 0: guards its lports while another loop copies them */
+    const srv_config *_Atomic cfg_pub; /* loop 0: the configuration every loop is to serve */
+    atomic_bool asleep;                /* in epoll_wait with a timeout (srv_listener_wake_idle) */
+    _Atomic uint64_t evict_rank;       /* this loop's next connection to close at the limit (EVICT_NONE) */
+    atomic_uint evict_wanted;          /* closes other loops asked of this one (srv_listen_evict.c) */
+    void (*sync_fn)(void *ud);         /* after this loop took a new configuration, or NULL */
+    void *sync_ud;
 };
 
 /* The listener whose loop runs on this thread, NULL elsewhere
@@ -174,9 +195,16 @@ void srv_conn_readable(srv_listener *l, conn *c);
 /* False when c was closed. */
 bool srv_listen_admin(srv_listener *l, conn *c, const http_request *r);
 
-/* srv_listen_evict.c */
+/* srv_listen_evict.c.  make_room closes this loop's best candidate, or
+ * asks another loop with an older one to close it; true when it did
+ * either (the new client takes the room, perhaps a moment over the
+ * limit).  evict_publish (every sweep,
+ * and when another loop asked): the closes asked of this loop, then its
+ * next candidate for the others to compare with. */
+#define EVICT_NONE UINT64_MAX
 void srv_listen_log_evictions(srv_listener *l, uint64_t now);
-void srv_listen_make_room(srv_listener *l);
+bool srv_listen_make_room(srv_listener *l);
+void srv_listen_evict_publish(srv_listener *l, uint64_t now);
 
 /* srv_listen_peers.c.  init: false when memory runs out (nothing to do
  * without --max-connections-per-address).  admit: counts one more
@@ -212,6 +240,18 @@ void srv_listen_begin_shutdown(srv_listener *l);
 
 /* srv_listen_reload.c */
 void srv_listen_reload(srv_listener *l);
+/* Every tenant port of l: its srv_port in cfg, or removed (closed, its
+ * idle connections drained); then l serves cfg. */
+void srv_listen_apply_ports(srv_listener *l, const srv_config *cfg, size_t first_new);
+
+/* srv_listen_loops.c */
+/* A loop other than 0, between events: takes loop 0's configuration if it
+ * changed (new ports' sockets dup'd, removed ones closed). */
+void srv_listen_loop_sync(srv_listener *l);
+/* One more connection on any loop, if under --max-connections (false:
+ * none counted); and one less. */
+bool srv_listen_room_take(srv_listener *l);
+void srv_listen_room_give(srv_listener *l);
 
 /* srv_listen.c: a listening socket on port `number` (--host), into lp->fd. */
 bool srv_listen_bind(srv_listener *l, lport *lp, srv_err *err);

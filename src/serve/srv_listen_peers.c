@@ -71,23 +71,38 @@ static size_t find(const srv_listener *l, const uint8_t a[16])
     return i;
 }
 
-bool srv_peer_admit(srv_listener *l, const uint8_t a[16])
+/* One table for every loop: loop 0's, under its peers_mu (taken at
+ * accept and close only, never per request). */
+bool srv_peer_admit(srv_listener *lp, const uint8_t a[16])
 {
+    srv_listener *l = lp->primary;
     if (!l->peers)
         return true;
+    pthread_mutex_lock(&l->peers_mu);
     size_t i = find(l, a);
-    if (l->peers[i].count >= l->s.max_per_address)
-        return false;
-    if (!l->peers[i].count)
+    bool ok = l->peers[i].count < l->s.max_per_address;
+    if (ok && !l->peers[i].count)
         memcpy(l->peers[i].addr, a, 16);
-    l->peers[i].count++;
-    return true;
+    if (ok)
+        l->peers[i].count++;
+    pthread_mutex_unlock(&l->peers_mu);
+    return ok;
 }
 
-void srv_peer_release(srv_listener *l, const uint8_t a[16])
+static void release_locked(srv_listener *l, const uint8_t a[16]);
+
+void srv_peer_release(srv_listener *lp, const uint8_t a[16])
 {
+    srv_listener *l = lp->primary;
     if (!l->peers)
         return;
+    pthread_mutex_lock(&l->peers_mu);
+    release_locked(l, a);
+    pthread_mutex_unlock(&l->peers_mu);
+}
+
+static void release_locked(srv_listener *l, const uint8_t a[16])
+{
     size_t i = find(l, a);
     if (!l->peers[i].count || --l->peers[i].count)
         return;

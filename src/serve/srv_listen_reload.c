@@ -92,12 +92,24 @@ void srv_listen_reload(srv_listener *l)
     size_t first_new = l->nlports;
     for (size_t i = first_new; i < first_new + l->npending; i++) {
         lport *lp = l->lports[i];
-        struct epoll_event e = { .events = l->accept_paused_until ? 0 : EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i) };
-        if (epoll_ctl(l->ep, EPOLL_CTL_ADD, lp->fd, &e) != 0)
+        struct epoll_event e = { .events = l->listen_ev, .data.u64 = TAG(TAG_LISTEN, i) };
+        /* While accepts are paused, resuming adds it. */
+        if (!l->accept_paused_until && epoll_ctl(l->ep, EPOLL_CTL_ADD, lp->fd, &e) != 0)
             srv_log(SRV_LOG_ERROR, "reload: port %u: epoll_ctl failed; not accepting on it", lp->number);
     }
+    pthread_mutex_lock(&l->ports_mu);      /* other loops copy lports (srv_listen_loop_sync) */
     l->nlports += l->npending;
     l->npending = 0;
+    srv_listen_apply_ports(l, cfg, first_new);
+    pthread_mutex_unlock(&l->ports_mu);
+    /* Every other loop takes it between its events (and its ports). */
+    atomic_store(&l->cfg_pub, cfg);
+    for (unsigned i = 1; i < l->nloops; i++)
+        (void)srv_listener_wake_idle(l->loops[i]);
+}
+
+void srv_listen_apply_ports(srv_listener *l, const srv_config *cfg, size_t first_new)
+{
     /* Every tenant port: its new srv_port, or removed. */
     for (size_t i = 0; i < l->nlports; i++) {
         lport *lp = l->lports[i];
@@ -126,4 +138,6 @@ void srv_listen_reload(srv_listener *l)
             srv_conn_begin_drain(l, c);
     }
     l->cfg = cfg;
+    if (l->sync_fn)
+        l->sync_fn(l->sync_ud);
 }

@@ -17,6 +17,7 @@
 void srv_listen_sweep(srv_listener *l, uint64_t now)
 {
     srv_listen_log_evictions(l, now);
+    srv_listen_evict_publish(l, now);
 #ifdef __GLIBC__
     /* After a crowd of connections has gone, hand the memory back: glibc
      * returns only the top of its heap by itself, and the connections'
@@ -66,12 +67,14 @@ void srv_listen_begin_shutdown(srv_listener *l)
         return;
     l->draining = true;
     l->drain_deadline_ms = srv_listen_now_ms() + l->s.grace_ms;
+    pthread_mutex_lock(&l->ports_mu);      /* loop 0: other loops may be copying lports */
     for (size_t i = 0; i < l->nlports; i++)
         if (l->lports[i]->fd >= 0) {
             (void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lports[i]->fd, NULL);     /* close() drops it anyway */
             close(l->lports[i]->fd);
             l->lports[i]->fd = -1;
         }
+    pthread_mutex_unlock(&l->ports_mu);
     srv_log(SRV_LOG_INFO, "stopping: %zu connection(s), %zu request(s) in flight", l->nconns, l->in_flight);
     srv_listen_sweep(l, srv_listen_now_ms());
 }

@@ -184,8 +184,15 @@ int srv_main(int argc, char **argv)
         srv_config_free(&cfg);
         return 1;
     }
-    srv_sched_attach(sched, l);
     srv_listener_set_metrics(l, srv_sched_metrics, sched);
+    if (!srv_sched_attach(sched, l, &err)) {
+        fprintf(stderr, "wedge: %s\n", err.msg);
+        srv_listener_stop(l);
+        srv_sched_free(sched);
+        srv_listener_free(l);
+        srv_config_free(&cfg);
+        return 1;
+    }
     reloader rl = { .sched = sched, .listener = l, .file = s.config_file, .max_memory_mb = s.max_memory_mb,
                     .store_key_file = s.store_key_file };
     srv_listener_set_reload(l, reload_config, &rl);

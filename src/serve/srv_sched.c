@@ -18,11 +18,11 @@
 
 /* ---- dispatch (listener thread) ----------------------------------------------- */
 
-static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int status, const char *body,
+static void answer_now(srv_listener *l, srv_fn *fn, const srv_request *req, int status, const char *body,
                        const http_header *hdr, size_t nhdr)
 {
     uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
-    srv_complete(s->l, req, status, "application/json", hdr, nhdr, body, strlen(body));
+    srv_complete(l, req, status, "application/json", hdr, nhdr, body, strlen(body));
     if (fn) {
         uint64_t now = ut_mono_ns();
         srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0,
@@ -33,24 +33,39 @@ static void answer_now(srv_sched *s, srv_fn *fn, const srv_request *req, int sta
 void srv_sched_dispatch(void *ud, const srv_request *req)
 {
     srv_sched *s = ud;
-    srv_fn *fn = srv_fnset_find(&s->gen->fns, req->route);
+    /* This loop's worker, its generation (the one its routes come from)
+     * and itself: the job is queued here and answered here. */
+    srv_worker *w = srv_workers_self();
+    srv_listener *l = w ? w->loop : s->l;
+    srv_fn *fn = srv_fnset_find(&(w && w->gen ? w->gen : s->gen)->fns, req->route);
     if (!fn) {
-        answer_now(s, NULL, req, 500, "{\"error\":\"no function for this route\"}\n", NULL, 0);
+        answer_now(l, NULL, req, 500, "{\"error\":\"no function for this route\"}\n", NULL, 0);
         return;
     }
     /* A store route that was 503 since its store was down: swapped in if a
-     * background attempt loaded it, else one is kicked (srv_refetch.h). */
-    if (fn->kind == SRV_FN_BROKEN && fn->store_down)
-        (void)srv_refetch_poll(fn);
-    if (fn->kind == SRV_FN_STATIC) {
+     * background attempt loaded it, else one is kicked (srv_refetch.h).
+     * Any loop may do it: one at a time, and the kind read under the same
+     * lock (a swap happens only to a broken function, so a kind other
+     * than broken read here stays). */
+    srv_fn_kind kind;
+    if (req->route->remote) {
+        pthread_mutex_lock(&s->refetch_mu);
+        if (fn->kind == SRV_FN_BROKEN && fn->store_down)
+            (void)srv_refetch_poll(fn);
+        kind = fn->kind;
+        pthread_mutex_unlock(&s->refetch_mu);
+    } else {
+        kind = fn->kind;
+    }
+    if (kind == SRV_FN_STATIC) {
         uint64_t arrival_ns = req->arrival_ns;     /* req is the listener's again after srv_complete */
-        int status = srv_static_answer(s->l, fn, req);
+        int status = srv_static_answer(l, fn, req);
         uint64_t now = ut_mono_ns();
         srv_metrics_observe(fn->metrics, status, now > arrival_ns ? (now - arrival_ns) / 1000 : 0, false);
         return;
     }
-    if (fn->kind == SRV_FN_BROKEN) {
-        answer_now(s, fn, req, 503, "{\"error\":\"function unavailable\"}\n", NULL, 0);
+    if (kind == SRV_FN_BROKEN) {
+        answer_now(l, fn, req, 503, "{\"error\":\"function unavailable\"}\n", NULL, 0);
         return;
     }
     double share;
@@ -60,51 +75,55 @@ void srv_sched_dispatch(void *ud, const srv_request *req)
         char ra[16];
         snprintf(ra, sizeof ra, "%u", retry);
         http_header h = { .name = "Retry-After", .name_len = 11, .value = ra, .value_len = strlen(ra) };
-        answer_now(s, fn, req, 429, "{\"error\":\"not admitted\"}\n", &h, 1);
+        answer_now(l, fn, req, 429, "{\"error\":\"not admitted\"}\n", &h, 1);
         return;
     }
     atomic_fetch_add_explicit(&fn->metrics->admitted, 1, memory_order_relaxed);
     srv_job *j = calloc(1, sizeof *j);
     if (!j) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
-        answer_now(s, fn, req, 503, "{\"error\":\"out of memory\"}\n", NULL, 0);
+        answer_now(l, fn, req, 503, "{\"error\":\"out of memory\"}\n", NULL, 0);
         return;
     }
     const srv_route *r = req->route;
     uint64_t timeout_us = r->timeout_us ? r->timeout_us : SRV_DEFAULT_TIMEOUT_US;
     j->req = req;
     j->fn = fn;
-    j->gen = s->gen;
+    j->gen = w && w->gen ? w->gen : s->gen;
+    j->owner = w;
+    j->l = l;
     atomic_fetch_add(&j->gen->refs, 1);
     j->share = share;
     j->deadline_ns = req->arrival_ns + r->relative_deadline_us * 1000u;
     j->kill_ns = req->arrival_ns + timeout_us * 1000u;
     j->key = s->settings.scheduler == SRV_SCHED_FIFO ? req->arrival_ns : j->deadline_ns;
     j->state = JOB_QUEUED;
-    /* Once the lock is dropped below, a worker may take the job, run it
-     * and free it (srv_job_finish) before this thread reads another byte
-     * of it: the kick uses this copy of its key. */
-    uint64_t key = j->key;
+    /* Into this loop's own queue: its loop runs it after this round of
+     * events (EDF among its jobs), unless an idle loop steals it first.
+     * Once the lock is dropped, another worker may take the job, run it
+     * and free it (srv_job_finish): nothing of it is read after. */
     pthread_mutex_lock(&s->mu);
     j->seq = s->seq++;
     /* A bounded queue: with admission control off (or estimates far off),
      * overload must end in a quick 503, not in unbounded memory and waits. */
-    bool ok = atomic_load(&s->n_queued) < s->settings.max_queue && srv_heap_push(&s->global, j);
-    bool kick = false;
+    bool ok = atomic_load(&s->n_queued) < s->settings.max_queue && srv_heap_push(w ? &w->local : &s->global, j);
+    bool more = false;
     if (ok) {
-        srv_job_publish_mins(s, NULL);
+        srv_job_publish_mins(s, w);
         atomic_fetch_add(&s->n_queued, 1);
-        pthread_cond_signal(&s->cv);
-        kick = s->nidle == 0 && s->settings.preemption;
+        more = w && w->local.n >= 2;
     }
     pthread_mutex_unlock(&s->mu);
-    if (kick)
-        srv_workers_kick(s, key);
+    /* More queued here than this loop runs next: wake one sleeping loop
+     * to steal (a loop busy with its own work steals when it is done). */
+    for (unsigned i = 0; more && i < s->nstarted; i++)
+        if (&s->w[i] != w && srv_listener_wake_idle(s->w[i].loop))
+            break;
     if (!ok) {
         srv_admit_done(&s->admit, &fn->admit, share, 0, false);
         atomic_fetch_sub(&j->gen->refs, 1);
         free(j);
-        answer_now(s, fn, req, 503, "{\"error\":\"queue full\"}\n", NULL, 0);
+        answer_now(l, fn, req, 503, "{\"error\":\"queue full\"}\n", NULL, 0);
     }
 }
 
@@ -235,11 +254,7 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     }
     s->settings = *settings;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->refetch_mu, NULL);
     atomic_store(&s->global_min, SRV_KEY_NONE);
     srv_admit_init(&s->admit, settings->workers, settings->admission);
     if (!(s->gen = gen_new(s, cfg, false, err)) || !srv_workers_start(s, err)) {
@@ -251,17 +266,38 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
 
 static bool run_here(void *ud) { return srv_workers_run_here(ud); }
 
-void srv_sched_attach(srv_sched *s, srv_listener *l)
+/* On a loop's thread after it took a new configuration: its worker
+ * routes with the generation that loads it from now on. */
+static void take_gen(void *ud)
+{
+    srv_sched *s = ud;
+    srv_worker *w = srv_workers_self();
+    if (!w || w->gen == s->gen)
+        return;
+    srv_gen *old = w->gen;
+    atomic_fetch_add(&s->gen->refs, 1);
+    w->gen = s->gen;
+    atomic_fetch_sub_explicit(&old->refs, 1, memory_order_release);
+}
+
+bool srv_sched_attach(srv_sched *s, srv_listener *l, srv_err *err)
 {
     pthread_mutex_lock(&s->mu);
     s->l = l;
     pthread_mutex_unlock(&s->mu);
-    /* With one worker this thread (the listener's) is that worker: a
-     * request that it reads it also runs and answers, with no hand-off. */
-    if (s->first_thread) {
-        srv_workers_adopt(s, srv_listener_poll_fd(l));
-        srv_listener_set_runner(l, run_here, s);
+    /* One event loop per worker, each on the worker's thread: a request
+     * that a loop reads it also runs and answers, with no hand-off. */
+    if (!srv_listener_add_loops(l, s->nw, err))
+        return false;
+    for (unsigned i = 0; i < s->nw; i++) {
+        srv_worker *w = &s->w[i];
+        w->loop = srv_listener_loop(l, i);
+        w->gen = s->gen;
+        atomic_fetch_add(&s->gen->refs, 1);
+        srv_listener_set_runner(w->loop, run_here, s);
+        srv_listener_set_sync(w->loop, take_gen, s);
     }
+    return srv_workers_loops(s, err);
 }
 
 void srv_sched_free(srv_sched *s)
@@ -270,7 +306,6 @@ void srv_sched_free(srv_sched *s)
         return;
     pthread_mutex_lock(&s->mu);
     s->quit = true;
-    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     srv_workers_join(s);        /* they answer what is queued first */
     srv_heap_free(&s->global);
@@ -283,6 +318,6 @@ void srv_sched_free(srv_sched *s)
     }
     srv_admit_destroy(&s->admit);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->refetch_mu);
     free(s);
 }

@@ -1,25 +1,25 @@
 /*
  * srv_sched.h — the scheduler of `wedge serve`: it takes routed requests
- * from the listener (srv_sched_dispatch), applies admission control, and
- * runs each request in a fresh sandbox on a worker thread, as a user-level
- * thread with its own stack, in EDF (or FIFO) order, preempting with a
- * per-worker timer.  Static routes (srv_static.h) are answered at once,
- * within srv_sched_dispatch.
+ * from the listener's loops (srv_sched_dispatch), applies admission
+ * control, and runs each request in a fresh sandbox on the worker of the
+ * loop that read it, as a user-level thread with its own stack, in EDF (or
+ * FIFO) order, preempting with a per-worker timer; an idle worker steals
+ * a not yet started job from a busy one.  Static routes (srv_static.h)
+ * are answered at once, within srv_sched_dispatch.
  *
- * Threads:
- *  - the listener thread calls srv_sched_dispatch (never blocks: admission,
- *    one allocation, a locked push onto the global queue) and
- *    srv_sched_metrics (for GET /metrics); with `settings->workers` == 1
- *    it is also the worker: between its rounds of events its loop runs
- *    the queued sandboxes itself (srv_sched_attach sets that up), so a
- *    request never leaves the listener's thread;
- *  - with more, `settings->workers` worker threads run the sandboxes;
- *    every worker calls srv_complete() once per request it ran.
+ * Threads: one event loop per worker (`settings->workers`), each on its
+ * worker's thread (loop 0: the caller of srv_sched_attach).  A loop calls
+ * srv_sched_dispatch (never blocks: admission, one allocation, a locked
+ * push onto its worker's queue) and, between its rounds of events, runs
+ * its worker's sandboxes (srv_sched_attach sets that up), so a request
+ * never leaves its loop's thread unless another worker steals it; loop 0
+ * also calls srv_sched_metrics (GET /metrics) and srv_sched_reload.
+ * Every job gets one srv_complete(), to the loop that read it.
  *
  * Ownership and order: srv_sched_new borrows cfg (it must outlive the
  * scheduler) and loads every route's module; srv_sched_attach, on the
- * thread that will run the listener, before it runs, gives the scheduler
- * the listener (and with one worker makes that thread the worker);
+ * thread that will run loop 0, before it runs, gives the scheduler the
+ * listener and starts the other loops;
  * srv_sched_free (same thread), after
  * srv_listener_run returns and before srv_listener_free, answers what is
  * still queued and joins the workers.
@@ -34,7 +34,11 @@
 typedef struct srv_sched srv_sched;
 
 SRV_WARN_UNUSED srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, srv_err *err);
-void srv_sched_attach(srv_sched *s, srv_listener *l);
+/* Gives the scheduler the listener and makes one event loop per worker
+ * (srv_listener_add_loops): this thread is loop 0's and worker 0's, a
+ * thread per other worker runs its loop.  False + err when a loop or
+ * thread cannot be made (then srv_listener_stop, srv_sched_free). */
+SRV_WARN_UNUSED bool srv_sched_attach(srv_sched *s, srv_listener *l, srv_err *err);
 /* The srv_dispatch_fn to give the listener, with the scheduler as `ud`. */
 void srv_sched_dispatch(void *ud, const srv_request *req);
 /* Appends the scheduler's Prometheus series to f (listener thread). */

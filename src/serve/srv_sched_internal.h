@@ -66,7 +66,9 @@ typedef struct srv_job {
     srv_job_state state;
     bool started;               /* has a context: pinned to its worker */
     bool cancelled;             /* stopped or skipped because its client left (worker thread only) */
-    bool io_parked;             /* worker 0 without preemption: out only for a listener round */
+    bool io_parked;             /* without preemption: out only for its loop's round of events */
+    struct srv_worker *owner;   /* the worker of the loop that read it (another one: stolen) */
+    srv_listener *l;            /* that loop: srv_complete goes there */
     rt_stack *stack;
     void *sp;                   /* saved stack pointer while switched out */
     rt_thread_state ts;         /* runtime thread state while switched out */
@@ -101,9 +103,12 @@ typedef struct srv_worker {
     bool timer_ok, armed;
     rt_stack *pool[SRV_STACK_POOL];
     unsigned npool;
-    bool here;                          /* worker 0: runs on the listener's thread, between its events */
-    int io_fd;                          /* worker 0: the listener's epoll descriptor (its tick polls it), else -1 */
-    volatile sig_atomic_t io_yield;     /* the tick stopped the job only for the listener loop (worker 0) */
+    bool here;                          /* its loop's thread runs it, between its events */
+    bool stole;                         /* the last pick took another worker's job (look for more) */
+    int io_fd;                          /* its loop's epoll descriptor (the tick polls it), else -1 */
+    volatile sig_atomic_t io_yield;     /* the tick stopped the job only for its loop's events */
+    srv_listener *loop;                 /* the event loop on its thread */
+    struct srv_gen *gen;                /* the generation its loop routes with (holds a reference) */
 } srv_worker;
 
 struct srv_sched {
@@ -113,17 +118,15 @@ struct srv_sched {
     srv_gen *retired;                   /* older ones, until their jobs are done (listener thread) */
     srv_admit admit;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_mutex_t refetch_mu;         /* a store route's swap-in (srv_refetch_poll) from any loop */
     srv_heap global;
     _Atomic uint64_t global_min;
     bool quit;
     uint64_t seq;
     srv_worker *w;
-    unsigned nw, nstarted;
-    unsigned first_thread;              /* 1: worker 0 is the listener's thread (--workers 1), else 0 */
-    unsigned nidle;                     /* workers waiting for work (mu) */
+    unsigned nw, nstarted;              /* nstarted: workers whose loop runs (0 is srv_main's thread) */
     _Atomic uint64_t n_queued, n_running, n_preempted, n_completed, n_preemptions, n_steals, n_cancelled;
-    _Atomic uint64_t n_handed_off;      /* jobs started on a worker thread (not worker 0): answered across threads */
+    _Atomic uint64_t n_handed_off;      /* jobs run by another worker than their loop's (stolen): answered across threads */
 };
 
 /* srv_job.c */
@@ -134,18 +137,17 @@ void srv_job_publish_mins(struct srv_sched *s, srv_worker *w);
 void srv_job_finish(struct srv_sched *s, srv_job *j);
 
 /* srv_worker.c */
-/* With one worker, it has no thread of its own: srv_workers_start starts
- * none, srv_workers_adopt (on the listener's thread, before its loop)
- * makes that thread worker 0, and the loop runs it through
- * srv_workers_run_here.  With more, every worker is a thread. */
+/* Every worker is an event loop's thread: srv_workers_start makes the
+ * workers (no threads); srv_workers_loops, on srv_main's thread with the
+ * listener's loops made (srv_listener_add_loops), makes that thread
+ * worker 0 and starts a thread per other loop, which adopts its worker
+ * and runs the loop.  Each loop runs its worker's jobs through
+ * srv_workers_run_here between rounds of events. */
 SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
-void srv_workers_adopt(struct srv_sched *s, int io_fd);
+SRV_WARN_UNUSED bool srv_workers_loops(struct srv_sched *s, srv_err *err);
 bool srv_workers_run_here(struct srv_sched *s);
 void srv_workers_join(struct srv_sched *s);
-
-/* After queueing a job with `key` and finding no idle worker: interrupt
- * the worker running the latest-key job if that key is later, instead of
- * letting the new job wait for the next tick (listener thread). */
-void srv_workers_kick(struct srv_sched *s, uint64_t key);
+/* The worker whose loop runs on this thread, or NULL. */
+srv_worker *srv_workers_self(void);
 
 #endif

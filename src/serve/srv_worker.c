@@ -1,10 +1,14 @@
 /*
- * srv_worker.c — worker threads and the sandboxes' user-level threads.
+ * srv_worker.c — workers (one per event loop, on the loop's thread) and
+ * the sandboxes' user-level threads.
  *
- * Each worker thread loops: pick the job with the smallest key among its
- * local queue and the global queue (an idle worker steals a not yet
- * started job from another worker's local queue), switch to it, and when
- * it comes back either answer it (done) or put it back in its local queue
+ * Between two rounds of its loop's events a worker picks the job with the
+ * smallest key in its local queue (where its loop's dispatch put it; the
+ * global queue is only for a dispatch on no loop's thread), or, with none,
+ * steals the best not yet started job from another worker's local queue,
+ * switches to it, and when it comes back either answers it (done: the
+ * answer goes to the loop that read the request, its own or, for a stolen
+ * job, the owner's completion queue) or puts it back in its local queue
  * (preempted).  A job, once started, has its own guest stack and context
  * and stays on its worker: its frames may hold addresses of this thread's
  * thread-local variables (the runtime's current instance, trap scope).
@@ -43,19 +47,18 @@
  *     register, calls preempt_yield (switch to the worker's context) and,
  *     when the worker switches back later, restores them and returns to
  *     the interrupted instruction.
- *
- * ONE WORKER (--workers 1) has no thread of its own: it is the listener's
- * thread, whose event loop calls srv_workers_run_here between rounds of
- * events (one job to its end or until it is stopped), so a request that
- * thread reads is run and answered there.  (With more workers all of them
- * are threads: a listener that also ran sandboxes could not serve any
- * socket while one of them sat in a long host call, and the other
- * workers would wait for it; per-worker loops, not done yet, would bound
- * such a stall to the worker's own connections.)  Its sockets wait while a sandbox runs, so its
- * tick also stops the sandbox (the same redirection) when the listener's
- * epoll descriptor is readable, even without preemption (then the job is
- * resumed first, after the round: io_yield / io_parked).  When it has
- * nothing to run it sleeps in the listener's epoll_wait, not on s->cv.
+ * * EVERY WORKER IS AN EVENT LOOP'S THREAD: worker 0 srv_main's (loop 0),
+ * each other one a thread of its own running loop i (srv_listener_add_loops).
+ * The loop calls srv_workers_run_here between rounds of events (one job
+ * to its end or until it is stopped), so a request the loop reads is run
+ * and answered on that thread.  A sandbox in a long host call holds only
+ * its own loop's connections (new clients go to a loop waiting in
+ * epoll_wait).  A loop's sockets wait while a sandbox runs, so its tick
+ * also stops the sandbox (the same redirection) when the loop's epoll
+ * descriptor is readable, even without preemption (then the job is
+ * resumed first, after the round: io_yield / io_parked).  With nothing to
+ * run the worker sleeps in its loop's epoll_wait; a loop that queues more
+ * than it runs next wakes a sleeping one to steal.
  *
  * The handler itself reads only atomics and this thread's TLS, and calls
  * only clock_gettime and poll (a zero timeout), which are async-signal-safe.
@@ -193,8 +196,8 @@ static void preempt_yield(void)
     }
 }
 
-/* Worker 0 only: socket events wait for its listener loop, which runs
- * only while no sandbox does (poll: async-signal-safe, no wait). */
+/* Socket events wait for the worker's loop, which runs only while no
+ * sandbox does (poll: async-signal-safe, no wait). */
 static bool io_waiting(const srv_worker *w)
 {
     if (w->io_fd < 0)
@@ -278,9 +281,9 @@ static void on_tick(int sig, siginfo_t *si, void *ctxp)
         if (waiting < key)
             goto preempt;
     }
-    /* Worker 0 also gives way to its listener loop when sockets wait
-     * (with or without preemption): new requests, closed connections and
-     * /metrics are only seen there. */
+    /* The worker also gives way to its loop when sockets wait (with or
+     * without preemption): new requests, closed connections, completions
+     * of its jobs run elsewhere and /metrics are only seen there. */
     if (!io_waiting(w))
         goto out;
     w->io_yield = 1;
@@ -304,8 +307,8 @@ static void timer_arm(srv_worker *w, bool on)
 
 /* ---- the worker side ------------------------------------------------------------------ */
 
-/* The next job for w, or NULL when quitting with nothing left.  Called
- * with s->mu held; may wait on s->cv. */
+/* The next job for w, or NULL when it has none (nor any to steal).
+ * Called with s->mu held. */
 static srv_job *pick(srv_sched *s, srv_worker *w)
 {
     for (;;) {
@@ -364,30 +367,17 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
                 j = srv_heap_remove(&victim->local, at);
                 srv_job_publish_mins(s, victim);
                 atomic_fetch_add(&s->n_steals, 1);
+                w->stole = true;
             }
         }
         if (j) {
             srv_job_publish_mins(s, w);
             return j;
         }
-        if (s->quit)
-            return NULL;
-        /* Nothing to run: no ticks while asleep.  Wake up now and then
-         * to look for work to steal.  Worker 0 sleeps in its listener's
-         * epoll_wait instead. */
+        /* Nothing to run: no ticks while its loop sleeps in epoll_wait
+         * (an idle loop wakes now and then, or when woken, to steal). */
         timer_arm(w, false);
-        if (w->here)
-            return NULL;
-        s->nidle++;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += 20 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &until);
-        s->nidle--;
+        return NULL;
     }
 }
 
@@ -425,7 +415,7 @@ again:
         j->sp = rt_ctx_make(j->stack, sandbox_main, j);
         j->ts = (rt_thread_state){ .stack = j->stack };
         j->started = true;
-        if (!w->here)
+        if (j->owner != w)
             atomic_fetch_add_explicit(&s->n_handed_off, 1, memory_order_relaxed);
     } else if (j->io_parked) {
         j->io_parked = false;
@@ -500,129 +490,18 @@ static void worker_thread_init(srv_worker *w)
                 strerror(errno));
 }
 
-static void *worker_main(void *arg)
+/* Worker w's set-up on its loop's thread, the loop, and the end: its own
+ * jobs finished (started ones cannot move) and what is queued helped
+ * with, then the thread let go of. */
+static void worker_adopt(srv_worker *w)
 {
-    srv_worker *w = arg;
-    srv_sched *s = w->s;
-    /* Lifecycle signals go to the listener's thread: here their handlers
-     * could run on a sandbox's stack, perhaps right at its guard. */
-    sigset_t lifecycle;
-    sigemptyset(&lifecycle);
-    sigaddset(&lifecycle, SIGHUP);
-    sigaddset(&lifecycle, SIGTERM);
-    sigaddset(&lifecycle, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &lifecycle, NULL);
-    worker_thread_init(w);
-
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        srv_job *j = pick(s, w);
-        if (!j)
-            break;
-        pthread_mutex_unlock(&s->mu);
-        run(s, w, j);
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-
-    if (w->timer_ok)
-        rt_tick_timer_delete(&w->timer);
-    while (w->npool) {
-        rt_stack *st = w->pool[--w->npool];
-        rt_stack_destroy(st);
-        free(st);
-    }
-    return NULL;
-}
-
-void srv_workers_kick(srv_sched *s, uint64_t key)
-{
-    /* The worker whose running job ranks last; an overdue job ranks after
-     * every job that can still make its deadline. */
-    uint64_t now = ut_mono_ns();
-    srv_worker *victim = NULL;
-    uint64_t worst = 0;
-    for (unsigned i = 0; i < s->nstarted; i++) {
-        srv_worker *w = &s->w[i];
-        uint64_t k = atomic_load(&w->running_key);
-        if (k == SRV_KEY_NONE || w->here)
-            continue;       /* worker 0 is this (the dispatching) thread: not running now */
-        /* Only the key: the job itself may be freed at any moment. */
-        if (!(k & SRV_KEY_OVERDUE) && s->settings.scheduler == SRV_SCHED_EDF && k < now)
-            k |= SRV_KEY_OVERDUE;
-        if (k > key && k > worst) {
-            worst = k;
-            victim = w;
-        }
-    }
-    /* The tick handler decides for itself (pc in guest code, keys); this
-     * only makes it look now rather than up to a quantum later. */
-    if (victim && victim->timer_ok)
-        pthread_kill(victim->thread, SRV_TICK_SIGNAL);
-}
-
-bool srv_workers_start(srv_sched *s, srv_err *err)
-{
-    rt_ctx_preempt_fn = preempt_yield;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_tick;
-    /* SA_ONSTACK: the guest may be close to the end of its stack.
-     * SA_RESTART: the workers' own waits need not see EINTR. */
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SRV_TICK_SIGNAL, &sa, NULL) != 0)
-        return srv_fail(err, "serve: cannot install the timer signal handler");
-
-    s->w = calloc(s->settings.workers, sizeof *s->w);
-    if (!s->w)
-        return srv_fail(err, "serve: out of memory");
-    s->nw = s->settings.workers;
-    for (unsigned i = 0; i < s->nw; i++) {
-        s->w[i].s = s;
-        s->w[i].idx = i;
-        s->w[i].io_fd = -1;
-        atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
-        atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
-    }
-    /* With one worker, it is the listener's thread (srv_workers_adopt). */
-    s->nstarted = s->first_thread = s->nw == 1 ? 1 : 0;
-    for (unsigned i = s->first_thread; i < s->nw; i++) {
-        if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
-            return srv_fail(err, "serve: cannot start worker thread %u", i);
-        s->nstarted++;
-    }
-    return true;
-}
-
-/* Worker 0's thread-side set-up: what worker_main does for the others. */
-void srv_workers_adopt(srv_sched *s, int io_fd)
-{
-    srv_worker *w = &s->w[0];
     w->here = true;
-    w->io_fd = io_fd;
+    w->io_fd = srv_listener_poll_fd(w->loop);
     worker_thread_init(w);
 }
 
-bool srv_workers_run_here(srv_sched *s)
+static void worker_finish(srv_sched *s, srv_worker *w)
 {
-    srv_worker *w = &s->w[0];
-    pthread_mutex_lock(&s->mu);
-    srv_job *j = pick(s, w);
-    pthread_mutex_unlock(&s->mu);
-    if (!j)
-        return false;
-    run(s, w, j);
-    return atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
-           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE;
-}
-
-/* Worker 0 finishes its own jobs (started ones cannot move) and helps
- * with what is queued, on this (the listener's) thread, then lets go of
- * it. */
-static void worker0_finish(srv_sched *s)
-{
-    srv_worker *w = &s->w[0];
     if (!w->here)
         return;
     while (srv_workers_run_here(s) || atomic_load(&w->local_min) != SRV_KEY_NONE)
@@ -640,11 +519,89 @@ static void worker0_finish(srv_sched *s)
     tls_worker = NULL;
 }
 
+static void *loop_main(void *arg)
+{
+    srv_worker *w = arg;
+    /* Lifecycle signals go to srv_main's thread (loop 0): here their
+     * handlers could run on a sandbox's stack, perhaps right at its guard. */
+    sigset_t lifecycle;
+    sigemptyset(&lifecycle);
+    sigaddset(&lifecycle, SIGHUP);
+    sigaddset(&lifecycle, SIGTERM);
+    sigaddset(&lifecycle, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &lifecycle, NULL);
+    worker_adopt(w);
+    srv_err err;
+    if (!srv_listener_run(w->loop, &err))
+        srv_log(SRV_LOG_ERROR, "loop %u: %s", w->idx, err.msg);
+    worker_finish(w->s, w);
+    return NULL;
+}
+
+srv_worker *srv_workers_self(void) { return tls_worker; }
+
+bool srv_workers_start(srv_sched *s, srv_err *err)
+{
+    rt_ctx_preempt_fn = preempt_yield;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_tick;
+    /* SA_ONSTACK: the guest may be close to the end of its stack.
+     * SA_RESTART: the loops' own waits need not see EINTR. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SRV_TICK_SIGNAL, &sa, NULL) != 0)
+        return srv_fail(err, "serve: cannot install the timer signal handler");
+
+    s->w = calloc(s->settings.workers, sizeof *s->w);
+    if (!s->w)
+        return srv_fail(err, "serve: out of memory");
+    s->nw = s->settings.workers;
+    for (unsigned i = 0; i < s->nw; i++) {
+        s->w[i].s = s;
+        s->w[i].idx = i;
+        s->w[i].io_fd = -1;
+        atomic_store(&s->w[i].local_min, SRV_KEY_NONE);
+        atomic_store(&s->w[i].running_key, SRV_KEY_NONE);
+    }
+    return true;
+}
+
+bool srv_workers_loops(srv_sched *s, srv_err *err)
+{
+    /* Worker 0 is this thread (its loop is srv_main's srv_listener_run). */
+    worker_adopt(&s->w[0]);
+    s->nstarted = 1;
+    for (unsigned i = 1; i < s->nw; i++) {
+        if (pthread_create(&s->w[i].thread, NULL, loop_main, &s->w[i]) != 0)
+            return srv_fail(err, "serve: cannot start the thread of loop %u", i);
+        s->nstarted++;
+    }
+    return true;
+}
+
+bool srv_workers_run_here(srv_sched *s)
+{
+    srv_worker *w = tls_worker;
+    if (!w)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    w->stole = false;
+    srv_job *j = pick(s, w);
+    pthread_mutex_unlock(&s->mu);
+    if (!j)
+        return false;
+    run(s, w, j);
+    /* After a steal: there may be more to take. */
+    return w->stole || atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
+           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE;
+}
+
 void srv_workers_join(srv_sched *s)
 {
     if (s->nw)
-        worker0_finish(s);
-    for (unsigned i = s->first_thread; i < s->nstarted; i++)
+        worker_finish(s, &s->w[0]);
+    for (unsigned i = 1; i < s->nstarted; i++)
         pthread_join(s->w[i].thread, NULL);
     for (unsigned i = 0; i < s->nw; i++)
         srv_heap_free(&s->w[i].local);
