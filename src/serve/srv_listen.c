@@ -183,7 +183,7 @@ fail:
 
 __thread srv_listener *srv_listen_tls_self;
 
-void srv_listener_set_runner(srv_listener *l, bool (*fn)(void *ud), void *ud)
+void srv_listener_set_runner(srv_listener *l, int (*fn)(void *ud), void *ud)
 {
     l->run_fn = fn;
     l->run_ud = ud;
@@ -196,6 +196,7 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
     struct epoll_event evs[MAX_EVENTS];
     uint64_t last_sweep = srv_listen_now_ms();
     bool work = false;          /* the runner has more ready for this thread: do not sleep */
+    int soon = -1;              /* else: it wants to look again within this many ms (-1: no) */
     srv_listen_tls_self = l;
     for (;;) {
         if (atomic_load(&l->stop_requested))
@@ -215,6 +216,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
          * asleep). */
         if (l->primary->nloops > 1 && (timeout < 0 || timeout > IDLE_STEAL_MS))
             timeout = IDLE_STEAL_MS;
+        if (soon >= 0 && (timeout < 0 || timeout > soon))
+            timeout = soon;
         if (timeout)
             atomic_store(&l->asleep, true);
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
@@ -267,7 +270,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
         while (l->local_done)
             srv_listen_take_queue(l);
         if (l->run_fn) {
-            work = l->run_fn(l->run_ud);
+            soon = l->run_fn(l->run_ud);
+            work = soon == 0;
             while (l->local_done)
                 srv_listen_take_queue(l);
         }

@@ -95,16 +95,17 @@ void srv_listener_get_stats(const srv_listener *l, srv_listener_stats *out);
  * the listener thread.  Set before srv_listener_run. */
 void srv_listener_set_metrics(srv_listener *l, void (*fn)(void *ud, FILE *f), void *ud);
 
-/* The sandboxes of the listener's own thread (serve: the scheduler's
- * worker 0, srv_sched.h): between two rounds of events the loop calls
+/* The sandboxes of the loop's own thread (serve: the scheduler's worker
+ * of that loop, srv_sched.h): between two rounds of events the loop calls
  * fn(ud), which runs at most one job for a while (to its end, or until
- * the job is preempted) and returns whether more work is ready for this
- * thread; while it is, the loop's epoll_wait does not sleep.  So a
- * request that fits this thread is read, run and answered without
- * leaving it.  Completions made on the listener thread (srv_complete
- * inside fn or inside the dispatch callback) are taken right after, with
- * no eventfd.  Set before srv_listener_run. */
-void srv_listener_set_runner(srv_listener *l, bool (*fn)(void *ud), void *ud);
+ * the job is preempted) and returns 0 when more work is ready for this
+ * thread (the loop's epoll_wait does not sleep then), a number of ms
+ * when it wants to look again within that long (work of another loop it
+ * may take soon), or -1.  So a request that fits this thread is read,
+ * run and answered without leaving it.  Completions made on the loop's
+ * thread (srv_complete inside fn or inside the dispatch callback) are
+ * taken right after, with no eventfd.  Set before srv_listener_run. */
+void srv_listener_set_runner(srv_listener *l, int (*fn)(void *ud), void *ud);
 /* The loop's epoll descriptor: readable (poll) when some socket event
  * waits for the loop.  Valid until srv_listener_free; only to poll. */
 int srv_listener_poll_fd(const srv_listener *l);

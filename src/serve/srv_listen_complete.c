@@ -97,6 +97,9 @@ void srv_listen_take_queue(srv_listener *l)
         l->in_flight--;
         srv_listen_count_status(l, d->status);
         if (c->orphan) {
+            /* Its client left: still one access-log line (499 when the
+             * scheduler cancelled it), no bytes sent. */
+            srv_listen_access_log(l, c, c->req.http, c->req.route, d->status, 0, c->req.arrival_ns, c->req.id);
             srv_listen_done_free(d);
             srv_conn_free(l, c);
             d = next;

@@ -127,7 +127,7 @@ struct srv_listener {
     _Atomic uint64_t accepted, requests, by_class[6];
     void (*metrics_fn)(void *ud, FILE *f);     /* more /metrics series, or NULL */
     void *metrics_ud;
-    bool (*run_fn)(void *ud);   /* the listener thread's own sandboxes (srv_listener_set_runner), or NULL */
+    int (*run_fn)(void *ud);    /* the loop's own sandboxes (srv_listener_set_runner), or NULL */
     void *run_ud;
     bool local_done;            /* srv_complete on this thread queued without the eventfd */
     uint8_t *spare_in[SPARE_MAX], *spare_out[SPARE_MAX];   /* srv_listen_spare.c */

@@ -264,7 +264,7 @@ srv_sched *srv_sched_new(const srv_config *cfg, const srv_settings *settings, sr
     return s;
 }
 
-static bool run_here(void *ud) { return srv_workers_run_here(ud); }
+static int run_here(void *ud) { return srv_workers_run_here(ud); }
 
 /* On a loop's thread after it took a new configuration: its worker
  * routes with the generation that loads it from now on. */

@@ -39,6 +39,10 @@
 #define SRV_MEMPOOL_KEEP 32                     /* linear memories kept per worker and route */
 #define SRV_STEAL_BATCH 2                       /* extra jobs a worker takes from the global queue */
 #define SRV_OVERDUE_AGE_NS 100000000u           /* an overdue job waiting this long runs a quantum (100 ms) */
+/* Another worker's job is stolen only once it has waited this long (and
+ * at least a quantum): its own loop, running jobs of microseconds, would
+ * have taken it by then; a steal answers across threads. */
+#define SRV_STEAL_AGE_NS 1000000u
 
 /* One configuration and its loaded functions.  SIGHUP makes a new
  * generation current; the old one is retired and freed (by the listener
@@ -105,6 +109,7 @@ typedef struct srv_worker {
     unsigned npool;
     bool here;                          /* its loop's thread runs it, between its events */
     bool stole;                         /* the last pick took another worker's job (look for more) */
+    bool steal_soon;                    /* the last pick saw another's job too young to steal */
     int io_fd;                          /* its loop's epoll descriptor (the tick polls it), else -1 */
     volatile sig_atomic_t io_yield;     /* the tick stopped the job only for its loop's events */
     srv_listener *loop;                 /* the event loop on its thread */
@@ -145,7 +150,10 @@ void srv_job_finish(struct srv_sched *s, srv_job *j);
  * srv_workers_run_here between rounds of events. */
 SRV_WARN_UNUSED bool srv_workers_start(struct srv_sched *s, srv_err *err);
 SRV_WARN_UNUSED bool srv_workers_loops(struct srv_sched *s, srv_err *err);
-bool srv_workers_run_here(struct srv_sched *s);
+/* As the loop's runner (srv_listener_set_runner): 0 more ready, > 0 look
+ * again within that many ms (another worker's job not yet old enough to
+ * steal), -1 nothing. */
+int srv_workers_run_here(struct srv_sched *s);
 void srv_workers_join(struct srv_sched *s);
 /* The worker whose loop runs on this thread, or NULL. */
 srv_worker *srv_workers_self(void);

@@ -348,7 +348,11 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
                 }
             }
         } else {
-            /* Steal the best not yet started job from another worker. */
+            /* Steal the best not yet started job from another worker,
+             * once it has waited long enough that its own loop is busy. */
+            uint64_t age = (uint64_t)s->settings.quantum_us * 1000u;
+            if (age < SRV_STEAL_AGE_NS)
+                age = SRV_STEAL_AGE_NS;
             srv_worker *victim = NULL;
             size_t at = 0;
             for (unsigned v = 0; v < s->nw; v++) {
@@ -357,7 +361,13 @@ static srv_job *pick(srv_sched *s, srv_worker *w)
                     continue;
                 for (size_t i = 0; i < o->local.n; i++) {
                     srv_job *c = o->local.v[i];
-                    if (!c->started && (!victim || c->key < victim->local.v[at]->key)) {
+                    if (c->started)
+                        continue;
+                    if (now - c->req->arrival_ns < age) {
+                        w->steal_soon = true;
+                        continue;
+                    }
+                    if (!victim || c->key < victim->local.v[at]->key) {
                         victim = o;
                         at = i;
                     }
@@ -504,7 +514,7 @@ static void worker_finish(srv_sched *s, srv_worker *w)
 {
     if (!w->here)
         return;
-    while (srv_workers_run_here(s) || atomic_load(&w->local_min) != SRV_KEY_NONE)
+    while (srv_workers_run_here(s) == 0 || atomic_load(&w->local_min) != SRV_KEY_NONE)
         ;
     if (w->timer_ok)
         rt_tick_timer_delete(&w->timer);
@@ -580,21 +590,21 @@ bool srv_workers_loops(srv_sched *s, srv_err *err)
     return true;
 }
 
-bool srv_workers_run_here(srv_sched *s)
+int srv_workers_run_here(srv_sched *s)
 {
     srv_worker *w = tls_worker;
     if (!w)
-        return false;
+        return -1;
     pthread_mutex_lock(&s->mu);
-    w->stole = false;
+    w->stole = w->steal_soon = false;
     srv_job *j = pick(s, w);
     pthread_mutex_unlock(&s->mu);
     if (!j)
-        return false;
+        return w->steal_soon ? 1 : -1;
     run(s, w, j);
     /* After a steal: there may be more to take. */
     return w->stole || atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
-           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE;
+           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE ? 0 : -1;
 }
 
 void srv_workers_join(srv_sched *s)
