@@ -119,6 +119,7 @@ srv_listener *srv_listener_new(const srv_config *cfg, const srv_settings *settin
     l->listen_ev = EPOLLIN;
     atomic_store(&l->cfg_pub, cfg);
     atomic_store(&l->evict_rank, EVICT_NONE);
+    l->evict_slot = UINT32_MAX;
     l->nslots = settings->max_connections;
     size_t nl = cfg->nports + (settings->admin_port ? 1 : 0);
     l->lports_cap = nl + 4;
@@ -205,6 +206,7 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
             srv_listen_reload(l);
         if (l->primary != l && atomic_load(&l->primary->cfg_pub) != l->cfg)
             srv_listen_loop_sync(l);
+        srv_listen_accept_balance(l);
         if (l->draining && (l->nconns == 0 || srv_listen_now_ms() >= l->drain_deadline_ms))
             break;
         int timeout = work || l->local_done ? 0 : l->nconns || l->draining || l->accept_paused_until ? SWEEP_MS : -1;
@@ -276,7 +278,8 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
                 srv_listen_take_queue(l);
         }
         uint64_t now = srv_listen_now_ms();
-        if (atomic_load_explicit(&l->evict_wanted, memory_order_relaxed))
+        if (atomic_load_explicit(&l->evict_wanted, memory_order_relaxed) ||
+            atomic_load_explicit(&l->evict_forced, memory_order_relaxed))
             srv_listen_evict_publish(l, now);
         if (now - last_sweep >= SWEEP_MS) {
             last_sweep = now;

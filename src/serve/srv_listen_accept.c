@@ -22,22 +22,80 @@
  * one log line per streak of failures.  A port that cannot be paused
  * stays readable: its next accept fails again and asks again, which costs
  * wake-ups but loses nothing. */
-void srv_listen_accept_pause(srv_listener *l, bool pause)
+/* Every live listening socket of l in (on) or out of its epoll; the
+ * number that failed (errno of the last in *why). */
+static size_t listen_arm(srv_listener *l, bool on, int *why)
 {
     size_t failed = 0;
-    int why = 0;
     for (size_t i = 0; i < l->nlports; i++) {
         if (l->lports[i]->fd < 0)
             continue;
         /* Out of the epoll set and back (not EPOLL_CTL_MOD: an
          * EPOLLEXCLUSIVE registration cannot be modified). */
         struct epoll_event e = { .events = l->listen_ev, .data.u64 = TAG(TAG_LISTEN, i) };
-        int rc = epoll_ctl(l->ep, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, l->lports[i]->fd, &e);
-        if (rc != 0 && errno != (pause ? ENOENT : EEXIST)) {
+        int rc = epoll_ctl(l->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->lports[i]->fd, &e);
+        if (rc != 0 && errno != (on ? EEXIST : ENOENT)) {
             failed++;
-            why = errno;
+            *why = errno;
         }
     }
+    return failed;
+}
+
+/* More than its share (one over the mean) while another loop sleeps:
+ * that one should take the next clients. */
+static bool over_share(srv_listener *l)
+{
+    srv_listener *p = l->primary;
+    if (p->nloops < 2)
+        return false;
+    size_t total = atomic_load_explicit(&p->conns_total, memory_order_relaxed);
+    if (l->nconns * p->nloops <= total + p->nloops)
+        return false;
+    for (unsigned i = 0; i < p->nloops; i++) {
+        srv_listener *o = srv_listener_loop(p, i);
+        if (o != l && atomic_load_explicit(&o->asleep, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
+/* A sleeping loop, kicked to accept what this one leaves in the backlog
+ * (the kernel will not wake it for clients already waiting). */
+static void kick_other(srv_listener *l)
+{
+    srv_listener *p = l->primary;
+    for (unsigned i = 0; i < p->nloops; i++) {
+        srv_listener *o = srv_listener_loop(p, i);
+        if (o != l && atomic_load_explicit(&o->asleep, memory_order_relaxed)) {
+            atomic_store(&o->accept_kick, true);
+            (void)srv_listener_wake_idle(o);
+            return;
+        }
+    }
+}
+
+void srv_listen_accept_balance(srv_listener *l)
+{
+    if (l->primary->nloops < 2 || l->draining)
+        return;
+    if (atomic_exchange(&l->accept_kick, false))
+        for (size_t i = 0; i < l->nlports; i++)
+            if (l->lports[i]->fd >= 0 && !l->lports[i]->admin)
+                srv_conn_accept(l, l->lports[i]);
+    bool hold = over_share(l);
+    if (hold == l->accept_held || l->accept_paused_until)
+        return;
+    int why = 0;
+    (void)listen_arm(l, !hold, &why);      /* a failure: this loop keeps accepting, or not, as before */
+    l->accept_held = hold;
+}
+
+void srv_listen_accept_pause(srv_listener *l, bool pause)
+{
+    int why = 0;
+    l->accept_held = false;
+    size_t failed = listen_arm(l, !pause, &why);
     uint64_t now = srv_listen_now_ms();
     if (failed && !l->accept_ctl_failing)
         srv_log(SRV_LOG_WARN, "cannot %s accepting on %zu port(s): epoll_ctl: %s%s", pause ? "pause" : "resume",
@@ -51,6 +109,13 @@ void srv_listen_accept_pause(srv_listener *l, bool pause)
 void srv_conn_accept(srv_listener *l, lport *lp)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
+        /* Spread clients over the loops: past its share, this one leaves
+         * the rest to a sleeping loop. */
+        if (over_share(l)) {
+            kick_other(l);
+            srv_listen_accept_balance(l);
+            return;
+        }
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(lp->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -59,6 +59,11 @@ void srv_conn_free(srv_listener *l, conn *c)
         srv_peer_release(l, c->addr);
     l->nconns--;
     srv_listen_room_give(l);
+    /* The candidate this loop published for closing is gone. */
+    if (c->slot == l->evict_slot) {
+        l->evict_slot = UINT32_MAX;
+        atomic_store_explicit(&l->evict_rank, EVICT_NONE, memory_order_relaxed);
+    }
     http_conn_free(c->http);
     srv_spare_put(l, false, c->in, c->in_cap);
     srv_spare_put(l, true, c->out, c->out_cap);

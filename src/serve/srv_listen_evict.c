@@ -128,17 +128,37 @@ void srv_listen_evict_publish(srv_listener *l, uint64_t now)
 {
     if (l->primary->nloops < 2)
         return;
-    /* Closes asked for by other loops first. */
-    for (unsigned n = atomic_exchange(&l->evict_wanted, 0); n; n--) {
+    /* Closes asked for by other loops first.  Asked on a rank published
+     * a while ago, this loop may no longer hold the oldest candidate: the
+     * ask goes on (once) to a loop that published an older one. */
+    srv_listener *p = l->primary;
+    unsigned forced = atomic_exchange(&l->evict_forced, 0), asked = atomic_exchange(&l->evict_wanted, 0);
+    for (unsigned n = forced + asked; n; n--) {
         uint64_t rank;
         conn *victim = pick_victim(l, now, &rank);
+        srv_listener *older = NULL;
+        for (unsigned i = 0; n <= asked && i < p->nloops; i++) {
+            srv_listener *o = srv_listener_loop(p, i);
+            uint64_t r = o == l ? EVICT_NONE : atomic_load_explicit(&o->evict_rank, memory_order_relaxed);
+            if (r < rank) {
+                rank = r;
+                older = o;
+            }
+        }
+        if (older) {
+            atomic_fetch_add(&older->evict_forced, 1);
+            uint64_t one = 1;
+            ssize_t w = write(older->wake_fd, &one, sizeof one);
+            (void)w;
+            continue;
+        }
         if (!victim)
             break;
         evict(l, victim, rank >> 56 == 2 ? victim : NULL, now);
     }
     /* A scan of every slot, as the sweep's own (with connections only). */
     uint64_t rank = EVICT_NONE;
-    if (l->nconns)
-        (void)pick_victim(l, now, &rank);
+    conn *next = l->nconns ? pick_victim(l, now, &rank) : NULL;
+    l->evict_slot = next ? next->slot : UINT32_MAX;
     atomic_store_explicit(&l->evict_rank, rank, memory_order_relaxed);
 }

@@ -150,8 +150,12 @@ struct srv_listener {
     pthread_mutex_t ports_mu;          /* loop 0: guards its lports while another loop copies them */
     const srv_config *_Atomic cfg_pub; /* loop 0: the configuration every loop is to serve */
     atomic_bool asleep;                /* in epoll_wait with a timeout (srv_listener_wake_idle) */
+    bool accept_held;                  /* over its share of connections: listening sockets out of its epoll */
+    atomic_bool accept_kick;           /* another loop left clients in the backlog for this one */
     _Atomic uint64_t evict_rank;       /* this loop's next connection to close at the limit (EVICT_NONE) */
     atomic_uint evict_wanted;          /* closes other loops asked of this one (srv_listen_evict.c) */
+    atomic_uint evict_forced;          /* the same, passed on once by a loop with no older candidate */
+    uint32_t evict_slot;               /* the slot whose rank is published (UINT32_MAX: none) */
     void (*sync_fn)(void *ud);         /* after this loop took a new configuration, or NULL */
     void *sync_ud;
 };
@@ -219,6 +223,11 @@ void srv_peer_release(srv_listener *l, const uint8_t addr[16]);
 /* srv_listen_accept.c */
 void srv_listen_accept_pause(srv_listener *l, bool pause);
 void srv_conn_accept(srv_listener *l, lport *lp);
+/* Between events, with more loops: a loop holding more than its share
+ * of connections while another loop sleeps takes its listening sockets
+ * out of its epoll (the kernel then wakes the sleeping one), and back
+ * when under; a kicked loop accepts what another one left. */
+void srv_listen_accept_balance(srv_listener *l);
 
 /* srv_listen_spare.c: a buffer of READ_CHUNK (out: SPARE_OUT_CAP) bytes,
  * its size in *cap (NULL when memory is short); giving one back keeps it

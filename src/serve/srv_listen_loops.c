@@ -122,6 +122,7 @@ static srv_listener *loop_new(srv_listener *p, unsigned idx, srv_err *err)
     l->id_step = p->id_step;
     l->listen_ev = p->listen_ev;
     atomic_store(&l->evict_rank, EVICT_NONE);
+    l->evict_slot = UINT32_MAX;
     l->access = p->access;
     l->metrics_fn = p->metrics_fn;
     l->metrics_ud = p->metrics_ud;
