@@ -465,14 +465,79 @@ static uint64_t get_le(const uint8_t *p, int n)
     return v;
 }
 
+/* Checks received items against their chunk hashes on a thread of its
+ * own, items behind the receiving one (as blob_hasher does for a whole
+ * blob): hashing and the receive's kernel copy overlap instead of adding
+ * up.  Items below `ready` are whole and their heads checked. */
+typedef struct item_verifier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const st_range *want;
+    uint8_t *const *dst;
+    const uint8_t *heads;       /* item i's head follows item i-1's */
+    uint32_t ready, done;
+    int stop;
+    const char *bad;            /* the first mismatch */
+} item_verifier;
+
+/* Items [from, to) whose heads start at *hp; advances *hp.  The first
+ * mismatch, or NULL. */
+static const char *verify_items(const st_range *want, uint8_t *const *dst, const uint8_t **hp, uint32_t from,
+                                uint32_t to)
+{
+    const char *bad = NULL;
+    for (uint32_t i = from; i < to; i++) {
+        if (!bad)
+            bad = st_chunks_verify(*hp + 16, dst[i], want[i].len);
+        *hp += st_item_head(want[i].len);
+    }
+    return bad;
+}
+
+static void *verifier_main(void *arg)
+{
+    item_verifier *v = arg;
+    const uint8_t *hp = v->heads;
+    pthread_mutex_lock(&v->mu);
+    for (;;) {
+        while (v->done == v->ready && !v->stop)
+            pthread_cond_wait(&v->cv, &v->mu);
+        if (v->done == v->ready)
+            break;
+        uint32_t from = v->done, to = v->ready;
+        pthread_mutex_unlock(&v->mu);
+        const char *bad = verify_items(v->want, v->dst, &hp, from, to);
+        pthread_mutex_lock(&v->mu);
+        if (bad && !v->bad)
+            v->bad = bad;
+        v->done = to;
+    }
+    pthread_mutex_unlock(&v->mu);
+    return NULL;
+}
+
+static void verifier_feed(item_verifier *v, uint32_t ready, int stop)
+{
+    pthread_mutex_lock(&v->mu);
+    if (ready > v->ready)
+        v->ready = ready;
+    v->stop = stop;
+    pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+}
+
+/* Below this many bytes a reply is checked on the receiving thread (a
+ * fault's page or region: a thread would cost more than it saves). */
+enum { VERIFY_THREAD_MIN = 256u << 10 };
+
 /* Reads the reply to one ranges request (want[0..n)) straight into dst:
  * the items' heads (offset, length, chunk hashes) into one buffer and
  * their bytes into dst[i] (no frame buffer, no copy), with one recvmsg
  * scattering as many items as have arrived.  Each item is checked against
- * its chunk hashes as soon as it is complete, while the store's next bytes
- * arrive; the MAC over the heads is checked at the end, before the call
- * returns, so nothing it received is used before the whole frame is
- * proven. */
+ * its chunk hashes once it is whole, on an item_verifier thread for a
+ * large reply (else inline), while the next ones arrive; the MAC over the
+ * heads is checked at the end, before the call returns, so nothing it
+ * received is used before the whole frame is proven. */
 static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
                         char *err)
 {
@@ -519,6 +584,12 @@ static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *wa
         hp += st_item_head(want[i].len);
     }
     const char *bad = NULL; /* the first item that failed its hashes: reported unless the MAC fails */
+    item_verifier v = {.want = want, .dst = dst, .heads = hb};
+    pthread_t vt;
+    pthread_mutex_init(&v.mu, NULL);
+    pthread_cond_init(&v.cv, NULL);
+    int threaded = expect >= VERIFY_THREAD_MIN && pthread_create(&vt, NULL, verifier_main, &v) == 0;
+    const uint8_t *vp = hb; /* the inline checks' place */
     uint32_t at = 0, done = 0, niov = 2 * n;
     hp = hb;
     while (at < niov && !why) {
@@ -555,11 +626,23 @@ static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *wa
             }
             if (t)
                 st_sha_update(t, hp, hl);
-            if (!bad)
-                bad = st_chunks_verify(hp + 16, dst[done], want[done].len);
             hp += hl;
         }
+        if (threaded) {
+            verifier_feed(&v, done, 0);
+        } else {
+            if (!bad)
+                bad = verify_items(want, dst, &vp, v.ready, done);
+            v.ready = done;
+        }
     }
+    if (threaded) {
+        verifier_feed(&v, done, 1);
+        pthread_join(vt, NULL);
+        bad = v.bad;
+    }
+    pthread_cond_destroy(&v.cv);
+    pthread_mutex_destroy(&v.mu);
     free(hb);
     free(iov);
     if (why) {
