@@ -180,6 +180,9 @@ def main():
         {"route": "/cut", "path": f"wedge://{HOST}:{cutter.getsockname()[1]}/counter", **base},
         {"route": "/remote", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "eager", **base},
         {"route": "/stall", "path": f"wedge://{HOST}:{silent.getsockname()[1]}/counter", **base},
+        # Lazy and module routes come back without SIGHUP too (step 2).
+        {"route": "/rlazy", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "lazy", **base},
+        {"route": "/rmod", "path": f"wedge://{HOST}:{sport}/counter", "granularity": "module", **base},
     ]
     t0 = time.monotonic()
     srv = Server([wedge, "serve", "--workers", "2", "--log-level", "info", "--no-admission",
@@ -222,10 +225,30 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     st, b, _ = fetch(url("/stall"))
     check(st == 503, f"/stall: 503 ({st})")
 
-    # 2. The store comes up: /remote comes back by itself (requests kick a
+    # 2. The store comes up: /remote (and /rlazy, /rmod) come back by themselves (requests kick a
     # background fetch, no SIGHUP), answering 503 at once meanwhile, and
     # /local keeps answering throughout.
     store = Store(wedge, sdir, keyfile, sport, os.path.join(tmp, "store.log"), env)
+    # The lazy and the module route, down since the load, come back the
+    # same way (first, so /rlazy is lazy: the snapshot not yet cached).
+    for r in ("/rlazy", "/rmod"):
+        t0, st, b = time.monotonic(), None, b""
+        while time.monotonic() - t0 < 30:
+            st, b, dt = fetch(url(r))
+            if st == 200 or (st != 503 or dt > 2):
+                break
+            time.sleep(0.1)
+        # (A module route runs init per node: its answer is not the snapshot's.)
+        ok = b == PRISTINE if r == "/rlazy" else b.startswith(b"requests=1 ")
+        check(st == 200 and ok, f"{r} back without SIGHUP once the store is up ({st} {b[:60]!r} "
+              f"after {time.monotonic() - t0:.1f} s)")
+    check(any("rem/rlazy: lazy:" in ln for ln in srv.log_text().splitlines()),
+          "/rlazy came back lazy (a fault handler ran)")
+    # /rlazy's background fill puts the snapshot in the node cache: let it
+    # finish before the SIGHUP step removes that file.
+    m = wait_log(srv, r"route rem/rlazy: (the whole snapshot is now in the node cache|filling the node cache failed)",
+                 0)
+    check(m is not None, f"/rlazy: its background fill ended ({m.group(0) if m else 'no log line'})")
     at = len(srv.log_text())
     t0, polls, slow, local_bad, st = time.monotonic(), 0, [], [], None
     while time.monotonic() - t0 < 60:
