@@ -15,11 +15,13 @@ One server, the key from --store-key-file, routes:
            bytes (the snapshot is ~8 MiB): 503, nothing half-fetched kept
 Sequence: the store down at start -> /remote 503 with one log line, /local
 200; the store started -> /remote 200 by itself, no SIGHUP (requests kick a
-background fetch with back-off, srv_refetch.h), /local 200 throughout;
+background fetch with back-off, srv_refetch.h), /local 200 throughout, and
+so do a lazy route (/rlazy: small state, faults, then the background fill)
+and a module route (/rmod) down since the load;
 SIGHUP -> /remote 200 from the snapshot (cached on the node); the store killed -> /remote keeps answering, and a reload starts
 it from the node's cached copy with one log line (/stall, never fetched,
 stays 503 and does not hold the reload back); the store back, SIGHUP -> 200.
-Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 15 s.
+Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 20 s.
 """
 import hashlib
 import os
