@@ -24,7 +24,7 @@ void srv_job_publish_mins(srv_sched *s, srv_worker *w)
     }
 }
 
-/* ---- completion (worker threads, or the dispatcher for a job never started) --- */
+/* ---- completion (the worker that ran it, or the dispatching loop for a job never started) */
 
 void srv_job_finish(srv_sched *s, srv_job *j)
 {

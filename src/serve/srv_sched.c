@@ -16,7 +16,7 @@
 #include "srv_static.h"
 #include "util/util.h"
 
-/* ---- dispatch (listener thread) ----------------------------------------------- */
+/* ---- dispatch (a loop's thread) ------------------------------------------------ */
 
 static void answer_now(srv_listener *l, srv_fn *fn, const srv_request *req, int status, const char *body,
                        const http_header *hdr, size_t nhdr)
@@ -145,7 +145,7 @@ void srv_sched_metrics(void *ud, FILE *f)
     srv_metrics_render(f, &s->gen->fns, &s->admit, &g);
 }
 
-/* ---- generations (listener thread) ------------------------------------------------------- */
+/* ---- generations (loop 0's thread) ------------------------------------------------------ */
 
 static void gen_free(srv_gen *g, unsigned nworkers)
 {

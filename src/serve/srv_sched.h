@@ -41,7 +41,7 @@ SRV_WARN_UNUSED srv_sched *srv_sched_new(const srv_config *cfg, const srv_settin
 SRV_WARN_UNUSED bool srv_sched_attach(srv_sched *s, srv_listener *l, srv_err *err);
 /* The srv_dispatch_fn to give the listener, with the scheduler as `ud`. */
 void srv_sched_dispatch(void *ud, const srv_request *req);
-/* Appends the scheduler's Prometheus series to f (listener thread). */
+/* Appends the scheduler's Prometheus series to f (loop 0's thread). */
 void srv_sched_metrics(void *ud, FILE *f);
 void srv_sched_free(srv_sched *s);
 /* For a sandbox waiting in a host call (a Dagger http(s) request): if any
@@ -51,7 +51,7 @@ void srv_sched_free(srv_sched *s);
  * worker).  Returns at once when nothing waits or when not called from a
  * sandbox.  Normal (not signal) context, on the sandbox's own stack. */
 void srv_sched_wait_yield(void);
-/* SIGHUP (listener thread, after it took the queued completions): load
+/* SIGHUP (loop 0's thread, after it took its queued completions): load
  * cfg's functions and serve new requests with them; requests in flight
  * finish with the old ones.  On success the scheduler owns cfg (a heap
  * object, freed with srv_config_free + free); false + err if a route

@@ -1,7 +1,7 @@
 /*
  * srv_sched_internal.h — what the scheduler's files share: srv_sched.c
- * (dispatch, generations, lifecycle), srv_worker.c (worker threads,
- * sandbox contexts, timer preemption), and the two leaves both of those
+ * (dispatch, generations, lifecycle), srv_worker.c (workers on their
+ * loops' threads, sandbox contexts, timer preemption), and the two leaves both of those
  * use, srv_heap.c (the queues) and srv_job.c (clock, queue minimums,
  * answering a job).  Not for other files.
  *
@@ -9,7 +9,7 @@
  * calls up.
  *
  * Locking: one mutex, srv_sched.mu, guards the global queue and every
- * worker's local queue (and the idle count); the queues are short heaps
+ * worker's local queue; the queues are short heaps
  * and each operation is a few dozen instructions, so one lock costs less
  * than the lock-order rules several would need.  The timer signal handler
  * never locks: it reads only the atomics global_min / local_min / running.
@@ -119,8 +119,8 @@ typedef struct srv_worker {
 struct srv_sched {
     srv_listener *l;
     srv_settings settings;
-    srv_gen *gen;                       /* current (listener thread) */
-    srv_gen *retired;                   /* older ones, until their jobs are done (listener thread) */
+    srv_gen *gen;                       /* current (written by loop 0; each worker holds its loop's, srv_worker.gen) */
+    srv_gen *retired;                   /* older ones, until their jobs are done (loop 0's thread) */
     srv_admit admit;
     pthread_mutex_t mu;
     pthread_mutex_t refetch_mu;         /* a store route's swap-in (srv_refetch_poll) from any loop */
