@@ -58,6 +58,19 @@ struct rt_module {
 
 /* Every wedge_memory the runtime hands out is the first member of one of
  * these, so the runtime can recover what the ABI layout does not carry. */
+/* rt_mempool.c's knowledge of a pooled memory's resident pages: after a
+ * reset that looked (mincore), the runs of OS pages of [0, span) that stay
+ * resident; valid only while nothing remapped that range. */
+#define RT_MEMPOOL_RUNS 8
+typedef struct rt_mempool_track {
+    uint32_t lo[RT_MEMPOOL_RUNS], hi[RT_MEMPOOL_RUNS];   /* OS page indexes, [lo, hi) */
+    uint32_t nruns;
+    bool valid;
+    uint64_t span;                             /* `committed` when they were found */
+    uint64_t faults;                           /* the taking thread's page faults, read at or before take */
+    const void *thread;                        /* that thread (NULL: no count known) */
+} rt_mempool_track;
+
 typedef struct rt_memory {
     wedge_memory pub;
     uint8_t *map;                              /* whole reservation */
@@ -68,6 +81,7 @@ typedef struct rt_memory {
     uint64_t committed;                        /* bytes made read/write */
     uint64_t image_off, image_len;             /* an image mapped over [off, off+len), or len 0 */
     uint64_t image_id;                         /* which one (rt_image.id) */
+    rt_mempool_track track;                    /* while pooled (rt_mempool.c); zero otherwise */
 } rt_memory;
 
 typedef struct rt_table {
