@@ -8,7 +8,9 @@ Usage: ipv6_e2e.py EXAMPLES_DIR SERVER [serve]
                  and curl when it is installed;
   --host ::1     IPv6 only: ::1 gets 200, 127.0.0.1 is refused;
   --host [::1]   the bracketed form is the same address;
-  --host nohost  one clear line, exit 1.
+  --host nohost  one clear line, exit 1;
+  {"host": "::", "ports": [...]} without --host: dual-stack as with --host ::;
+  {"host": "::1", ...} with --host ::: the flag wins (IPv4 answered too).
 Exit 77 (skipped, reason printed) when the examples are missing or this
 machine has no IPv6 loopback.
 """
@@ -50,7 +52,7 @@ def main():
         print("examples not built: skipped")
         sys.exit(77)
     if not ipv6_loopback():
-        print("no IPv6 loopback (::1) on this machine: 4 IPv6 checks skipped")
+        print("no IPv6 loopback (::1) on this machine: 6 IPv6 runs skipped")
         sys.exit(77)
     tmp = tempfile.mkdtemp(prefix="wedge-ipv6-e2e-")
     failures = []
@@ -62,27 +64,30 @@ def main():
 
     env = dict(os.environ, WEDGE_CACHE_DIR=os.environ.get("WEDGE_CACHE_DIR") or os.path.join(tmp, "cache"))
 
-    def serve(host):
+    def serve(host, cfg_host=None, flag=True):
         """A server on `host`; (proc, port, log path) once it logged that it
-        listens, or (proc, None, log) when it exited first.  A port another
-        process took meanwhile means a new try on a fresh one (as
+        listens, or (proc, None, log) when it exited first.  cfg_host: the
+        configuration is the object form with that "host"; flag False: no
+        --host (the server listens where the configuration says).  A port
+        another process took meanwhile means a new try on a fresh one (as
         serve_util.start does)."""
         for _ in range(3):
-            proc, port, log = serve_once(host)
+            proc, port, log = serve_once(host, cfg_host, flag)
             if port is not None or "Address already in use" not in open(log).read():
                 break
             print(f"     a port was taken before the server could bind it: new port", flush=True)
         return proc, port, log
 
-    def serve_once(host):
+    def serve_once(host, cfg_host, flag):
         port = free_port6()
         cfg = os.path.join(tmp, "cfg.json")
+        ports = [{"name": "t", "port": port,
+                  "routes": [{"route": "/hello", "path": hello, "relative-deadline-us": 2000000}]}]
         with open(cfg, "w") as f:
-            json.dump([{"name": "t", "port": port,
-                        "routes": [{"route": "/hello", "path": hello, "relative-deadline-us": 2000000}]}], f)
+            json.dump({"host": cfg_host, "ports": ports} if cfg_host else ports, f)
         log = os.path.join(tmp, "server.log")
         with open(log, "w") as out:
-            proc = subprocess.Popen(cmd + ["--workers", "1", "--host", host, cfg], stdout=out,
+            proc = subprocess.Popen(cmd + ["--workers", "1", *(["--host", host] if flag else []), cfg], stdout=out,
                                     stderr=subprocess.STDOUT, env=env)
         shown = host if host.startswith("[") or ":" not in host else f"[{host}]"
         end = time.monotonic() + 300
@@ -96,8 +101,10 @@ def main():
             time.sleep(0.1)
         return proc, None, log
 
-    def run(host, expect4):
-        proc, port, log = serve(host)
+    def run(host, expect4, cfg_host=None, flag=True):
+        proc, port, log = serve(host, cfg_host, flag)
+        if cfg_host:
+            host = f"{host} (config \"host\": {cfg_host}{'' if flag else ', no --host'})"
         try:
             check(port is not None, f"--host {host}: listening ({describe_status(proc.poll())})"
                   if proc.poll() is not None else f"--host {host}: listening")
@@ -125,6 +132,8 @@ def main():
         run("::", 200)
         run("::1", "ConnectionRefusedError")
         run("[::1]", "ConnectionRefusedError")
+        run("::", 200, cfg_host="::", flag=False)             # the configuration's "host"
+        run("::", 200, cfg_host="::1")                        # --host wins over it
         r = subprocess.run(cmd + ["--host", "nohost", os.path.join(tmp, "cfg.json")], capture_output=True, text=True, timeout=60)
         check(r.returncode == 1 and "--host nohost: not an IPv4 or IPv6 address" in r.stderr,
               f"--host nohost: one clear line and exit 1 ({r.returncode}: {r.stderr.strip()!r})")
