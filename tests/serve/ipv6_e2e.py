@@ -9,7 +9,8 @@ Usage: ipv6_e2e.py EXAMPLES_DIR SERVER [serve]
   --host ::1     IPv6 only: ::1 gets 200, 127.0.0.1 is refused;
   --host [::1]   the bracketed form is the same address;
   --host nohost  one clear line, exit 1;
-  {"host": "::", "ports": [...]} without --host: dual-stack as with --host ::;
+  {"host": "::", "ports": [...]} without --host: dual-stack as with --host ::,
+                 and a SIGHUP that changes "host" is refused (one that keeps it reloads);
   {"host": "::1", ...} with --host ::: the flag wins (IPv4 answered too).
 Exit 77 (skipped, reason printed) when the examples are missing or this
 machine has no IPv6 loopback.
@@ -17,6 +18,7 @@ machine has no IPv6 loopback.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -101,6 +103,36 @@ def main():
             time.sleep(0.1)
         return proc, None, log
 
+    def wait_log(log, text, limit=60):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            with open(log) as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def reload_keeps_host(proc, port, log, cfg_host):
+        """SIGHUP with another "host" is refused (the ports stay where they
+        are, still answering both families); with the same one it reloads."""
+        cfg = os.path.join(tmp, "cfg.json")
+        with open(cfg) as f:
+            doc = json.load(f)
+        doc["host"] = "127.0.0.1"
+        with open(cfg, "w") as f:
+            json.dump(doc, f)
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log(log, f'"host" changed from {cfg_host} to 127.0.0.1'),
+              'SIGHUP with another "host": reload refused with the reason')
+        st = http_get(port, "/hello", host="::1", timeout=20)[0]
+        st4 = http_get(port, "/hello", host="127.0.0.1", timeout=20)[0]
+        check(st == 200 and st4 == 200, f"after the refused reload both families still get 200 ({st}, {st4})")
+        doc["host"] = cfg_host
+        with open(cfg, "w") as f:
+            json.dump(doc, f)
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log(log, "reloaded "), 'SIGHUP with the same "host": reloaded')
+
     def run(host, expect4, cfg_host=None, flag=True):
         proc, port, log = serve(host, cfg_host, flag)
         if cfg_host:
@@ -124,6 +156,8 @@ def main():
                 check(b"Hello" in out, f"--host {host}: curl over IPv6 gets the greeting")
             else:
                 print(f"     curl not installed: 1 curl check skipped for --host {host}")
+            if cfg_host and not flag:
+                reload_keeps_host(proc, port, log, cfg_host)
         finally:
             rc = stop(proc)
             check(rc == 0, f"--host {host}: SIGTERM exits 0 ({describe_status(rc)})")
