@@ -96,9 +96,9 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     const wedge_module_desc *d = m->desc;
     size_t head = sizeof(rt_instance_priv);
     _Static_assert(sizeof(rt_instance_priv) % 16 == 0, "instance must stay 16-aligned");
-    /* One allocation for the instance and all its per-instance arrays
-     * (one calloc per request in wedge serve, not nine): each array at a
-     * 16-aligned offset of the block, freed with it. */
+    /* One allocation for the instance, all its per-instance arrays and
+     * its host-context table (one calloc per request in wedge serve, not
+     * ten): each at a 16-aligned offset of the block, freed with it. */
     uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
     size_t at = head + sizeof(wedge_instance) + (size_t)d->nglobals * sizeof(wedge_value);
     size_t o_funcs = rt_blk_add(&at, nfuncs, sizeof(wedge_funcref *));
@@ -109,6 +109,7 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     size_t o_otables = rt_blk_add(&at, d->ntables, sizeof(wedge_table *));
     size_t o_ddrop = rt_blk_add(&at, d->ndatas, 1);
     size_t o_edrop = rt_blk_add(&at, d->nelems, 1);
+    size_t o_hosts = rt_blk_add(&at, 1, rt_host_ctxs_size(lk));
     uint8_t *blk = calloc(1, at);
     if (!blk)
         return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
@@ -128,12 +129,8 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     p->defined = (void *)(blk + o_defined);
     p->bound = (void *)(blk + o_bound);
     p->owned_tables = (void *)(blk + o_otables);
-    rt_host_ctxs *hosts = rt_host_ctxs_alloc(lk);
+    rt_host_ctxs *hosts = rt_host_ctxs_init(blk + o_hosts, lk);
     inst->host = hosts;
-    if (!hosts) {
-        rt_instance_free(inst);
-        return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
-    }
 
     /* Imports, in order. */
     uint32_t next[WEDGE_EXTERN_GLOBAL + 1] = {0, 0, 0, 0};   /* per extern kind */
@@ -276,7 +273,7 @@ void rt_instance_free(wedge_instance *inst)
         return;
     rt_instance_priv *p = rt_priv(inst);
     /* Host contexts first: their ctx_free may still look at the memory. */
-    rt_host_ctxs_free(inst->host);
+    rt_host_ctxs_end(inst->host);
     inst->host = NULL;
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)

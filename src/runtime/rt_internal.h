@@ -209,15 +209,17 @@ rt_status rt_link_resolve(const rt_linker *lk, const wedge_module_desc *d, const
                           rt_extern *out, int *slot, rt_result *res);
 rt_status rt_link_check(const wedge_module_desc *d, const wedge_desc_import *imp, const rt_extern *ex,
                         rt_result *res);
-/* An instance's host contexts: allocated with one slot per host slot of
- * lk; rt_host_ctxs_use marks a slot the instance imports from; _new runs
- * ctx_new for the marked slots in order (stops at the first failure);
- * _free runs ctx_free for every context made, then frees the table. */
-rt_host_ctxs *rt_host_ctxs_alloc(const rt_linker *lk);
+/* An instance's host contexts: a table with one slot per host slot of
+ * lk, in memory the caller owns (the instance's block): _size bytes,
+ * 16-aligned, made by _init; rt_host_ctxs_use marks a slot the instance
+ * imports from; _new runs ctx_new for the marked slots in order (stops at
+ * the first failure); _end runs ctx_free for every context made. */
+size_t rt_host_ctxs_size(const rt_linker *lk);
+rt_host_ctxs *rt_host_ctxs_init(void *mem, const rt_linker *lk);
 void rt_host_ctxs_use(rt_host_ctxs *h, const rt_linker *lk, int slot);
 rt_status rt_host_ctxs_new(rt_host_ctxs *h, const rt_linker *lk, wedge_instance *inst, const void *const *host_cfg,
                            rt_result *res);
-void rt_host_ctxs_free(rt_host_ctxs *h);
+void rt_host_ctxs_end(rt_host_ctxs *h);
 
 /* OS layer (os/rt_os_linux.c). */
 void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */
