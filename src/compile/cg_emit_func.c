@@ -716,12 +716,15 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     case OP_f32_const:
         cg_push(f, WASM_F32);
-        cg_printf(b, "  %s = wop_f32_bits(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1), in->u.f32);
+        /* A signalling NaN goes through wop_f32_opaque (wedge_ops.h): not
+         * every backend compiler honours -fsignaling-nans when folding. */
+        cg_printf(b, "  %s = wop_f32_%s(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1),
+                  cg_f32_is_snan(in->u.f32) ? "opaque" : "bits", in->u.f32);
         return true;
     case OP_f64_const:
         cg_push(f, WASM_F64);
-        cg_printf(b, "  %s = wop_f64_bits(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
-                  (unsigned long long)in->u.f64);
+        cg_printf(b, "  %s = wop_f64_%s(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
+                  cg_f64_is_snan(in->u.f64) ? "opaque" : "bits", (unsigned long long)in->u.f64);
         return true;
     case OP_memory_size:
         cg_push(f, WASM_I32);

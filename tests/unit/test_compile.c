@@ -700,6 +700,43 @@ Test(compile, call_indirect_type_ids_short_constant_long_loaded)
     free(c);
 }
 
+/* Signalling-NaN constants are emitted opaque (wop_f32_opaque /
+ * wop_f64_opaque), ordinary ones as plain bit casts, and keep Wasm's
+ * semantics: returned as they are, quieted by an arithmetic operation. */
+static const char *snan_wat =
+    "(module\n"
+    "  (func (export \"raw\") (result i32) f32.const nan:0x200000 i32.reinterpret_f32)\n"
+    "  (func (export \"raw64\") (result i64) f64.const nan:0x4000000000000 i64.reinterpret_f64)\n"
+    "  (func (export \"promote\") (result i64) f32.const nan:0x200000 f64.promote_f32 i64.reinterpret_f64)\n"
+    "  (func (export \"mul1\") (result i32) f32.const nan:0x200000 f32.const 1 f32.mul i32.reinterpret_f32)\n"
+    "  (func (export \"one\") (result f32) f32.const 1.5)\n"
+    ")\n";
+
+Test(compile, snan_constants_are_opaque_and_exact)
+{
+    tc_inst t = load("snan", snan_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "raw", 0, 0), 0x7FA00000u);
+    cr_expect_eq(call_i64(&t, "raw64", 0, 0), 0x7FF4000000000000ull);
+    uint64_t p = call_i64(&t, "promote", 0, 0);
+    cr_expect((p & 0x7FF8000000000000ull) == 0x7FF8000000000000ull, "promote of sNaN not a quiet NaN: %llx",
+              (unsigned long long)p);
+    uint32_t m = call_i32(&t, "mul1", 0, 0);
+    cr_expect((m & 0x7FC00000u) == 0x7FC00000u, "sNaN * 1 not a quiet NaN: %x", m);
+    unload(&t);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/snan.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("snan", snan_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    cr_expect_not_null(strstr(c, "wop_f32_opaque(0x7fa00000u)"), "f32 sNaN constant not opaque");
+    cr_expect_not_null(strstr(c, "wop_f64_opaque(0x7ff4000000000000ull)"), "f64 sNaN constant not opaque");
+    cr_expect_not_null(strstr(c, "wop_f32_bits(0x3fc00000u)"), "ordinary constant not a plain bit cast");
+    cr_expect_null(strstr(c, "wop_f32_opaque(0x3f"), "ordinary constant made opaque");
+    free(c);
+}
+
 /* ---- errors and the cache ------------------------------------------------------- */
 
 Test(compile, rejects_invalid_module_with_message)
