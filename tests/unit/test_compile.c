@@ -737,6 +737,51 @@ Test(compile, snan_constants_are_opaque_and_exact)
     free(c);
 }
 
+/* i8x16.shuffle moving whole aligned 2/4/8-byte groups is emitted as a
+ * shuffle of 16/32/64-bit lanes (cc lowers a byte shuffle badly with SSE2
+ * only); each shape gives the bytes Wasm specifies. */
+static const char *shuf_wat =
+    "(module (memory 1) (data (i32.const 0) \"\\00\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0a\\0b\\0c\\0d\\0e\\0f\\10\\11\\12\\13\\14\\15\\16\\17\\18\\19\\1a\\1b\\1c\\1d\\1e\\1f\")\n"
+    "  (func (export \"s32\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s16\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 2 3 0 1 30 31 28 29 4 5 6 7 16 17 18 19\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s64\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s8\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 1 0 3 2 5 4 7 6 9 8 11 10 13 12 15 31\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    ")\n";
+
+Test(compile, shuffle_of_wide_lanes)
+{
+    tc_inst t = load("shuf", shuf_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i64(&t, "s32", 0, 0), 0x131211100f0e0d0cull);
+    cr_expect_eq(call_i64(&t, "s32", 1, 0), 0x1b1a191817161514ull);
+    cr_expect_eq(call_i64(&t, "s16", 0, 0), 0x1d1c1f1e01000302ull);
+    cr_expect_eq(call_i64(&t, "s16", 1, 0), 0x1312111007060504ull);
+    cr_expect_eq(call_i64(&t, "s64", 0, 0), 0x0f0e0d0c0b0a0908ull);
+    cr_expect_eq(call_i64(&t, "s64", 1, 0), 0x1716151413121110ull);
+    cr_expect_eq(call_i64(&t, "s8", 0, 0), 0x0607040502030001ull);
+    cr_expect_eq(call_i64(&t, "s8", 1, 0), 0x1f0f0c0d0a0b0809ull);
+    unload(&t);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/shuf.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("shuf", shuf_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE32(sv0, sv1, 3, 4, 5, 6)"), "4-byte groups not a 32-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE16(sv0, sv1, 1, 0, 15, 14, 2, 3, 8, 9)"), "16-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE64(sv0, sv1, 1, 2)"), "64-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE8(sv0, sv1, 1, 0, 3, 2"), "byte shuffle");
+    free(c);
+}
+
 /* ---- errors and the cache ------------------------------------------------------- */
 
 Test(compile, rejects_invalid_module_with_message)
