@@ -734,12 +734,15 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         /* A signalling NaN goes through wop_f32_opaque (wedge_ops.h): not
          * every backend compiler honours -fsignaling-nans when folding. */
         cg_printf(b, "  %s = wop_f32_%s(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1),
-                  cg_f32_is_snan(in->u.f32) ? "opaque" : "bits", in->u.f32);
+                  cg_f32_is_snan(in->u.f32) ? "opaque" : (in->u.f32 & 0x7FFFFFFFu) == 0 ||
+                  (in->u.f32 & 0x7FFFFFFFu) == 0x3F800000u ? "k" : "bits", in->u.f32);
         return true;
     case OP_f64_const:
         cg_push(f, WASM_F64);
         cg_printf(b, "  %s = wop_f64_%s(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
-                  cg_f64_is_snan(in->u.f64) ? "opaque" : "bits", (unsigned long long)in->u.f64);
+                  cg_f64_is_snan(in->u.f64) ? "opaque" : (in->u.f64 & 0x7FFFFFFFFFFFFFFFull) == 0 ||
+                  (in->u.f64 & 0x7FFFFFFFFFFFFFFFull) == 0x3FF0000000000000ull ? "k" : "bits",
+                  (unsigned long long)in->u.f64);
         return true;
     case OP_memory_size:
         cg_push(f, WASM_I32);

@@ -734,6 +734,7 @@ Test(compile, snan_constants_are_opaque_and_exact)
     cr_expect_not_null(strstr(c, "wop_f64_opaque(0x7ff4000000000000ull)"), "f64 sNaN constant not opaque");
     cr_expect_not_null(strstr(c, "wop_f32_bits(0x3fc00000u)"), "ordinary constant not a plain bit cast");
     cr_expect_null(strstr(c, "wop_f32_opaque(0x3f"), "ordinary constant made opaque");
+    cr_expect_not_null(strstr(c, "wop_f32_k(0x3f800000u)"), "1.0 not emitted as wop_f32_k");
     free(c);
 }
 
