@@ -324,11 +324,16 @@ static bool write_file(const char *path, const cg_buf *b, cg_err *err)
 
 bool cg_emit_c(const wasm_module *m, const cg_options *o, int nparts, const char *const *paths, cg_err *err)
 {
-    return cg_emit_parts(m, o, nparts, NULL, paths, err);
+    cg_plan plan;
+    if (!cg_plan_even(m, nparts, &plan, err))
+        return false;
+    bool ok = cg_emit_parts(m, o, nparts, plan.part_of, paths, err);
+    cg_plan_free(&plan);
+    return ok;
 }
 
-/* Functions of part p in index order.  Without a plan: a contiguous split
- * by code size, so parts cost cc about the same. */
+/* Functions of part p in index order; parts past the plan's last hold
+ * only the prelude. */
 bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts, const uint16_t *part_of,
                    const char *const *paths, cg_err *err)
 {
@@ -339,31 +344,14 @@ bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts, const 
             return cg_fail(err, "type %u: too many results (%u)", t, m->types[t].nresults);
     cg_mod cm = { .m = m, .o = o, .multi_part = nparts > 1 };
 
-    uint64_t total = 0;
-    for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)
-        total += m->funcs[fi].code_len + 16;
-    uint32_t fi = m->nimported_funcs;
-    uint64_t done = 0;
     for (int p = 0; p < nparts; p++) {
         cg_buf b = { 0 };
         emit_prelude(&b, &cm, p);
-        if (part_of) {
-            for (uint32_t g = m->nimported_funcs; g < m->nfuncs; g++)
-                if (part_of[g - m->nimported_funcs] == p && !cg_emit_func(&cm, g, &b, err)) {
-                    cg_buf_free(&b);
-                    return false;
-                }
-        } else {
-            uint64_t goal = total * (uint64_t)(p + 1) / (uint64_t)nparts;
-            while (fi < m->nfuncs && (p == nparts - 1 || done < goal)) {
-                if (!cg_emit_func(&cm, fi, &b, err)) {
-                    cg_buf_free(&b);
-                    return false;
-                }
-                done += m->funcs[fi].code_len + 16;
-                fi++;
+        for (uint32_t g = m->nimported_funcs; g < m->nfuncs; g++)
+            if (part_of[g - m->nimported_funcs] == p && !cg_emit_func(&cm, g, &b, err)) {
+                cg_buf_free(&b);
+                return false;
             }
-        }
         if (p == 0)
             emit_descriptor(&b, &cm);
         bool ok = !b.oom;

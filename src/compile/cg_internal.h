@@ -66,10 +66,13 @@ typedef struct cg_plan {
 } cg_plan;
 __attribute__((warn_unused_result)) bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p,
                                                       cg_err *err);
+/* A plan with every function at the options' level in at most nparts
+ * parts of about equal size, contiguous by index (cg_emit_c). */
+__attribute__((warn_unused_result)) bool cg_plan_even(const wasm_module *m, int nparts, cg_plan *p, cg_err *err);
 void cg_plan_free(cg_plan *p);
 
 /* cg_emit_c with each defined function's part given (part_of, indexed
- * from the first defined function; NULL: contiguous by code size). */
+ * from the first defined function: a cg_plan's). */
 __attribute__((warn_unused_result)) bool cg_emit_parts(const wasm_module *m, const cg_options *o, int nparts,
                                                        const uint16_t *part_of, const char *const *paths,
                                                        cg_err *err);

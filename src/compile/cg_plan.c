@@ -113,23 +113,56 @@ static int split_tier(const wasm_module *m, const uint8_t *tier, const uint64_t 
     return used;
 }
 
-bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p, cg_err *err)
+/* The plan's arrays and the per-function scratch (tier, cost), zeroed. */
+static bool plan_alloc(const wasm_module *m, cg_plan *p, uint8_t **tier, uint64_t **cost, cg_err *err)
 {
     memset(p, 0, sizeof *p);
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
     size_t n = ndef ? ndef : 1;
-    uint8_t *tier = calloc(n, 1);
-    uint64_t *cost = calloc(n, sizeof *cost);
+    *tier = calloc(n, 1);
+    *cost = calloc(n, sizeof **cost);
     p->part_of = calloc(n, sizeof *p->part_of);
     p->part_tier = calloc(CG_MAX_PARTS, 1);
     p->part_cost = calloc(CG_MAX_PARTS, sizeof *p->part_cost);
     p->order = calloc(CG_MAX_PARTS, sizeof *p->order);
-    if (!tier || !cost || !p->part_of || !p->part_tier || !p->part_cost || !p->order) {
-        free(tier);
-        free(cost);
+    if (!*tier || !*cost || !p->part_of || !p->part_tier || !p->part_cost || !p->order) {
+        free(*tier);
+        free(*cost);
         cg_plan_free(p);
         return cg_fail(err, "out of memory");
     }
+    return true;
+}
+
+bool cg_plan_even(const wasm_module *m, int nparts, cg_plan *p, cg_err *err)
+{
+    if (nparts < 1 || nparts > CG_MAX_PARTS)
+        return cg_fail(err, "cg_emit_c: nparts must be 1..%d", CG_MAX_PARTS);
+    uint8_t *tier;
+    uint64_t *cost;
+    if (!plan_alloc(m, p, &tier, &cost, err))
+        return false;
+    uint64_t total = 0;
+    for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++) {
+        cost[fi - m->nimported_funcs] = func_cost(m->funcs[fi].code_len, false, false);
+        total += cost[fi - m->nimported_funcs];
+    }
+    int used = split_tier(m, tier, cost, CG_TIER_OPT, total, 0, nparts, p);
+    p->nparts = used > 0 ? used : 1;
+    for (int i = 0; i < p->nparts; i++)
+        p->order[i] = i;
+    free(tier);
+    free(cost);
+    return true;
+}
+
+bool cg_plan_make(const wasm_module *m, int jobs, int opt_level, cg_plan *p, cg_err *err)
+{
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    uint8_t *tier;
+    uint64_t *cost;
+    if (!plan_alloc(m, p, &tier, &cost, err))
+        return false;
 
     uint64_t code = 0;
     for (uint32_t fi = m->nimported_funcs; fi < m->nfuncs; fi++)

@@ -1,5 +1,5 @@
 /*
- * rt_export.c — what an instance exports, as rt_externs: look-ups by name
+ * rt_export.c — what an instance exports, as rt_extern values: look-ups by name
  * and by export entry, and the signature of a function index.  A leaf
  * below instantiation and the linker (the linker reads a named instance's
  * exports; instantiation uses the linker), so neither calls the other

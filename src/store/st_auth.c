@@ -88,20 +88,14 @@ void st_session_key(const st_key *key, const uint8_t nc[ST_NONCE_LEN], const uin
 static void tag_span(void *arg, const uint8_t *p, size_t n) { st_sha_update(arg, p, n); }
 
 /* HMAC (RFC 2104) over SHA-256 pieces, since the covered bytes are not
- * contiguous (st_frame_spans); the key is 32 bytes, below the block size. */
-void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE],
-                  const uint8_t *payload, size_t len, uint8_t tag[ST_MAC_LEN])
+ * contiguous (st_frame_spans) or arrive in pieces (st_tag_begin); the key
+ * is 32 bytes, below the block size. */
+st_sha_ctx *st_tag_begin(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE])
 {
-    uint8_t pad[64], inner[ST_SHA_LEN], pre[9];
-    st_sha_ctx *c = st_sha_begin(), *o = st_sha_begin();
-    if (!c || !o) {
-        if (c)
-            st_sha_end(c, inner);
-        if (o)
-            st_sha_end(o, inner);
-        memset(tag, 0, ST_MAC_LEN); /* a peer's real tag never matches: the session fails closed */
-        return;
-    }
+    uint8_t pad[64], pre[9];
+    st_sha_ctx *c = st_sha_begin();
+    if (!c)
+        return NULL;
     memset(pad, 0x36, sizeof pad);
     for (int i = 0; i < ST_MAC_LEN; i++)
         pad[i] ^= skey[i];
@@ -111,7 +105,19 @@ void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const 
         pre[1 + i] = (uint8_t)(seq >> (8 * i));
     st_sha_update(c, pre, sizeof pre);
     st_sha_update(c, head, ST_HEAD_SIZE);
-    st_frame_spans((st_kind)head[5], payload, len, tag_span, c);
+    return c;
+}
+
+void st_tag_end(st_sha_ctx *c, const uint8_t skey[ST_MAC_LEN], uint8_t tag[ST_MAC_LEN])
+{
+    uint8_t pad[64], inner[ST_SHA_LEN];
+    st_sha_ctx *o = c ? st_sha_begin() : NULL;
+    if (!o) {
+        if (c)
+            st_sha_end(c, inner);
+        memset(tag, 0, ST_MAC_LEN); /* a peer's real tag never matches: the session fails closed */
+        return;
+    }
     st_sha_end(c, inner);
     memset(pad, 0x5c, sizeof pad);
     for (int i = 0; i < ST_MAC_LEN; i++)
@@ -119,6 +125,15 @@ void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const 
     st_sha_update(o, pad, sizeof pad);
     st_sha_update(o, inner, sizeof inner);
     st_sha_end(o, tag);
+}
+
+void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE],
+                  const uint8_t *payload, size_t len, uint8_t tag[ST_MAC_LEN])
+{
+    st_sha_ctx *c = st_tag_begin(skey, dir, seq, head);
+    if (c)
+        st_frame_spans((st_kind)head[5], payload, len, tag_span, c);
+    st_tag_end(c, skey, tag);
 }
 
 int st_tag_equal(const uint8_t a[ST_MAC_LEN], const uint8_t b[ST_MAC_LEN])

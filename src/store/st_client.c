@@ -125,12 +125,12 @@ int st_fetch_ranges(st_conn *c, const st_blob_ref *blob, const st_range *want, u
     while (i < n) {
         uint64_t bytes = 0;
         uint32_t k = 0;
-        while (i + k < n && k < ST_MAX_RANGES && bytes + 48 + want[i + k].len <= cap) {
+        while (i + k < n && k < ST_MAX_RANGES && bytes + st_item_head(want[i + k].len) + want[i + k].len <= cap) {
             if (want[i + k].off > blob->size || want[i + k].len > blob->size - want[i + k].off) {
                 snprintf(err, ST_ERR_LEN, "range outside the blob");
                 return -1;
             }
-            bytes += 48 + want[i + k].len;
+            bytes += st_item_head(want[i + k].len) + want[i + k].len;
             k++;
         }
         if (k == 0) {

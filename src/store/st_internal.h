@@ -35,13 +35,25 @@ void st_repo_close(st_repo *r);
 
 /* The reply frame to one authenticated request (an ERROR frame on
  * failure); NULL only when out of memory.  `peer` names the client in log
- * lines. */
+ * lines.  ST_RANGES_REQ and ST_BLOB_REQ are answered from the mapping
+ * instead (st_repo_ranges_view, st_repo_blob_view). */
 uint8_t *st_repo_answer(st_repo *r, const st_msg *req, st_push_state *ps, const char *peer, size_t *len);
 void st_push_abort(st_push_state *ps);
 /* ST_BLOB_REQ: where its bytes are (mapped, valid until st_repo_close), so
  * the reply is sent from the mapping without a copy; NULL, or why not
  * (ST_E_NOTFOUND for an unknown blob, else ST_E_RANGE). */
 const char *st_repo_blob_view(st_repo *r, const st_msg *req, const uint8_t **data);
+
+/* ST_RANGES_REQ: the blob's mapping in *data (valid until st_repo_close)
+ * and, in *heads (malloc'd, *heads_len bytes; the caller frees), each
+ * item's head as an ST_RANGES reply carries it: offset, length, zero and
+ * its chunk hashes, taken from a table computed when a snapshot is first
+ * mapped (memory pages) or else computed now.  The reply is then sent as
+ * the 36-byte prefix and, per item, its head and its bytes from the
+ * mapping: no frame built, no copy.  NULL, or why not (ST_E_NOTFOUND for
+ * an unknown blob, "out of memory", else ST_E_RANGE). */
+const char *st_repo_ranges_view(st_repo *r, const st_msg *req, const uint8_t **data, uint8_t **heads,
+                                size_t *heads_len);
 
 /* An encoded ERROR frame in buf (ST_HEAD_SIZE + 4 + ST_TEXT_MAX bytes). */
 size_t st_error_frame(uint16_t code, const char *text, uint8_t *buf, size_t cap);

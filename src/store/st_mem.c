@@ -42,12 +42,40 @@ static uint32_t mem_ranges(const st_extent *ext, uint32_t n_ext, uint64_t off, s
     return n;
 }
 
+/* Zeroes what of dst (memory [off, off+len)) no extent covers: the rest
+ * is about to be overwritten by the fetch, so it is not written twice (on
+ * fresh memory that would also fault every page in once more). */
+static void zero_gaps(const st_extent *ext, uint32_t n_ext, uint64_t off, size_t len, uint8_t *dst)
+{
+    uint64_t at = off, end = off + len;
+    uint32_t lo = 0, hi = n_ext;
+    while (lo < hi) { /* first extent ending after off */
+        uint32_t mid = (lo + hi) / 2;
+        if (ext[mid].mem_off + ext[mid].len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t k = lo; k < n_ext && at < end; k++) {
+        const st_extent *x = &ext[k];
+        if (x->mem_off + x->len <= at)
+            continue;
+        if (x->mem_off >= end)
+            break;
+        if (x->mem_off > at)
+            memset(dst + (at - off), 0, (size_t)(x->mem_off - at));
+        at = x->mem_off + x->len;
+    }
+    if (at < end)
+        memset(dst + (at - off), 0, (size_t)(end - at));
+}
+
 int st_fetch_mem(st_conn *c, const st_blob_ref *snap, const st_extent *ext, uint32_t n_ext, const uint64_t *offs,
                  const size_t *lens, uint8_t *const *dsts, uint32_t k, char *err)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < k; i++) {
-        memset(dsts[i], 0, lens[i]);
+        zero_gaps(ext, n_ext, offs[i], lens[i], dsts[i]);
         n += mem_ranges(ext, n_ext, offs[i], lens[i], NULL, NULL, NULL);
     }
     if (!n)

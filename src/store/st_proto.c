@@ -81,9 +81,9 @@ const char *st_head_decode(const uint8_t head[ST_HEAD_SIZE], st_kind *kind, uint
         return "not a wedge store frame (bad magic)";
     if (head[4] != ST_PROTO_VERSION)
         return head[4] < ST_PROTO_VERSION
-                   ? "peer speaks an older store protocol version (this side speaks 2, with MACed frames): "
-                     "upgrade it"
-                   : "peer speaks a newer store protocol version (this side speaks 2): upgrade this side";
+                   ? "peer speaks an older store protocol version (this side speaks 3, with MACed frames and "
+                     "per-4-KiB range hashes): upgrade it"
+                   : "peer speaks a newer store protocol version (this side speaks 3): upgrade this side";
     if (head[5] < ST_HELLO || head[5] > ST_BLOB)
         return "unknown frame kind";
     if (head[6] || head[7])
@@ -141,25 +141,22 @@ static const char *dec_ranges(rd *r, st_msg *m, int with_data)
     if (n == 0 || n > ST_MAX_RANGES)
         return "range count outside 1..65536";
     m->u.ranges.raw = r->p;
-    uint64_t total = 0;
+    uint64_t total = 36;
     for (uint32_t i = 0; i < n; i++) {
-        TAKE(r, with_data ? 48 : 12, p, "range");
+        TAKE(r, with_data ? 16 : 12, p, "range");
         uint64_t off = get64(p);
         uint32_t len = get32(p + 8);
         if (len == 0 || off > UINT64_MAX - len)
             return "empty or wrapping range";
-        total += len;
+        total += st_item_head(len) + len;
         if (total > ST_MAX_PAYLOAD)
             return "ranges larger than one frame";
         if (with_data) {
             if (get32(p + 12))
                 return "reserved range bits set";
-            TAKE(r, len, p, "range data");
+            TAKE(r, st_item_head(len) - 16 + len, p, "range data");
         }
     }
-    /* A request must be answerable in one frame. */
-    if (!with_data && 36 + 48 * (uint64_t)n + total > ST_MAX_PAYLOAD)
-        return "ranges larger than one frame";
     return NULL;
 }
 
@@ -297,16 +294,35 @@ st_range st_ranges_item(const st_msg *m, uint32_t i, const uint8_t **sha)
     /* Items have variable length: walk from the first (decode checked them). */
     const uint8_t *p = m->u.ranges.raw;
     for (uint32_t k = 0; k < i; k++)
-        p += 48 + get32(p + 8);
+        p += st_item_head(get32(p + 8)) + get32(p + 8);
     if (sha)
         *sha = p + 16;
-    return (st_range){get64(p), get32(p + 8), p + 48};
+    uint32_t len = get32(p + 8);
+    return (st_range){get64(p), len, p + st_item_head(len)};
 }
 
 st_range st_ranges_after(const st_range *g)
 {
     const uint8_t *p = g->data + g->len;
-    return (st_range){get64(p), get32(p + 8), p + 48};
+    uint32_t len = get32(p + 8);
+    return (st_range){get64(p), len, p + st_item_head(len)};
+}
+
+void st_chunk_hashes(const uint8_t *data, uint32_t len, uint8_t *out)
+{
+    for (uint32_t at = 0; at < len; at += ST_CHUNK, out += ST_SHA_LEN)
+        st_sha256(data + at, len - at < ST_CHUNK ? len - at : ST_CHUNK, out);
+}
+
+const char *st_chunks_verify(const uint8_t *sha, const uint8_t *data, uint32_t len)
+{
+    uint8_t got[ST_SHA_LEN];
+    for (uint32_t at = 0; at < len; at += ST_CHUNK, sha += ST_SHA_LEN) {
+        st_sha256(data + at, len - at < ST_CHUNK ? len - at : ST_CHUNK, got);
+        if (memcmp(got, sha, ST_SHA_LEN) != 0)
+            return "range does not match its SHA-256 (corrupted in transfer)";
+    }
+    return NULL;
 }
 
 const char *st_ranges_verify(const st_msg *m)
@@ -314,11 +330,10 @@ const char *st_ranges_verify(const st_msg *m)
     const uint8_t *p = m->u.ranges.raw;
     for (uint32_t k = 0; k < m->u.ranges.count; k++) {
         uint32_t len = get32(p + 8);
-        uint8_t sha[ST_SHA_LEN];
-        st_sha256(p + 48, len, sha);
-        if (memcmp(sha, p + 16, ST_SHA_LEN) != 0)
-            return "range does not match its SHA-256 (corrupted in transfer)";
-        p += 48 + len;
+        const char *e = st_chunks_verify(p + 16, p + st_item_head(len), len);
+        if (e)
+            return e;
+        p += st_item_head(len) + len;
     }
     return NULL;
 }
@@ -347,7 +362,7 @@ static uint64_t payload_size(const st_msg *m)
             return UINT64_MAX;
         uint64_t n = 36;
         for (uint32_t i = 0; i < m->u.ranges.count; i++)
-            n += m->kind == ST_RANGES ? 48 + (uint64_t)m->u.ranges.ranges[i].len : 12;
+            n += m->kind == ST_RANGES ? st_item_head(m->u.ranges.ranges[i].len) + m->u.ranges.ranges[i].len : 12;
         return n;
     }
     case ST_WSET_PUT:
@@ -399,6 +414,20 @@ size_t st_encode_blob_head(const st_msg *m, uint8_t *buf, size_t cap)
     put64(buf + ST_HEAD_SIZE + 32, m->u.blob.off);
     put32(buf + ST_HEAD_SIZE + 40, m->u.blob.len);
     return ST_HEAD_SIZE + ST_BLOB_HEAD;
+}
+
+size_t st_encode_ranges_head(const uint8_t blob[ST_SHA_LEN], uint32_t count, uint64_t plen, uint8_t *buf, size_t cap)
+{
+    if (count == 0 || count > ST_MAX_RANGES || plen < 36 || plen > ST_MAX_PAYLOAD || cap < ST_HEAD_SIZE + 36)
+        return 0;
+    memcpy(buf, MAGIC, 4);
+    buf[4] = ST_PROTO_VERSION;
+    buf[5] = ST_RANGES;
+    buf[6] = buf[7] = 0;
+    put32(buf + 8, (uint32_t)plen);
+    memcpy(buf + ST_HEAD_SIZE, blob, 32);
+    put32(buf + ST_HEAD_SIZE + 32, count);
+    return ST_HEAD_SIZE + 36;
 }
 
 static uint8_t *put_name(uint8_t *p, const char *name, uint32_t len)
@@ -477,9 +506,10 @@ size_t st_encode(const st_msg *m, uint8_t *buf, size_t cap)
                 continue;
             }
             put32(p + 12, 0);
-            st_sha256(g->data, g->len, p + 16);
-            memcpy(p + 48, g->data, g->len);
-            p += 48 + g->len;
+            st_chunk_hashes(g->data, g->len, p + 16);
+            p += st_item_head(g->len);
+            memcpy(p, g->data, g->len);
+            p += g->len;
         }
         break;
     case ST_WSET_PUT:
@@ -535,16 +565,19 @@ void st_frame_spans(st_kind kind, const uint8_t *p, size_t len, void (*fn)(void 
         return;
     }
     /* RANGES: the blob hash, the count and each item's offset, length and
-     * SHA-256, not its bytes (the MACed SHA-256 covers them).  A payload
-     * whose items do not fit is covered whole from there on; the decoder
-     * refuses it anyway. */
+     * chunk hashes, not its bytes (the MACed hashes cover them).  A
+     * payload whose items do not fit is covered whole from there on; the
+     * decoder refuses it anyway. */
     fn(arg, p, 36);
     size_t at = 36;
     uint32_t n = get32(p + 32);
-    for (uint32_t i = 0; i < n && len - at >= 48; i++) {
+    for (uint32_t i = 0; i < n && len - at >= 16; i++) {
         uint32_t l = get32(p + at + 8);
-        fn(arg, p + at, 48);
-        at += 48;
+        uint64_t h = st_item_head(l);
+        if (h > len - at)
+            break;
+        fn(arg, p + at, (size_t)h);
+        at += (size_t)h;
         if (l > len - at)
             break;
         at += l;

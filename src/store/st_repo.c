@@ -28,6 +28,14 @@ typedef struct file_ent {
     struct timespec mtime;
     uint8_t sha[ST_SHA_LEN];
     const uint8_t *map;
+    /* A snapshot's memory extents and the SHA-256 of each ST_CHUNK of
+     * each (memory pages), computed once when the file is mapped: a
+     * RANGES reply for pages takes its hashes from here instead of hashing
+     * per request.  n_ext 0: not a snapshot (hashes computed per item). */
+    st_extent *ext;
+    uint64_t *first;            /* n_ext: index of extent i's first chunk in chunk_sha */
+    uint8_t *chunk_sha;
+    uint32_t n_ext;
     struct file_ent *next;
 } file_ent;
 
@@ -79,10 +87,71 @@ void st_repo_close(st_repo *r)
         n = f->next;
         if (f->map && f->size)
             munmap((void *)f->map, (size_t)f->size);
+        free(f->ext);
+        free(f->first);
+        free(f->chunk_sha);
         free(f);
     }
     pthread_mutex_destroy(&r->mu);
     free(r);
+}
+
+/* f's memory extents and their chunk hashes, when f is a snapshot the
+ * runtime's decoder reads (else none: items are then hashed as asked). */
+static void chunk_table(file_ent *f)
+{
+    st_manifest man;
+    st_snap_extents(f->map, (size_t)f->size, &man);
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < man.n_extents; i++)
+        n += (man.extents[i].len + ST_CHUNK - 1) / ST_CHUNK;
+    f->first = man.n_extents ? malloc(man.n_extents * sizeof *f->first) : NULL;
+    f->chunk_sha = n ? malloc(n * ST_SHA_LEN) : NULL;
+    if (!f->first || !f->chunk_sha) {
+        free(man.extents);
+        free(f->first);
+        free(f->chunk_sha);
+        f->first = NULL;
+        f->chunk_sha = NULL;
+        return;
+    }
+    n = 0;
+    for (uint32_t i = 0; i < man.n_extents; i++) {
+        const st_extent *x = &man.extents[i];
+        f->first[i] = n;
+        for (uint64_t at = 0; at < x->len; at += ST_CHUNK, n++)
+            st_sha256(f->map + x->file_off + at, x->len - at < ST_CHUNK ? x->len - at : ST_CHUNK,
+                      f->chunk_sha + n * ST_SHA_LEN);
+    }
+    f->ext = man.extents;
+    f->n_ext = man.n_extents;
+}
+
+/* The chunk hashes of f's bytes [off, off+len) into out: from the table
+ * when the item starts on a chunk of one extent and ends on a chunk end
+ * or the extent's end (memory pages, what lazy nodes ask for), else
+ * computed. */
+static void item_hashes(const file_ent *f, uint64_t off, uint32_t len, uint8_t *out)
+{
+    uint32_t lo = 0, hi = f->n_ext;
+    while (lo < hi) { /* first extent ending after off */
+        uint32_t mid = (lo + hi) / 2;
+        if (f->ext[mid].file_off + f->ext[mid].len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < f->n_ext) {
+        const st_extent *x = &f->ext[lo];
+        uint64_t end = x->file_off + x->len;
+        if (off >= x->file_off && (off - x->file_off) % ST_CHUNK == 0 && len <= end - off &&
+            (len % ST_CHUNK == 0 || off + len == end)) {
+            memcpy(out, f->chunk_sha + (f->first[lo] + (off - x->file_off) / ST_CHUNK) * ST_SHA_LEN,
+                   (size_t)st_chunks(len) * ST_SHA_LEN);
+            return;
+        }
+    }
+    st_chunk_hashes(f->map + off, len, out);
 }
 
 /* The current mapping of path (hashing it when new or changed); NULL when
@@ -120,6 +189,9 @@ static file_ent *file_get(st_repo *r, const char *path)
     }
     close(fd);
     st_sha256(f->map ? f->map : (const uint8_t *)"", (size_t)f->size, f->sha);
+    size_t pl = strlen(path);
+    if (pl > 5 && !strcmp(path + pl - 5, ".snap"))
+        chunk_table(f);
     f->next = r->files;
     r->files = f;
     return f;
@@ -207,32 +279,41 @@ static file_ent *blob_find(st_repo *r, const uint8_t sha[ST_SHA_LEN])
     return NULL;
 }
 
-static uint8_t *answer_ranges(st_repo *r, const st_msg *req, size_t *len)
+const char *st_repo_ranges_view(st_repo *r, const st_msg *req, const uint8_t **data, uint8_t **heads,
+                                size_t *heads_len)
 {
     pthread_mutex_lock(&r->mu);
     file_ent *f = blob_find(r, req->u.ranges.blob);
     pthread_mutex_unlock(&r->mu);
+    *heads = NULL;
     if (!f)
-        return error_reply(ST_E_NOTFOUND, "no blob with that hash (ask for the manifest again)", len);
+        return "no blob with that hash (ask for the manifest again)";
     uint32_t n = req->u.ranges.count;
-    st_range *rs = malloc(n * sizeof *rs);
-    if (!rs)
-        return NULL;
+    uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
-        rs[i] = st_range_at(req, i);
-        if (rs[i].off > (uint64_t)f->size || rs[i].len > (uint64_t)f->size - rs[i].off) {
-            free(rs);
-            return error_reply(ST_E_RANGE, "range outside the blob", len);
-        }
-        rs[i].data = f->map + rs[i].off;
+        st_range g = st_range_at(req, i);
+        if (g.off > (uint64_t)f->size || g.len > (uint64_t)f->size - g.off)
+            return "range outside the blob";
+        total += st_item_head(g.len);
     }
-    st_msg m = {.kind = ST_RANGES};
-    memcpy(m.u.ranges.blob, req->u.ranges.blob, ST_SHA_LEN);
-    m.u.ranges.count = n;
-    m.u.ranges.ranges = rs;
-    uint8_t *b = encode_reply(&m, len);
-    free(rs);
-    return b;
+    uint8_t *h = malloc(total), *p = h;
+    if (!h)
+        return "out of memory";
+    /* The request is answerable in one frame (st_decode checked). */
+    for (uint32_t i = 0; i < n; i++) {
+        st_range g = st_range_at(req, i);
+        for (int b = 0; b < 8; b++)
+            p[b] = (uint8_t)(g.off >> (8 * b));
+        for (int b = 0; b < 4; b++)
+            p[8 + b] = (uint8_t)(g.len >> (8 * b));
+        memset(p + 12, 0, 4);
+        item_hashes(f, g.off, g.len, p + 16);
+        p += st_item_head(g.len);
+    }
+    *data = f->map;
+    *heads = h;
+    *heads_len = (size_t)total;
+    return NULL;
 }
 
 const char *st_repo_blob_view(st_repo *r, const st_msg *req, const uint8_t **data)
@@ -417,7 +498,6 @@ uint8_t *st_repo_answer(st_repo *r, const st_msg *req, st_push_state *ps, const 
 {
     switch (req->kind) {
     case ST_MANIFEST_REQ: return answer_manifest(r, req, len);
-    case ST_RANGES_REQ: return answer_ranges(r, req, len);
     case ST_WSET_PUT:
     case ST_WSET_REQ: return answer_wset(r, req, len);
     case ST_PUSH: return answer_push(r, req, ps, peer, len);

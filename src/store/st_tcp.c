@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "st_internal.h"
@@ -433,42 +434,231 @@ static int tcp_manifest(void *state, const char *name, st_manifest *out, char *e
     return 0;
 }
 
-/* Reads the reply to one ranges request (want[0..n)) into dst. */
+/* A reply that is not the kind asked for, its head already read: read
+ * whole so its MAC is checked first (a replayed or forged frame is
+ * reported as such, not as a wrong kind); an ERROR becomes err.  -1. */
+static int other_reply(tcp_conn *c, const uint8_t head[ST_HEAD_SIZE], const uint8_t tag[ST_MAC_LEN], st_kind kind,
+                       uint32_t plen, const char *what, char *err)
+{
+    const char *why = NULL;
+    uint8_t *p = malloc(plen ? plen : 1);
+    st_msg m;
+    if (!p)
+        return fail(err, c, "out of memory");
+    if (recv_all(c->fd, p, plen, deadline_after(c->timeout_ms, plen), &why) != 0)
+        why = why ? why : "connection lost after a frame head (truncated)";
+    else if (c->ch.state == CH_ON && chan_check(&c->ch, head, tag, p, plen, &why) != 0)
+        ;
+    else if (kind != ST_ERROR)
+        why = what;
+    else if (!(why = st_decode(kind, p, plen, &m)))
+        snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)m.u.error.text_len, m.u.error.text);
+    free(p);
+    return why ? fail(err, c, why) : -1;
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Checks received items against their chunk hashes on a thread of its
+ * own, items behind the receiving one (as blob_hasher does for a whole
+ * blob): hashing and the receive's kernel copy overlap instead of adding
+ * up.  Items below `ready` are whole and their heads checked. */
+typedef struct item_verifier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const st_range *want;
+    uint8_t *const *dst;
+    const uint8_t *heads;       /* item i's head follows item i-1's */
+    uint32_t ready, done;
+    int stop;
+    const char *bad;            /* the first mismatch */
+} item_verifier;
+
+/* Items [from, to) whose heads start at *hp; advances *hp.  The first
+ * mismatch, or NULL. */
+static const char *verify_items(const st_range *want, uint8_t *const *dst, const uint8_t **hp, uint32_t from,
+                                uint32_t to)
+{
+    const char *bad = NULL;
+    for (uint32_t i = from; i < to; i++) {
+        if (!bad)
+            bad = st_chunks_verify(*hp + 16, dst[i], want[i].len);
+        *hp += st_item_head(want[i].len);
+    }
+    return bad;
+}
+
+static void *verifier_main(void *arg)
+{
+    item_verifier *v = arg;
+    const uint8_t *hp = v->heads;
+    pthread_mutex_lock(&v->mu);
+    for (;;) {
+        while (v->done == v->ready && !v->stop)
+            pthread_cond_wait(&v->cv, &v->mu);
+        if (v->done == v->ready)
+            break;
+        uint32_t from = v->done, to = v->ready;
+        pthread_mutex_unlock(&v->mu);
+        const char *bad = verify_items(v->want, v->dst, &hp, from, to);
+        pthread_mutex_lock(&v->mu);
+        if (bad && !v->bad)
+            v->bad = bad;
+        v->done = to;
+    }
+    pthread_mutex_unlock(&v->mu);
+    return NULL;
+}
+
+static void verifier_feed(item_verifier *v, uint32_t ready, int stop)
+{
+    pthread_mutex_lock(&v->mu);
+    if (ready > v->ready)
+        v->ready = ready;
+    v->stop = stop;
+    pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+}
+
+/* Below this many bytes a reply is checked on the receiving thread (a
+ * fault's page or region: a thread would cost more than it saves). */
+enum { VERIFY_THREAD_MIN = 256u << 10 };
+
+/* Reads the reply to one ranges request (want[0..n)) straight into dst:
+ * the items' heads (offset, length, chunk hashes) into one buffer and
+ * their bytes into dst[i] (no frame buffer, no copy), with one recvmsg
+ * scattering as many items as have arrived.  Each item is checked against
+ * its chunk hashes once it is whole, on an item_verifier thread for a
+ * large reply (else inline), while the next ones arrive; the MAC over the
+ * heads is checked at the end, before the call returns, so nothing it
+ * received is used before the whole frame is proven. */
 static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
                         char *err)
 {
     const char *why = NULL;
+    uint8_t head[ST_HEAD_SIZE + 36], tag[ST_MAC_LEN];
     st_kind kind;
-    uint32_t len;
-    uint8_t *p = NULL;
-    st_msg m;
-    int k = read_frame(c->fd, &c->ch, c->timeout_ms, &kind, &p, &len, &why);
+    uint32_t plen;
+    int k = read_head(c->fd, &c->ch, deadline_after(c->timeout_ms, 0), head, tag, &why);
     if (k)
         return fail(err, c, k == 1 ? "connection closed by the store" : why);
-    if ((why = st_decode(kind, p, len, &m)))
-        ;
-    else if (kind == ST_ERROR) {
-        snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)m.u.error.text_len, m.u.error.text);
-        free(p);
-        return -1;
-    } else if (kind != ST_RANGES || memcmp(m.u.ranges.blob, blob->sha, ST_SHA_LEN) || m.u.ranges.count != n)
-        why = "ranges reply does not answer the request";
-    else if ((why = st_ranges_verify(&m)) == NULL) {
-        /* Items are walked in order (st_ranges_item from the start would be
-         * quadratic in the count). */
-        const uint8_t *sha;
-        st_range g = st_ranges_item(&m, 0, &sha);
-        for (uint32_t i = 0; i < n && !why; i++) {
-            if (g.off != want[i].off || g.len != want[i].len)
+    if ((why = st_head_decode(head, &kind, &plen)))
+        return fail(err, c, why);
+    if (kind != ST_RANGES)
+        return other_reply(c, head, tag, kind, plen, "ranges reply does not answer the request", err);
+    uint64_t expect = 36, hsum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        expect += st_item_head(want[i].len) + want[i].len;
+        hsum += st_item_head(want[i].len);
+    }
+    if (plen != expect)
+        return fail(err, c, "ranges reply does not answer the request");
+    int64_t deadline = deadline_after(c->timeout_ms, plen);
+    if (recv_all(c->fd, head + ST_HEAD_SIZE, 36, deadline, &why) != 0)
+        return fail(err, c, why ? why : "connection closed in the middle of a frame (truncated)");
+    if (memcmp(head + ST_HEAD_SIZE, blob->sha, ST_SHA_LEN) || get_le(head + ST_HEAD_SIZE + 32, 4) != n)
+        return fail(err, c, "ranges reply does not answer the request");
+    uint8_t *hb = malloc((size_t)hsum);
+    struct iovec *iov = malloc(2 * (size_t)n * sizeof *iov);
+    st_sha_ctx *t = NULL;
+    if (!hb || !iov) {
+        free(hb);
+        free(iov);
+        return fail(err, c, "out of memory");
+    }
+    if (c->ch.state == CH_ON) {
+        t = st_tag_begin(c->ch.key, c->ch.in_dir, c->ch.in_seq++, head);
+        if (t)
+            st_sha_update(t, head + ST_HEAD_SIZE, 36);
+    }
+    uint8_t *hp = hb;
+    for (uint32_t i = 0; i < n; i++) {
+        iov[2 * i] = (struct iovec){hp, (size_t)st_item_head(want[i].len)};
+        iov[2 * i + 1] = (struct iovec){dst[i], want[i].len};
+        hp += st_item_head(want[i].len);
+    }
+    const char *bad = NULL; /* the first item that failed its hashes: reported unless the MAC fails */
+    item_verifier v = {.want = want, .dst = dst, .heads = hb};
+    pthread_t vt;
+    pthread_mutex_init(&v.mu, NULL);
+    pthread_cond_init(&v.cv, NULL);
+    int threaded = expect >= VERIFY_THREAD_MIN && pthread_create(&vt, NULL, verifier_main, &v) == 0;
+    const uint8_t *vp = hb; /* the inline checks' place */
+    uint32_t at = 0, done = 0, niov = 2 * n;
+    hp = hb;
+    while (at < niov && !why) {
+        struct msghdr mh = {.msg_iov = iov + at, .msg_iovlen = niov - at > 1024 ? 1024 : niov - at};
+        ssize_t got = recvmsg(c->fd, &mh, 0);
+        if (got == 0) {
+            why = "connection closed in the middle of a frame (truncated)";
+            break;
+        }
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (wait_fd(c->fd, POLLIN, deadline) != 0)
+                    why = "timed out in the middle of a frame";
+                continue;
+            }
+            why = "connection reset in the middle of a frame (truncated)";
+            break;
+        }
+        size_t left = (size_t)got;
+        while (at < niov && left >= iov[at].iov_len)
+            left -= iov[at++].iov_len;
+        if (at < niov) {
+            iov[at].iov_base = (uint8_t *)iov[at].iov_base + left;
+            iov[at].iov_len -= left;
+        }
+        /* The items now whole: checked while the next ones arrive. */
+        for (; done < at / 2; done++) {
+            size_t hl = (size_t)st_item_head(want[done].len);
+            if (get_le(hp, 8) != want[done].off || get_le(hp + 8, 4) != want[done].len || get_le(hp + 12, 4)) {
                 why = "ranges reply does not answer the request";
-            else
-                memcpy(dst[i], g.data, g.len);
-            if (i + 1 < n)
-                g = st_ranges_after(&g);
+                break;
+            }
+            if (t)
+                st_sha_update(t, hp, hl);
+            hp += hl;
+        }
+        if (threaded) {
+            verifier_feed(&v, done, 0);
+        } else {
+            if (!bad)
+                bad = verify_items(want, dst, &vp, v.ready, done);
+            v.ready = done;
         }
     }
-    free(p);
-    return why ? fail(err, c, why) : 0;
+    if (threaded) {
+        verifier_feed(&v, done, 1);
+        pthread_join(vt, NULL);
+        bad = v.bad;
+    }
+    pthread_cond_destroy(&v.cv);
+    pthread_mutex_destroy(&v.mu);
+    free(hb);
+    free(iov);
+    if (why) {
+        if (t)
+            st_tag_end(t, c->ch.key, tag);
+        return fail(err, c, why);
+    }
+    if (c->ch.state == CH_ON) {
+        uint8_t want_tag[ST_MAC_LEN];
+        st_tag_end(t, c->ch.key, want_tag);
+        if (!st_tag_equal(want_tag, tag)) {
+            c->ch.state = CH_BROKEN;
+            return fail(err, c, BAD_MAC);
+        }
+    }
+    return bad ? fail(err, c, bad) : 0;
 }
 
 /* Ranges in requests of at most PIPE_BATCH bytes, up to PIPE_DEPTH of them
@@ -528,24 +718,8 @@ static int blob_reply(tcp_conn *c, const st_blob_ref *blob, uint64_t off, uint32
         return fail(err, c, k == 1 ? "connection closed by the store" : why);
     if ((why = st_head_decode(head, &kind, &plen)))
         return fail(err, c, why);
-    if (kind != ST_BLOB) {
-        /* Read whole so its MAC is checked first: a replayed or forged
-         * frame is reported as such, not as a wrong kind. */
-        uint8_t *p = malloc(plen ? plen : 1);
-        st_msg m;
-        if (!p)
-            return fail(err, c, "out of memory");
-        if (recv_all(c->fd, p, plen, deadline_after(c->timeout_ms, plen), &why) != 0)
-            why = why ? why : "connection lost after a frame head (truncated)";
-        else if (c->ch.state == CH_ON && chan_check(&c->ch, head, tag, p, plen, &why) != 0)
-            ;
-        else if (kind != ST_ERROR)
-            why = "blob reply does not answer the request";
-        else if (!(why = st_decode(kind, p, plen, &m)))
-            snprintf(err, ST_ERR_LEN, "store %s: %.*s", c->where, (int)m.u.error.text_len, m.u.error.text);
-        free(p);
-        return why ? fail(err, c, why) : -1;
-    }
+    if (kind != ST_BLOB)
+        return other_reply(c, head, tag, kind, plen, "blob reply does not answer the request", err);
     if (plen != ST_BLOB_HEAD + (uint64_t)len)
         return fail(err, c, "blob reply does not answer the request");
     int64_t deadline = deadline_after(c->timeout_ms, len);
@@ -829,6 +1003,94 @@ static int send_blob(session *ss, const st_msg *req)
     return 0;
 }
 
+/* Sends iov[0..n) whole, MSG_MORE on all but the end of the frame when
+ * `more` is 0.  0, or -1 (*why). */
+static int send_iov(int fd, struct iovec *iov, int n, int64_t deadline, int more, const char **why)
+{
+    while (n > 0) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)(n > 512 ? 512 : n)};
+        int last = n <= 512 && !more;
+        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL | (last ? 0 : MSG_MORE));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_fd(fd, POLLOUT, deadline) != 0) {
+                *why = "timed out sending";
+                return -1;
+            }
+            continue;
+        }
+        if (k <= 0) {
+            *why = "connection lost while sending";
+            return -1;
+        }
+        size_t left = (size_t)k;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* ST_RANGES_REQ: the items' heads with their chunk hashes (precomputed
+ * for a snapshot's memory pages, st_repo_ranges_view), the MAC over them,
+ * then heads and bytes straight from the blob's mapping (no frame built,
+ * no copy, no hash per request for pages). */
+static int send_ranges(session *ss, const st_msg *req)
+{
+    const uint8_t *map = NULL;
+    uint8_t *heads = NULL;
+    size_t hl = 0;
+    const char *why = st_repo_ranges_view(ss->s->repo, req, &map, &heads, &hl);
+    if (why) {
+        send_error(ss, why[0] == 'n' ? ST_E_NOTFOUND : why[0] == 'o' ? ST_E_INTERNAL : ST_E_RANGE, why);
+        return 0;
+    }
+    uint32_t n = req->u.ranges.count;
+    uint64_t data = 0;
+    for (uint32_t i = 0; i < n; i++)
+        data += st_range_at(req, i).len;
+    uint8_t head[ST_HEAD_SIZE + 36], tag[ST_MAC_LEN];
+    struct iovec *iov = malloc((2 * (size_t)n + 3) * sizeof *iov);
+    int rc = -1;
+    if (!iov || st_encode_ranges_head(req->u.ranges.blob, n, 36 + hl + data, head, sizeof head) == 0) {
+        why = iov ? "reply larger than one frame" : "out of memory";
+        goto out;
+    }
+    int k = 0;
+    iov[k++] = (struct iovec){head, ST_HEAD_SIZE};
+    if (ss->ch.state != CH_OFF) {
+        st_sha_ctx *t = st_tag_begin(ss->ch.key, ss->ch.out_dir, ss->ch.out_seq++, head);
+        if (t) {
+            st_sha_update(t, head + ST_HEAD_SIZE, 36);
+            st_sha_update(t, heads, hl);
+        }
+        st_tag_end(t, ss->ch.key, tag);
+        iov[k++] = (struct iovec){tag, sizeof tag};
+    }
+    iov[k++] = (struct iovec){head + ST_HEAD_SIZE, 36};
+    uint8_t *h = heads;
+    for (uint32_t i = 0; i < n; i++) {
+        st_range g = st_range_at(req, i);
+        iov[k++] = (struct iovec){h, (size_t)st_item_head(g.len)};
+        iov[k++] = (struct iovec){(void *)(map + g.off), g.len};
+        h += st_item_head(g.len);
+    }
+    rc = send_iov(ss->fd, iov, k, deadline_after(ss->s->cfg->timeout_ms, 36 + hl + data), 0, &why);
+out:
+    if (rc != 0)
+        st_log("%s: %s", ss->peer, why);
+    free(iov);
+    free(heads);
+    return rc;
+}
+
 static void session_run(session *ss)
 {
     const st_server_config *cfg = ss->s->cfg;
@@ -874,8 +1136,8 @@ static void session_run(session *ss)
     while (idle_wait(ss->fd, cfg->timeout_ms * 12, cfg->stop) == 0) {
         if (serve_read(ss, cfg->timeout_ms, 0, &p, &m) != 0)
             break;
-        if (m.kind == ST_BLOB_REQ) {
-            int r = send_blob(ss, &m);
+        if (m.kind == ST_BLOB_REQ || m.kind == ST_RANGES_REQ) {
+            int r = m.kind == ST_BLOB_REQ ? send_blob(ss, &m) : send_ranges(ss, &m);
             free(p);
             if (r != 0)
                 break;

@@ -43,7 +43,7 @@ typedef struct st_transport {
     int (*connect)(const char *hostport, const st_key *key, int timeout_ms, void **state, char *err);
     int (*manifest)(void *state, const char *name, st_manifest *out, char *err);
     /* Fills dst[i] with want[i].len bytes of the blob at want[i].off, each
-     * range checked against its SHA-256. */
+     * range checked against its chunk hashes (SHA-256 per 4 KiB). */
     int (*ranges)(void *state, const st_blob_ref *blob, const st_range *want, uint32_t n, uint8_t *const *dst,
                   char *err);
     int (*push)(void *state, const char *name, st_blob_kind which, const uint8_t *data, size_t len, char *err);
@@ -102,7 +102,8 @@ __attribute__((warn_unused_result)) int st_wset_get(st_conn *c, const char *name
 /* Memory spans [offs[i], offs[i]+lens[i]) of the snapshot blob `snap`
  * whose memory extents are ext[0..n_ext) (a manifest's, sorted) into
  * dsts[i], zero where no extent lies, all in one pipelined batch
- * (st_mem.c).  Each range is checked against its SHA-256. */
+ * (st_mem.c).  Each range is checked against its chunk hashes; only the
+ * parts no extent covers are zeroed (the rest is overwritten). */
 __attribute__((warn_unused_result)) int st_fetch_mem(st_conn *c, const st_blob_ref *snap, const st_extent *ext,
                                                      uint32_t n_ext, const uint64_t *offs, const size_t *lens,
                                                      uint8_t *const *dsts, uint32_t k, char *err);

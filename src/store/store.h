@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ST_PROTO_VERSION 2             /* 2: frames after the handshake carry a MAC */
+#define ST_PROTO_VERSION 3             /* 2: frames after the handshake carry a MAC; 3: a RANGES item
+                                         * carries one SHA-256 per ST_CHUNK bytes */
 #define ST_HEAD_SIZE 12
 #define ST_MAX_PAYLOAD (64u << 20)      /* one frame: bounds what a peer makes us buffer */
 #define ST_NAME_MAX 128
@@ -37,6 +38,13 @@
 #define ST_KEY_MAX 1024
 #define ST_BLOB_HEAD 44                 /* ST_BLOB payload before its bytes: hash, offset, length */
 #define ST_BLOB_MAX (ST_MAX_PAYLOAD - ST_BLOB_HEAD)
+#define ST_CHUNK 4096u                  /* a RANGES item carries one SHA-256 per ST_CHUNK bytes of it */
+
+/* SHA-256s a RANGES item of len bytes carries: one per ST_CHUNK from its
+ * start, the last one over what is left. */
+static inline uint32_t st_chunks(uint32_t len) { return (uint32_t)(((uint64_t)len + ST_CHUNK - 1) / ST_CHUNK); }
+/* Bytes of a RANGES item before its data: offset, length, zero, hashes. */
+static inline uint64_t st_item_head(uint32_t len) { return 16 + (uint64_t)ST_SHA_LEN * st_chunks(len); }
 
 typedef enum st_kind {
     ST_HELLO = 1,       /* client: version, client nonce */
@@ -47,7 +55,7 @@ typedef enum st_kind {
     ST_MANIFEST_REQ = 6,/* client: name */
     ST_MANIFEST = 7,    /* store: what NAME is (hashes, sizes, memory extents) */
     ST_RANGES_REQ = 8,  /* client: byte ranges of a blob named by its SHA-256 */
-    ST_RANGES = 9,      /* store: those ranges, each with its SHA-256 */
+    ST_RANGES = 9,      /* store: those ranges, with a SHA-256 per 4 KiB chunk */
     ST_WSET_PUT = 10,   /* client: record the working set of (name, snapshot) */
     ST_WSET_REQ = 11,   /* client: ask for it */
     ST_WSET = 12,       /* store: the pages, in first-touch order */
@@ -148,28 +156,40 @@ __attribute__((warn_unused_result)) const char *st_decode(st_kind kind, const ui
 size_t st_encoded_size(const st_msg *m);
 
 /* Writes the frame of m into buf (cap bytes); returns its length, 0 as
- * st_encoded_size.  ST_RANGES computes each range's SHA-256. */
+ * st_encoded_size.  ST_RANGES computes each range's chunk hashes. */
 __attribute__((warn_unused_result)) size_t st_encode(const st_msg *m, uint8_t *buf, size_t cap);
 
 /* An ST_BLOB frame but its bytes (ST_HEAD_SIZE + ST_BLOB_HEAD bytes, or 0
  * as st_encode): a sender writes them, then the bytes from where they lie. */
 __attribute__((warn_unused_result)) size_t st_encode_blob_head(const st_msg *m, uint8_t *buf, size_t cap);
 
+/* An ST_RANGES frame's head and its payload's first 36 bytes (blob hash,
+ * count), the whole payload being plen bytes (ST_HEAD_SIZE + 36 bytes, or
+ * 0 when plen or count is out of bounds): a sender writes them, then each
+ * item's head and bytes from where they lie. */
+__attribute__((warn_unused_result)) size_t st_encode_ranges_head(const uint8_t blob[ST_SHA_LEN], uint32_t count,
+                                                                 uint64_t plen, uint8_t *buf, size_t cap);
+
 /* Items of decoded messages; i below the count st_decode checked. */
 st_extent st_manifest_extent(const st_msg *m, uint32_t i);
 st_range st_range_at(const st_msg *m, uint32_t i);                       /* ST_RANGES_REQ */
 uint32_t st_wset_page(const st_msg *m, uint32_t i);
-/* ST_RANGES: item i, and its SHA-256 as the store sent it. */
+/* ST_RANGES: item i, and its chunk hashes as the store sent them
+ * (st_chunks(len) of them). */
 st_range st_ranges_item(const st_msg *m, uint32_t i, const uint8_t **sha);
 /* The item after g (an item of a decoded ST_RANGES, not its last): walks
  * the items in order without starting from the first each time. */
 st_range st_ranges_after(const st_range *g);
-/* NULL when every range of a decoded ST_RANGES matches its SHA-256. */
+/* NULL when every range of a decoded ST_RANGES matches its chunk hashes. */
 const char *st_ranges_verify(const st_msg *m);
+/* The chunk hashes of len bytes (st_chunks(len) of them) into out. */
+void st_chunk_hashes(const uint8_t *data, uint32_t len, uint8_t *out);
+/* NULL when data (len bytes) matches the chunk hashes sha, else why. */
+const char *st_chunks_verify(const uint8_t *sha, const uint8_t *data, uint32_t len);
 
 /* Calls fn on the parts of a payload a frame MAC covers, in order: all of
  * it, but for ST_BLOB only its first ST_BLOB_HEAD bytes and for ST_RANGES
- * not the ranges' bytes (each is covered by its SHA-256, which is MACed;
+ * not the ranges' bytes (each is covered by its chunk hashes, MACed;
  * a BLOB's bytes by the whole-blob hash).  Safe on any bytes. */
 void st_frame_spans(st_kind kind, const uint8_t *p, size_t len, void (*fn)(void *arg, const uint8_t *p, size_t n),
                     void *arg);
@@ -207,13 +227,18 @@ void st_session_key(const st_key *key, const uint8_t nc[ST_NONCE_LEN], const uin
                     uint8_t skey[ST_MAC_LEN]);
 void st_frame_tag(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE],
                   const uint8_t *payload, size_t len, uint8_t tag[ST_MAC_LEN]);
+/* st_frame_tag in pieces, for a frame sent or received piecewise:
+ * begin (NULL when out of memory: st_tag_end then writes a tag that never
+ * matches), st_sha_update with the covered spans in order, end. */
+typedef struct st_sha_ctx st_sha_ctx;
+st_sha_ctx *st_tag_begin(const uint8_t skey[ST_MAC_LEN], char dir, uint64_t seq, const uint8_t head[ST_HEAD_SIZE]);
+void st_tag_end(st_sha_ctx *c, const uint8_t skey[ST_MAC_LEN], uint8_t tag[ST_MAC_LEN]);
 /* Constant-time compare of two MACs; 1 when equal. */
 int st_tag_equal(const uint8_t a[ST_MAC_LEN], const uint8_t b[ST_MAC_LEN]);
 /* SHA-256 of n bytes (libcrypto). */
 void st_sha256(const void *p, size_t n, uint8_t out[ST_SHA_LEN]);
 /* SHA-256 over pieces: begin (NULL when out of memory), update in order,
  * end (writes the hash and frees the context). */
-typedef struct st_sha_ctx st_sha_ctx;
 st_sha_ctx *st_sha_begin(void);
 void st_sha_update(st_sha_ctx *c, const void *p, size_t n);
 void st_sha_end(st_sha_ctx *c, uint8_t out[ST_SHA_LEN]);

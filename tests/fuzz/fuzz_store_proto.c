@@ -68,7 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t i = 0; i < m.u.ranges.count; i++) {
             const uint8_t *sha;
             rng[i] = st_ranges_item(&m, i, &sha);
-            if (sha < p || sha + ST_SHA_LEN > p + n || rng[i].data < p || rng[i].data + rng[i].len > p + n)
+            /* One hash per 4 KiB chunk, all inside the payload, right
+             * before the item's bytes. */
+            if (sha < p || sha + (size_t)ST_SHA_LEN * st_chunks(rng[i].len) > p + n || rng[i].data < p ||
+                rng[i].data + rng[i].len > p + n || sha + st_item_head(rng[i].len) - 16 != rng[i].data)
                 abort();
             /* Walking in order gives the same items. */
             if (i > 0) {

@@ -15,11 +15,13 @@ One server, the key from --store-key-file, routes:
            bytes (the snapshot is ~8 MiB): 503, nothing half-fetched kept
 Sequence: the store down at start -> /remote 503 with one log line, /local
 200; the store started -> /remote 200 by itself, no SIGHUP (requests kick a
-background fetch with back-off, srv_refetch.h), /local 200 throughout;
+background fetch with back-off, srv_refetch.h), /local 200 throughout, and
+so do a lazy route (/rlazy: small state, faults, then the background fill)
+and a module route (/rmod) down since the load;
 SIGHUP -> /remote 200 from the snapshot (cached on the node); the store killed -> /remote keeps answering, and a reload starts
 it from the node's cached copy with one log line (/stall, never fetched,
 stays 503 and does not hold the reload back); the store back, SIGHUP -> 200.
-Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 15 s.
+Lazy routes: lazy_e2e.py.  Exit 77 (skipped) without clang for wasm32-wasi.  About 20 s.
 """
 import hashlib
 import os
@@ -180,6 +182,9 @@ def main():
         {"route": "/cut", "path": f"wedge://{HOST}:{cutter.getsockname()[1]}/counter", **base},
         {"route": "/remote", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "eager", **base},
         {"route": "/stall", "path": f"wedge://{HOST}:{silent.getsockname()[1]}/counter", **base},
+        # Lazy and module routes come back without SIGHUP too (step 2).
+        {"route": "/rlazy", "path": f"wedge://{HOST}:{sport}/counter", "fetch": "lazy", **base},
+        {"route": "/rmod", "path": f"wedge://{HOST}:{sport}/counter", "granularity": "module", **base},
     ]
     t0 = time.monotonic()
     srv = Server([wedge, "serve", "--workers", "2", "--log-level", "info", "--no-admission",
@@ -222,10 +227,30 @@ def body(srv, check, wedge, sdir, keyfile, sport, tmp, env, started):
     st, b, _ = fetch(url("/stall"))
     check(st == 503, f"/stall: 503 ({st})")
 
-    # 2. The store comes up: /remote comes back by itself (requests kick a
+    # 2. The store comes up: /remote (and /rlazy, /rmod) come back by themselves (requests kick a
     # background fetch, no SIGHUP), answering 503 at once meanwhile, and
     # /local keeps answering throughout.
     store = Store(wedge, sdir, keyfile, sport, os.path.join(tmp, "store.log"), env)
+    # The lazy and the module route, down since the load, come back the
+    # same way (first, so /rlazy is lazy: the snapshot not yet cached).
+    for r in ("/rlazy", "/rmod"):
+        t0, st, b = time.monotonic(), None, b""
+        while time.monotonic() - t0 < 30:
+            st, b, dt = fetch(url(r))
+            if st == 200 or (st != 503 or dt > 2):
+                break
+            time.sleep(0.1)
+        # (A module route runs init per node: its answer is not the snapshot's.)
+        ok = b == PRISTINE if r == "/rlazy" else b.startswith(b"requests=1 ")
+        check(st == 200 and ok, f"{r} back without SIGHUP once the store is up ({st} {b[:60]!r} "
+              f"after {time.monotonic() - t0:.1f} s)")
+    check(any("rem/rlazy: lazy:" in ln for ln in srv.log_text().splitlines()),
+          "/rlazy came back lazy (a fault handler ran)")
+    # /rlazy's background fill puts the snapshot in the node cache: let it
+    # finish before the SIGHUP step removes that file.
+    m = wait_log(srv, r"route rem/rlazy: (the whole snapshot is now in the node cache|filling the node cache failed)",
+                 0)
+    check(m is not None, f"/rlazy: its background fill ended ({m.group(0) if m else 'no log line'})")
     at = len(srv.log_text())
     t0, polls, slow, local_bad, st = time.monotonic(), 0, [], [], None
     while time.monotonic() - t0 < 60:

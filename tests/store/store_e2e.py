@@ -33,7 +33,17 @@ def check(cond, what):
         FAILS.append(what)
 
 
-VERSION = 2
+VERSION = 3
+CHUNK = 4096
+
+
+def item_head(ln):
+    """Bytes of a RANGES item before its data: offset, length, zero, one SHA-256 per 4 KiB."""
+    return 16 + 32 * ((ln + CHUNK - 1) // CHUNK)
+
+
+def chunk_hashes(data):
+    return b"".join(hashlib.sha256(data[i:i + CHUNK]).digest() for i in range(0, len(data), CHUNK))
 
 
 def frame(kind, payload):
@@ -85,11 +95,13 @@ def covered(kind, p):
     out, at = p[:36], 36
     (n,) = struct.unpack("<I", p[32:36])
     for _ in range(n):
-        if len(p) - at < 48:
+        if len(p) - at < 16:
             break
         (ln,) = struct.unpack("<I", p[at + 8:at + 12])
-        out += p[at:at + 48]
-        at += 48
+        if item_head(ln) > len(p) - at:
+            break
+        out += p[at:at + item_head(ln)]
+        at += item_head(ln)
         if ln > len(p) - at:
             break
         at += ln
@@ -161,11 +173,11 @@ def ranges(s, sha, rs):
     out, at = [], 36
     for _ in range(cnt):
         off, ln, _z = struct.unpack("<QII", p[at:at + 16])
-        h = p[at + 16:at + 48]
-        data = p[at + 48:at + 48 + ln]
-        assert hashlib.sha256(data).digest() == h
+        h = p[at + 16:at + item_head(ln)]
+        data = p[at + item_head(ln):at + item_head(ln) + ln]
+        assert chunk_hashes(data) == h
         out.append((off, data))
-        at += 48 + ln
+        at += item_head(ln) + ln
     return kind, out
 
 
@@ -254,7 +266,7 @@ def fake_store(module, behaviour):
                 for k in range(cnt):
                     off, ln = struct.unpack("<QI", p[36 + 12 * k:48 + 12 * k])
                     data = module[off:off + ln]
-                    h = hashlib.sha256(data).digest()
+                    h = chunk_hashes(data)
                     if behaviour == "corrupt":
                         data = bytes([data[0] ^ 1]) + data[1:]
                     body += struct.pack("<QII", off, ln, 0) + h + data
@@ -703,12 +715,14 @@ def main():
         n = st.text().count("failed its MAC") - before
         check(n == 3, f"each bad MAC is one store log line ({n} for 3)")
         still_serving("frames with bad MACs")
-        # An old (version 1) client gets a one-line error naming the version.
-        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        s.sendall(b"WSTP" + bytes([1, 1, 0, 0]) + struct.pack("<I", 36) + struct.pack("<I", 1) + os.urandom(32))
-        kind, p = read_frame(s)
-        check(kind == 5 and b"older store protocol version" in p, "a version 1 client: ERROR naming the version")
-        s.close()
+        # Old clients (version 1: no MACs; 2: one hash per range) get a one-line error naming the version.
+        for old in (1, 2):
+            s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+            s.sendall(b"WSTP" + bytes([old, 1, 0, 0]) + struct.pack("<I", 36) + struct.pack("<I", old) + os.urandom(32))
+            kind, p = read_frame(s)
+            check(kind == 5 and b"older store protocol version" in p,
+                  f"a version {old} client: ERROR naming the version")
+            s.close()
         # A pushed blob whose bytes do not match the hash it claims.
         s, _, _, _ = session(st.port)
         data = b"x" * 100

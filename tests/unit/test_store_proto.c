@@ -169,6 +169,28 @@ Test(store_proto, ranges_roundtrip_and_corruption_is_caught)
     cr_assert_null(st_decode(ST_RANGES, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, &d));
     cr_assert_not_null(st_ranges_verify(&d));
 
+    /* An item of several 4 KiB chunks: one SHA-256 per chunk, each
+     * checked (a flipped bit in the first or the last chunk is caught). */
+    st_range big = {1, 10000, blob + 1};
+    m.u.ranges.count = 1;
+    m.u.ranges.ranges = &big;
+    n = roundtrip(&m, &d);
+    cr_assert_eq(n, ST_HEAD_SIZE + 36 + 16 + 3 * 32 + 10000, "three chunk hashes");
+    g = st_ranges_item(&d, 0, &sha);
+    cr_assert_eq(g.len, 10000);
+    uint8_t h3[3 * ST_SHA_LEN];
+    st_chunk_hashes(blob + 1, 10000, h3);
+    cr_assert(memcmp(sha, h3, sizeof h3) == 0);
+    st_sha256(blob + 1 + 8192, 10000 - 8192, h3);
+    cr_assert(memcmp(sha + 64, h3, ST_SHA_LEN) == 0, "the last chunk hash covers what is left");
+    cr_assert_null(st_ranges_verify(&d));
+    size_t at[2] = {ST_HEAD_SIZE + 36 + 16 + 96 + 5, n - 1};
+    for (int k = 0; k < 2; k++) {
+        buf[at[k]] ^= 0x40;
+        cr_assert_not_null(st_ranges_verify(&d), "a flipped bit at %zu is caught", at[k]);
+        buf[at[k]] ^= 0x40;
+    }
+
     /* The request side. */
     st_msg q = {.kind = ST_RANGES_REQ};
     memcpy(q.u.ranges.blob, m.u.ranges.blob, 32);
@@ -254,6 +276,8 @@ Test(store_proto, frame_heads_are_checked)
     memcpy(h, buf, sizeof h);
     h[4] = 1; /* version 1 (no frame MACs) is refused */
     cr_assert_not_null(st_head_decode(h, &k, &len));
+    h[4] = 2; /* version 2 (one hash per range) too, in one line naming the version */
+    cr_assert(strstr(st_head_decode(h, &k, &len), "older store protocol version") != NULL);
     memcpy(h, buf, sizeof h);
     h[5] = 0;
     cr_assert_not_null(st_head_decode(h, &k, &len));
@@ -342,13 +366,13 @@ Test(store_proto, frame_mac_covers_what_it_says)
     static uint8_t blob[8192];
     for (size_t i = 0; i < sizeof blob; i++)
         blob[i] = (uint8_t)(i * 7);
-    st_range r[2] = {{.off = 0, .len = 4096}, {.off = 4096, .len = 100}};
+    st_range r[2] = {{.off = 0, .len = 5000}, {.off = 5000, .len = 100}};
     st_msg m = {.kind = ST_RANGES};
     st_sha256(blob, sizeof blob, m.u.ranges.blob);
     m.u.ranges.count = 2;
     m.u.ranges.ranges = r;
     r[0].data = blob;
-    r[1].data = blob + 4096;
+    r[1].data = blob + 5000;
     size_t n = st_encode(&m, buf, sizeof buf);
     cr_assert_gt(n, ST_HEAD_SIZE);
     uint8_t key[ST_MAC_LEN] = {1, 2, 3}, t0[ST_MAC_LEN], t[ST_MAC_LEN];
@@ -359,11 +383,21 @@ Test(store_proto, frame_mac_covers_what_it_says)
     cr_assert_not(st_tag_equal(t0, t), "the sequence number is covered");
     st_frame_tag(key, 'C', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
     cr_assert_not(st_tag_equal(t0, t), "the direction is covered");
+    /* The same tag computed piecewise, as a receiver streaming the frame
+     * does: head, the 36-byte prefix, each item's head (16 bytes and its
+     * chunk hashes: 2 for the first item, 1 for the second). */
+    st_sha_ctx *c = st_tag_begin(key, 'S', 5, buf);
+    cr_assert_not_null(c);
+    st_sha_update(c, buf + ST_HEAD_SIZE, 36);
+    st_sha_update(c, buf + ST_HEAD_SIZE + 36, 16 + 2 * 32);
+    st_sha_update(c, buf + ST_HEAD_SIZE + 36 + 80 + 5000, 48);
+    st_tag_end(c, key, t);
+    cr_assert(st_tag_equal(t0, t), "piecewise tag equals st_frame_tag");
     /* Every byte of the head and of the non-bulk payload is covered; the
-     * ranges' bytes (items at 36 and 36 + 48 + 4096) are not. */
-    size_t item2 = ST_HEAD_SIZE + 36 + 48 + 4096;
+     * ranges' bytes (items at 36 and 36 + 80 + 5000) are not. */
+    size_t item2 = ST_HEAD_SIZE + 36 + 80 + 5000;
     for (size_t i = 0; i < n; i++) {
-        int bulk = (i >= ST_HEAD_SIZE + 36 + 48 && i < item2) || i >= item2 + 48;
+        int bulk = (i >= ST_HEAD_SIZE + 36 + 80 && i < item2) || i >= item2 + 48;
         buf[i] ^= 0x01;
         st_frame_tag(key, 'S', 5, buf, buf + ST_HEAD_SIZE, n - ST_HEAD_SIZE, t);
         buf[i] ^= 0x01;
