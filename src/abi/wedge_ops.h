@@ -53,6 +53,36 @@ WOP_INLINE float wop_f32_bits(uint32_t b) { float f; __builtin_memcpy(&f, &b, 4)
 WOP_INLINE double wop_f64_bits(uint64_t b) { double f; __builtin_memcpy(&f, &b, 8); return f; }
 WOP_INLINE uint32_t wop_f32_raw(float f) { uint32_t b; __builtin_memcpy(&b, &f, 4); return b; }
 WOP_INLINE uint64_t wop_f64_raw(double f) { uint64_t b; __builtin_memcpy(&b, &f, 8); return b; }
+/* A signalling-NaN constant (emitted for f32.const / f64.const with such
+ * bits, cg_emit_func.c): its bits go through an empty asm so cc knows
+ * nothing about the value and cannot fold an operation on it.  gcc keeps
+ * sNaN semantics in folding under -fsignaling-nans, clang ignores that
+ * flag (and may fold, e.g., a conversion of the constant without quieting
+ * it); both see the same opaque value here.  Only sNaN bit patterns take
+ * this path, so ordinary constants still fold. */
+WOP_INLINE float wop_f32_opaque(uint32_t b)
+{
+    __asm__("" : "+r"(b));
+    return wop_f32_bits(b);
+}
+WOP_INLINE double wop_f64_opaque(uint64_t b)
+{
+    __asm__("" : "+r"(b));
+    return wop_f64_bits(b);
+}
+/* +-0 and +-1 (emitted as wop_f32_k / wop_f64_k): clang folds x - 0,
+ * -0 - x, x * 1, x * -1, x / 1 and x / -1 to x or -x, which keeps a
+ * signalling NaN x unquieted where Wasm wants an arithmetic NaN (spec
+ * float_exprs, 24 failures with WEDGE_CC=clang); gcc does not under
+ * -fsignaling-nans, so these constants are opaque only when clang
+ * compiles the C. */
+#if defined(__clang__)
+#define wop_f32_k wop_f32_opaque
+#define wop_f64_k wop_f64_opaque
+#else
+#define wop_f32_k wop_f32_bits
+#define wop_f64_k wop_f64_bits
+#endif
 
 /* ---- linear memory (little-endian host) ---------------------------------- */
 
@@ -200,13 +230,18 @@ WOP_INLINE uint32_t wop_le_s64(uint64_t a, uint64_t b) { return (int64_t)a <= (i
 
 /* ---- floats ------------------------------------------------------------ */
 
-WOP_INLINE float wop_f32_abs(float a) { return wop_f32_bits(wop_f32_raw(a) & 0x7FFFFFFFu); }
+/* abs through the builtin: it is IEEE abs (clears the sign bit, keeps a
+ * NaN's payload and signalling bit, never quiets), which cc emits as one
+ * andps with a mask, where the integer form round-tripped through a GPR
+ * (movd, and, movd: clang's guarded float->int conversion in histogram's
+ * hot loop starts with an abs).  neg and copysign stay bit operations. */
+WOP_INLINE float wop_f32_abs(float a) { return __builtin_fabsf(a); }
 WOP_INLINE float wop_f32_neg(float a) { return wop_f32_bits(wop_f32_raw(a) ^ 0x80000000u); }
 WOP_INLINE float wop_f32_copysign(float a, float b)
 {
     return wop_f32_bits((wop_f32_raw(a) & 0x7FFFFFFFu) | (wop_f32_raw(b) & 0x80000000u));
 }
-WOP_INLINE double wop_f64_abs(double a) { return wop_f64_bits(wop_f64_raw(a) & 0x7FFFFFFFFFFFFFFFull); }
+WOP_INLINE double wop_f64_abs(double a) { return __builtin_fabs(a); }
 WOP_INLINE double wop_f64_neg(double a) { return wop_f64_bits(wop_f64_raw(a) ^ 0x8000000000000000ull); }
 WOP_INLINE double wop_f64_copysign(double a, double b)
 {
@@ -278,23 +313,61 @@ static WEDGE_NORETURN WEDGE_COLD __attribute__((noinline, unused)) void wop_trun
     sledge_abi__wasm_trap_raise(is_nan ? WEDGE_TRAP_INVALID_CONVERSION : WEDGE_TRAP_INT_OVERFLOW);
 }
 
-WOP_INLINE uint32_t wop_i32_trunc_f32_s(float x)
-{
-    if (WOP_UNLIKELY(!(x >= -2147483648.0f && x < 2147483648.0f)))
-        wop_trunc_trap(x != x);
-    return (uint32_t)(int32_t)x;
-}
+/* The signed conversions on x86-64: cvttss2si / cvttsd2si give the
+ * "integer indefinite" value (INT_MIN of the width) for NaN and for every
+ * input out of range, so the likely path is the conversion and one compare
+ * of its result; the full range test runs only when the result is INT_MIN
+ * (a real -2^31 / -2^63, or a trap).  Where plain C does the range test
+ * first, each conversion costs two compares and two branches (histogram's
+ * hot loop, docs/vectorisation.md).  Exact: the rare path decides with the
+ * same test as the portable version below. */
+#if defined(__x86_64__)
+#define WOP_TRUNC_S(name, rt, ft, cvt, lo_ok, hi)                                  \
+    WOP_INLINE rt name(ft x)                                                       \
+    {                                                                              \
+        rt r = (rt)cvt(x);                                                         \
+        if (WOP_UNLIKELY(r == (rt)1 << (sizeof(rt) * 8 - 1)) && !(lo_ok && x < hi)) \
+            wop_trunc_trap(x != x);                                                \
+        return r;                                                                  \
+    }
+/* As asm, not the _mm_cvtt* intrinsics: gcc folds those for a constant
+ * out-of-range operand to something other than INT_MIN (the trap was lost:
+ * tests/diff, diff_ttf), while the instruction's result is what the check
+ * above relies on. */
+#define WOP_CVT_ASM(rt, insn, x)                                                   \
+    __extension__({                                                                \
+        rt r_;                                                                     \
+        __asm__(insn " %1, %0" : "=r"(r_) : "x"(x));                               \
+        r_;                                                                        \
+    })
+#define WOP_CVT_F32_I32(x) WOP_CVT_ASM(uint32_t, "cvttss2si", x)
+#define WOP_CVT_F64_I32(x) WOP_CVT_ASM(uint32_t, "cvttsd2si", x)
+#define WOP_CVT_F32_I64(x) WOP_CVT_ASM(uint64_t, "cvttss2si", x)
+#define WOP_CVT_F64_I64(x) WOP_CVT_ASM(uint64_t, "cvttsd2si", x)
+#else
+#define WOP_TRUNC_S(name, rt, ft, cvt, lo_ok, hi)                                  \
+    WOP_INLINE rt name(ft x)                                                       \
+    {                                                                              \
+        if (WOP_UNLIKELY(!(lo_ok && x < hi)))                                      \
+            wop_trunc_trap(x != x);                                                \
+        return (rt)cvt(x);                                                         \
+    }
+#define WOP_CVT_F32_I32(x) (int32_t)(x)
+#define WOP_CVT_F64_I32(x) (int32_t)(x)
+#define WOP_CVT_F32_I64(x) (int64_t)(x)
+#define WOP_CVT_F64_I64(x) (int64_t)(x)
+#endif
+WOP_TRUNC_S(wop_i32_trunc_f32_s, uint32_t, float, WOP_CVT_F32_I32, x >= -2147483648.0f, 2147483648.0f)
+WOP_TRUNC_S(wop_i32_trunc_f64_s, uint32_t, double, WOP_CVT_F64_I32, x > -2147483649.0, 2147483648.0)
+WOP_TRUNC_S(wop_i64_trunc_f32_s, uint64_t, float, WOP_CVT_F32_I64, x >= -9223372036854775808.0f,
+            9223372036854775808.0f)
+WOP_TRUNC_S(wop_i64_trunc_f64_s, uint64_t, double, WOP_CVT_F64_I64, x >= -9223372036854775808.0,
+            9223372036854775808.0)
 WOP_INLINE uint32_t wop_i32_trunc_f32_u(float x)
 {
     if (WOP_UNLIKELY(!(x > -1.0f && x < 4294967296.0f)))
         wop_trunc_trap(x != x);
     return (uint32_t)x;
-}
-WOP_INLINE uint32_t wop_i32_trunc_f64_s(double x)
-{
-    if (WOP_UNLIKELY(!(x > -2147483649.0 && x < 2147483648.0)))
-        wop_trunc_trap(x != x);
-    return (uint32_t)(int32_t)x;
 }
 WOP_INLINE uint32_t wop_i32_trunc_f64_u(double x)
 {
@@ -302,23 +375,11 @@ WOP_INLINE uint32_t wop_i32_trunc_f64_u(double x)
         wop_trunc_trap(x != x);
     return (uint32_t)x;
 }
-WOP_INLINE uint64_t wop_i64_trunc_f32_s(float x)
-{
-    if (WOP_UNLIKELY(!(x >= -9223372036854775808.0f && x < 9223372036854775808.0f)))
-        wop_trunc_trap(x != x);
-    return (uint64_t)(int64_t)x;
-}
 WOP_INLINE uint64_t wop_i64_trunc_f32_u(float x)
 {
     if (WOP_UNLIKELY(!(x > -1.0f && x < 18446744073709551616.0f)))
         wop_trunc_trap(x != x);
     return (uint64_t)x;
-}
-WOP_INLINE uint64_t wop_i64_trunc_f64_s(double x)
-{
-    if (WOP_UNLIKELY(!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)))
-        wop_trunc_trap(x != x);
-    return (uint64_t)(int64_t)x;
 }
 WOP_INLINE uint64_t wop_i64_trunc_f64_u(double x)
 {

@@ -56,15 +56,23 @@ WOP_INLINE wop_v128 wop_sel(wop_v128 m, wop_v128 a, wop_v128 b) { return (a & m)
 #define WOP_KEEP_V128(x) WOP_KEEP((x)[0])
 #endif
 
-/* i8x16.shuffle with constant lane indices (0-31). */
+/* i8x16.shuffle with constant lane indices: WOP_SHUFFLE8 takes the 16
+ * byte indices (0-31); WOP_SHUFFLE16/32/64 the same shuffle when it moves
+ * whole aligned 2-, 4- or 8-byte groups, with the 8/4/2 group indices
+ * (the emitter, cg_emit_func.c, picks the widest: with SSE2 only, cc
+ * lowers a byte shuffle without pshufb to a gather by bytes). */
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector)
-#define WOP_SHUFFLE(a, b, ...) WOP_V(__builtin_shufflevector((wop_u8x16)(a), (wop_u8x16)(b), __VA_ARGS__))
+#define WOP_SHUF_T(t, a, b, ...) WOP_V(__builtin_shufflevector((t)(a), (t)(b), __VA_ARGS__))
 #endif
 #endif
-#ifndef WOP_SHUFFLE
-#define WOP_SHUFFLE(a, b, ...) WOP_V(__builtin_shuffle((wop_u8x16)(a), (wop_u8x16)(b), (wop_u8x16){ __VA_ARGS__ }))
+#ifndef WOP_SHUF_T
+#define WOP_SHUF_T(t, a, b, ...) WOP_V(__builtin_shuffle((t)(a), (t)(b), (t){ __VA_ARGS__ }))
 #endif
+#define WOP_SHUFFLE8(a, b, ...) WOP_SHUF_T(wop_u8x16, a, b, __VA_ARGS__)
+#define WOP_SHUFFLE16(a, b, ...) WOP_SHUF_T(wop_u16x8, a, b, __VA_ARGS__)
+#define WOP_SHUFFLE32(a, b, ...) WOP_SHUF_T(wop_u32x4, a, b, __VA_ARGS__)
+#define WOP_SHUFFLE64(a, b, ...) WOP_SHUF_T(wop_u64x2, a, b, __VA_ARGS__)
 
 /* ---- memory --------------------------------------------------------------- */
 

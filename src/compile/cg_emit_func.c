@@ -399,12 +399,27 @@ static void emit_simd(cg_fn *f, const wasm_insn *in, const wasm_opinfo *oi)
         cg_printf(b, "(wop_v128){ 0x%llxull, 0x%llxull };\n", (unsigned long long)lo, (unsigned long long)hi);
         return;
     }
-    case WASM_OPK_SHUFFLE:
-        cg_printf(b, "WOP_SHUFFLE(%s, %s", s[0], s[1]);
-        for (int i = 0; i < 16; i++)
-            cg_printf(b, ", %u", in->u.v128[i]);
+    case WASM_OPK_SHUFFLE: {
+        /* As a shuffle of the widest lanes it is one of: a byte shuffle
+         * that moves whole aligned 2-, 4- or 8-byte groups is the same
+         * shuffle on 16-, 32- or 64-bit lanes, and that is what cc needs
+         * to see with SSE2 only (shufps, pshufd, punpck...), where a byte
+         * shuffle without pshufb became a byte-by-byte gather through the
+         * stack (-msimd128 stencil2d: i8x16.shuffle 12..27, 11x native). */
+        unsigned w = 8;
+        for (; w > 1; w /= 2) {
+            bool ok = true;
+            for (unsigned i = 0; i < 16 && ok; i++)
+                ok = in->u.v128[i] % w == i % w && in->u.v128[i] / w * w == in->u.v128[i - i % w];
+            if (ok)
+                break;
+        }
+        cg_printf(b, "WOP_SHUFFLE%u(%s, %s", 8 * w, s[0], s[1]);
+        for (unsigned i = 0; i < 16; i += w)
+            cg_printf(b, ", %u", in->u.v128[i] / w);
         cg_puts(b, ");\n");
         return;
+    }
     case WASM_OPK_LANE:
         if (oi->nin == 1)
             cg_printf(b, "%s(%s, %u);\n", fn, s[0], in->u.lane);
@@ -716,11 +731,17 @@ static bool emit_insn(cg_fn *f, wasm_reader *rd, const wasm_insn *in, cg_err *er
         return true;
     case OP_f32_const:
         cg_push(f, WASM_F32);
-        cg_printf(b, "  %s = wop_f32_bits(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1), in->u.f32);
+        /* A signalling NaN goes through wop_f32_opaque (wedge_ops.h): not
+         * every backend compiler honours -fsignaling-nans when folding. */
+        cg_printf(b, "  %s = wop_f32_%s(0x%xu);\n", cg_slot(f, cg_depth(f, 0), WASM_F32, s1),
+                  cg_f32_is_snan(in->u.f32) ? "opaque" : (in->u.f32 & 0x7FFFFFFFu) == 0 ||
+                  (in->u.f32 & 0x7FFFFFFFu) == 0x3F800000u ? "k" : "bits", in->u.f32);
         return true;
     case OP_f64_const:
         cg_push(f, WASM_F64);
-        cg_printf(b, "  %s = wop_f64_bits(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
+        cg_printf(b, "  %s = wop_f64_%s(0x%llxull);\n", cg_slot(f, cg_depth(f, 0), WASM_F64, s1),
+                  cg_f64_is_snan(in->u.f64) ? "opaque" : (in->u.f64 & 0x7FFFFFFFFFFFFFFFull) == 0 ||
+                  (in->u.f64 & 0x7FFFFFFFFFFFFFFFull) == 0x3FF0000000000000ull ? "k" : "bits",
                   (unsigned long long)in->u.f64);
         return true;
     case OP_memory_size:

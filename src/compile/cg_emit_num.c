@@ -86,3 +86,15 @@ const char *cg_numop_expr(uint32_t op)
         return cg_sat[op - 0xFC00];
     return NULL;
 }
+
+/* Signalling NaN: all-ones exponent, non-zero fraction, quiet bit clear. */
+bool cg_f32_is_snan(uint32_t bits)
+{
+    return (bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu) != 0 && (bits & 0x00400000u) == 0;
+}
+
+bool cg_f64_is_snan(uint64_t bits)
+{
+    return (bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull && (bits & 0x000FFFFFFFFFFFFFull) != 0 &&
+           (bits & 0x0008000000000000ull) == 0;
+}

@@ -84,6 +84,9 @@ __attribute__((warn_unused_result)) bool cg_emit_func(const cg_mod *cm, uint32_t
  * $0/$1 standing for the operands (their types: wasm_opinfo_get).  NULL if
  * `op` is not one of them. */
 const char *cg_numop_expr(uint32_t op);
+/* Whether a constant's bits are a signalling NaN (emitted opaque). */
+bool cg_f32_is_snan(uint32_t bits);
+bool cg_f64_is_snan(uint64_t bits);
 
 /* Guard-mode load barriers that can be left out (cg_keep.c).  An abstract
  * value per operand-stack slot and local: which load (1-based id) it

@@ -68,7 +68,14 @@ static wedge_value rt_eval(wedge_instance *inst, const wedge_constexpr *e)
     return v;
 }
 
-static void *rt_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+/* Reserves n items of `size` bytes at the 16-aligned end of a block
+ * being laid out (*at: its size so far); returns their offset. */
+static size_t rt_blk_add(size_t *at, size_t n, size_t size)
+{
+    size_t off = (*at + 15) & ~(size_t)15;
+    *at = off + n * size;
+    return off;
+}
 
 static void rt_run_start_fn(void *arg)
 {
@@ -89,7 +96,21 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     const wedge_module_desc *d = m->desc;
     size_t head = sizeof(rt_instance_priv);
     _Static_assert(sizeof(rt_instance_priv) % 16 == 0, "instance must stay 16-aligned");
-    uint8_t *blk = calloc(1, head + sizeof(wedge_instance) + (size_t)d->nglobals * sizeof(wedge_value));
+    /* One allocation for the instance, all its per-instance arrays and
+     * its host-context table (one calloc per request in wedge serve, not
+     * ten): each at a 16-aligned offset of the block, freed with it. */
+    uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
+    size_t at = head + sizeof(wedge_instance) + (size_t)d->nglobals * sizeof(wedge_value);
+    size_t o_funcs = rt_blk_add(&at, nfuncs, sizeof(wedge_funcref *));
+    size_t o_tables = rt_blk_add(&at, ntables, sizeof(wedge_table *));
+    size_t o_iglobals = rt_blk_add(&at, d->nimported_globals, sizeof(wedge_value *));
+    size_t o_defined = rt_blk_add(&at, d->nfuncs, sizeof(wedge_funcref));
+    size_t o_bound = rt_blk_add(&at, d->nimported_funcs, sizeof(wedge_funcref));
+    size_t o_otables = rt_blk_add(&at, d->ntables, sizeof(wedge_table *));
+    size_t o_ddrop = rt_blk_add(&at, d->ndatas, 1);
+    size_t o_edrop = rt_blk_add(&at, d->nelems, 1);
+    size_t o_hosts = rt_blk_add(&at, 1, rt_host_ctxs_size(lk));
+    uint8_t *blk = calloc(1, at);
     if (!blk)
         return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
     wedge_instance *inst = (wedge_instance *)(blk + head);
@@ -100,22 +121,16 @@ static rt_status rt_instantiate_in(rt_module *m, const rt_limits *lim, const rt_
     p->nglobals_total = d->nimported_globals + d->nglobals;
     inst->desc = d;
 
-    uint32_t nfuncs = d->nimported_funcs + d->nfuncs, ntables = d->nimported_tables + d->ntables;
-    inst->funcs = rt_calloc(nfuncs, sizeof *inst->funcs);
-    inst->tables = rt_calloc(ntables, sizeof *inst->tables);
-    inst->imported_globals = rt_calloc(d->nimported_globals, sizeof *inst->imported_globals);
-    inst->data_dropped = rt_calloc(d->ndatas, 1);
-    inst->elem_dropped = rt_calloc(d->nelems, 1);
-    p->defined = rt_calloc(d->nfuncs, sizeof *p->defined);
-    p->bound = rt_calloc(d->nimported_funcs, sizeof *p->bound);
-    p->owned_tables = rt_calloc(d->ntables, sizeof *p->owned_tables);
-    rt_host_ctxs *hosts = rt_host_ctxs_alloc(lk);
+    inst->funcs = (void *)(blk + o_funcs);
+    inst->tables = (void *)(blk + o_tables);
+    inst->imported_globals = (void *)(blk + o_iglobals);
+    inst->data_dropped = blk + o_ddrop;
+    inst->elem_dropped = blk + o_edrop;
+    p->defined = (void *)(blk + o_defined);
+    p->bound = (void *)(blk + o_bound);
+    p->owned_tables = (void *)(blk + o_otables);
+    rt_host_ctxs *hosts = rt_host_ctxs_init(blk + o_hosts, lk);
     inst->host = hosts;
-    if (!inst->funcs || !inst->tables || !inst->imported_globals || !inst->data_dropped || !inst->elem_dropped ||
-        !p->defined || !p->bound || !p->owned_tables || !hosts) {
-        rt_instance_free(inst);
-        return rt_fail(res, RT_ERR_RESOURCE, "%s: out of memory", m->path);
-    }
 
     /* Imports, in order. */
     uint32_t next[WEDGE_EXTERN_GLOBAL + 1] = {0, 0, 0, 0};   /* per extern kind */
@@ -258,7 +273,7 @@ void rt_instance_free(wedge_instance *inst)
         return;
     rt_instance_priv *p = rt_priv(inst);
     /* Host contexts first: their ctx_free may still look at the memory. */
-    rt_host_ctxs_free(inst->host);
+    rt_host_ctxs_end(inst->host);
     inst->host = NULL;
     if (p->owned_tables)
         for (uint32_t k = 0; k < p->nowned_tables; k++)
@@ -268,13 +283,5 @@ void rt_instance_free(wedge_instance *inst)
      * usual. */
     if (p->owned_mem && !(p->pool && rt_mempool_give(p->pool, p->owned_mem, p->keep_pages)))
         rt_memory_free(p->owned_mem);
-    free(p->owned_tables);
-    free(p->defined);
-    free(p->bound);
-    free(inst->funcs);
-    free(inst->tables);
-    free(inst->imported_globals);
-    free(inst->data_dropped);
-    free(inst->elem_dropped);
-    free(p);
+    free(p);        /* the arrays are in the same block (rt_instantiate_in) */
 }

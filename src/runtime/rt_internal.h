@@ -58,6 +58,19 @@ struct rt_module {
 
 /* Every wedge_memory the runtime hands out is the first member of one of
  * these, so the runtime can recover what the ABI layout does not carry. */
+/* rt_mempool.c's knowledge of a pooled memory's resident pages: after a
+ * reset that looked (mincore), the runs of OS pages of [0, span) that stay
+ * resident; valid only while nothing remapped that range. */
+#define RT_MEMPOOL_RUNS 8
+typedef struct rt_mempool_track {
+    uint32_t lo[RT_MEMPOOL_RUNS], hi[RT_MEMPOOL_RUNS];   /* OS page indexes, [lo, hi) */
+    uint32_t nruns;
+    bool valid;
+    uint64_t span;                             /* `committed` when they were found */
+    uint64_t faults;                           /* the taking thread's page faults, read at or before take */
+    const void *thread;                        /* that thread (NULL: no count known) */
+} rt_mempool_track;
+
 typedef struct rt_memory {
     wedge_memory pub;
     uint8_t *map;                              /* whole reservation */
@@ -68,6 +81,7 @@ typedef struct rt_memory {
     uint64_t committed;                        /* bytes made read/write */
     uint64_t image_off, image_len;             /* an image mapped over [off, off+len), or len 0 */
     uint64_t image_id;                         /* which one (rt_image.id) */
+    rt_mempool_track track;                    /* while pooled (rt_mempool.c); zero otherwise */
 } rt_memory;
 
 typedef struct rt_table {
@@ -195,15 +209,17 @@ rt_status rt_link_resolve(const rt_linker *lk, const wedge_module_desc *d, const
                           rt_extern *out, int *slot, rt_result *res);
 rt_status rt_link_check(const wedge_module_desc *d, const wedge_desc_import *imp, const rt_extern *ex,
                         rt_result *res);
-/* An instance's host contexts: allocated with one slot per host slot of
- * lk; rt_host_ctxs_use marks a slot the instance imports from; _new runs
- * ctx_new for the marked slots in order (stops at the first failure);
- * _free runs ctx_free for every context made, then frees the table. */
-rt_host_ctxs *rt_host_ctxs_alloc(const rt_linker *lk);
+/* An instance's host contexts: a table with one slot per host slot of
+ * lk, in memory the caller owns (the instance's block): _size bytes,
+ * 16-aligned, made by _init; rt_host_ctxs_use marks a slot the instance
+ * imports from; _new runs ctx_new for the marked slots in order (stops at
+ * the first failure); _end runs ctx_free for every context made. */
+size_t rt_host_ctxs_size(const rt_linker *lk);
+rt_host_ctxs *rt_host_ctxs_init(void *mem, const rt_linker *lk);
 void rt_host_ctxs_use(rt_host_ctxs *h, const rt_linker *lk, int slot);
 rt_status rt_host_ctxs_new(rt_host_ctxs *h, const rt_linker *lk, wedge_instance *inst, const void *const *host_cfg,
                            rt_result *res);
-void rt_host_ctxs_free(rt_host_ctxs *h);
+void rt_host_ctxs_end(rt_host_ctxs *h);
 
 /* OS layer (os/rt_os_linux.c). */
 void *rt_os_reserve(uint64_t len);             /* PROT_NONE, NULL on failure */

@@ -462,12 +462,16 @@ rt_status rt_linker_check(const rt_linker *lk, const rt_module *m, rt_result *re
 
 /* ---- host contexts ----------------------------------------------------------- */
 
-rt_host_ctxs *rt_host_ctxs_alloc(const rt_linker *lk)
+size_t rt_host_ctxs_size(const rt_linker *lk)
 {
-    uint32_t n = rt_linker_nhosts(lk);
-    rt_host_ctxs *h = calloc(1, sizeof *h + (size_t)n * sizeof h->slot[0]);
-    if (h)
-        h->n = n;
+    return sizeof(rt_host_ctxs) + (size_t)rt_linker_nhosts(lk) * sizeof(rt_host_slot);
+}
+
+rt_host_ctxs *rt_host_ctxs_init(void *mem, const rt_linker *lk)
+{
+    rt_host_ctxs *h = mem;
+    memset(h, 0, rt_host_ctxs_size(lk));
+    h->n = rt_linker_nhosts(lk);
     return h;
 }
 
@@ -494,7 +498,7 @@ rt_status rt_host_ctxs_new(rt_host_ctxs *h, const rt_linker *lk, wedge_instance 
     return RT_OK;
 }
 
-void rt_host_ctxs_free(rt_host_ctxs *h)
+void rt_host_ctxs_end(rt_host_ctxs *h)
 {
     if (!h)
         return;
@@ -506,5 +510,4 @@ void rt_host_ctxs_free(rt_host_ctxs *h)
         s->live = false;
         s->ctx = NULL;
     }
-    free(h);
 }

@@ -92,6 +92,9 @@ void rt_memory_free(wedge_memory *mem)
 bool rt_memory_reset(wedge_memory *mem, uint32_t pages)
 {
     rt_memory *m = rt_mem_priv(mem);
+    /* The mappings change: a pool's record of resident pages (and of the
+     * range being free of huge pages) no longer holds (rt_mempool.c). */
+    m->track.valid = false;
     if (pages > mem->max_pages || !rt_image_unmap(mem))
         return false;
     uint64_t keep = (uint64_t)pages * RT_PAGE_SIZE;

@@ -13,7 +13,7 @@
  * mapped and is reverted to the image, which costs only the pages present
  * in its range.  Outside the image, since a pooled
  * memory is zero and unmapped everywhere after its first reset, the pages
- * resident now (mincore) are exactly the pages touched since — unless the
+ * resident now are exactly the pages touched since — unless the
  * system has swap, where a touched page may be out of memory: then every
  * reset drops all pages (madvise), which is always correct (whether there
  * is swap is looked up at most once a second: swap_configured).  A few of
@@ -23,6 +23,24 @@
  * never pins what one large request used.  Pages beyond the module's
  * initial size (memory.grow) are decommitted again.
  *
+ * Which pages are resident: asking the kernel (mincore) costs 1.2–1.6 µs
+ * per call on a VM, more than the rest of a pooled hello sandbox.  So it
+ * is asked only when something may have changed: a reset that asked
+ * remembers the resident runs (track, in the memory); a page that was not
+ * resident can only become so through a page fault, which the kernel
+ * counts for the thread that takes it (guest code, host code, or the
+ * kernel itself copying into guest memory for a read(): all on the
+ * thread the sandbox runs on).  If the thread that took the memory has
+ * taken no fault since it last looked (one getrusage, ~0.3 µs), only the
+ * remembered runs can hold data and they are cleared with memset: no
+ * mincore.  Any fault at all (the guest's footprint grew, or unrelated
+ * host work faulted) falls back to mincore, which is always right.  For
+ * the count to see every write, the tracked range has no transparent huge
+ * pages (khugepaged could otherwise make untouched pages resident, which
+ * a later write then fills without a fault): MADV_NOHUGEPAGE on it when
+ * the runs are recorded.  Memories with an image (their image pages fault
+ * on every request anyway) and systems with swap never take this path.
+ *
  * A pool is not thread-safe: its owner (one worker thread) takes and
  * gives back.
  */
@@ -31,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,11 +62,19 @@
 /* The residency vector covers this much memory; beyond it, drop everything. */
 #define RT_MEMPOOL_VEC_BYTES ((uint64_t)64 << 20)
 
+/* The calling thread's page faults as last read at a release (known),
+ * the baseline of the memories it takes; its address is the thread's
+ * identity in a track. */
+static _Thread_local struct {
+    uint64_t faults;
+    bool known;
+} tls_faults;
+
 struct rt_mempool {
     wedge_memory **v;
     unsigned n, cap;
     unsigned char *vec;         /* mincore output, RT_MEMPOOL_VEC_BYTES / 4 KiB */
-    uint64_t resets, memset_bytes, dropped;
+    uint64_t resets, memset_bytes, dropped, scans, quick;
 };
 
 rt_mempool *rt_mempool_new(unsigned max_kept)
@@ -117,6 +144,11 @@ wedge_memory *rt_mempool_take(rt_mempool *p, uint32_t min_pages, uint32_t max_pa
             }
             m->committed = bytes;
         }
+        /* The fault count its release compares with: this thread's as
+         * last read (faults since then only make the release look).  A
+         * kept memory that shows an image has no valid track (give). */
+        m->track.thread = tls_faults.known ? (const void *)&tls_faults : NULL;
+        m->track.faults = tls_faults.faults;
         mem->pages = min_pages;
         mem->size = bytes;
         return mem;
@@ -144,9 +176,21 @@ static bool swap_configured(void)
     return atomic_load_explicit(&swap, memory_order_relaxed);
 }
 
+/* The calling thread's page faults so far, minor and major (one
+ * getrusage). */
+static bool thread_faults(uint64_t *out)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        return false;
+    *out = (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+    return true;
+}
+
 /* Zeroes [lo, hi) of plain (not image) memory touching only resident
- * pages; false if the OS refused. */
-static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
+ * pages; false if the OS refused.  With `t`, records the runs left
+ * resident into it (t->valid false when they cannot be known). */
+static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi, rt_mempool_track *t)
 {
     if (hi <= lo)
         return true;
@@ -159,6 +203,7 @@ static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
         p->dropped++;
         return rt_os_zero(base, len);
     }
+    p->scans++;
     size_t npages = (size_t)((len + RT_OS_PAGE - 1) / RT_OS_PAGE);
     uint64_t resident = 0;
     for (size_t i = 0; i < npages; i++)
@@ -166,8 +211,12 @@ static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
     resident *= RT_OS_PAGE;
     if (resident > RT_MEMPOOL_MEMSET_MAX) {
         p->dropped++;
+        if (t)
+            t->valid = true;       /* nothing stays resident */
         return rt_os_zero(base, len);
     }
+    if (t)
+        t->valid = true;
     for (size_t i = 0; i < npages;) {
         if (!(p->vec[i] & 1)) {
             i++;
@@ -180,10 +229,29 @@ static bool clear_used(rt_mempool *p, rt_memory *m, uint64_t lo, uint64_t hi)
         if (b > len)
             b = len;
         memset(base + a, 0, b - a);
+        if (t && t->nruns < RT_MEMPOOL_RUNS) {
+            t->lo[t->nruns] = (uint32_t)i;
+            t->hi[t->nruns++] = (uint32_t)j;
+        } else if (t) {
+            t->valid = false;      /* too scattered to remember: ask again next time */
+        }
         i = j;
     }
     p->memset_bytes += resident;
     return true;
+}
+
+/* The remembered runs of a plain memory, cleared with memset: right only
+ * when no page of [0, committed) can have become resident since they were
+ * recorded (see the top of this file). */
+static void clear_runs(rt_mempool *p, rt_memory *m)
+{
+    const rt_mempool_track *t = &m->track;
+    for (uint32_t k = 0; k < t->nruns; k++) {
+        uint64_t a = (uint64_t)t->lo[k] * RT_OS_PAGE, b = (uint64_t)t->hi[k] * RT_OS_PAGE;
+        memset(m->map + a, 0, b - a);
+        p->memset_bytes += b - a;
+    }
 }
 
 bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
@@ -194,6 +262,12 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
     uint64_t keep = (uint64_t)keep_pages * RT_PAGE_SIZE;
     if (keep > m->map_len)
         return false;
+    /* First, before this function could fault: whether this thread took
+     * any page fault since the memory was taken. */
+    uint64_t faults = 0;
+    bool counted = !m->image_len && thread_faults(&faults);
+    bool quiet = counted && m->track.valid && m->track.thread == (const void *)&tls_faults &&
+                 m->track.faults == faults;
     /* An image (module data or snapshot) that would not fit the kept size
      * becomes zero pages; one that fits stays mapped and is reverted
      * below, so the next instance of the same module or snapshot finds it
@@ -206,15 +280,34 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
             return false;
         m->committed = keep;
     }
-    /* The image's range: only the pages present in it are dropped (the
-     * guest's copies; shared pages are just unmapped); mincore cannot tell
-     * written from read pages of a file mapping, so it is not used there.
-     * The rest is plain memory, zero before the guest ran. */
-    uint64_t ilo = m->image_len ? m->image_off : m->committed, ihi = m->image_off + m->image_len;
-    if (m->image_len && !rt_image_revert(mem))
-        return false;
-    if (!clear_used(p, m, 0, ilo) || (m->image_len && !clear_used(p, m, ihi, m->committed)))
-        return false;
+    if (quiet && m->track.span == m->committed && !swap_configured()) {
+        p->quick++;
+        clear_runs(p, m);
+    } else if (!m->image_len) {
+        /* Plain memory: look, and remember what stays resident for the
+         * next release (the range must hold no huge pages for that). */
+        rt_mempool_track t = {.span = m->committed};
+        if (!clear_used(p, m, 0, m->committed, &t))
+            return false;
+        if (t.valid && m->committed && madvise(m->map, m->committed, MADV_NOHUGEPAGE) != 0)
+            t.valid = false;
+        m->track = t;
+    } else {
+        /* The image's range: only the pages present in it are dropped (the
+         * guest's copies; shared pages are just unmapped); mincore cannot
+         * tell written from read pages of a file mapping, so it is not used
+         * there.  The rest is plain memory, zero before the guest ran. */
+        m->track.valid = false;
+        uint64_t ilo = m->image_off, ihi = m->image_off + m->image_len;
+        if (!rt_image_revert(mem))
+            return false;
+        if (!clear_used(p, m, 0, ilo, NULL) || !clear_used(p, m, ihi, m->committed, NULL))
+            return false;
+    }
+    if (counted) {
+        tls_faults.faults = faults;
+        tls_faults.known = true;
+    }
     mem->pages = (uint32_t)(m->committed / RT_PAGE_SIZE);
     mem->size = m->committed;
     p->resets++;
@@ -222,9 +315,10 @@ bool rt_mempool_give(rt_mempool *p, wedge_memory *mem, uint32_t keep_pages)
     return true;
 }
 
-void rt_mempool_stats(const rt_mempool *p, uint64_t *resets, uint64_t *memset_bytes, uint64_t *dropped)
+void rt_mempool_stats(const rt_mempool *p, rt_mempool_counts *c)
 {
-    *resets = p ? p->resets : 0;
-    *memset_bytes = p ? p->memset_bytes : 0;
-    *dropped = p ? p->dropped : 0;
+    *c = (rt_mempool_counts){0};
+    if (p)
+        *c = (rt_mempool_counts){.resets = p->resets, .memset_bytes = p->memset_bytes, .dropped = p->dropped,
+                                 .scans = p->scans, .quick = p->quick};
 }

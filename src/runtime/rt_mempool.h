@@ -13,7 +13,9 @@
  * every instance that uses it first; the kept memories belong to the pool.
  * Errors: rt_mempool_new returns NULL when out of memory;
  * rt_instantiate_pooled reports like rt_instantiate.
- * Threads: a pool belongs to one thread at a time.
+ * Threads: a pool belongs to one thread at a time, and a memory taken
+ * from it is written only by the thread that took it until it is given
+ * back (its release counts that thread's page faults: rt_mempool.c).
  */
 #ifndef WEDGE_RT_MEMPOOL_H
 #define WEDGE_RT_MEMPOOL_H
@@ -25,8 +27,13 @@ rt_mempool *rt_mempool_new(unsigned max_kept);
 void rt_mempool_free(rt_mempool *p);
 unsigned rt_mempool_count(const rt_mempool *p);
 /* Counters: memories given back, bytes cleared with memset, resets that
- * dropped every page instead. */
-void rt_mempool_stats(const rt_mempool *p, uint64_t *resets, uint64_t *memset_bytes, uint64_t *dropped);
+ * dropped every page instead, resets that asked the kernel which pages
+ * are resident (mincore), resets that cleared the pages remembered from
+ * the last such look without asking (rt_mempool.c says when). */
+typedef struct rt_mempool_counts {
+    uint64_t resets, memset_bytes, dropped, scans, quick;
+} rt_mempool_counts;
+void rt_mempool_stats(const rt_mempool *p, rt_mempool_counts *c);
 /* rt_instantiate, with memory 0 taken from (and later given back to) `pool`. */
 RT_WARN_UNUSED rt_status rt_instantiate_pooled(rt_module *m, const rt_limits *lim, const rt_linker *lk,
                                                const void *const *host_cfg, rt_mempool *pool, wedge_instance **out,

@@ -10,6 +10,7 @@
  */
 #include "srv_config.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -556,10 +557,48 @@ static bool load_tenant(ctx *x, const cJSON *obj, const char *kp, srv_port *port
     return true;
 }
 
+/* The object form's "host": an IPv4 or IPv6 address ("[...]" allowed), as
+ * --host takes it; checked here so that a bad one names its key. */
+static bool load_host(ctx *x, const cJSON *root, srv_config *cfg)
+{
+    if (!get_str(x, root, "", "host", false, NULL, 64, &cfg->host))
+        return false;
+    if (!cfg->host)
+        return true;
+    const char *h = cfg->host;
+    size_t n = strlen(h);
+    char a[72];
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        memcpy(a, h + 1, n - 2);
+        a[n - 2] = '\0';
+    } else {
+        memcpy(a, h, n + 1);
+    }
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+        return key_fail(x, "host", "\"%s\" is not an IPv4 or IPv6 address", h);
+    return true;
+}
+
 static bool load_all(ctx *x, const cJSON *root, srv_config *cfg)
 {
-    if (!cJSON_IsArray(root))
-        return srv_fail(x->err, "%s: the configuration must be a JSON array of modules or tenants", x->label);
+    /* Two roots: the array of modules or tenants (SPEC §4), or an object
+     * with that array as "ports" beside server-wide keys ("host"). */
+    const char *lkp = "";
+    if (cJSON_IsObject(root)) {
+        static const char *const keys[] = { "host", "ports", NULL };
+        if (!check_keys(x, root, "", keys) || !load_host(x, root, cfg))
+            return false;
+        lkp = "ports";
+        root = get(root, "ports");
+        if (!root)
+            return key_fail(x, "ports", "missing (required)");
+        if (!cJSON_IsArray(root))
+            return key_fail(x, "ports", "must be an array of modules or tenants");
+    } else if (!cJSON_IsArray(root)) {
+        return srv_fail(x->err, "%s: the configuration must be a JSON array of modules or tenants, or an object "
+                        "with them as \"ports\"", x->label);
+    }
     int n = cJSON_GetArraySize(root);
     if (n <= 0)
         return srv_fail(x->err, "%s: the configuration lists nothing to serve", x->label);
@@ -569,7 +608,7 @@ static bool load_all(ctx *x, const cJSON *root, srv_config *cfg)
     size_t i = 0;
     for (const cJSON *it = root->child; it; it = it->next, i++) {
         char kp[KEYPATH_MAX];
-        index_key(kp, "", i);
+        index_key(kp, lkp, i);
         if (!cJSON_IsObject(it))
             return key_fail(x, kp, "must be an object");
         srv_port *p = &cfg->ports[i];

@@ -6,7 +6,10 @@
  * (`[{"name","path","port",...}]`, one module per port served at every
  * path) and tenants with routes (`[{"name","port","routes":[...]}]`) — are
  * normalised into one srv_config: a list of ports, each with its routes.
- * A module-list entry becomes a port with one route "/".
+ * A module-list entry becomes a port with one route "/".  The root is
+ * either form's array, or an object {"host": ADDR, "ports": [...]} whose
+ * "ports" is that array and whose "host" is the address to listen on
+ * (--host wins over it).
  *
  * Ownership: srv_config_load() fills a caller-provided srv_config whose
  * contents (ports, routes, strings) live in one block owned by it and are
@@ -104,6 +107,7 @@ typedef struct srv_port {
 typedef struct srv_config {
     srv_port *ports;
     size_t nports;
+    const char *host;           /* the object form's "host" (checked: an address), else NULL */
     void *block_;               /* private: the one allocation behind everything above */
 } srv_config;
 
@@ -136,6 +140,7 @@ typedef struct srv_settings {
     uint16_t admin_port;        /* 0 = no admin listener */
     srv_log_level log_level;
     const char *host;           /* address the ports are bound on (points into argv or a literal) */
+    bool host_given;            /* --host was on the command line: it wins over the config's "host" */
     uint32_t idle_timeout_ms;
     uint32_t request_timeout_ms;
     uint32_t drain_timeout_ms;

@@ -90,7 +90,16 @@ typedef struct reloader {
     const char *file;           /* NULL: the built-in default */
     uint32_t max_memory_mb;     /* --max-memory-mb, for routes without their own */
     const char *store_key_file; /* --store-key-file, likewise */
+    const char *host;           /* the config's "host" in effect, NULL: none (or --host given) */
+    bool host_given;            /* --host: the config's "host" is not looked at */
 } reloader;
+
+/* The configuration's "host" is where the ports are bound, at start; a
+ * reload cannot move them (a new port joins the others' address). */
+static bool same_host(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
 
 /* Routes without their own max-memory-mb get the server's. */
 static void apply_memory_default(srv_config *cfg, uint32_t mb)
@@ -122,6 +131,14 @@ static const srv_config *reload_config(void *ud, const srv_config *cur)
     }
     if (!(r->file ? srv_config_load(r->file, cfg, &err) : load_default_config(cfg, &err))) {
         srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s", err.msg);
+        free(cfg);
+        return NULL;
+    }
+    if (!r->host_given && !same_host(cfg->host, r->host)) {
+        srv_log(SRV_LOG_ERROR, "reload refused, still serving the previous configuration: %s: \"host\" changed "
+                "from %s to %s; the address is fixed when the server starts", what, r->host ? r->host : "none",
+                cfg->host ? cfg->host : "none");
+        srv_config_free(cfg);
         free(cfg);
         return NULL;
     }
@@ -172,6 +189,13 @@ int srv_main(int argc, char **argv)
     }
     apply_memory_default(&cfg, s.max_memory_mb);
     apply_store_key_default(&cfg, s.store_key_file);
+    /* --host wins over the configuration's "host"; the copy outlives cfg
+     * (a reload frees it) for as long as the listener binds ports. */
+    char host[72];
+    if (!s.host_given && cfg.host) {
+        snprintf(host, sizeof host, "%s", cfg.host);
+        s.host = host;
+    }
     srv_log(SRV_LOG_INFO, "%zu port(s), %u worker(s), %s scheduler, quantum %u us%s", cfg.nports,
             s.workers, srv_sched_name(s.scheduler), s.quantum_us, s.preemption ? "" : ", no preemption");
 
@@ -194,7 +218,8 @@ int srv_main(int argc, char **argv)
         return 1;
     }
     reloader rl = { .sched = sched, .listener = l, .file = s.config_file, .max_memory_mb = s.max_memory_mb,
-                    .store_key_file = s.store_key_file };
+                    .store_key_file = s.store_key_file, .host = !s.host_given && cfg.host ? host : NULL,
+                    .host_given = s.host_given };
     srv_listener_set_reload(l, reload_config, &rl);
 
     /* SA_ONSTACK: this thread is worker 0 too (srv_sched_attach), so a

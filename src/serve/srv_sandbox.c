@@ -31,6 +31,7 @@
 #include "srv_refetch.h"
 #include "srv_remote.h"
 #include "srv_sched.h"
+#include "srv_scratch.h"
 #include "srv_static.h"
 #include "util/util.h"
 #include "wasi/wasi.h"
@@ -38,6 +39,8 @@
 /* Host modules every route is linked against (WASI, Dagger, CommonWA):
  * the size of the per-request config array. */
 #define SRV_HOST_SLOTS 3
+/* The part of a WAGI guest's output searched for its header block. */
+#define SRV_WAGI_HEAD_MAX ((size_t)65536)
 
 /* ---- start-up: one module per route --------------------------------------- */
 
@@ -346,22 +349,60 @@ static char *arena_decode(arena *a, const char *s, size_t n)
     return r;
 }
 
-void srv_outcome_error(srv_outcome *out, int status, const char *kind)
+/* Appends s to out->small at *n, as much as fits (one byte stays for
+ * nothing: bodies are not NUL-terminated, but the cap keeps them short). */
+static void small_put(srv_outcome *out, size_t *n, const char *s, size_t len)
 {
+    size_t room = sizeof out->small - 1 - *n;
+    if (len > room)
+        len = room;
+    memcpy(out->small + *n, s, len);
+    *n += len;
+}
+
+/* A JSON error body {"error":"KIND"[,"FIELD":"VALUE" or number]} in
+ * out->small, put together without printf (this is on the request path:
+ * 429s, 499s, 504s under load). */
+static void outcome_json(srv_outcome *out, int status, const char *kind, const char *field, const char *value,
+                         bool quoted)
+{
+    size_t n = 0;
     out->status = status;
     out->content_type = "application/json";
-    int n = snprintf(out->small, sizeof out->small, "{\"error\":\"%s\"}\n", kind);
+    small_put(out, &n, "{\"error\":\"", 10);
+    small_put(out, &n, kind, strlen(kind));
+    small_put(out, &n, "\"", 1);
+    if (field) {
+        small_put(out, &n, ",\"", 2);
+        small_put(out, &n, field, strlen(field));
+        small_put(out, &n, quoted ? "\":\"" : "\":", quoted ? 3 : 2);
+        small_put(out, &n, value, strlen(value));
+        if (quoted)
+            small_put(out, &n, "\"", 1);
+    }
+    small_put(out, &n, "}\n", 2);
     out->body = out->small;
-    out->body_len = n > 0 && (size_t)n < sizeof out->small ? (size_t)n : 0;
+    out->body_len = n;
+}
+
+void srv_outcome_error(srv_outcome *out, int status, const char *kind)
+{
+    outcome_json(out, status, kind, NULL, NULL, false);
 }
 
 static void outcome_trap(srv_outcome *out, const char *kind)
 {
-    out->status = 500;
-    out->content_type = "application/json";
-    int n = snprintf(out->small, sizeof out->small, "{\"error\":\"trap\",\"kind\":\"%s\"}\n", kind);
-    out->body = out->small;
-    out->body_len = n > 0 && (size_t)n < sizeof out->small ? (size_t)n : 0;
+    outcome_json(out, 500, "trap", "kind", kind, true);
+}
+
+/* v in decimal at p, NUL-terminated, with its sign. */
+static char *put_i64(char *p, int64_t v)
+{
+    if (v < 0)
+        *p++ = '-';
+    p = ut_put_u64(p, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    *p = '\0';
+    return p;
 }
 
 /* WAGI output: header lines ("Name: value"), a blank line, the body.
@@ -469,7 +510,11 @@ static void log_stdout_head(const srv_fn *fn, const srv_request *req, const uint
             memcpy(line + o, esc, 2);
             o += 2;
         } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(line + o, sizeof line - o, "\\x%02x", c);
+            static const char hex[] = "0123456789abcdef";
+            line[o++] = '\\';
+            line[o++] = 'x';
+            line[o++] = hex[c >> 4];
+            line[o++] = hex[c & 15];
         } else {
             line[o++] = (char)c;
         }
@@ -521,9 +566,18 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         need += 2 * (h->headers[i].name_len + h->headers[i].value_len) + 16;
     size_t nenv_max = 16 + h->nheaders;
     size_t ptrs = (nenv_max + nq + 2) * sizeof(char *);
-    out->scratch = malloc(ptrs + need);
+    /* A WAGI route's header copy (at most 64 KiB + NUL) goes after the strings. */
+    size_t wagi_room = route->wagi ? SRV_WAGI_HEAD_MAX + 1 : 0;
+    out->scratch = srv_scratch_take(ptrs + need + wagi_room);
     if (!out->scratch) {
-        srv_outcome_error(out, 503, "out of memory");
+        if (ptrs + need + wagi_room > SRV_SCRATCH_MAX) {
+            srv_log(SRV_LOG_WARN, "request %llu: route %s: its arguments, environment and headers need %zu "
+                    "bytes, more than the %zu a sandbox gets", (unsigned long long)req->id, route->name,
+                    ptrs + need + wagi_room, SRV_SCRATCH_MAX);
+            srv_outcome_error(out, 431, "request too large for the sandbox's environment");
+        } else {
+            srv_outcome_error(out, 503, "out of memory");
+        }
         return;
     }
     const char **argv = (const char **)out->scratch;
@@ -545,7 +599,7 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         p = stop + 1;
     }
 
-    char num[32];
+    char num[2 * UT_U64_DIGITS + 8];      /* the longest: HTTP/major.minor */
     const char *path_info = h->path;
     size_t pi_len = h->path_len;
     /* PATH_INFO is the part after the matched route (WAGI); "/" routes keep all. */
@@ -565,18 +619,19 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
     ENV("X_MATCHED_ROUTE", route->prefix, route->prefix_len);
     ENV("QUERY_STRING", h->query, h->query_len);
     ENV("REQUEST_URI", h->target, h->target_len);
-    int nn = snprintf(num, sizeof num, "%zu", h->body_len);
-    ENV("CONTENT_LENGTH", num, srv_fmt_len(nn, sizeof num));
+    ENV("CONTENT_LENGTH", num, (size_t)(ut_put_u64(num, h->body_len) - num));
     /* Content-Type is a singleton field (RFC 9110 §8.3); a request that
      * repeats it gets the first, as every header lookup in serve does. */
     const http_header *ctype = http_request_header(h, "Content-Type");
     ENV("CONTENT_TYPE", ctype ? ctype->value : "", ctype ? ctype->value_len : 0);
-    nn = snprintf(num, sizeof num, "HTTP/%u.%u", h->http_major, h->http_minor);
-    ENV("SERVER_PROTOCOL", num, srv_fmt_len(nn, sizeof num));
+    char *np = ut_put_u64(num + 5, h->http_major);
+    memcpy(num, "HTTP/", 5);
+    *np++ = '.';
+    np = ut_put_u64(np, h->http_minor);
+    ENV("SERVER_PROTOCOL", num, (size_t)(np - num));
     ENV("SERVER_SOFTWARE", "wedge", 5);
     ENV("GATEWAY_INTERFACE", "CGI/1.1", 7);
-    nn = snprintf(num, sizeof num, "%u", req->port ? req->port->port : 0);
-    ENV("SERVER_PORT", num, srv_fmt_len(nn, sizeof num));
+    ENV("SERVER_PORT", num, (size_t)(ut_put_u64(num, req->port ? req->port->port : 0) - num));
 #undef ENV
     for (size_t i = 0; i < h->nheaders && (size_t)envc < nenv_max; i++) {
         const http_header *hd = &h->headers[i];
@@ -673,21 +728,9 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
             break;
         }
         if (route->wagi) {
-            /* The header copy reuses the tail of the scratch block when it
-             * fits, else its own allocation (freed with the scratch). */
-            size_t hl = len < 65536 ? len : 65536;
-            char *copy = (size_t)(a.end - a.p) > hl ? a.p : NULL;
-            if (!copy) {
-                char *bigger = realloc(out->scratch, ptrs + need + hl + 1);
-                if (!bigger) {
-                    srv_outcome_error(out, 503, "out of memory");
-                    break;
-                }
-                /* argv/envp were already copied by wasi_ctx_new: moving is fine. */
-                out->scratch = bigger;
-                copy = bigger + ptrs + need;
-            }
-            wagi_parse(out, body, len < 65536 ? len : 65536, copy);
+            /* The header copy goes to the room kept after the strings. */
+            size_t hl = len < SRV_WAGI_HEAD_MAX ? len : SRV_WAGI_HEAD_MAX;
+            wagi_parse(out, body, hl, out->scratch + ptrs + need);
             if (out->body == (const void *)out->small)
                 break;
             /* The parse looked at the first 64 KiB only; the body runs to the end. */
@@ -703,11 +746,9 @@ void srv_sandbox_exec(const srv_fn *fn, const srv_request *req, uint64_t kill_ns
         break;
     }
     case RT_ERR_EXIT: {
-        out->status = 500;
-        out->content_type = "application/json";
-        int n = snprintf(out->small, sizeof out->small, "{\"error\":\"exit\",\"code\":%d}\n", res.exit_code);
-        out->body = out->small;
-        out->body_len = srv_fmt_len(n, sizeof out->small);
+        char code[UT_U64_DIGITS + 2];
+        put_i64(code, res.exit_code);
+        outcome_json(out, 500, "exit", "code", code, false);
         srv_log(SRV_LOG_INFO, "request %llu: route %s: exit code %d", (unsigned long long)req->id, route->name,
                 res.exit_code);
         size_t olen = 0;
@@ -752,7 +793,7 @@ void srv_outcome_release(srv_outcome *out)
 {
     if (out->inst)
         rt_instance_free(out->inst);
-    free(out->scratch);
+    srv_scratch_give(out->scratch);
     out->inst = NULL;
     out->scratch = NULL;
 }

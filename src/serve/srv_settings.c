@@ -248,6 +248,7 @@ bool srv_settings_parse(srv_settings *s, int argc, char **argv,
             if (!*val)
                 return srv_fail(err, "serve: --host needs an address");
             s->host = val;
+            s->host_given = true;
         } else {
             for (size_t k = 0; k < sizeof int_flags / sizeof int_flags[0]; k++) {
                 const int_flag *f = &int_flags[k];

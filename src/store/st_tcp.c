@@ -150,6 +150,8 @@ static int chan_check(chan *ch, const uint8_t head[ST_HEAD_SIZE], const uint8_t 
     return -1;
 }
 
+static int send_iov(int fd, struct iovec *iov, int n, int64_t deadline, int more, const char **why);
+
 /* Sends a frame whose first n bytes are in f (head, then the payload or,
  * for ST_BLOB, its blob head), its MAC after the head when the channel is
  * on; `more`: further bytes of the frame follow (MSG_MORE). */
@@ -161,10 +163,11 @@ static int send_frame(int fd, chan *ch, const uint8_t *f, size_t n, int64_t dead
         return send_flags(fd, f, n, deadline, why, more ? MSG_MORE : 0);
     uint8_t tag[ST_MAC_LEN];
     st_frame_tag(ch->key, ch->out_dir, ch->out_seq++, f, f + ST_HEAD_SIZE, n - ST_HEAD_SIZE, tag);
-    if (send_flags(fd, f, ST_HEAD_SIZE, deadline, why, MSG_MORE) != 0 ||
-        send_flags(fd, tag, sizeof tag, deadline, why, MSG_MORE) != 0)
-        return -1;
-    return send_flags(fd, f + ST_HEAD_SIZE, n - ST_HEAD_SIZE, deadline, why, more ? MSG_MORE : 0);
+    /* One sendmsg for head, tag and payload: a fault's request is one
+     * system call, not three. */
+    struct iovec iov[3] = {{(void *)f, ST_HEAD_SIZE}, {tag, sizeof tag},
+                           {(void *)(f + ST_HEAD_SIZE), n - ST_HEAD_SIZE}};
+    return send_iov(fd, iov, 3, deadline, more, why);
 }
 
 /* A frame head and, on a MACed channel, the tag after it.  0, -1 (*why),

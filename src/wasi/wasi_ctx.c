@@ -21,9 +21,9 @@
 
 #define WASI_MAX_FDS 4096u    /* table growth stops here (EMFILE) */
 
-/* Pack `n` strings back to back with their NULs.  Sizes are checked
- * against the u32 the guest will see. */
-static bool ctx_pack(int n, const char *const *v, char **buf, size_t *len, char *err, size_t errlen)
+/* The bytes `n` strings take back to back with their NULs; false when
+ * more than the u32 the guest will see. */
+static bool ctx_pack_len(int n, const char *const *v, size_t *len, char *err, size_t errlen)
 {
     size_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -34,19 +34,19 @@ static bool ctx_pack(int n, const char *const *v, char **buf, size_t *len, char 
         }
         total += l;
     }
-    *buf = malloc(total ? total : 1);
-    if (!*buf) {
-        snprintf(err, errlen, "out of memory");
-        return false;
-    }
+    *len = total;
+    return true;
+}
+
+/* Packs them at buf (ctx_pack_len bytes). */
+static void ctx_pack(int n, const char *const *v, char *buf)
+{
     size_t off = 0;
     for (int i = 0; i < n; i++) {
         size_t l = strlen(v[i]) + 1;
-        memcpy(*buf + off, v[i], l);
+        memcpy(buf + off, v[i], l);
         off += l;
     }
-    *len = total;
-    return true;
 }
 
 uint8_t wasi_filetype_from_mode(unsigned mode)
@@ -73,9 +73,13 @@ static bool ctx_grow(wasi_ctx *ctx, uint32_t want)
         n *= 2;
     if (n > WASI_MAX_FDS)
         n = WASI_MAX_FDS;
-    wasi_fd_entry *f = realloc(ctx->fds, (size_t)n * sizeof *f);
+    /* The first slots live in the context's own block (wasi_ctx_new). */
+    bool inline_fds = ctx->fds == ctx->fds_inline;
+    wasi_fd_entry *f = realloc(inline_fds ? NULL : ctx->fds, (size_t)n * sizeof *f);
     if (!f)
         return false;
+    if (inline_fds)
+        memcpy(f, ctx->fds, (size_t)ctx->nfds * sizeof *f);
     memset(f + ctx->nfds, 0, (size_t)(n - ctx->nfds) * sizeof *f);
     ctx->fds = f;
     ctx->nfds = n;
@@ -117,18 +121,31 @@ static void ctx_stdio(wasi_ctx *ctx, int fd, const wasi_stdio *s)
 
 wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen)
 {
-    wasi_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) {
+    if (cfg->argc < 0 || cfg->envc < 0 || cfg->npreopens < 0) {
+        snprintf(err, errlen, "negative count in WASI configuration");
+        return NULL;
+    }
+    /* One block (one heap call per instance, not four): the context, its
+     * first WASI_INLINE_FDS descriptor slots, its argv and environment. */
+    size_t alen, elen;
+    if (!ctx_pack_len(cfg->argc, cfg->argv, &alen, err, errlen) ||
+        !ctx_pack_len(cfg->envc, cfg->envp, &elen, err, errlen))
+        return NULL;
+    size_t fds_bytes = WASI_INLINE_FDS * sizeof(wasi_fd_entry);
+    uint8_t *blk = calloc(1, sizeof(wasi_ctx) + fds_bytes + alen + elen + 1);
+    if (!blk) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (cfg->argc < 0 || cfg->envc < 0 || cfg->npreopens < 0) {
-        snprintf(err, errlen, "negative count in WASI configuration");
-        goto fail;
-    }
-    if (!ctx_pack(cfg->argc, cfg->argv, &ctx->argbuf, &ctx->argbuf_len, err, errlen) ||
-        !ctx_pack(cfg->envc, cfg->envp, &ctx->envbuf, &ctx->envbuf_len, err, errlen))
-        goto fail;
+    wasi_ctx *ctx = (wasi_ctx *)blk;
+    ctx->fds = ctx->fds_inline = (wasi_fd_entry *)(blk + sizeof *ctx);
+    ctx->nfds = WASI_INLINE_FDS;          /* zero: WASI_FD_FREE */
+    ctx->argbuf = (char *)blk + sizeof *ctx + fds_bytes;
+    ctx->envbuf = ctx->argbuf + alen;
+    ctx->argbuf_len = alen;
+    ctx->envbuf_len = elen;
+    ctx_pack(cfg->argc, cfg->argv, ctx->argbuf);
+    ctx_pack(cfg->envc, cfg->envp, ctx->envbuf);
     ctx->argc = (uint32_t)cfg->argc;
     ctx->envc = (uint32_t)cfg->envc;
     ctx->wait_yield = cfg->wait_yield;
@@ -221,9 +238,8 @@ void wasi_ctx_free(wasi_ctx *ctx)
     for (uint32_t i = 0; i < ctx->nfds; i++)
         if (ctx->fds[i].kind != WASI_FD_FREE || ctx->fds[i].preopen)
             wasi_fd_release(&ctx->fds[i]);
-    free(ctx->fds);
-    free(ctx->argbuf);
-    free(ctx->envbuf);
+    if (ctx->fds != ctx->fds_inline)
+        free(ctx->fds);
     free((void *)ctx->in_data);
     for (int i = 0; i < 3; i++)
         free(ctx->out[i].data);

@@ -179,7 +179,9 @@ struct wasi_ctx {
 
     wasi_fd_entry *fds;
     uint32_t nfds;           /* allocated slots */
+    wasi_fd_entry *fds_inline; /* the first WASI_INLINE_FDS, in the context's block (not freed alone) */
 };
+#define WASI_INLINE_FDS 8u
 
 /* ---- guest memory ----------------------------------------------------------
  * Every pointer a guest passes is checked here, in 64-bit arithmetic so that

@@ -700,6 +700,89 @@ Test(compile, call_indirect_type_ids_short_constant_long_loaded)
     free(c);
 }
 
+/* Signalling-NaN constants are emitted opaque (wop_f32_opaque /
+ * wop_f64_opaque), ordinary ones as plain bit casts, and keep Wasm's
+ * semantics: returned as they are, quieted by an arithmetic operation. */
+static const char *snan_wat =
+    "(module\n"
+    "  (func (export \"raw\") (result i32) f32.const nan:0x200000 i32.reinterpret_f32)\n"
+    "  (func (export \"raw64\") (result i64) f64.const nan:0x4000000000000 i64.reinterpret_f64)\n"
+    "  (func (export \"promote\") (result i64) f32.const nan:0x200000 f64.promote_f32 i64.reinterpret_f64)\n"
+    "  (func (export \"mul1\") (result i32) f32.const nan:0x200000 f32.const 1 f32.mul i32.reinterpret_f32)\n"
+    "  (func (export \"one\") (result f32) f32.const 1.5)\n"
+    ")\n";
+
+Test(compile, snan_constants_are_opaque_and_exact)
+{
+    tc_inst t = load("snan", snan_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i32(&t, "raw", 0, 0), 0x7FA00000u);
+    cr_expect_eq(call_i64(&t, "raw64", 0, 0), 0x7FF4000000000000ull);
+    uint64_t p = call_i64(&t, "promote", 0, 0);
+    cr_expect((p & 0x7FF8000000000000ull) == 0x7FF8000000000000ull, "promote of sNaN not a quiet NaN: %llx",
+              (unsigned long long)p);
+    uint32_t m = call_i32(&t, "mul1", 0, 0);
+    cr_expect((m & 0x7FC00000u) == 0x7FC00000u, "sNaN * 1 not a quiet NaN: %x", m);
+    unload(&t);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/snan.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("snan", snan_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    cr_expect_not_null(strstr(c, "wop_f32_opaque(0x7fa00000u)"), "f32 sNaN constant not opaque");
+    cr_expect_not_null(strstr(c, "wop_f64_opaque(0x7ff4000000000000ull)"), "f64 sNaN constant not opaque");
+    cr_expect_not_null(strstr(c, "wop_f32_bits(0x3fc00000u)"), "ordinary constant not a plain bit cast");
+    cr_expect_null(strstr(c, "wop_f32_opaque(0x3f"), "ordinary constant made opaque");
+    cr_expect_not_null(strstr(c, "wop_f32_k(0x3f800000u)"), "1.0 not emitted as wop_f32_k");
+    free(c);
+}
+
+/* i8x16.shuffle moving whole aligned 2/4/8-byte groups is emitted as a
+ * shuffle of 16/32/64-bit lanes (cc lowers a byte shuffle badly with SSE2
+ * only); each shape gives the bytes Wasm specifies. */
+static const char *shuf_wat =
+    "(module (memory 1) (data (i32.const 0) \"\\00\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0a\\0b\\0c\\0d\\0e\\0f\\10\\11\\12\\13\\14\\15\\16\\17\\18\\19\\1a\\1b\\1c\\1d\\1e\\1f\")\n"
+    "  (func (export \"s32\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s16\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 2 3 0 1 30 31 28 29 4 5 6 7 16 17 18 19\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s64\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    "  (func (export \"s8\") (param i32) (result i64) (local v128) (i32.const 0) v128.load (i32.const 16) v128.load\n"
+    "    i8x16.shuffle 1 0 3 2 5 4 7 6 9 8 11 10 13 12 15 31\n"
+    "    local.tee 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 local.get 0 i32.eqz select)\n"
+    ")\n";
+
+Test(compile, shuffle_of_wide_lanes)
+{
+    tc_inst t = load("shuf", shuf_wat, WEDGE_BOUNDS_GUARD);
+    cr_expect_eq(call_i64(&t, "s32", 0, 0), 0x131211100f0e0d0cull);
+    cr_expect_eq(call_i64(&t, "s32", 1, 0), 0x1b1a191817161514ull);
+    cr_expect_eq(call_i64(&t, "s16", 0, 0), 0x1d1c1f1e01000302ull);
+    cr_expect_eq(call_i64(&t, "s16", 1, 0), 0x1312111007060504ull);
+    cr_expect_eq(call_i64(&t, "s64", 0, 0), 0x0f0e0d0c0b0a0908ull);
+    cr_expect_eq(call_i64(&t, "s64", 1, 0), 0x1716151413121110ull);
+    cr_expect_eq(call_i64(&t, "s8", 0, 0), 0x0607040502030001ull);
+    cr_expect_eq(call_i64(&t, "s8", 1, 0), 0x1f0f0c0d0a0b0809ull);
+    unload(&t);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/shuf.c", cf_dir);
+    const char *pv[1] = { path };
+    emit_c_files("shuf", shuf_wat, WEDGE_BOUNDS_GUARD, 1, pv);
+    size_t clen;
+    char *c = (char *)cf_read_all(path, &clen);
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE32(sv0, sv1, 3, 4, 5, 6)"), "4-byte groups not a 32-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE16(sv0, sv1, 1, 0, 15, 14, 2, 3, 8, 9)"), "16-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE64(sv0, sv1, 1, 2)"), "64-bit shuffle");
+    cr_expect_not_null(strstr(c, "WOP_SHUFFLE8(sv0, sv1, 1, 0, 3, 2"), "byte shuffle");
+    free(c);
+}
+
 /* ---- errors and the cache ------------------------------------------------------- */
 
 Test(compile, rejects_invalid_module_with_message)

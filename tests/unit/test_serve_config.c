@@ -131,10 +131,48 @@ Test(serve_config, refusals_top_level)
 {
     refuse("", "invalid JSON at line 1");
     refuse("[{\"name\":\n\"x\",}]", "invalid JSON at line 2");
-    refuse("{}", "must be a JSON array");
+    refuse("{}", "key \"ports\": missing (required)");
+    refuse("7", "must be a JSON array of modules or tenants, or an object");
     refuse("[]", "lists nothing to serve");
     refuse("[1]", "key \"[0]\": must be an object");
     refuse(MOD("") " []", "unexpected text after the JSON document");
+}
+
+/* The object root: the same array as "ports", and the address to listen on. */
+Test(serve_config, object_root_with_host)
+{
+    srv_config cfg;
+    srv_err err;
+    cr_assert(parse("{\"host\": \"::\", \"ports\": " TEN(ROUTE("")) "}", &cfg, &err), "%s", err.msg);
+    cr_assert_str_eq(cfg.host, "::");
+    cr_assert_eq(cfg.nports, 1);
+    cr_assert_eq(cfg.ports[0].port, 8080);
+    cr_assert_str_eq(cfg.ports[0].routes[0].prefix, "/fib");
+    srv_config_free(&cfg);
+    const char *hosts[] = { "127.0.0.1", "::1", "[::1]", "0.0.0.0" };
+    for (size_t i = 0; i < 4; i++) {
+        char j[512];
+        snprintf(j, sizeof j, "{\"host\": \"%s\", \"ports\": %s}", hosts[i], MOD(""));
+        cr_assert(parse(j, &cfg, &err), "%s: %s", hosts[i], err.msg);
+        cr_assert_str_eq(cfg.host, hosts[i]);
+        srv_config_free(&cfg);
+    }
+    /* No "host": NULL, the flag's default stays; the array form has none. */
+    cr_assert(parse("{\"ports\": " MOD("") "}", &cfg, &err), "%s", err.msg);
+    cr_assert_null(cfg.host);
+    srv_config_free(&cfg);
+    cr_assert(parse(MOD(""), &cfg, &err), "%s", err.msg);
+    cr_assert_null(cfg.host);
+    srv_config_free(&cfg);
+    /* Errors inside "ports" name the key through it. */
+    refuse("{\"ports\": " MOD(",\"bogus\":1") "}", "key \"ports[0].bogus\"");
+    refuse("{\"host\": \"nohost\", \"ports\": " MOD("") "}", "key \"host\": \"nohost\" is not an IPv4 or IPv6 address");
+    refuse("{\"host\": \"[127.0.0.1\", \"ports\": " MOD("") "}", "is not an IPv4 or IPv6 address");
+    refuse("{\"host\": 80, \"ports\": " MOD("") "}", "key \"host\": must be a string");
+    refuse("{\"host\": \"\", \"ports\": " MOD("") "}", "key \"host\": must not be empty");
+    refuse("{\"host\": \"::\", \"ports\": {}}", "key \"ports\": must be an array");
+    refuse("{\"host\": \"::\", \"ports\": []}", "lists nothing to serve");
+    refuse("{\"hosts\": \"::\", \"ports\": " MOD("") "}", "key \"hosts\"");
 }
 
 Test(serve_config, refusals_module)
@@ -362,6 +400,12 @@ Test(serve_settings, env_then_flags_win)
     cr_assert_eq(s.log_level, SRV_LOG_DEBUG);
     cr_assert_not(s.preemption);
     cr_assert_str_eq(s.config_file, "c.json");
+
+    cr_assert_not(s.host_given, "--host was not given");
+    char *argv4[] = { "serve", "--host", "::", "c.json", NULL };
+    cr_assert(srv_settings_parse(&s, 4, argv4, fake_getenv, &err), "%s", err.msg);
+    cr_assert_str_eq(s.host, "::");
+    cr_assert(s.host_given, "--host wins over the configuration's \"host\"");
 
     char *argv3[] = { "serve", "--max-memory-mb", "0", "c.json", NULL };
     cr_assert(srv_settings_parse(&s, 4, argv3, fake_getenv, &err), "%s", err.msg);

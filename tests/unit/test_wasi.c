@@ -204,6 +204,32 @@ Test(wasi, file_create_write_seek_read_stat)
     cr_assert_eq(rd64(fst + 48), 1000000000ull * 777);
 }
 
+/* The first descriptor slots live in the context's own block; opening
+ * past them moves the table to the heap, and every open file (before and
+ * after the move) keeps working and is closed with the context. */
+Test(wasi, many_open_files_outgrow_the_first_slots)
+{
+    enum { N = 20 };
+    uint32_t fds[N];
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d.txt", i);
+        cr_assert_eq(fk_open(name, 1 /* CREAT */ | 8 /* TRUNC */, R_ALL, 1, &fds[i]), E_OK, "open %d", i);
+        for (int j = 0; j < i; j++)
+            cr_assert_neq(fds[i], fds[j]);
+        uint32_t iovs, nw = galloc(4);
+        iov1(name, &iovs);
+        cr_assert_eq(wasi_fd_write(fk_inst, fds[i], iovs, 1, nw), E_OK);
+    }
+    uint32_t fst = galloc(64);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(wasi_fd_filestat_get(fk_inst, fds[i], fst), E_OK, "fd of file %d", i);
+        cr_assert_eq(rd64(fst + 32), i < 10 ? 6 : 7, "size of file %d", i);
+    }
+    for (int i = 0; i < N; i += 2)
+        cr_assert_eq(wasi_fd_close(fk_inst, fds[i]), E_OK);
+}
+
 Test(wasi, open_errors_and_rights)
 {
     uint32_t fd;
