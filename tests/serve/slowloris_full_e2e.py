@@ -17,7 +17,8 @@ hundred milliseconds, for ever.  Checks:
             request timeout: each took the slot of the request that had
             been arriving longest
   oldest    the slow connections the server closed are the oldest ones
-            (by when they started), and each was told why (408)
+            (by when they started; per event loop, see the check), and
+            each was told why (408)
   log       one "slow request(s) ... to make room" warning line
   after     the slowloris connections closed, descriptors are back to the
             baseline, and /hello still answers
@@ -133,7 +134,11 @@ def body(proc, port, log_text, check):
     n = len(closed)
     check(1 <= n <= NEW + 1, f"oldest: the server closed {n} slow connection(s) to make room "
                              f"(1..{NEW + 1} expected)")
-    check(all(i < n + 5 for i in closed), f"oldest: they are the oldest ones (indices {closed[:30]})")
+    # With two event loops each closes its own oldest, or the one another
+    # loop published at its last sweep, so "oldest" holds per loop: the
+    # closed ones are among the 2n + 5 first opened (a policy that picked
+    # any slow connection would land around index 50).
+    check(all(i < 2 * n + 5 for i in closed), f"oldest: they are the oldest ones (indices {closed[:30]})")
     told = [c for c in slow if c["closed"] and b" 408 " in c["data"][:20] and b"too slow" in c["data"]]
     check(len(told) == n, f"oldest: each got a 408 saying why ({len(told)} of {n})")
     stop.set()
