@@ -225,9 +225,12 @@ bool srv_listener_run(srv_listener *l, srv_err *err)
         int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
         if (timeout)
             atomic_store(&l->asleep, false);
+        if (n < 0 && errno == EINTR)
+            n = 0;      /* a tick or signal: still run jobs and sweep below (a
+                         * `continue` here let ticks of a still-armed timer
+                         * starve this loop's runner, which disarms it, and
+                         * its sweep, which flushes the access log) */
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             srv_listen_tls_self = NULL;
             return srv_fail(err, "serve: epoll_wait: %s", strerror(errno));
         }

@@ -603,8 +603,13 @@ int srv_workers_run_here(srv_sched *s)
         return w->steal_soon ? 1 : -1;
     run(s, w, j);
     /* After a steal: there may be more to take. */
-    return w->stole || atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
-           atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE ? 0 : -1;
+    if (w->stole || atomic_load_explicit(&w->local_min, memory_order_relaxed) != SRV_KEY_NONE ||
+        atomic_load_explicit(&s->global_min, memory_order_relaxed) != SRV_KEY_NONE)
+        return 0;
+    /* Nothing queued here: no ticks while the loop sleeps (a job that
+     * finished left the timer armed; pick disarms it only when called). */
+    timer_arm(w, false);
+    return -1;
 }
 
 void srv_workers_join(srv_sched *s)
