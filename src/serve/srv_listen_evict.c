@@ -90,6 +90,16 @@ static void evict(srv_listener *l, conn *victim, conn *slow, uint64_t now)
     srv_conn_close_now(l, victim);
 }
 
+/* This loop's next candidate, for the others to compare with their own:
+ * a scan of every slot, as the sweep's own (with connections only). */
+static void publish(srv_listener *l, uint64_t now)
+{
+    uint64_t rank = EVICT_NONE;
+    conn *next = l->nconns ? pick_victim(l, now, &rank) : NULL;
+    l->evict_slot = next ? next->slot : UINT32_MAX;
+    atomic_store_explicit(&l->evict_rank, rank, memory_order_relaxed);
+}
+
 /* Closes the connection picked on this loop, or, when another loop
  * published an older candidate (srv_listen_evict_publish), asks that
  * loop to close its own.  True when room was made either way: the new
@@ -121,6 +131,11 @@ bool srv_listen_make_room(srv_listener *l)
     if (!victim)
         return false;
     evict(l, victim, rank >> 56 == 2 ? victim : NULL, now);
+    /* At once, not at the next sweep: closing the published candidate
+     * unpublished it, and until this loop shows its next one a crowd of
+     * new clients on other loops would close younger connections there. */
+    if (p->nloops > 1)
+        publish(l, now);
     return true;
 }
 
@@ -156,9 +171,5 @@ void srv_listen_evict_publish(srv_listener *l, uint64_t now)
             break;
         evict(l, victim, rank >> 56 == 2 ? victim : NULL, now);
     }
-    /* A scan of every slot, as the sweep's own (with connections only). */
-    uint64_t rank = EVICT_NONE;
-    conn *next = l->nconns ? pick_victim(l, now, &rank) : NULL;
-    l->evict_slot = next ? next->slot : UINT32_MAX;
-    atomic_store_explicit(&l->evict_rank, rank, memory_order_relaxed);
+    publish(l, now);
 }

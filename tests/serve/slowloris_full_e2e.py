@@ -71,6 +71,10 @@ def body(proc, port, log_text, check):
         s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow-%d: " % i)
         s.setblocking(False)
         slow.append({"s": s, "i": i, "data": b"", "closed": False})
+        # The server ranks requests by when they started to the
+        # millisecond, and with several event loops a tie goes to the
+        # loop's own: 2 ms apart, "oldest" is one order on both sides.
+        time.sleep(0.002)
     stop = threading.Event()
 
     def trickle():
