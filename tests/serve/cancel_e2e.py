@@ -20,23 +20,11 @@ import os
 import re
 import shutil
 import socket
-import struct
 import sys
 import tempfile
 import time
 
-from serve_util import HOST, Server, http_get, metric, metrics_text
-
-
-def send_request(port, path):
-    s = socket.create_connection((HOST, port), timeout=30)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    return s
-
-
-def reset(s):
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
+from serve_util import Server, http_get, metric, metrics_text, reset, send_request
 
 
 def main():

@@ -29,19 +29,12 @@ import json
 import os
 import shutil
 import socket
-import struct
 import sys
 import tempfile
 import threading
 import time
 
-from serve_util import HOST, Server, metric, metrics_text
-
-
-def send_request(port, path):
-    s = socket.create_connection((HOST, port), timeout=30)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    return s
+from serve_util import HOST, Server, metric, metrics_text, reset, send_request
 
 
 def read_status(s):
@@ -53,11 +46,6 @@ def read_status(s):
             return None
         data += d
     return int(data.split(b" ", 2)[1])
-
-
-def reset(s):
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
 
 
 def keepalive_client(port, n, out):

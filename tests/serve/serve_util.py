@@ -35,6 +35,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -156,6 +157,19 @@ def read_until_close(s, timeout):
             return data, "timeout"
         s.settimeout(max(0.1, end - time.monotonic()))
 
+
+
+def send_request(port, path):
+    """A socket that has sent GET path (keep-alive) to HOST:port."""
+    s = socket.create_connection((HOST, port), timeout=30)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return s
+
+
+def reset(s):
+    """Close s with a reset (SO_LINGER 0): a client that is gone."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
 
 def start(launch, log_text, admin=False, timeout=300):
     """Starts a server on fresh loopback ports and waits until it listens.
