@@ -90,6 +90,31 @@ static void evict(srv_listener *l, conn *victim, conn *slow, uint64_t now)
     srv_conn_close_now(l, victim);
 }
 
+/* The loop other than l that published a candidate ranked before *rank
+ * (then *rank is its rank), or NULL. */
+static srv_listener *older_loop(srv_listener *l, uint64_t *rank)
+{
+    srv_listener *p = l->primary, *older = NULL;
+    for (unsigned i = 0; i < p->nloops; i++) {
+        srv_listener *o = srv_listener_loop(p, i);
+        uint64_t r = o == l ? EVICT_NONE : atomic_load_explicit(&o->evict_rank, memory_order_relaxed);
+        if (r < *rank) {
+            *rank = r;
+            older = o;
+        }
+    }
+    return older;
+}
+
+/* One more close asked of loop o (its counter `what`), and o woken. */
+static void ask_close(srv_listener *o, atomic_uint *what)
+{
+    atomic_fetch_add(what, 1);
+    uint64_t one = 1;
+    ssize_t w = write(o->wake_fd, &one, sizeof one);
+    (void)w;
+}
+
 /* This loop's next candidate, for the others to compare with their own:
  * a scan of every slot, as the sweep's own (with connections only). */
 static void publish(srv_listener *l, uint64_t now)
@@ -110,22 +135,11 @@ bool srv_listen_make_room(srv_listener *l)
 {
     uint64_t now = srv_listen_now_ms(), rank;
     conn *victim = pick_victim(l, now, &rank);
-    srv_listener *p = l->primary, *other = NULL;
-    for (unsigned i = 0; i < p->nloops; i++) {
-        srv_listener *o = srv_listener_loop(p, i);
-        uint64_t r = o == l ? EVICT_NONE : atomic_load_explicit(&o->evict_rank, memory_order_relaxed);
-        if (r < rank) {
-            rank = r;
-            other = o;
-        }
-    }
+    srv_listener *other = older_loop(l, &rank);
     if (other) {
         /* Its rank stays until it republishes after closing: a crowd of
          * new clients here asks it for several (its oldest ones). */
-        atomic_fetch_add(&other->evict_wanted, 1);
-        uint64_t one = 1;
-        ssize_t w = write(other->wake_fd, &one, sizeof one);
-        (void)w;
+        ask_close(other, &other->evict_wanted);
         return true;
     }
     if (!victim)
@@ -134,7 +148,7 @@ bool srv_listen_make_room(srv_listener *l)
     /* At once, not at the next sweep: closing the published candidate
      * unpublished it, and until this loop shows its next one a crowd of
      * new clients on other loops would close younger connections there. */
-    if (p->nloops > 1)
+    if (l->primary->nloops > 1)
         publish(l, now);
     return true;
 }
@@ -146,25 +160,13 @@ void srv_listen_evict_publish(srv_listener *l, uint64_t now)
     /* Closes asked for by other loops first.  Asked on a rank published
      * a while ago, this loop may no longer hold the oldest candidate: the
      * ask goes on (once) to a loop that published an older one. */
-    srv_listener *p = l->primary;
     unsigned forced = atomic_exchange(&l->evict_forced, 0), asked = atomic_exchange(&l->evict_wanted, 0);
     for (unsigned n = forced + asked; n; n--) {
         uint64_t rank;
         conn *victim = pick_victim(l, now, &rank);
-        srv_listener *older = NULL;
-        for (unsigned i = 0; n <= asked && i < p->nloops; i++) {
-            srv_listener *o = srv_listener_loop(p, i);
-            uint64_t r = o == l ? EVICT_NONE : atomic_load_explicit(&o->evict_rank, memory_order_relaxed);
-            if (r < rank) {
-                rank = r;
-                older = o;
-            }
-        }
+        srv_listener *older = n <= asked ? older_loop(l, &rank) : NULL;
         if (older) {
-            atomic_fetch_add(&older->evict_forced, 1);
-            uint64_t one = 1;
-            ssize_t w = write(older->wake_fd, &one, sizeof one);
-            (void)w;
+            ask_close(older, &older->evict_forced);
             continue;
         }
         if (!victim)
