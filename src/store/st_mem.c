@@ -11,6 +11,20 @@
 
 #include "st_transport.h"
 
+/* The first extent (sorted by mem_off) that ends after off. */
+static uint32_t first_extent_after(const st_extent *ext, uint32_t n_ext, uint64_t off)
+{
+    uint32_t lo = 0, hi = n_ext;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (ext[mid].mem_off + ext[mid].len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The ranges of the blob that hold memory [off, off+len), at most 4 MiB
  * each (one extent may span a whole region), with where each goes (dst is
  * the memory at off).  Only counts when rs is NULL. */
@@ -18,14 +32,7 @@ static uint32_t mem_ranges(const st_extent *ext, uint32_t n_ext, uint64_t off, s
                            uint8_t **ds)
 {
     enum { PIECE = 4u << 20 };
-    uint32_t lo = 0, hi = n_ext;
-    while (lo < hi) { /* first extent ending after off */
-        uint32_t mid = (lo + hi) / 2;
-        if (ext[mid].mem_off + ext[mid].len <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = first_extent_after(ext, n_ext, off);
     uint32_t n = 0;
     for (uint32_t k = lo; k < n_ext && ext[k].mem_off < off + len; k++) {
         const st_extent *x = &ext[k];
@@ -48,14 +55,7 @@ static uint32_t mem_ranges(const st_extent *ext, uint32_t n_ext, uint64_t off, s
 static void zero_gaps(const st_extent *ext, uint32_t n_ext, uint64_t off, size_t len, uint8_t *dst)
 {
     uint64_t at = off, end = off + len;
-    uint32_t lo = 0, hi = n_ext;
-    while (lo < hi) { /* first extent ending after off */
-        uint32_t mid = (lo + hi) / 2;
-        if (ext[mid].mem_off + ext[mid].len <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = first_extent_after(ext, n_ext, off);
     for (uint32_t k = lo; k < n_ext && at < end; k++) {
         const st_extent *x = &ext[k];
         if (x->mem_off + x->len <= at)
