@@ -468,65 +468,97 @@ static uint64_t get_le(const uint8_t *p, int n)
     return v;
 }
 
-/* Checks received items against their chunk hashes on a thread of its
- * own, items behind the receiving one (as blob_hasher does for a whole
- * blob): hashing and the receive's kernel copy overlap instead of adding
- * up.  Items below `ready` are whole and their heads checked. */
-typedef struct item_verifier {
+/* Work on [done, ready) of something being received, on a thread of its
+ * own a step behind the receiving one (hashing and the receive's kernel
+ * copy overlap instead of adding up), or inline on the receiving thread
+ * when a thread is not worth it.  The receiver calls trail_feed as more
+ * is whole and trail_end once at the end; after trail_end, `work` has seen
+ * every byte fed, in order, on one thread. */
+typedef struct trail {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    const st_range *want;
-    uint8_t *const *dst;
-    const uint8_t *heads;       /* item i's head follows item i-1's */
-    uint32_t ready, done;
-    int stop;
-    const char *bad;            /* the first mismatch */
-} item_verifier;
+    uint64_t ready, done;
+    int stop, threaded;
+    pthread_t thread;
+    void (*work)(void *ctx, uint64_t from, uint64_t to);
+    void *ctx;
+} trail;
 
-/* Items [from, to) whose heads start at *hp; advances *hp.  The first
- * mismatch, or NULL. */
-static const char *verify_items(const st_range *want, uint8_t *const *dst, const uint8_t **hp, uint32_t from,
-                                uint32_t to)
+static void *trail_main(void *arg)
 {
-    const char *bad = NULL;
-    for (uint32_t i = from; i < to; i++) {
-        if (!bad)
-            bad = st_chunks_verify(*hp + 16, dst[i], want[i].len);
-        *hp += st_item_head(want[i].len);
-    }
-    return bad;
-}
-
-static void *verifier_main(void *arg)
-{
-    item_verifier *v = arg;
-    const uint8_t *hp = v->heads;
-    pthread_mutex_lock(&v->mu);
+    trail *tr = arg;
+    pthread_mutex_lock(&tr->mu);
     for (;;) {
-        while (v->done == v->ready && !v->stop)
-            pthread_cond_wait(&v->cv, &v->mu);
-        if (v->done == v->ready)
+        while (tr->done == tr->ready && !tr->stop)
+            pthread_cond_wait(&tr->cv, &tr->mu);
+        if (tr->done == tr->ready)
             break;
-        uint32_t from = v->done, to = v->ready;
-        pthread_mutex_unlock(&v->mu);
-        const char *bad = verify_items(v->want, v->dst, &hp, from, to);
-        pthread_mutex_lock(&v->mu);
-        if (bad && !v->bad)
-            v->bad = bad;
-        v->done = to;
+        uint64_t from = tr->done, to = tr->ready;
+        pthread_mutex_unlock(&tr->mu);
+        tr->work(tr->ctx, from, to);
+        pthread_mutex_lock(&tr->mu);
+        tr->done = to;
     }
-    pthread_mutex_unlock(&v->mu);
+    pthread_mutex_unlock(&tr->mu);
     return NULL;
 }
 
-static void verifier_feed(item_verifier *v, uint32_t ready, int stop)
+/* Threaded if `thread` and a thread can be made. */
+static void trail_start(trail *tr, int thread, void (*work)(void *, uint64_t, uint64_t), void *ctx)
 {
-    pthread_mutex_lock(&v->mu);
-    if (ready > v->ready)
-        v->ready = ready;
-    v->stop = stop;
-    pthread_cond_signal(&v->cv);
-    pthread_mutex_unlock(&v->mu);
+    *tr = (trail){.work = work, .ctx = ctx};
+    pthread_mutex_init(&tr->mu, NULL);
+    pthread_cond_init(&tr->cv, NULL);
+    tr->threaded = thread && pthread_create(&tr->thread, NULL, trail_main, tr) == 0;
+}
+
+/* Everything below `ready` is whole. */
+static void trail_feed(trail *tr, uint64_t ready)
+{
+    if (!tr->threaded) {
+        if (ready > tr->ready)
+            tr->work(tr->ctx, tr->ready, ready);
+        tr->ready = tr->done = ready > tr->ready ? ready : tr->ready;
+        return;
+    }
+    pthread_mutex_lock(&tr->mu);
+    if (ready > tr->ready)
+        tr->ready = ready;
+    pthread_cond_signal(&tr->cv);
+    pthread_mutex_unlock(&tr->mu);
+}
+
+/* Waits for the work on what was fed (nothing more comes). */
+static void trail_end(trail *tr)
+{
+    if (tr->threaded) {
+        pthread_mutex_lock(&tr->mu);
+        tr->stop = 1;
+        pthread_cond_signal(&tr->cv);
+        pthread_mutex_unlock(&tr->mu);
+        pthread_join(tr->thread, NULL);
+    }
+    pthread_cond_destroy(&tr->cv);
+    pthread_mutex_destroy(&tr->mu);
+}
+
+/* Received items checked against their chunk hashes (a trail's work:
+ * items [from, to) are whole and their heads checked). */
+typedef struct item_check {
+    const st_range *want;
+    uint8_t *const *dst;
+    const uint8_t *hp;          /* the next item's head (item i's follows item i-1's) */
+    const char *bad;            /* the first mismatch */
+} item_check;
+
+static void check_items(void *ctx, uint64_t from, uint64_t to)
+{
+    item_check *x = ctx;
+    for (uint64_t i = from; i < to; i++) {
+        if (!x->bad)
+            x->bad = st_chunks_verify(x->hp + 16, x->dst[i], x->want[i].len);
+        x->hp += st_item_head(x->want[i].len);
+    }
 }
 
 /* Below this many bytes a reply is checked on the receiving thread (a
@@ -537,7 +569,7 @@ enum { VERIFY_THREAD_MIN = 256u << 10 };
  * the items' heads (offset, length, chunk hashes) into one buffer and
  * their bytes into dst[i] (no frame buffer, no copy), with one recvmsg
  * scattering as many items as have arrived.  Each item is checked against
- * its chunk hashes once it is whole, on an item_verifier thread for a
+ * its chunk hashes once it is whole, on a trail thread for a
  * large reply (else inline), while the next ones arrive; the MAC over the
  * heads is checked at the end, before the call returns, so nothing it
  * received is used before the whole frame is proven. */
@@ -586,13 +618,10 @@ static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *wa
         iov[2 * i + 1] = (struct iovec){dst[i], want[i].len};
         hp += st_item_head(want[i].len);
     }
-    const char *bad = NULL; /* the first item that failed its hashes: reported unless the MAC fails */
-    item_verifier v = {.want = want, .dst = dst, .heads = hb};
-    pthread_t vt;
-    pthread_mutex_init(&v.mu, NULL);
-    pthread_cond_init(&v.cv, NULL);
-    int threaded = expect >= VERIFY_THREAD_MIN && pthread_create(&vt, NULL, verifier_main, &v) == 0;
-    const uint8_t *vp = hb; /* the inline checks' place */
+    /* The first item that fails its hashes is reported unless the MAC fails. */
+    item_check ic = {.want = want, .dst = dst, .hp = hb};
+    trail tr;
+    trail_start(&tr, expect >= VERIFY_THREAD_MIN, check_items, &ic);
     uint32_t at = 0, done = 0, niov = 2 * n;
     hp = hb;
     while (at < niov && !why) {
@@ -631,21 +660,10 @@ static int ranges_reply(tcp_conn *c, const st_blob_ref *blob, const st_range *wa
                 st_sha_update(t, hp, hl);
             hp += hl;
         }
-        if (threaded) {
-            verifier_feed(&v, done, 0);
-        } else {
-            if (!bad)
-                bad = verify_items(want, dst, &vp, v.ready, done);
-            v.ready = done;
-        }
+        trail_feed(&tr, done);
     }
-    if (threaded) {
-        verifier_feed(&v, done, 1);
-        pthread_join(vt, NULL);
-        bad = v.bad;
-    }
-    pthread_cond_destroy(&v.cv);
-    pthread_mutex_destroy(&v.mu);
+    trail_end(&tr);
+    const char *bad = ic.bad;
     free(hb);
     free(iov);
     if (why) {
@@ -743,61 +761,32 @@ static int blob_reply(tcp_conn *c, const st_blob_ref *blob, uint64_t off, uint32
     return 0;
 }
 
-/* The whole-blob hash on a thread of its own, one piece behind the
- * receiving one: hashing (~1.7 GB/s with SHA instructions) and receiving
- * (a kernel copy) overlap instead of adding up. */
-typedef struct blob_hasher {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+/* The whole-blob hash (a trail's work: bytes [from, to) from base). */
+typedef struct blob_hash {
     st_sha_ctx *sha;
     const uint8_t *base;
-    uint64_t ready, done;       /* bytes received / hashed, from base */
-    int stop;
-} blob_hasher;
+} blob_hash;
 
-static void *hasher_main(void *arg)
+static void hash_bytes(void *ctx, uint64_t from, uint64_t to)
 {
-    blob_hasher *h = arg;
-    pthread_mutex_lock(&h->mu);
-    for (;;) {
-        while (h->done == h->ready && !h->stop)
-            pthread_cond_wait(&h->cv, &h->mu);
-        if (h->done == h->ready)
-            break;
-        uint64_t from = h->done, to = h->ready;
-        pthread_mutex_unlock(&h->mu);
-        st_sha_update(h->sha, h->base + from, to - from);
-        pthread_mutex_lock(&h->mu);
-        h->done = to;
-    }
-    pthread_mutex_unlock(&h->mu);
-    return NULL;
-}
-
-static void hasher_feed(blob_hasher *h, uint64_t ready, int stop)
-{
-    pthread_mutex_lock(&h->mu);
-    h->ready = ready;
-    h->stop = stop;
-    pthread_cond_signal(&h->cv);
-    pthread_mutex_unlock(&h->mu);
+    blob_hash *h = ctx;
+    st_sha_update(h->sha, h->base + from, to - from);
 }
 
 /* The whole blob: pieces of BLOB_PIECE bytes, PIPE_DEPTH requests in
- * flight, each piece received in place and hashed (blob_hasher) while the
+ * flight, each piece received in place and hashed (a trail) while the
  * next arrives (bench/bench_store.c). */
 enum { BLOB_PIECE = 8u << 20 };
 
 static int tcp_blob(void *state, const st_blob_ref *blob, uint8_t *dst, char *err)
 {
     tcp_conn *c = state;
-    blob_hasher h = {.sha = st_sha_begin(), .base = dst};
+    /* Hashed (~1.7 GB/s with SHA instructions) one piece behind the receive. */
+    blob_hash h = {.sha = st_sha_begin(), .base = dst};
     if (!h.sha)
         return fail(err, c, "out of memory");
-    pthread_mutex_init(&h.mu, NULL);
-    pthread_cond_init(&h.cv, NULL);
-    pthread_t ht;
-    int threaded = blob->size > BLOB_PIECE && pthread_create(&ht, NULL, hasher_main, &h) == 0;
+    trail tr;
+    trail_start(&tr, blob->size > BLOB_PIECE, hash_bytes, &h);
     uint64_t sent = 0, got = 0;
     int rc = 0;
     while (got < blob->size && rc == 0) {
@@ -817,18 +806,11 @@ static int tcp_blob(void *state, const st_blob_ref *blob, uint8_t *dst, char *er
             uint32_t len = (uint32_t)(blob->size - got < BLOB_PIECE ? blob->size - got : BLOB_PIECE);
             rc = blob_reply(c, blob, got, len, dst, err);
             got += len;
-            if (rc == 0 && threaded)
-                hasher_feed(&h, got, 0);
-            else if (rc == 0)
-                st_sha_update(h.sha, dst + got - len, len);
+            if (rc == 0)
+                trail_feed(&tr, got);
         }
     }
-    if (threaded) {
-        hasher_feed(&h, rc == 0 ? got : h.ready, 1);
-        pthread_join(ht, NULL);
-    }
-    pthread_cond_destroy(&h.cv);
-    pthread_mutex_destroy(&h.mu);
+    trail_end(&tr);
     uint8_t hash[ST_SHA_LEN];
     st_sha_end(h.sha, hash);
     if (rc == 0 && memcmp(hash, blob->sha, ST_SHA_LEN) != 0)
