@@ -53,15 +53,14 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static int send_flags(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why, int flags)
+/* Sends iov[0..n) whole, MSG_MORE on all but the end of the frame when
+ * `more` is 0.  0, or -1 (*why). */
+static int send_iov(int fd, struct iovec *iov, int n, int64_t deadline, int more, const char **why)
 {
-    while (n) {
-        ssize_t k = send(fd, b, n, MSG_NOSIGNAL | flags);
-        if (k > 0) {
-            b += k;
-            n -= (size_t)k;
-            continue;
-        }
+    while (n > 0) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)(n > 512 ? 512 : n)};
+        int last = n <= 512 && !more;
+        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL | (last ? 0 : MSG_MORE));
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -71,10 +70,30 @@ static int send_flags(int fd, const uint8_t *b, size_t n, int64_t deadline, cons
             }
             continue;
         }
-        *why = "connection lost while sending";
-        return -1;
+        if (k <= 0) {
+            *why = "connection lost while sending";
+            return -1;
+        }
+        size_t left = (size_t)k;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
     }
     return 0;
+}
+
+static int send_flags(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why, int flags)
+{
+    if (n == 0)
+        return 0;
+    struct iovec v = {(void *)b, n};
+    return send_iov(fd, &v, 1, deadline, (flags & MSG_MORE) != 0, why);
 }
 
 static int send_all(int fd, const uint8_t *b, size_t n, int64_t deadline, const char **why)
@@ -149,8 +168,6 @@ static int chan_check(chan *ch, const uint8_t head[ST_HEAD_SIZE], const uint8_t 
     *why = BAD_MAC;
     return -1;
 }
-
-static int send_iov(int fd, struct iovec *iov, int n, int64_t deadline, int more, const char **why);
 
 /* Sends a frame whose first n bytes are in f (head, then the payload or,
  * for ST_BLOB, its blob head), its MAC after the head when the channel is
@@ -984,41 +1001,6 @@ static int send_blob(session *ss, const st_msg *req)
         send_all(ss->fd, data, m.u.blob.len, deadline, &why) != 0) {
         st_log("%s: %s", ss->peer, why);
         return -1;
-    }
-    return 0;
-}
-
-/* Sends iov[0..n) whole, MSG_MORE on all but the end of the frame when
- * `more` is 0.  0, or -1 (*why). */
-static int send_iov(int fd, struct iovec *iov, int n, int64_t deadline, int more, const char **why)
-{
-    while (n > 0) {
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)(n > 512 ? 512 : n)};
-        int last = n <= 512 && !more;
-        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL | (last ? 0 : MSG_MORE));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (wait_fd(fd, POLLOUT, deadline) != 0) {
-                *why = "timed out sending";
-                return -1;
-            }
-            continue;
-        }
-        if (k <= 0) {
-            *why = "connection lost while sending";
-            return -1;
-        }
-        size_t left = (size_t)k;
-        while (n > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
     }
     return 0;
 }
